@@ -1,0 +1,89 @@
+// Stateless parsers: one complete field in, a typed value or a precise error out.
+//
+// Lifetime rule: every std::string_view inside a returned value points into the
+// input that was passed in; it is valid as long as that input is.
+#pragma once
+
+#include <sansmtp/errc.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <variant>
+
+namespace sansmtp {
+
+// Where and why a parser refused its input. `offset` is the index of the first
+// byte that could not be accepted (== input size when the input ended early).
+struct parse_error {
+  errc code = errc::ok;
+  std::size_t offset = 0;
+
+  friend bool operator==(const parse_error&, const parse_error&) = default;
+};
+
+// A value or a parse_error; deliberately tiny (no exceptions on the hot path).
+template <class T>
+class parse_result {
+ public:
+  parse_result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
+  parse_result(parse_error error) : v_(error) {}             // NOLINT(google-explicit-constructor)
+
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  const T& value() const { return std::get<0>(v_); }
+  const T* operator->() const { return &std::get<0>(v_); }
+  const parse_error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, parse_error> v_;
+};
+
+// What an EHLO argument names (RFC 5321 §4.1.1.1: Domain / address-literal).
+enum class host_kind {
+  domain,           // Domain (§4.1.2)
+  ipv4_literal,     // [1.2.3.4]           IPv4-address-literal
+  ipv6_literal,     // [IPv6:2001:db8::1]  IPv6-address-literal (tag case-insensitive)
+  general_literal,  // [tag:content]       General-address-literal, tag != IPv6
+};
+
+std::string_view host_kind_name(host_kind k) noexcept;  // "domain", "ipv4-literal", ...
+
+struct ehlo_host {
+  host_kind kind = host_kind::domain;
+  std::string_view text;     // the whole argument, brackets included
+  std::string_view value;    // the domain, or the literal's address text
+                             // (no brackets, no "IPv6:" tag, no general tag)
+  std::string_view tag;      // general and IPv6 literals: the tag as sent
+  // IP literals: the address in network byte order (IPv4 uses the first 4).
+  std::array<std::uint8_t, 16> address{};
+
+  std::span<const std::uint8_t> address_bytes() const noexcept {
+    switch (kind) {
+      case host_kind::ipv4_literal: return {address.data(), 4};
+      case host_kind::ipv6_literal: return {address.data(), 16};
+      default: return {};
+    }
+  }
+};
+
+namespace parse {
+
+// The argument of EHLO (and, leniently, HELO): `Domain / address-literal`
+// exactly as RFC 5321 §4.1.2/§4.1.3 write them, plus the limits the ABNF leaves
+// out: labels <= 63 octets (RFC 1035), the name <= 255 octets (§4.5.3.1.2).
+// Deviation, on purpose: a General-address-literal whose tag is "IPv6" must hold
+// an IPv6-addr (the tag is registered with that syntax, §4.1.3), so
+// "[IPv6:garbage]" is bad_ipv6_literal rather than a general literal.
+parse_result<ehlo_host> ehlo_argument(std::string_view arg) noexcept;
+
+// The bare address forms, same grammar: Snum "." Snum "." Snum "." Snum (leading
+// zeros allowed, as 1*3DIGIT allows them) and IPv6-addr (all four forms).
+// On success `out` holds the address in network byte order.
+parse_result<std::array<std::uint8_t, 4>> ipv4_address(std::string_view text) noexcept;
+parse_result<std::array<std::uint8_t, 16>> ipv6_address(std::string_view text) noexcept;
+
+}  // namespace parse
+}  // namespace sansmtp

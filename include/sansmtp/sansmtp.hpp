@@ -1,0 +1,7 @@
+// sansmtp: RFC 5321 SMTP without I/O. Umbrella header.
+#pragma once
+
+#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/errc.hpp>
+#include <sansmtp/host_name.hpp>
+#include <sansmtp/parse.hpp>

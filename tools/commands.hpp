@@ -1,0 +1,24 @@
+// The sansmtp CLI's subcommands. Each parses its own arguments (argv after the
+// subcommand name) and returns the process exit status.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace sansmtp::cli {
+
+// Exit statuses shared by every subcommand.
+inline constexpr int exit_pass = 0;
+inline constexpr int exit_warn = 1;   // worst finding is a warning
+inline constexpr int exit_fail = 2;   // rejected / failed
+inline constexpr int exit_usage = 64; // EX_USAGE
+
+using args = std::span<char* const>;
+
+int run_ehlo_check(args a);
+extern const std::string_view ehlo_check_usage;
+
+// Colour only when stdout is a terminal and NO_COLOR is unset.
+bool use_colour();
+
+}  // namespace sansmtp::cli

@@ -1,0 +1,56 @@
+// sansmtp: command-line front end to the library.
+//
+// Each subcommand parses its own arguments. ehlo-check does so by hand: CLI11
+// 2.1 (Debian 12) reads an argument shaped "[a,b]" as a list and strips the
+// brackets, which would silently turn "[10.0.0.1]" into "10.0.0.1".
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+#include <unistd.h>
+
+namespace sansmtp::cli {
+
+bool use_colour() {
+  const char* no_colour = std::getenv("NO_COLOR");
+  return isatty(STDOUT_FILENO) && !(no_colour && *no_colour);
+}
+
+namespace {
+
+struct subcommand {
+  std::string_view name;
+  std::string_view summary;
+  const std::string_view* usage;
+  int (*run)(args);
+};
+
+constexpr subcommand subcommands[] = {
+    {"ehlo-check", "lint EHLO names: will a server accept them?", &ehlo_check_usage, run_ehlo_check},
+};
+
+void print_help(std::FILE* to) {
+  fmt::print(to, "sansmtp: RFC 5321 SMTP without I/O - command-line tools\n\nUsage: sansmtp COMMAND ...\n\n");
+  for (const auto& s : subcommands) fmt::print(to, "  {:<12} {}\n", s.name, s.summary);
+  fmt::print(to, "\nRun 'sansmtp COMMAND --help' for a command's options.\n");
+}
+
+}  // namespace
+}  // namespace sansmtp::cli
+
+int main(int argc, char** argv) {
+  using namespace sansmtp::cli;
+  const std::string_view command = argc > 1 ? argv[1] : "";
+  if (command == "-h" || command == "--help" || command == "help") {
+    print_help(stdout);
+    return exit_pass;
+  }
+  for (const auto& s : subcommands)
+    if (s.name == command) return s.run(args(argv + 2, argv + argc));
+  if (!command.empty()) fmt::print(stderr, "sansmtp: unknown command '{}'\n\n", command);
+  print_help(stderr);
+  return exit_usage;
+}
