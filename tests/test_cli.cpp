@@ -1,0 +1,155 @@
+// The sansmtp CLI as a user runs it: real process, real argv, real exit codes.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+struct run_result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string drain(int fd) {
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
+  return s;
+}
+
+// Runs the CLI with exactly these arguments (no shell) and NO_COLOR set.
+run_result run(std::vector<std::string> args) {
+  args.insert(args.begin(), SANSMTP_CLI_PATH);
+  int out[2], err[2];
+  REQUIRE(pipe(out) == 0);
+  REQUIRE(pipe(err) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    close(out[0]);
+    close(err[0]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    setenv("NO_COLOR", "1", 1);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  run_result r;
+  r.out = drain(out[0]);  // outputs here are small: no deadlock between the pipes
+  r.err = drain(err[0]);
+  close(out[0]);
+  close(err[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    const auto nl = s.find('\n', start);
+    out.push_back(s.substr(start, nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ehlo-check exit status: 0 pass, 1 warn, 2 fail, 64 usage") {
+  CHECK(run({"ehlo-check", "public.hostname.com"}).status == 0);
+  CHECK(run({"ehlo-check", "[8.8.8.8]"}).status == 0);  // info only
+  CHECK(run({"ehlo-check", "ab--cd.example-corp.net"}).status == 1);
+  CHECK(run({"ehlo-check", "public.hostname.com", "[127.0.0.1]"}).status == 2);
+  CHECK(run({"ehlo-check", "--profile", "internal", "[10.42.0.17]"}).status == 1);
+  CHECK(run({"ehlo-check", "--profile=internal", "[127.0.0.1]"}).status == 2);
+  CHECK(run({"ehlo-check"}).status == 64);
+  CHECK(run({"ehlo-check", "--bogus", "x.example-corp.net"}).status == 64);
+  CHECK(run({"ehlo-check", "--profile", "public", "x"}).status == 64);
+  CHECK(run({"ehlo-check", "--profile"}).status == 64);
+  CHECK(run({"ehlo-check", "--self", "x.example-corp.net"}).status == 64);
+  CHECK(run({"nonsense"}).status == 64);
+  CHECK(run({}).status == 64);
+  const auto help = run({"ehlo-check", "--help"});
+  CHECK(help.status == 0);
+  CHECK(help.out.find("--profile") != std::string::npos);
+}
+
+TEST_CASE("ehlo-check --json: one object per name, in order, with the documented keys") {
+  const auto r = run({"ehlo-check", "--json", "[10.42.0.17]", "public.hostname.com", "[foo:a,b]"});
+  CHECK(r.status == 2);
+  const auto out = lines(r.out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].rfind(R"({"name":"[10.42.0.17]","syntax_valid":true,"kind":"ipv4-literal","verdict":"fail","findings":[{"code":"private-address","severity":"fail","message":)", 0) == 0);
+  CHECK(out[1] == R"({"name":"public.hostname.com","syntax_valid":true,"kind":"domain","verdict":"pass","findings":[]})");
+  // Brackets and commas reach the linter untouched.
+  CHECK(out[2].find(R"("name":"[foo:a,b]")") != std::string::npos);
+  CHECK(out[2].find(R"("code":"unregistered-literal-tag")") != std::string::npos);
+}
+
+TEST_CASE("ehlo-check: -- ends the options and names may be empty or start with -") {
+  const auto r = run({"ehlo-check", "--json", "--", "", "-x.example-corp.net", "--json"});
+  CHECK(r.status == 2);
+  const auto out = lines(r.out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].find(R"("name":"","syntax_valid":false,"kind":null)") != std::string::npos);
+  CHECK(out[0].find(R"("code":"empty")") != std::string::npos);
+  CHECK(out[1].find(R"("code":"label-hyphen")") != std::string::npos);
+  CHECK(out[2].find(R"("name":"--json")") != std::string::npos);
+}
+
+TEST_CASE("ehlo-check never echoes CR, LF or NUL-like bytes raw") {
+  const std::string evil = "mx.example-corp.net\r\nMAIL FROM:<a@b>\x1b[31m";
+  const auto human = run({"ehlo-check", evil});
+  CHECK(human.status == 2);
+  CHECK(human.out.find('\r') == std::string::npos);
+  CHECK(human.out.find('\x1b') == std::string::npos);
+  CHECK(human.out.find("\\x0d\\x0a") != std::string::npos);
+  CHECK(human.out.find("invalid-character") != std::string::npos);
+  const auto json = run({"ehlo-check", "--json", evil, "bad\xff.example-corp.net"});
+  const auto out = lines(json.out);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].find(R"("name":"mx.example-corp.net\r\nMAIL FROM:<a@b>\u001b[31m")") != std::string::npos);
+  // Invalid UTF-8 becomes U+FFFD in "name" and stays lossless in "name_escaped".
+  CHECK(out[1].find(R"("name_escaped":"bad\\xff.example-corp.net")") != std::string::npos);
+  CHECK(out[1].find(R"("code":"non-ascii")") != std::string::npos);
+}
+
+TEST_CASE("ehlo-check human output names the verdict, findings and suggestions") {
+  const auto r = run({"ehlo-check", "10.42.0.17"});
+  CHECK(r.out.find("\"10.42.0.17\": FAIL") != std::string::npos);
+  CHECK(r.out.find("bare-ip") != std::string::npos);
+  CHECK(r.out.find("suggestion: [10.42.0.17]") != std::string::npos);
+  CHECK(r.out.find("\x1b[") == std::string::npos);  // NO_COLOR / not a terminal
+}
+
+TEST_CASE("ehlo-check --self reports every source, each linted") {
+  const auto r = run({"ehlo-check", "--self", "--json"});
+  CHECK((r.status == 0 || r.status == 1 || r.status == 2));
+  const auto out = lines(r.out);
+  REQUIRE(out.size() == 5);
+  const char* sources[] = {"hostname", "canonical", "nodemailer", "python-smtplib", "default"};
+  for (std::size_t i = 0; i < 5; ++i) {
+    INFO(out[i]);
+    CHECK(out[i].find(std::string(R"("source":")") + sources[i] + "\"") != std::string::npos);
+  }
+  CHECK(out[2].find(R"("verdict":)") != std::string::npos);
+  CHECK(out[4].find(R"("reasons":)") != std::string::npos);
+  const auto human = run({"ehlo-check", "--self"});
+  CHECK(human.out.find("nodemailer") != std::string::npos);
+  CHECK(human.out.find("python-smtplib") != std::string::npos);
+  CHECK(human.status == r.status);
+}
