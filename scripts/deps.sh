@@ -1,0 +1,34 @@
+# Sourced by scripts/run and scripts/test: installs missing Debian packages.
+# Usage: ensure_packages pkg...   (apt-get update runs once, only if needed)
+
+ensure_packages() {
+  local missing=()
+  local p
+  for p in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages: ${missing[*]}" >&2
+    echo "Install them as root, then run this again:" >&2
+    echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing Debian packages: ${missing[*]}"
+  if [ -z "${SANSMTP_APT_UPDATED:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    export SANSMTP_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# What building the library and the CLI needs.
+BUILD_PACKAGES=(cmake ninja-build g++ pkg-config ragel libfmt-dev nlohmann-json3-dev libidn2-dev)
+# What the full test run adds: Catch2, clang with libFuzzer and sanitizers,
+# Google Benchmark, and the real SMTP peers of the interop tests.
+TEST_PACKAGES=(catch2 clang libclang-rt-14-dev libbenchmark-dev python3 python3-aiosmtpd
+               nodejs npm)
+
+build_jobs() { echo "${SANSMTP_JOBS:-2}"; }
