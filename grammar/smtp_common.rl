@@ -28,7 +28,10 @@
   ipv6_full = ipv6_hex ( ':' ipv6_hex ){7};
 
   # IPv6-comp: "No more than 6 groups in addition to the '::' may be present",
-  # so every split of at most 6 groups around the "::" is spelled out.
+  # so every split of at most 6 groups around the "::" is spelled out. Kept as
+  # published: erratum 2467 (allow "::" for one group) was rejected, citing
+  # RFC 5952 section 4.2.2; erratum 4315 (the same) is only "held for document
+  # update". So "1:2:3:4:5:6:7::" is refused although inet_pton accepts it.
   ipv6_comp = '::' ( ipv6_hex ( ':' ipv6_hex ){0,5} )?
             | ipv6_hex '::' ( ipv6_hex ( ':' ipv6_hex ){0,4} )?
             | ipv6_hex ( ':' ipv6_hex ){1} '::' ( ipv6_hex ( ':' ipv6_hex ){0,3} )?
