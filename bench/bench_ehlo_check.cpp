@@ -16,11 +16,22 @@ namespace {
 // container names, typos and a few internationalized names.
 const std::vector<std::string>& mix() {
   static const std::vector<std::string> names = {
-      "mx1.mail.example-corp.net", "smtp.eu-west-1.amazonses.com",  "mail-wr1-f54.google.com",
-      "[10.42.0.17]",              "[127.0.0.1]",                   "api-7d9f8b6c5-x2k9q",
-      "[IPv6:2001:db8::25]",       "ip-10-0-0-1.ec2.internal",      "my_host.example-corp.net",
-      "[8.8.8.8]",                 "c-73-45-12-1.hsd1.ca.comcast.net", "localhost.localdomain",
-      "b\xc3\xbc" "cher.example-corp.net", "xn--bcher-kva.example-corp.net", "10.42.0.17",
+      "mx1.mail.example-corp.net",
+      "smtp.eu-west-1.amazonses.com",
+      "mail-wr1-f54.google.com",
+      "[10.42.0.17]",
+      "[127.0.0.1]",
+      "api-7d9f8b6c5-x2k9q",
+      "[IPv6:2001:db8::25]",
+      "ip-10-0-0-1.ec2.internal",
+      "my_host.example-corp.net",
+      "[8.8.8.8]",
+      "c-73-45-12-1.hsd1.ca.comcast.net",
+      "localhost.localdomain",
+      "b\xc3\xbc"
+      "cher.example-corp.net",
+      "xn--bcher-kva.example-corp.net",
+      "10.42.0.17",
       "relay.default.svc.cluster.local",
   };
   return names;

@@ -19,10 +19,10 @@ inline constexpr std::size_t max_label_octets = 63;
 inline constexpr std::size_t max_domain_octets = 255;
 
 struct address_scan {
-  bool accepted = false;        // the whole text matched the grammar
-  std::size_t fail_offset = 0;  // where the machine stopped (size when it ran out)
-  errc limit = errc::ok;        // label_too_long / domain_too_long, if any
-  std::size_t limit_offset = 0; // first octet past the limit
+  bool accepted = false;         // the whole text matched the grammar
+  std::size_t fail_offset = 0;   // where the machine stopped (size when it ran out)
+  errc limit = errc::ok;         // label_too_long / domain_too_long, if any
+  std::size_t limit_offset = 0;  // first octet past the limit
 };
 
 address_scan scan_address(std::string_view text, address_form form) noexcept;

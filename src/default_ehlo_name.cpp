@@ -37,8 +37,8 @@ default_ehlo_name_result choose_ehlo_name(std::string_view hostname, std::string
   default_ehlo_name_result result;
   result.hostname = std::string(hostname);
   result.canonical = std::string(canonical);
-  const std::pair<std::string_view, std::string_view> candidates[] = {
-      {"canonical name", canonical}, {"host name", hostname}};
+  const std::pair<std::string_view, std::string_view> candidates[] = {{"canonical name", canonical},
+                                                                      {"host name", hostname}};
   for (const auto& [what, candidate] : candidates) {
     if (candidate.empty()) {
       result.reasons.push_back(fmt::format("no {} is known", what));

@@ -16,18 +16,24 @@ using detail::ip_range;
 
 std::string_view severity_name(severity s) noexcept {
   switch (s) {
-    case severity::info: return "info";
-    case severity::warn: return "warn";
-    case severity::fail: return "fail";
+    case severity::info:
+      return "info";
+    case severity::warn:
+      return "warn";
+    case severity::fail:
+      return "fail";
   }
   return "unknown";
 }
 
 std::string_view verdict_name(verdict v) noexcept {
   switch (v) {
-    case verdict::pass: return "pass";
-    case verdict::warn: return "warn";
-    case verdict::fail: return "fail";
+    case verdict::pass:
+      return "pass";
+    case verdict::warn:
+      return "warn";
+    case verdict::fail:
+      return "fail";
   }
   return "unknown";
 }
@@ -39,8 +45,8 @@ std::string_view profile_name(lint_profile p) noexcept {
 bool ehlo_report::has(std::string_view code) const noexcept { return find(code) != nullptr; }
 
 const finding* ehlo_report::find(std::string_view code) const noexcept {
-  const auto it = std::find_if(findings.begin(), findings.end(),
-                               [&](const finding& f) { return f.code == code; });
+  const auto it =
+      std::find_if(findings.begin(), findings.end(), [&](const finding& f) { return f.code == code; });
   return it == findings.end() ? nullptr : &*it;
 }
 
@@ -63,13 +69,26 @@ bool valid_utf8(std::string_view text) noexcept {
   const auto* end = s + text.size();
   while (s < end) {
     const unsigned c = *s;
-    if (c < 0x80) { ++s; continue; }
+    if (c < 0x80) {
+      ++s;
+      continue;
+    }
     std::size_t len;
     std::uint32_t cp, min;
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; min = 0x80; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; min = 0x800; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return false;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+      min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+      min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+      min = 0x10000;
+    } else
+      return false;
     if (static_cast<std::size_t>(end - s) < len) return false;
     for (std::size_t i = 1; i < len; ++i) {
       if ((s[i] & 0xc0) != 0x80) return false;
@@ -162,8 +181,10 @@ void lint_ipv4(lint& out, const std::array<std::uint8_t, 4>& address, std::strin
                         "OpenSMTPD) refuses it and other software reads it as octal",
                         escape_for_display(text)),
             fmt::format("[{}]", shown));
-  if (const auto* range = detail::find_ipv4_range(address)) add_range(out, *range, shown);
-  else add_public_literal(out, shown);
+  if (const auto* range = detail::find_ipv4_range(address))
+    add_range(out, *range, shown);
+  else
+    add_public_literal(out, shown);
 }
 
 void lint_ipv6(lint& out, const std::array<std::uint8_t, 16>& address, std::string_view text) {
@@ -177,8 +198,8 @@ void lint_ipv6(lint& out, const std::array<std::uint8_t, 16>& address, std::stri
   const auto inner_text = ipv4_text(inner);
   if (inner_range) {
     out.add("reserved-address", inner_range->internet, inner_range->internal,
-            fmt::format("{} is IPv4-mapped (::ffff:0:0/96, RFC 4291) around {}, which is {} ({})",
-                        shown, inner_text, inner_range->what, inner_range->cidr),
+            fmt::format("{} is IPv4-mapped (::ffff:0:0/96, RFC 4291) around {}, which is {} ({})", shown,
+                        inner_text, inner_range->what, inner_range->cidr),
             "send this host's fully-qualified name");
   } else {
     out.add("reserved-address", range->internet, range->internal,
@@ -194,11 +215,12 @@ void lint_literal(lint& out, const parse_result<ehlo_host>& parsed, std::string_
   const auto close = name.find(']');
   const auto content = name.substr(1, close == std::string_view::npos ? name.npos : close - 1);
   if (const auto v6 = parse::ipv6_address(content)) {
-    out.add("untagged-ipv6-literal", severity::fail,
-            fmt::format("[{}] lacks the \"IPv6:\" tag RFC 5321 section 4.1.3 requires; it parses only "
-                        "as a general literal with tag \"{}\" (or not at all)",
-                        escape_for_display(content), escape_for_display(content.substr(0, content.find(':')))),
-            fmt::format("[IPv6:{}]", escape_for_display(content)));
+    out.add(
+        "untagged-ipv6-literal", severity::fail,
+        fmt::format("[{}] lacks the \"IPv6:\" tag RFC 5321 section 4.1.3 requires; it parses only "
+                    "as a general literal with tag \"{}\" (or not at all)",
+                    escape_for_display(content), escape_for_display(content.substr(0, content.find(':')))),
+        fmt::format("[IPv6:{}]", escape_for_display(content)));
     return lint_ipv6(out, v6.value(), content);
   }
   if (!parsed) return;
@@ -209,7 +231,8 @@ void lint_literal(lint& out, const parse_result<ehlo_host>& parsed, std::string_
       std::copy_n(host.address.begin(), 4, a.begin());
       return lint_ipv4(out, a, host.value);
     }
-    case host_kind::ipv6_literal: return lint_ipv6(out, host.address, host.value);
+    case host_kind::ipv6_literal:
+      return lint_ipv6(out, host.address, host.value);
     case host_kind::general_literal: {
       const auto v4 = parse::ipv4_address(host.value);
       out.add("unregistered-literal-tag", severity::fail,
@@ -220,7 +243,8 @@ void lint_literal(lint& out, const parse_result<ehlo_host>& parsed, std::string_
       if (v4 && ascii::iequals(host.tag, "IPv4")) lint_ipv4(out, v4.value(), host.value);
       return;
     }
-    case host_kind::domain: return;
+    case host_kind::domain:
+      return;
   }
 }
 
@@ -276,14 +300,17 @@ ehlo_report check_ehlo_name(std::string_view name, const ehlo_check_options& opt
   }
   const auto parsed = parse::ehlo_argument(name);
   report.syntax_valid = parsed.ok();
-  if (parsed) report.kind = parsed->kind;
+  if (parsed)
+    report.kind = parsed->kind;
   else
     out.add("syntax", severity::fail,
             fmt::format("not valid RFC 5321 EHLO syntax (Domain or address-literal): {} at offset {}",
                         make_error_code(parsed.error().code).message(), parsed.error().offset));
   lint_control_characters(out, name);
-  if (name.front() == '[') lint_literal(out, parsed, name);
-  else if (!lint_bare_ip(out, name)) detail::lint_domain(out, name);
+  if (name.front() == '[')
+    lint_literal(out, parsed, name);
+  else if (!lint_bare_ip(out, name))
+    detail::lint_domain(out, name);
   return report;
 }
 

@@ -64,8 +64,7 @@ constexpr special_name special_names[] = {
     {"localhost", "localhost", F, F, "reserved for loopback (RFC 6761 section 6.3)"},
     {"svc.cluster.local", "special-use-name", F, W,
      "a Kubernetes service name, resolvable only inside its cluster"},
-    {"cluster.local", "special-use-name", F, W,
-     "Kubernetes cluster DNS, resolvable only inside the cluster"},
+    {"cluster.local", "special-use-name", F, W, "Kubernetes cluster DNS, resolvable only inside the cluster"},
     {"local", "special-use-name", F, W, "reserved for Multicast DNS (RFC 6762)"},
     {"ec2.internal", "special-use-name", F, W, "an AWS VPC-internal name"},
     {"compute.internal", "special-use-name", F, W, "an AWS VPC-internal name"},
@@ -120,8 +119,9 @@ constexpr bool is_k8s_random(char c) noexcept {
 
 // Why a single label looks like a container's default host name, or empty.
 std::string container_kind(std::string_view label) {
-  if ((label.size() == 12 || label.size() == 64) &&
-      std::all_of(label.begin(), label.end(), [](char c) { return ascii::is_digit(c) || (c >= 'a' && c <= 'f'); }))
+  if ((label.size() == 12 || label.size() == 64) && std::all_of(label.begin(), label.end(), [](char c) {
+        return ascii::is_digit(c) || (c >= 'a' && c <= 'f');
+      }))
     return "a Docker container ID (Docker's default host name)";
   const auto dash = label.rfind('-');
   if (dash == label.npos || dash == 0) return {};
@@ -142,16 +142,23 @@ bool embeds_ipv4(std::string_view name) noexcept {
   int run = 0;  // consecutive octets seen
   std::size_t i = 0;
   while (i < name.size()) {
-    if (!ascii::is_digit(name[i])) { run = 0; ++i; continue; }
+    if (!ascii::is_digit(name[i])) {
+      run = 0;
+      ++i;
+      continue;
+    }
     std::size_t j = i;
     unsigned value = 0;
-    while (j < name.size() && ascii::is_digit(name[j]) && j - i < 4) value = value * 10 + static_cast<unsigned>(name[j++] - '0');
+    while (j < name.size() && ascii::is_digit(name[j]) && j - i < 4)
+      value = value * 10 + static_cast<unsigned>(name[j++] - '0');
     const bool octet = j - i <= 3 && value <= 255 && (j == name.size() || !ascii::is_digit(name[j]));
-    const bool preceded_ok = i == 0 || name[i - 1] == '-' || name[i - 1] == '.' || ascii::is_alpha(name[i - 1]);
+    const bool preceded_ok =
+        i == 0 || name[i - 1] == '-' || name[i - 1] == '.' || ascii::is_alpha(name[i - 1]);
     run = octet && (run == 0 ? preceded_ok : true) ? run + 1 : 0;
     if (run == 4) return true;
     while (j < name.size() && ascii::is_digit(name[j])) ++j;
-    if (j < name.size() && (name[j] == '-' || name[j] == '.') && j + 1 < name.size() && ascii::is_digit(name[j + 1])) {
+    if (j < name.size() && (name[j] == '-' || name[j] == '.') && j + 1 < name.size() &&
+        ascii::is_digit(name[j + 1])) {
       i = j + 1;  // the separator continues the run
     } else {
       run = 0;
@@ -163,8 +170,8 @@ bool embeds_ipv4(std::string_view name) noexcept {
 
 // Words ISPs put in the reverse names of dynamically assigned addresses.
 constexpr std::string_view dynamic_words[] = {
-    "adsl", "broadband", "cable", "cpe",   "dhcp",  "dial", "dialup", "dsl", "dyn",
-    "dynamic", "dynip", "pool", "ppp", "pppoe", "residential", "vdsl", "xdsl",
+    "adsl",    "broadband", "cable", "cpe", "dhcp",  "dial",        "dialup", "dsl",  "dyn",
+    "dynamic", "dynip",     "pool",  "ppp", "pppoe", "residential", "vdsl",   "xdsl",
 };
 
 std::string_view dynamic_word(std::string_view name) {
@@ -175,7 +182,10 @@ std::string_view dynamic_word(std::string_view name) {
   for (auto label : labels) {
     std::size_t i = 0;
     while (i < label.size()) {
-      if (!ascii::is_alpha(label[i])) { ++i; continue; }
+      if (!ascii::is_alpha(label[i])) {
+        ++i;
+        continue;
+      }
       std::size_t j = i;
       while (j < label.size() && ascii::is_alpha(label[j])) ++j;
       const auto word = label.substr(i, j - i);

@@ -35,15 +35,13 @@ constexpr ip_range ipv4_ranges[] = {
     {v4(127), 8, "127.0.0.0/8", "loopback-address", F, F, "loopback (RFC 1122)"},
     {v4(169, 254), 16, "169.254.0.0/16", "link-local-address", F, W, "link-local (RFC 3927)"},
     {v4(172, 16), 12, "172.16.0.0/12", "private-address", F, W, "private address space (RFC 1918)"},
-    {v4(192, 0, 0), 24, "192.0.0.0/24", "reserved-address", F, F,
-     "IETF protocol assignments (RFC 6890)"},
+    {v4(192, 0, 0), 24, "192.0.0.0/24", "reserved-address", F, F, "IETF protocol assignments (RFC 6890)"},
     {v4(192, 0, 2), 24, "192.0.2.0/24", "documentation-address", F, F,
      "documentation space TEST-NET-1 (RFC 5737)"},
     {v4(192, 88, 99), 24, "192.88.99.0/24", "reserved-address", F, F,
      "the deprecated 6to4 relay anycast prefix (RFC 7526)"},
     {v4(192, 168), 16, "192.168.0.0/16", "private-address", F, W, "private address space (RFC 1918)"},
-    {v4(198, 18), 15, "198.18.0.0/15", "reserved-address", F, W,
-     "benchmarking space (RFC 2544)"},
+    {v4(198, 18), 15, "198.18.0.0/15", "reserved-address", F, W, "benchmarking space (RFC 2544)"},
     {v4(198, 51, 100), 24, "198.51.100.0/24", "documentation-address", F, F,
      "documentation space TEST-NET-2 (RFC 5737)"},
     {v4(203, 0, 113), 24, "203.0.113.0/24", "documentation-address", F, F,
@@ -55,15 +53,14 @@ constexpr ip_range ipv4_ranges[] = {
 };
 
 constexpr ip_range ipv6_ranges[] = {
-    {v6({0, 0, 0, 0, 0, 0, 0, 0}), 128, "::/128", "unspecified-address", F, F, "the unspecified address (RFC 4291)"},
-    {v6({0, 0, 0, 0, 0, 0, 0, 1}), 128, "::1/128", "loopback-address", F, F,
-     "loopback (RFC 4291)"},
+    {v6({0, 0, 0, 0, 0, 0, 0, 0}), 128, "::/128", "unspecified-address", F, F,
+     "the unspecified address (RFC 4291)"},
+    {v6({0, 0, 0, 0, 0, 0, 0, 1}), 128, "::1/128", "loopback-address", F, F, "loopback (RFC 4291)"},
     {v6({0, 0, 0, 0, 0, 0xffff, 0, 0}), 96, "::ffff:0:0/96", "reserved-address", W, W,
      "IPv4-mapped (RFC 4291 section 2.5.5.2)"},
     {v6({}), 96, "::/96", "reserved-address", F, F, "deprecated IPv4-compatible (RFC 4291)"},
     {v6({0x64, 0xff9b}), 96, "64:ff9b::/96", "reserved-address", W, W, "NAT64 (RFC 6052)"},
-    {v6({0x64, 0xff9b, 1}), 48, "64:ff9b:1::/48", "reserved-address", W, W,
-     "local-use NAT64 (RFC 8215)"},
+    {v6({0x64, 0xff9b, 1}), 48, "64:ff9b:1::/48", "reserved-address", W, W, "local-use NAT64 (RFC 8215)"},
     {v6({0x100}), 64, "100::/64", "reserved-address", F, F, "discard-only (RFC 6666)"},
     {v6({0x2001, 0xdb8}), 32, "2001:db8::/32", "documentation-address", F, F,
      "documentation space (RFC 3849)"},
@@ -79,7 +76,12 @@ constexpr ip_range ipv6_ranges[] = {
 
 // Everything outside 2000::/3 that no row above names is unassigned.
 constexpr ip_range ipv6_outside_global_unicast = {
-    v6({0x2000}), 3, "2000::/3", "reserved-address", F, F,
+    v6({0x2000}),
+    3,
+    "2000::/3",
+    "reserved-address",
+    F,
+    F,
     "outside global unicast space 2000::/3 and not assigned (IANA IPv6 address space)"};
 
 bool in_prefix(const std::uint8_t* address, const ip_range& range) noexcept {
@@ -114,4 +116,3 @@ bool is_ipv4_mapped(const std::array<std::uint8_t, 16>& address) noexcept {
 }
 
 }  // namespace sansmtp::detail
-

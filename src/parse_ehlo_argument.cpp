@@ -12,10 +12,14 @@ namespace sansmtp {
 
 std::string_view host_kind_name(host_kind k) noexcept {
   switch (k) {
-    case host_kind::domain: return "domain";
-    case host_kind::ipv4_literal: return "ipv4-literal";
-    case host_kind::ipv6_literal: return "ipv6-literal";
-    case host_kind::general_literal: return "general-literal";
+    case host_kind::domain:
+      return "domain";
+    case host_kind::ipv4_literal:
+      return "ipv4-literal";
+    case host_kind::ipv6_literal:
+      return "ipv6-literal";
+    case host_kind::general_literal:
+      return "general-literal";
   }
   return "unknown";
 }
@@ -27,9 +31,7 @@ using detail::scan_address;
 
 constexpr std::string_view ipv6_tag = "IPv6:";
 
-bool has_ipv6_tag(std::string_view content) noexcept {
-  return ascii::istarts_with(content, ipv6_tag);
-}
+bool has_ipv6_tag(std::string_view content) noexcept { return ascii::istarts_with(content, ipv6_tag); }
 
 // Text accepted as IPv4-address-literal -> 4 bytes.
 std::array<std::uint8_t, 4> ipv4_bytes(std::string_view text) noexcept {
@@ -115,8 +117,7 @@ parse_error domain_error(std::string_view text, std::size_t at) noexcept {
 parse_error literal_error(std::string_view text, std::size_t at) noexcept {
   const auto close = text.find(']');
   if (close != std::string_view::npos && at > close) return {errc::trailing_characters, at};
-  if (close == std::string_view::npos && at >= text.size())
-    return {errc::unterminated_literal, text.size()};
+  if (close == std::string_view::npos && at >= text.size()) return {errc::unterminated_literal, text.size()};
   const auto content = text.substr(1, close == std::string_view::npos ? text.npos : close - 1);
   errc code = errc::bad_address_literal;
   if (has_ipv6_tag(content)) {
@@ -162,8 +163,7 @@ parse_result<ehlo_host> ehlo_argument(std::string_view arg) noexcept {
   if (!scan.accepted) {
     auto error = literal ? literal_error(arg, scan.fail_offset) : domain_error(arg, scan.fail_offset);
     // A limit broken earlier in the text is the first thing wrong with it.
-    if (scan.limit != errc::ok && scan.limit_offset < error.offset)
-      error = {scan.limit, scan.limit_offset};
+    if (scan.limit != errc::ok && scan.limit_offset < error.offset) error = {scan.limit, scan.limit_offset};
     return error;
   }
   if (scan.limit != errc::ok) return parse_error{scan.limit, scan.limit_offset};

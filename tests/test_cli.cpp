@@ -93,8 +93,13 @@ TEST_CASE("ehlo-check --json: one object per name, in order, with the documented
   CHECK(r.status == 2);
   const auto out = lines(r.out);
   REQUIRE(out.size() == 3);
-  CHECK(out[0].rfind(R"({"name":"[10.42.0.17]","syntax_valid":true,"kind":"ipv4-literal","verdict":"fail","findings":[{"code":"private-address","severity":"fail","message":)", 0) == 0);
-  CHECK(out[1] == R"({"name":"public.hostname.com","syntax_valid":true,"kind":"domain","verdict":"pass","findings":[]})");
+  CHECK(
+      out[0].rfind(
+          R"({"name":"[10.42.0.17]","syntax_valid":true,"kind":"ipv4-literal","verdict":"fail","findings":[{"code":"private-address","severity":"fail","message":)",
+          0) == 0);
+  CHECK(
+      out[1] ==
+      R"({"name":"public.hostname.com","syntax_valid":true,"kind":"domain","verdict":"pass","findings":[]})");
   // Brackets and commas reach the linter untouched.
   CHECK(out[2].find(R"("name":"[foo:a,b]")") != std::string::npos);
   CHECK(out[2].find(R"("code":"unregistered-literal-tag")") != std::string::npos);

@@ -60,7 +60,8 @@ void require_finding(const expect& e, const ehlo_check_options& options = {}) {
   CHECK(f->level == e.level);
   CHECK_FALSE(f->message.empty());
   if (e.suggestion != "*") CHECK(f->suggestion == e.suggestion);
-  CHECK(static_cast<int>(r.result) >= static_cast<int>(e.level == severity::info ? 0 : static_cast<int>(e.level)));
+  CHECK(static_cast<int>(r.result) >=
+        static_cast<int>(e.level == severity::info ? 0 : static_cast<int>(e.level)));
 }
 
 void require_clean(std::string_view name, const ehlo_check_options& options = {}) {
@@ -168,9 +169,14 @@ TEST_CASE("invalid-character: controls, space and non-LDH ASCII, never echoed ra
 }
 
 TEST_CASE("non-ascii: RFC 6531 3.7.1 wants the A-label in EHLO") {
-  require_finding({"\xce\x94\xce\xb7\xce\xbc\xce\xbf\xcf\x83\xce\xb8\xce\xad\xce\xbd\xce\xbf\xcf\x85\xcf\x82.example-corp.net",
-                   "non-ascii", F, "xn--ixanjetild1af0a.example-corp.net"});
-  require_finding({"b\xc3\xbc" "cher.example-corp.net", "non-ascii", F, "xn--bcher-kva.example-corp.net"});
+  require_finding(
+      {"\xce\x94\xce\xb7\xce\xbc\xce\xbf\xcf\x83\xce\xb8\xce\xad\xce\xbd\xce\xbf\xcf\x85\xcf\x82.example-"
+       "corp.net",
+       "non-ascii", F, "xn--ixanjetild1af0a.example-corp.net"});
+  require_finding(
+      {"b\xc3\xbc"
+       "cher.example-corp.net",
+       "non-ascii", F, "xn--bcher-kva.example-corp.net"});
   require_finding({"bad\xff.example-corp.net", "non-ascii", F, ""});
   require_no("xn--bcher-kva.example-corp.net", "non-ascii");
   // The A-label form is what the remaining checks see.
@@ -231,12 +237,28 @@ TEST_CASE("localhost and special-use names") {
   require_finding({"app.localhost", "localhost", F});
   require_no("localhost-relay.example-corp.net", "localhost");
 
-  const char* special[] = {"mail.local", "mx.test", "mx.example", "mail.example.com", "example.net",
-                           "mail.example.org", "x.invalid", "abc.onion", "mx.alt", "printer.home.arpa",
-                           "mx.internal", "box.localdomain", "nas.lan", "pc.home", "dc1.corp",
-                           "ip-10-0-0-1.ec2.internal", "vm1.c.proj.internal",
-                           "mail.default.svc.cluster.local", "1.0.0.10.in-addr.arpa",
-                           "vm.internal.cloudapp.net", "mx.intra", "mx.priv"};
+  const char* special[] = {"mail.local",
+                           "mx.test",
+                           "mx.example",
+                           "mail.example.com",
+                           "example.net",
+                           "mail.example.org",
+                           "x.invalid",
+                           "abc.onion",
+                           "mx.alt",
+                           "printer.home.arpa",
+                           "mx.internal",
+                           "box.localdomain",
+                           "nas.lan",
+                           "pc.home",
+                           "dc1.corp",
+                           "ip-10-0-0-1.ec2.internal",
+                           "vm1.c.proj.internal",
+                           "mail.default.svc.cluster.local",
+                           "1.0.0.10.in-addr.arpa",
+                           "vm.internal.cloudapp.net",
+                           "mx.intra",
+                           "mx.priv"};
   for (auto name : special) require_finding({name, "special-use-name", F});
   require_no("mail.example-corp.net", "special-use-name");
   require_no("examples.com", "special-use-name");
@@ -341,7 +363,7 @@ TEST_CASE("dynamic-looking names") {
   require_finding({"pool-71-1-1-1.example-isp.net", "dynamic-looking", W});
   require_finding({"dhcp123.customers.example-isp.net", "dynamic-looking", W});
   require_no("mx1.mail.example-corp.net", "dynamic-looking");
-  require_no("mail.dyn.com", "dynamic-looking");        // the registered domain itself
+  require_no("mail.dyn.com", "dynamic-looking");  // the registered domain itself
   require_no("smtp-2024.example-corp.net", "dynamic-looking");
   require_no("a-1-2-3.example-corp.net", "dynamic-looking");  // only three numbers
   require_no("h-300-1-2-3.example-corp.net", "dynamic-looking");

@@ -60,8 +60,10 @@ TEST_CASE("default_ehlo_name reports this machine's facts") {
   CHECK(r.hostname == system_hostname());
   CHECK_FALSE(r.hostname.empty());
   // Either a name that passes the linter, or the reasons why none does.
-  if (r.name) CHECK(check_ehlo_name(*r.name).result != verdict::fail);
-  else CHECK_FALSE(r.reasons.empty());
+  if (r.name)
+    CHECK(check_ehlo_name(*r.name).result != verdict::fail);
+  else
+    CHECK_FALSE(r.reasons.empty());
 }
 
 TEST_CASE("smtplib's default is a name with a dot or a bracketed IPv4 literal") {

@@ -179,8 +179,7 @@ TEST_CASE("IPv6-address-literal: all four forms of RFC 5321 4.1.3") {
       // IPv6v4-comp, up to 4 groups besides "::" and the IPv4 part
       {"[IPv6:::ffff:1.2.3.4]", host_kind::ipv6_literal, "::ffff:1.2.3.4", "IPv6",
        "00000000000000000000ffff01020304"},
-      {"[IPv6:::1.2.3.4]", host_kind::ipv6_literal, "::1.2.3.4", "IPv6",
-       "00000000000000000000000001020304"},
+      {"[IPv6:::1.2.3.4]", host_kind::ipv6_literal, "::1.2.3.4", "IPv6", "00000000000000000000000001020304"},
       {"[IPv6:1:2::3:4:1.2.3.4]", host_kind::ipv6_literal, "1:2::3:4:1.2.3.4", "IPv6",
        "00010002000000000003000401020304"},
       {"[IPv6:1:2:3:4::1.2.3.4]", host_kind::ipv6_literal, "1:2:3:4::1.2.3.4", "IPv6",
@@ -226,8 +225,8 @@ TEST_CASE("General-address-literal: Standardized-tag \":\" 1*dcontent") {
       {"[x-y:abc]", host_kind::general_literal, "abc", "x-y", ""},
       // Untagged IPv6 parses only as a general literal with tag "2001".
       {"[2001:db8::1]", host_kind::general_literal, "db8::1", "2001", ""},
-      {"[foo:!\"#$%&'()*+,-./:;<=>?@^_`{|}~]", host_kind::general_literal,
-       "!\"#$%&'()*+,-./:;<=>?@^_`{|}~", "foo", ""},
+      {"[foo:!\"#$%&'()*+,-./:;<=>?@^_`{|}~]", host_kind::general_literal, "!\"#$%&'()*+,-./:;<=>?@^_`{|}~",
+       "foo", ""},
       // A tag that merely starts with IPv6 is another tag.
       {"[IPv6x:1]", host_kind::general_literal, "1", "IPv6x", ""},
       // Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig: a leading hyphen is grammatical.
@@ -235,12 +234,9 @@ TEST_CASE("General-address-literal: Standardized-tag \":\" 1*dcontent") {
   };
   for (const auto& c : cases) check_accepts(c);
   const reject_case bad[] = {
-      {"[::1]", errc::bad_address_literal, 1},
-      {"[foo:]", errc::bad_address_literal, 5},
-      {"[foo:a\\b]", errc::bad_address_literal, 6},
-      {"[foo:a[b]", errc::bad_address_literal, 6},
-      {"[foo:a b]", errc::bad_address_literal, 6},
-      {"[foo-:x]", errc::bad_address_literal, 5},
+      {"[::1]", errc::bad_address_literal, 1},      {"[foo:]", errc::bad_address_literal, 5},
+      {"[foo:a\\b]", errc::bad_address_literal, 6}, {"[foo:a[b]", errc::bad_address_literal, 6},
+      {"[foo:a b]", errc::bad_address_literal, 6},  {"[foo-:x]", errc::bad_address_literal, 5},
       {"[:x]", errc::bad_address_literal, 1},
   };
   for (const auto& c : bad) check_rejects(c);

@@ -9,9 +9,9 @@ namespace sansmtp::cli {
 
 // Exit statuses shared by every subcommand.
 inline constexpr int exit_pass = 0;
-inline constexpr int exit_warn = 1;   // worst finding is a warning
-inline constexpr int exit_fail = 2;   // rejected / failed
-inline constexpr int exit_usage = 64; // EX_USAGE
+inline constexpr int exit_warn = 1;    // worst finding is a warning
+inline constexpr int exit_fail = 2;    // rejected / failed
+inline constexpr int exit_usage = 64;  // EX_USAGE
 
 using args = std::span<char* const>;
 

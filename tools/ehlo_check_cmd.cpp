@@ -35,9 +35,12 @@ palette make_palette() {
 
 std::string_view colour_of(const palette& p, severity s) {
   switch (s) {
-    case severity::fail: return p.red;
-    case severity::warn: return p.yellow;
-    case severity::info: return p.dim;
+    case severity::fail:
+      return p.red;
+    case severity::warn:
+      return p.yellow;
+    case severity::info:
+      return p.dim;
   }
   return {};
 }
@@ -61,9 +64,12 @@ void print_human(const ehlo_report& r, const palette& p, std::string_view prefix
 
 int exit_for(verdict v) {
   switch (v) {
-    case verdict::pass: return exit_pass;
-    case verdict::warn: return exit_warn;
-    case verdict::fail: return exit_fail;
+    case verdict::pass:
+      return exit_pass;
+    case verdict::warn:
+      return exit_warn;
+    case verdict::fail:
+      return exit_fail;
   }
   return exit_fail;
 }
@@ -74,8 +80,10 @@ int check_names(const ehlo_check_args& args, const ehlo_check_options& options) 
   for (const auto& name : args.names) {
     const auto report = check_ehlo_name(name, options);
     worst = std::max(worst, report.result);
-    if (args.json) fmt::print("{}\n", dump_line(report_to_json(report)));
-    else print_human(report, p);
+    if (args.json)
+      fmt::print("{}\n", dump_line(report_to_json(report)));
+    else
+      print_human(report, p);
   }
   return exit_for(worst);
 }
@@ -113,7 +121,8 @@ int check_self(const ehlo_check_args& args, const ehlo_check_options& options) {
   }
   const std::string_view source = "default";
   if (args.json) {
-    nlohmann::ordered_json j = chosen.report ? report_to_json(*chosen.report) : nlohmann::ordered_json{{"name", nullptr}};
+    nlohmann::ordered_json j =
+        chosen.report ? report_to_json(*chosen.report) : nlohmann::ordered_json{{"name", nullptr}};
     j["source"] = source;
     j["reasons"] = chosen.reasons;
     fmt::print("{}\n", dump_line(j));
@@ -169,8 +178,8 @@ int run_ehlo_check(args argv) {
       if (arg == "--profile" && i + 1 == argv.size()) return usage_error("--profile needs a value");
       a.profile = arg == "--profile" ? std::string_view(argv[++i]) : arg.substr(10);
       if (a.profile != "internet" && a.profile != "internal")
-        return usage_error(fmt::format("--profile must be internet or internal, not '{}'",
-                                       escape_for_display(a.profile)));
+        return usage_error(
+            fmt::format("--profile must be internet or internal, not '{}'", escape_for_display(a.profile)));
     } else {
       return usage_error(fmt::format("unknown option '{}' (put -- before a name that starts with -)",
                                      escape_for_display(arg)));

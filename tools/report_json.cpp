@@ -11,7 +11,8 @@ nlohmann::ordered_json report_to_json(const ehlo_report& report) {
   if (escaped.find("\\x") != std::string::npos || escaped.find("\\\\") != std::string::npos)
     j["name_escaped"] = escaped;
   j["syntax_valid"] = report.syntax_valid;
-  j["kind"] = report.kind ? nlohmann::ordered_json(std::string(host_kind_name(*report.kind))) : nlohmann::ordered_json(nullptr);
+  j["kind"] = report.kind ? nlohmann::ordered_json(std::string(host_kind_name(*report.kind)))
+                          : nlohmann::ordered_json(nullptr);
   j["verdict"] = std::string(verdict_name(report.result));
   auto& findings = j["findings"] = nlohmann::ordered_json::array();
   for (const auto& f : report.findings) {

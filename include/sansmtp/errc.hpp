@@ -11,24 +11,22 @@ enum class errc {
   ok = 0,
   // EHLO/HELO argument (RFC 5321 §4.1.1.1, §4.1.2, §4.1.3)
   empty_argument = 1,
-  invalid_character,       // a byte the grammar does not allow at that offset
-  empty_label,             // ".." or a leading "."
-  trailing_dot,            // "host.example." (Domain has no root dot in SMTP)
-  label_hyphen,            // a label starting or ending with "-"
-  label_too_long,          // > 63 octets (RFC 1035 §2.3.4)
-  domain_too_long,         // > 255 octets (RFC 5321 §4.5.3.1.2)
-  bad_ipv4_literal,        // "[...]" that is not 4 Snum 0-255
-  bad_ipv6_literal,        // "[IPv6:...]" whose address is not IPv6-addr
-  bad_address_literal,     // "[...]" matching no literal form
-  unterminated_literal,    // "[" without "]"
-  trailing_characters,     // bytes after the closing "]"
+  invalid_character,     // a byte the grammar does not allow at that offset
+  empty_label,           // ".." or a leading "."
+  trailing_dot,          // "host.example." (Domain has no root dot in SMTP)
+  label_hyphen,          // a label starting or ending with "-"
+  label_too_long,        // > 63 octets (RFC 1035 §2.3.4)
+  domain_too_long,       // > 255 octets (RFC 5321 §4.5.3.1.2)
+  bad_ipv4_literal,      // "[...]" that is not 4 Snum 0-255
+  bad_ipv6_literal,      // "[IPv6:...]" whose address is not IPv6-addr
+  bad_address_literal,   // "[...]" matching no literal form
+  unterminated_literal,  // "[" without "]"
+  trailing_characters,   // bytes after the closing "]"
 };
 
 const std::error_category& error_category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), error_category()};
-}
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
 // The stable snake_case name of a code ("label_too_long"), as used in JSON.
 std::string_view errc_name(errc e) noexcept;

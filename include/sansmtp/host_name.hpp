@@ -13,11 +13,11 @@
 namespace sansmtp {
 
 struct default_ehlo_name_result {
-  std::optional<std::string> name;  // the name to send, if one passes the linter
-  std::string hostname;             // gethostname()
-  std::string canonical;            // getaddrinfo(AI_CANONNAME); empty if unresolved
-  std::vector<std::string> reasons; // why each refused candidate was refused
-  std::optional<ehlo_report> report;// the linter's report on `name`, when set
+  std::optional<std::string> name;    // the name to send, if one passes the linter
+  std::string hostname;               // gethostname()
+  std::string canonical;              // getaddrinfo(AI_CANONNAME); empty if unresolved
+  std::vector<std::string> reasons;   // why each refused candidate was refused
+  std::optional<ehlo_report> report;  // the linter's report on `name`, when set
 };
 
 // The canonical FQDN when it passes the linter (verdict pass or warn), else the

@@ -28,8 +28,8 @@ struct parse_error {
 template <class T>
 class parse_result {
  public:
-  parse_result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  parse_result(parse_error error) : v_(error) {}             // NOLINT(google-explicit-constructor)
+  parse_result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  parse_result(parse_error error) : v_(error) {}   // NOLINT(google-explicit-constructor)
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -53,18 +53,21 @@ std::string_view host_kind_name(host_kind k) noexcept;  // "domain", "ipv4-liter
 
 struct ehlo_host {
   host_kind kind = host_kind::domain;
-  std::string_view text;     // the whole argument, brackets included
-  std::string_view value;    // the domain, or the literal's address text
-                             // (no brackets, no "IPv6:" tag, no general tag)
-  std::string_view tag;      // general and IPv6 literals: the tag as sent
+  std::string_view text;   // the whole argument, brackets included
+  std::string_view value;  // the domain, or the literal's address text
+                           // (no brackets, no "IPv6:" tag, no general tag)
+  std::string_view tag;    // general and IPv6 literals: the tag as sent
   // IP literals: the address in network byte order (IPv4 uses the first 4).
   std::array<std::uint8_t, 16> address{};
 
   std::span<const std::uint8_t> address_bytes() const noexcept {
     switch (kind) {
-      case host_kind::ipv4_literal: return {address.data(), 4};
-      case host_kind::ipv6_literal: return {address.data(), 16};
-      default: return {};
+      case host_kind::ipv4_literal:
+        return {address.data(), 4};
+      case host_kind::ipv6_literal:
+        return {address.data(), 16};
+      default:
+        return {};
     }
   }
 };
