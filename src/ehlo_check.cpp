@@ -157,10 +157,15 @@ bool has_leading_zero(std::string_view ipv4) noexcept {
 }
 
 void add_range(lint& out, const ip_range& range, std::string_view shown) {
+  // Ranges an internal relay may legitimately see (internal != fail) are
+  // private to a network; the rest never identify a host to anyone else.
+  const bool private_space = range.internal != severity::fail;
   out.add(range.code, range.internet, range.internal,
-          fmt::format("{} is in {}, {}: servers outside that network cannot verify it, and some "
-                      "refuse it outright (\"550 Invalid HeloHost\")",
-                      shown, range.cidr, range.what),
+          fmt::format("{} is in {}, {}: {}, and some servers refuse such a name outright "
+                      "(\"550 Invalid HeloHost\")",
+                      shown, range.cidr, range.what,
+                      private_space ? "servers outside that network cannot verify it"
+                                    : "it is never the address a server sees a client connect from"),
           "send this host's fully-qualified name (or its public address literal)");
 }
 
@@ -223,7 +228,19 @@ void lint_literal(lint& out, const parse_result<ehlo_host>& parsed, std::string_
         fmt::format("[IPv6:{}]", escape_for_display(content)));
     return lint_ipv6(out, v6.value(), content);
   }
-  if (!parsed) return;
+  if (!parsed) {
+    // "[mx.example.net]": brackets are for address literals only.
+    const auto tld = content.substr(content.rfind('.') + 1);
+    const bool numeric = ascii::all_of(tld, ascii::is_digit);  // a broken IPv4 literal, not a name
+    if (const auto inner = parse::ehlo_argument(content);
+        inner && inner->kind == host_kind::domain && !numeric && close == name.size() - 1)
+      out.add("bracketed-name", severity::fail,
+              fmt::format("{} is a host name in brackets: RFC 5321 section 4.1.3 brackets only address "
+                          "literals",
+                          escape_for_display(name)),
+              std::string(content));
+    return;
+  }
   const auto& host = parsed.value();
   switch (host.kind) {
     case host_kind::ipv4_literal: {

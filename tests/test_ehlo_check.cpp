@@ -354,6 +354,14 @@ TEST_CASE("literal forms: untagged IPv6, unregistered tags, leading zeros") {
   require_no("[0.0.0.0]", "leading-zero");
 }
 
+TEST_CASE("bracketed-name: a host name inside an address literal's brackets") {
+  require_finding({"[mx.example-corp.net]", "bracketed-name", F, "mx.example-corp.net"});
+  CHECK_FALSE(check("[mx.example-corp.net]").syntax_valid);
+  require_no("[1.2.3.4]", "bracketed-name");
+  require_no("[mx.example-corp.net]x", "bracketed-name");
+  require_no("[1.2.3]", "bracketed-name");  // numeric: a broken IPv4 literal, not a name
+}
+
 TEST_CASE("dynamic-looking names") {
   require_finding({"c-73-45-12-1.hsd1.ca.comcast.net", "dynamic-looking", W});
   require_finding({"host-10-1-2-3.example-corp.net", "dynamic-looking", W});
