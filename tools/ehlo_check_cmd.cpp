@@ -88,6 +88,13 @@ int check_names(const ehlo_check_args& args, const ehlo_check_options& options) 
   return exit_for(worst);
 }
 
+// {"source": ..., then the report's keys}: the source first, for readers.
+nlohmann::ordered_json sourced(std::string_view source, const nlohmann::ordered_json& report) {
+  nlohmann::ordered_json j{{"source", source}};
+  j.update(report);
+  return j;
+}
+
 // What this machine would send: its own names, the defaults of popular
 // clients, and sansmtp's own choice, each linted.
 int check_self(const ehlo_check_args& args, const ehlo_check_options& options) {
@@ -112,18 +119,15 @@ int check_self(const ehlo_check_args& args, const ehlo_check_options& options) {
     }
     const auto report = check_ehlo_name(name, options);
     if (args.json) {
-      auto j = report_to_json(report);
-      j["source"] = source;
-      fmt::print("{}\n", dump_line(j));
+      fmt::print("{}\n", dump_line(sourced(source, report_to_json(report))));
     } else {
       print_human(report, p, fmt::format("{:<15} ", source));
     }
   }
   const std::string_view source = "default";
   if (args.json) {
-    nlohmann::ordered_json j =
-        chosen.report ? report_to_json(*chosen.report) : nlohmann::ordered_json{{"name", nullptr}};
-    j["source"] = source;
+    auto j = sourced(source, chosen.report ? report_to_json(*chosen.report)
+                                           : nlohmann::ordered_json{{"name", nullptr}});
     j["reasons"] = chosen.reasons;
     fmt::print("{}\n", dump_line(j));
   } else if (chosen.report) {
