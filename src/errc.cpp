@@ -25,6 +25,9 @@ constexpr entry entries[] = {
     {"bad_address_literal", "not an address literal (RFC 5321 section 4.1.3)"},
     {"unterminated_literal", "an address literal without its closing \"]\""},
     {"trailing_characters", "characters after the closing \"]\""},
+    {"bare_lf", "a line feed not preceded by a carriage return (RFC 5321 section 2.3.8)"},
+    {"bare_cr", "a carriage return not followed by a line feed (RFC 5321 section 2.3.8)"},
+    {"line_too_long", "a text line longer than the limit (RFC 5321 section 4.5.3.1.6)"},
 };
 
 class category final : public std::error_category {

@@ -22,6 +22,10 @@ enum class errc {
   bad_address_literal,   // "[...]" matching no literal form
   unterminated_literal,  // "[" without "]"
   trailing_characters,   // bytes after the closing "]"
+  // DATA content (RFC 5321 §2.3.8, §4.5.2, §4.5.3.1.6)
+  bare_lf,        // LF not preceded by CR
+  bare_cr,        // CR not followed by LF
+  line_too_long,  // a text line over the limit (1000 octets by default)
 };
 
 const std::error_category& error_category() noexcept;
