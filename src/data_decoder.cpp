@@ -55,10 +55,10 @@ data_piece data_decoder::scan(const char* const begin, const char* const end) no
   };
 
   while (p < end) {
-    if (skip_blocks && (state_ == state::text || state_ == state::line_start)) {
+    if (skip_blocks && (state_ == state::text || state_ == state::line_start || state_ == state::cr)) {
       while (end - p >= block_size) {
         const auto m = detail::scan_block(p);
-        if (!detail::plain_block(m, state_ == state::line_start)) break;
+        if (!detail::plain_block(m, detail::entry_of(state_))) break;
         const std::uint64_t block_at = at(p);
         if (max != 0) {
           const std::uint64_t first_lf = m.lf ? block_at + static_cast<unsigned>(std::countr_zero(m.lf))
@@ -66,7 +66,7 @@ data_piece data_decoder::scan(const char* const begin, const char* const end) no
           if (first_lf >= line_start_ + max) fail(errc::line_too_long, line_start_ + max);
         }
         if (m.lf) line_start_ = block_at + block_size - static_cast<unsigned>(std::countl_zero(m.lf));
-        state_ = (m.lf >> 63) ? state::line_start : state::text;
+        state_ = (m.lf >> 63) ? state::line_start : (m.cr >> 63) ? state::cr : state::text;
         p += block_size;
       }
     }

@@ -45,11 +45,11 @@ data_piece data_encoder::next(std::string_view message) noexcept {
   };
 
   while (p < end) {
-    if (state_ == state::text || state_ == state::line_start) {
+    if (state_ == state::text || state_ == state::line_start || state_ == state::cr) {
       while (end - p >= block_size) {
         const auto m = detail::scan_block(p);
-        if (!detail::plain_block(m, state_ == state::line_start)) break;
-        state_ = (m.lf >> 63) ? state::line_start : state::text;
+        if (!detail::plain_block(m, detail::entry_of(state_))) break;
+        state_ = (m.lf >> 63) ? state::line_start : (m.cr >> 63) ? state::cr : state::text;
         p += block_size;
       }
     }

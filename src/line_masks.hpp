@@ -44,15 +44,28 @@ inline line_masks scan_block(const char* p) noexcept {
   return m;
 }
 
-// True when the block needs no transformation and holds no rule break, given
-// that the byte before it was not a pending CR. `at_line_start`: the byte
-// before it was the LF of a CRLF (or this is the first byte of the data).
-// A CR in the last byte cannot be judged without the next block: not plain.
-inline bool plain_block(const line_masks& m, bool at_line_start) noexcept {
-  const std::uint64_t line_starts = (m.lf << 1) | (at_line_start ? 1u : 0u);
-  const std::uint64_t bare_lf = m.lf & ~(m.cr << 1);
-  const std::uint64_t bare_cr = m.cr & ~(m.lf >> 1);
-  return (bare_lf | bare_cr | (m.dot & line_starts)) == 0;
+// Where the line structure stands just before a block.
+enum class block_entry { text, line_start, after_cr };
+
+// A codec's state (any enum with line_start and cr) as a block entry.
+template <class State>
+constexpr block_entry entry_of(State s) noexcept {
+  return s == State::line_start ? block_entry::line_start
+         : s == State::cr       ? block_entry::after_cr
+                                : block_entry::text;
+}
+
+// True when the block needs no transformation and holds no rule break:
+// every LF follows a CR, every CR is followed by an LF (a CR in the last byte
+// is left to the next block), no line starts with ".". The codec's state after
+// it follows from the last byte: LF -> line start, CR -> after a CR, else text.
+inline bool plain_block(const line_masks& m, block_entry entry) noexcept {
+  const std::uint64_t line_starts = (m.lf << 1) | (entry == block_entry::line_start ? 1u : 0u);
+  const std::uint64_t cr_before = entry == block_entry::after_cr ? 1u : 0u;
+  const std::uint64_t bare_lf = m.lf & ~((m.cr << 1) | cr_before);
+  const std::uint64_t bare_cr = m.cr & ~(m.lf >> 1) & ~(std::uint64_t{1} << 63);
+  const std::uint64_t unended_cr = cr_before & ~m.lf;  // the CR before the block is bare
+  return (bare_lf | bare_cr | unended_cr | (m.dot & line_starts)) == 0;
 }
 
 }  // namespace sansmtp::detail

@@ -21,7 +21,6 @@
 #include <string_view>
 
 namespace sansmtp {
-
 // What to do with a CR or LF that is not part of a CRLF pair.
 enum class bare_line_ending {
   // Default. The byte is kept as it is, and error() reports bare_lf / bare_cr
