@@ -46,8 +46,8 @@ data_piece data_decoder::scan(const char* const begin, const char* const end) no
   const auto give_static = [&](std::string_view bytes, const char* consumed_to) {
     offset_ = at(consumed_to);
     size_ += bytes.size();
-    return data_piece{{bytes.data(), bytes.size()}, static_cast<std::size_t>(consumed_to - begin),
-                      data_status::more};
+    return data_piece{
+        {bytes.data(), bytes.size()}, static_cast<std::size_t>(consumed_to - begin), data_status::more};
   };
   // Every octet of a line at or past line_start_ + max breaks the limit.
   const auto count = [&](const char* q) {
@@ -61,8 +61,8 @@ data_piece data_decoder::scan(const char* const begin, const char* const end) no
         if (!detail::plain_block(m, detail::entry_of(state_))) break;
         const std::uint64_t block_at = at(p);
         if (max != 0) {
-          const std::uint64_t first_lf = m.lf ? block_at + static_cast<unsigned>(std::countr_zero(m.lf))
-                                              : block_at + block_size - 1;
+          const std::uint64_t first_lf =
+              m.lf ? block_at + static_cast<unsigned>(std::countr_zero(m.lf)) : block_at + block_size - 1;
           if (first_lf >= line_start_ + max) fail(errc::line_too_long, line_start_ + max);
         }
         if (m.lf) line_start_ = block_at + block_size - static_cast<unsigned>(std::countl_zero(m.lf));

@@ -24,8 +24,8 @@ data_piece data_encoder::next(std::string_view message) noexcept {
   const char* piece = begin;
   const auto give = [&](const char* to, const char* consumed_to, data_status status) {
     offset_ += static_cast<std::uint64_t>(consumed_to - begin);
-    return data_piece{{piece, static_cast<std::size_t>(to - piece)}, static_cast<std::size_t>(consumed_to - begin),
-                      status};
+    return data_piece{
+        {piece, static_cast<std::size_t>(to - piece)}, static_cast<std::size_t>(consumed_to - begin), status};
   };
   // Writes the piece so far, then `insert` before the byte at p.
   const auto insert = [&](std::string_view bytes) {
@@ -93,11 +93,18 @@ data_piece data_encoder::next(std::string_view message) noexcept {
 std::span<const char> data_encoder::finish() noexcept {
   std::string_view tail;
   switch (state_) {
-    case state::line_start: tail = ".\r\n"; break;
-    case state::text: tail = "\r\n.\r\n"; break;
-    case state::cr: tail = "\n.\r\n"; break;
+    case state::line_start:
+      tail = ".\r\n";
+      break;
+    case state::text:
+      tail = "\r\n.\r\n";
+      break;
+    case state::cr:
+      tail = "\n.\r\n";
+      break;
     case state::failed:
-    case state::finished: return {};
+    case state::finished:
+      return {};
   }
   state_ = state::finished;
   return {tail.data(), tail.size()};

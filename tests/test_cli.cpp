@@ -22,15 +22,21 @@ std::string drain(int fd) {
   return s;
 }
 
-// Runs the CLI with exactly these arguments (no shell) and NO_COLOR set.
-run_result run(std::vector<std::string> args) {
+// Runs the CLI with exactly these arguments (no shell), NO_COLOR set and
+// `input` on its standard input (small: it fits the pipe).
+run_result run(std::vector<std::string> args, const std::string& input = {}) {
   args.insert(args.begin(), SANSMTP_CLI_PATH);
-  int out[2], err[2];
+  int in[2], out[2], err[2];
+  REQUIRE(pipe(in) == 0);
   REQUIRE(pipe(out) == 0);
   REQUIRE(pipe(err) == 0);
+  REQUIRE(input.size() < 60000);
+  REQUIRE(write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+  close(in[1]);
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
     close(out[0]);
@@ -42,6 +48,7 @@ run_result run(std::vector<std::string> args) {
     execv(argv[0], argv.data());
     _exit(127);
   }
+  close(in[0]);
   close(out[1]);
   close(err[1]);
   run_result r;
@@ -157,4 +164,53 @@ TEST_CASE("ehlo-check --self reports every source, each linted") {
   CHECK(human.out.find("nodemailer") != std::string::npos);
   CHECK(human.out.find("python-smtplib") != std::string::npos);
   CHECK(human.status == r.status);
+}
+
+TEST_CASE("data decode: the message on stdout, exit 0 complete, 1 incomplete, 2 rejected") {
+  auto r = run({"data", "decode"}, "a\r\n..b\r\n.\r\nQUIT\r\n");
+  CHECK(r.status == 0);
+  CHECK(r.out == "a\r\n.b\r\n");
+  r = run({"data", "decode"}, "a\r\nno end");
+  CHECK(r.status == 1);
+  CHECK(r.out == "a\r\nno end");
+  r = run({"data", "decode"}, "a\n.\nb\r\n.\r\n");
+  CHECK(r.status == 2);
+  CHECK(r.out == "a\n.\nb\r\n");
+  r = run({"data", "decode", "--bare-lf", "normalize"}, "a\n.\nb\r\n.\r\n");
+  CHECK(r.status == 0);
+  CHECK(r.out == "a\r\n.\r\nb\r\n");
+  CHECK(run({"data", "decode", "--bare-lf", "sometimes"}).status == 64);
+  CHECK(run({"data"}).status == 64);
+}
+
+TEST_CASE("data decode --json: consumed, trailing, size, sha256 and the error") {
+  auto r = run({"data", "decode", "--json"}, "a\r\n..b\r\n.\r\nQUIT\r\n");
+  CHECK(r.status == 0);
+  CHECK(r.out ==
+        R"({"complete":true,"consumed":11,"trailing":6,"size":7,)"
+        R"("sha256":"71ba500d6b052fdd29071e807e2eda07b96b8f8725ad572ef1ccf0409e14b27f","error":null})"
+        "\n");
+  r = run({"data", "decode", "--json", "--max-line", "5"}, "abcdefgh\r\n.\r\n");
+  CHECK(r.status == 2);
+  CHECK(r.out.find(R"("error":{"code":"line-too-long","offset":5})") != std::string::npos);
+  r = run({"data", "decode", "--json"}, "x\r\r\n.\r\n");
+  CHECK(r.out.find(R"("error":{"code":"bare-cr","offset":1})") != std::string::npos);
+  r = run({"data", "decode", "--json"}, "x\r\n");
+  CHECK(r.status == 1);
+  CHECK(r.out.find(R"("complete":false,"consumed":3,"trailing":0)") != std::string::npos);
+}
+
+TEST_CASE("data encode: dot-stuffing, CRLF and the end of data; reject names the offset") {
+  auto r = run({"data", "encode"}, "x\n.y\r.");
+  CHECK(r.status == 0);
+  CHECK(r.out == "x\r\n..y\r\n..\r\n.\r\n");
+  r = run({"data", "encode", "--bare-lf", "reject"}, "ok\r\nbad\nrest");
+  CHECK(r.status == 2);
+  CHECK(r.err.find("offset 7") != std::string::npos);
+  // What encode writes, decode reads back.
+  const std::string message = "Subject: t\r\n\r\n.leading dot\r\n.\r\nlast line without end";
+  const auto wire = run({"data", "encode"}, message);
+  const auto back = run({"data", "decode"}, wire.out);
+  CHECK(back.status == 0);
+  CHECK(back.out == message + "\r\n");
 }

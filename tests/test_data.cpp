@@ -223,7 +223,8 @@ TEST_CASE("the limit is configurable, tested at N and N+1, and 0 turns it off") 
     CHECK(decode_every_way(line_of(n) + line_of(n + 1) + ".\r\n", o).error ==
           data_error{errc::line_too_long, n + n});
   }
-  CHECK_FALSE(decode_every_way(std::string(70000, 'y') + "\r\n.\r\n", policy(bare_line_ending::reject, 0)).error);
+  CHECK_FALSE(
+      decode_every_way(std::string(70000, 'y') + "\r\n.\r\n", policy(bare_line_ending::reject, 0)).error);
 }
 
 TEST_CASE("bare CR and LF: offsets under reject, CRLF under normalize, as-is under allow") {

@@ -16,7 +16,7 @@ inline constexpr int exit_usage = 64;  // EX_USAGE
 using args = std::span<char* const>;
 
 int run_ehlo_check(args a);
-extern const std::string_view ehlo_check_usage;
+int run_data(args a);
 
 // Colour only when stdout is a terminal and NO_COLOR is unset.
 bool use_colour();

@@ -126,8 +126,8 @@ int check_self(const ehlo_check_args& args, const ehlo_check_options& options) {
   }
   const std::string_view source = "default";
   if (args.json) {
-    auto j = sourced(source, chosen.report ? report_to_json(*chosen.report)
-                                           : nlohmann::ordered_json{{"name", nullptr}});
+    auto j = sourced(
+        source, chosen.report ? report_to_json(*chosen.report) : nlohmann::ordered_json{{"name", nullptr}});
     j["reasons"] = chosen.reasons;
     fmt::print("{}\n", dump_line(j));
   } else if (chosen.report) {

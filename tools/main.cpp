@@ -1,6 +1,7 @@
 // sansmtp: command-line front end to the library.
 //
-// Each subcommand parses its own arguments. ehlo-check does so by hand: CLI11
+// Each subcommand parses its own arguments (CLI11 for most). ehlo-check does
+// so by hand: CLI11
 // 2.1 (Debian 12) reads an argument shaped "[a,b]" as a list and strips the
 // brackets, which would silently turn "[10.0.0.1]" into "10.0.0.1".
 #include "commands.hpp"
@@ -24,12 +25,12 @@ namespace {
 struct subcommand {
   std::string_view name;
   std::string_view summary;
-  const std::string_view* usage;
   int (*run)(args);
 };
 
 constexpr subcommand subcommands[] = {
-    {"ehlo-check", "lint EHLO names: will a server accept them?", &ehlo_check_usage, run_ehlo_check},
+    {"ehlo-check", "lint EHLO names: will a server accept them?", run_ehlo_check},
+    {"data", "DATA transparency: decode after a 354, or encode a message", run_data},
 };
 
 void print_help(std::FILE* to) {

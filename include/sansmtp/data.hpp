@@ -110,9 +110,9 @@ class data_decoder {
 
   data_decoder_options options_;
   state state_ = state::line_start;
-  std::string_view pending_;     // static bytes owed before more input is read
-  std::uint64_t offset_ = 0;     // stream offset of the next input byte
-  std::uint64_t line_start_ = 0; // stream offset where the current line's count starts
+  std::string_view pending_;      // static bytes owed before more input is read
+  std::uint64_t offset_ = 0;      // stream offset of the next input byte
+  std::uint64_t line_start_ = 0;  // stream offset where the current line's count starts
   std::uint64_t size_ = 0;
   std::optional<data_error> error_;
 };
