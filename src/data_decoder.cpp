@@ -14,8 +14,10 @@ namespace sansmtp {
 using detail::block_size;
 
 void data_decoder::fail(errc code, std::uint64_t offset) noexcept {
-  // Keep the earliest rule break, whichever path noticed it first.
-  if (!error_ || offset < error_->offset) error_ = data_error{code, offset};
+  // Keep the earliest rule break, whichever path noticed it first; at one
+  // offset a bare CR or LF outranks the line limit (enum order).
+  if (!error_ || offset < error_->offset || (offset == error_->offset && code < error_->code))
+    error_ = data_error{code, offset};
 }
 
 data_piece data_decoder::next(std::string_view input) noexcept {
