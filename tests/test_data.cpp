@@ -227,6 +227,13 @@ TEST_CASE("the limit is configurable, tested at N and N+1, and 0 turns it off") 
       decode_every_way(std::string(70000, 'y') + "\r\n.\r\n", policy(bare_line_ending::reject, 0)).error);
 }
 
+TEST_CASE("the earliest error wins; at one offset a bare CR or LF outranks the limit") {
+  const auto o = policy(bare_line_ending::reject, 3);
+  CHECK(decode_every_way("abc\rW\r\n.\r\n", o).error == data_error{errc::bare_cr, 3});
+  CHECK(decode_every_way("abc\nW\r\n.\r\n", o).error == data_error{errc::bare_lf, 3});
+  CHECK(decode_every_way("abcd\nW\r\n.\r\n", o).error == data_error{errc::line_too_long, 3});
+}
+
 TEST_CASE("bare CR and LF: offsets under reject, CRLF under normalize, as-is under allow") {
   const std::string input = "ab\ncd\ref\r\n.\r\n";
   auto r = decode_every_way(input, policy(bare_line_ending::reject));
