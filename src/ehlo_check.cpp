@@ -52,7 +52,21 @@ const finding* ehlo_report::find(std::string_view code) const noexcept {
 
 namespace detail {
 
+namespace {
+
+bool has_control(std::string_view s) noexcept {
+  return std::any_of(s.begin(), s.end(), [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; });
+}
+
+}  // namespace
+
 void lint::add(std::string_view code, severity level, std::string message, std::string suggestion) {
+  // The one gate every finding passes: no raw control byte from the name may
+  // reach a terminal or log. Messages quote names escaped already; this is
+  // the backstop. A suggestion is something to send, and a name with a
+  // control byte in it is nothing to send: drop it.
+  if (has_control(message)) message = escape_for_display(message);
+  if (has_control(suggestion)) suggestion.clear();
   report_.findings.push_back({code, level, std::move(message), std::move(suggestion)});
   // severity and verdict share their order: info counts as pass.
   report_.result = std::max(report_.result, static_cast<verdict>(static_cast<int>(level)));

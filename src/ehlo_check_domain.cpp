@@ -132,8 +132,8 @@ std::string container_kind(std::string_view label) {
   const auto hash = dash2 == rest.npos ? std::string_view() : rest.substr(dash2 + 1);
   if (hash.size() >= 6 && hash.size() <= 10 && std::all_of(hash.begin(), hash.end(), is_k8s_random))
     return fmt::format("a Kubernetes Deployment pod (\"{}\", ReplicaSet hash, random suffix)",
-                       rest.substr(0, dash2));
-  return fmt::format("a Kubernetes pod of \"{}\" (random 5-character suffix)", rest);
+                       escape_for_display(rest.substr(0, dash2)));
+  return fmt::format("a Kubernetes pod of \"{}\" (random 5-character suffix)", escape_for_display(rest));
 }
 
 // Four numbers 0-255 joined by "-" or "." inside a longer name: the address

@@ -4,6 +4,8 @@
 
 #include <sansmtp/data.hpp>
 
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>

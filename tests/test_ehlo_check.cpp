@@ -161,6 +161,17 @@ TEST_CASE("invalid-character: controls, space and non-LDH ASCII, never echoed ra
   require_finding({"mx!.example-corp.net", "invalid-character", F});
   require_finding({"[1.2.3.4]\r\n", "invalid-character", F});
   require_no("mx.example-corp.net", "invalid-character");
+  // Found by fuzz_ehlo_argument: suggestions and messages built from the name.
+  for (std::string name : {"_\r", "a\r.", "\xc3\xa9.a\rb", "a\r-bcdfg", "a\n-bcdfg-x7k2p", "my_h\nost.x.",
+                           "bad\r\nname\x7f.example\x01"}) {
+    const auto r = check(name);
+    CHECK(r.result == verdict::fail);
+    for (const auto& f : r.findings) {
+      INFO(f.code);
+      CHECK(f.message.find_first_of(std::string("\r\n\0\x7f\x01", 5)) == std::string::npos);
+      CHECK(f.suggestion.find_first_of(std::string("\r\n\0\x7f\x01", 5)) == std::string::npos);
+    }
+  }
   for (const auto& f : check("bad\r\nname\x7f.example\x01").findings) {
     CHECK(f.message.find_first_of(std::string("\r\n\0\x7f\x01", 5)) == std::string::npos);
     CHECK(f.suggestion.find_first_of(std::string("\r\n\0", 3)) == std::string::npos);

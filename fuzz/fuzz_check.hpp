@@ -1,0 +1,76 @@
+// Shared by the fuzz targets: how an invariant violation is reported.
+//
+// FUZZ_CHECK(cond, detail) prints the failed condition, `detail` (a
+// std::string, evaluated only on failure) and the current input hex-escaped to
+// stderr, then aborts, so libFuzzer saves the input and the replay driver (and
+// ctest) fail loudly. Each target calls sansmtp::fuzz::set_input() first.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace sansmtp::fuzz {
+
+inline std::string_view& current_input() noexcept {
+  static std::string_view input;
+  return input;
+}
+
+inline void set_input(const std::uint8_t* data, std::size_t size) noexcept {
+  current_input() = {reinterpret_cast<const char*>(data), size};
+}
+
+// Printable ASCII as is ("\" and '"' escaped), everything else as \xNN: safe to
+// paste into a C++ string literal or `printf '...'`.
+inline std::string escape(std::string_view bytes) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (b >= 0x20 && b < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += hex[b >> 4];
+      out += hex[b & 0xf];
+    }
+  }
+  return out;
+}
+
+inline std::string hex_bytes(const std::uint8_t* bytes, std::size_t size) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < size; ++i) {
+    out += hex[bytes[i] >> 4];
+    out += hex[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+[[noreturn]] inline void violated(const char* file, int line, const char* condition,
+                                  const std::string& detail) {
+  const auto input = current_input();
+  std::fprintf(stderr,
+               "\n==== fuzz invariant violated (%s:%d) ====\n"
+               "  check:  %s\n"
+               "  detail: %s\n"
+               "  input:  %zu bytes \"%s\"\n",
+               file, line, condition, detail.c_str(), input.size(), escape(input).c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace sansmtp::fuzz
+
+#define FUZZ_CHECK(cond, detail)                                               \
+  do {                                                                         \
+    if (!(cond)) ::sansmtp::fuzz::violated(__FILE__, __LINE__, #cond, detail); \
+  } while (0)
