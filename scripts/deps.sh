@@ -29,7 +29,14 @@ BUILD_PACKAGES=(cmake ninja-build g++ pkg-config ragel libfmt-dev nlohmann-json3
                 libssl-dev)
 # What the full test run adds: Catch2, clang with libFuzzer and sanitizers,
 # Google Benchmark, and the real SMTP peers of the interop tests.
-TEST_PACKAGES=(catch2 clang libclang-rt-14-dev libbenchmark-dev python3 python3-aiosmtpd
-               nodejs npm)
+TEST_PACKAGES=(catch2 clang libclang-rt-14-dev libbenchmark-dev python3 python3-aiosmtpd)
+
+# Node.js and npm for the interop peers (Nodemailer): Debian's packages unless
+# a Node.js is already installed (NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package).
+ensure_node() {
+  if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then return 0; fi
+  ensure_packages nodejs npm
+}
 
 build_jobs() { echo "${SANSMTP_JOBS:-2}"; }
