@@ -20,6 +20,38 @@ void data_decoder::fail(errc code, std::uint64_t offset) noexcept {
     error_ = data_error{code, offset};
 }
 
+// Skips whole plain blocks (see line_masks.hpp) from p, keeping the state and
+// the line count in registers; returns where the byte loop must take over.
+const char* data_decoder::skip_plain_blocks(const char* p, const char* end, std::uint64_t at) noexcept {
+  const std::size_t max = options_.max_line_length;
+  auto entry = detail::entry_of(state_);
+  std::uint64_t line_start = line_start_;
+  bool too_long = false;
+  while (end - p >= block_size) {
+    const auto m = detail::scan_block(p);
+    if (!detail::plain_block(p, m, entry)) break;
+    if (max != 0 && !too_long) {
+      const std::uint64_t first_lf =
+          m.lf ? at + static_cast<unsigned>(std::countr_zero(m.lf)) : at + block_size - 1;
+      if (first_lf >= line_start + max) {
+        fail(errc::line_too_long, line_start + max);
+        too_long = true;  // the earliest one is what counts; stop looking
+      }
+    }
+    if (m.lf) line_start = at + block_size - static_cast<unsigned>(std::countl_zero(m.lf));
+    entry = (m.lf >> 63)   ? detail::block_entry::line_start
+            : (m.cr >> 63) ? detail::block_entry::after_cr
+                           : detail::block_entry::text;
+    p += block_size;
+    at += block_size;
+  }
+  line_start_ = line_start;
+  state_ = entry == detail::block_entry::line_start ? state::line_start
+           : entry == detail::block_entry::after_cr ? state::cr
+                                                    : state::text;
+  return p;
+}
+
 data_piece data_decoder::next(std::string_view input) noexcept {
   if (state_ == state::done) return {{}, 0, data_status::end_of_data};
   if (!pending_.empty()) {
@@ -57,21 +89,8 @@ data_piece data_decoder::scan(const char* const begin, const char* const end) no
   };
 
   while (p < end) {
-    if (skip_blocks && (state_ == state::text || state_ == state::line_start || state_ == state::cr)) {
-      while (end - p >= block_size) {
-        const auto m = detail::scan_block(p);
-        if (!detail::plain_block(m, detail::entry_of(state_))) break;
-        const std::uint64_t block_at = at(p);
-        if (max != 0) {
-          const std::uint64_t first_lf =
-              m.lf ? block_at + static_cast<unsigned>(std::countr_zero(m.lf)) : block_at + block_size - 1;
-          if (first_lf >= line_start_ + max) fail(errc::line_too_long, line_start_ + max);
-        }
-        if (m.lf) line_start_ = block_at + block_size - static_cast<unsigned>(std::countl_zero(m.lf));
-        state_ = (m.lf >> 63) ? state::line_start : (m.cr >> 63) ? state::cr : state::text;
-        p += block_size;
-      }
-    }
+    if (skip_blocks && (state_ == state::text || state_ == state::line_start || state_ == state::cr))
+      p = skip_plain_blocks(p, end, at(p));
     const char* const stop = std::min(end, p + block_size);
     while (p < stop) {
       const char c = *p;
@@ -91,6 +110,13 @@ data_piece data_decoder::scan(const char* const begin, const char* const end) no
           [[fallthrough]];
         case state::text:
           state_ = state::text;
+          if (c != '\r' && c != '\n') {  // a run of plain text: counted once, at its last byte
+            const char* q = p + 1;
+            while (q < stop && *q != '\r' && *q != '\n') ++q;
+            count(q - 1);
+            p = q;
+            continue;
+          }
           count(p);
           if (c == '\r') {
             state_ = state::cr;

@@ -48,7 +48,7 @@ data_piece data_encoder::next(std::string_view message) noexcept {
     if (state_ == state::text || state_ == state::line_start || state_ == state::cr) {
       while (end - p >= block_size) {
         const auto m = detail::scan_block(p);
-        if (!detail::plain_block(m, detail::entry_of(state_))) break;
+        if (!detail::plain_block(p, m, detail::entry_of(state_))) break;
         state_ = (m.lf >> 63) ? state::line_start : (m.cr >> 63) ? state::cr : state::text;
         p += block_size;
       }

@@ -1,10 +1,11 @@
 // Internal: 64-byte block classification shared by the DATA decoder and
-// encoder. One pass with SSE2 (the x86-64 baseline) finds every CR, LF and
-// "." in a block as bit masks; a block whose line structure is plain (every
+// encoder. One pass with SSE2 (the x86-64 baseline) finds every CR and LF in
+// a block as bit masks; a block whose line structure is plain (every
 // CR followed by LF, every LF preceded by CR, no line starting with ".")
 // needs no work but counting, so both codecs skip it whole.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 
 #if defined(__SSE2__)
@@ -16,13 +17,13 @@ namespace sansmtp::detail {
 inline constexpr int block_size = 64;
 
 struct line_masks {
-  std::uint64_t cr = 0, lf = 0, dot = 0;  // bit i: byte i of the block
+  std::uint64_t cr = 0, lf = 0;  // bit i: byte i of the block
 };
 
 inline line_masks scan_block(const char* p) noexcept {
   line_masks m;
 #if defined(__SSE2__)
-  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), dot = _mm_set1_epi8('.');
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
   for (int i = 0; i < 4; ++i) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
     const auto bits = [&](__m128i c) {
@@ -31,14 +32,12 @@ inline line_masks scan_block(const char* p) noexcept {
     };
     m.cr |= bits(cr);
     m.lf |= bits(lf);
-    m.dot |= bits(dot);
   }
 #else
   for (int i = 0; i < block_size; ++i) {
     const std::uint64_t bit = std::uint64_t{1} << i;
     if (p[i] == '\r') m.cr |= bit;
     if (p[i] == '\n') m.lf |= bit;
-    if (p[i] == '.') m.dot |= bit;
   }
 #endif
   return m;
@@ -59,13 +58,18 @@ constexpr block_entry entry_of(State s) noexcept {
 // every LF follows a CR, every CR is followed by an LF (a CR in the last byte
 // is left to the next block), no line starts with ".". The codec's state after
 // it follows from the last byte: LF -> line start, CR -> after a CR, else text.
-inline bool plain_block(const line_masks& m, block_entry entry) noexcept {
-  const std::uint64_t line_starts = (m.lf << 1) | (entry == block_entry::line_start ? 1u : 0u);
+// Lines start about once per block, so their first bytes are looked at one by
+// one rather than with a third mask.
+inline bool plain_block(const char* p, const line_masks& m, block_entry entry) noexcept {
   const std::uint64_t cr_before = entry == block_entry::after_cr ? 1u : 0u;
   const std::uint64_t bare_lf = m.lf & ~((m.cr << 1) | cr_before);
   const std::uint64_t bare_cr = m.cr & ~(m.lf >> 1) & ~(std::uint64_t{1} << 63);
   const std::uint64_t unended_cr = cr_before & ~m.lf;  // the CR before the block is bare
-  return (bare_lf | bare_cr | unended_cr | (m.dot & line_starts)) == 0;
+  if ((bare_lf | bare_cr | unended_cr) != 0) return false;
+  for (std::uint64_t starts = (m.lf << 1) | (entry == block_entry::line_start ? 1u : 0u); starts;
+       starts &= starts - 1)
+    if (p[std::countr_zero(starts)] == '.') return false;
+  return true;
 }
 
 }  // namespace sansmtp::detail

@@ -106,6 +106,7 @@ class data_decoder {
   };
 
   data_piece scan(const char* begin, const char* end) noexcept;
+  const char* skip_plain_blocks(const char* p, const char* end, std::uint64_t at) noexcept;
   void fail(errc code, std::uint64_t offset) noexcept;
 
   data_decoder_options options_;
