@@ -84,22 +84,6 @@ std::vector<std::size_t> random_cuts(std::size_t size, std::mt19937& rng) {
   return cuts;
 }
 
-std::string normalized(std::string_view m) {
-  std::string out;
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    if (m[i] == '\r' && i + 1 < m.size() && m[i + 1] == '\n') {
-      out += "\r\n";
-      ++i;
-    } else if (m[i] == '\r' || m[i] == '\n') {
-      out += "\r\n";
-    } else {
-      out += m[i];
-    }
-  }
-  if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
-  return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -154,6 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto back = test::decode_chunks(wire.wire, random_cuts(wire.wire.size(), rng), plain);
   FUZZ_CHECK(back.complete && back.consumed == wire.wire.size() && !back.error,
              "decoding the encoder's output: " + show(back) + " wire \"" + fuzz::escape(wire.wire) + "\"");
-  FUZZ_CHECK(back.output == normalized(in), "round trip changed the message: " + show(back));
+  FUZZ_CHECK(back.output == test::normalized_line_endings(in),
+             "round trip changed the message: " + show(back));
   return 0;
 }

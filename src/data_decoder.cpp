@@ -27,28 +27,21 @@ const char* data_decoder::skip_plain_blocks(const char* p, const char* end, std:
   auto entry = detail::entry_of(state_);
   std::uint64_t line_start = line_start_;
   bool too_long = false;
-  while (end - p >= block_size) {
-    const auto m = detail::scan_block(p);
-    if (!detail::plain_block(p, m, entry)) break;
+  const char* const start = p;
+  p = detail::skip_plain(p, end, entry, [&](const detail::line_masks& m, const char* block) {
+    const std::uint64_t block_at = at + static_cast<std::uint64_t>(block - start);
     if (max != 0 && !too_long) {
       const std::uint64_t first_lf =
-          m.lf ? at + static_cast<unsigned>(std::countr_zero(m.lf)) : at + block_size - 1;
+          m.lf ? block_at + static_cast<unsigned>(std::countr_zero(m.lf)) : block_at + block_size - 1;
       if (first_lf >= line_start + max) {
         fail(errc::line_too_long, line_start + max);
         too_long = true;  // the earliest one is what counts; stop looking
       }
     }
-    if (m.lf) line_start = at + block_size - static_cast<unsigned>(std::countl_zero(m.lf));
-    entry = (m.lf >> 63)   ? detail::block_entry::line_start
-            : (m.cr >> 63) ? detail::block_entry::after_cr
-                           : detail::block_entry::text;
-    p += block_size;
-    at += block_size;
-  }
+    if (m.lf) line_start = block_at + block_size - static_cast<unsigned>(std::countl_zero(m.lf));
+  });
   line_start_ = line_start;
-  state_ = entry == detail::block_entry::line_start ? state::line_start
-           : entry == detail::block_entry::after_cr ? state::cr
-                                                    : state::text;
+  state_ = detail::state_of<state>(entry);
   return p;
 }
 

@@ -46,12 +46,9 @@ data_piece data_encoder::next(std::string_view message) noexcept {
 
   while (p < end) {
     if (state_ == state::text || state_ == state::line_start || state_ == state::cr) {
-      while (end - p >= block_size) {
-        const auto m = detail::scan_block(p);
-        if (!detail::plain_block(p, m, detail::entry_of(state_))) break;
-        state_ = (m.lf >> 63) ? state::line_start : (m.cr >> 63) ? state::cr : state::text;
-        p += block_size;
-      }
+      auto entry = detail::entry_of(state_);
+      p = detail::skip_plain(p, end, entry, [](const detail::line_masks&, const char*) {});
+      state_ = detail::state_of<state>(entry);
     }
     const char* const stop = std::min(end, p + block_size);
     while (p < stop) {

@@ -72,4 +72,27 @@ inline bool plain_block(const char* p, const line_masks& m, block_entry entry) n
   return true;
 }
 
+// Skips plain blocks from p while at least a whole block remains, calling
+// on_block(masks, p) for each one skipped; `entry` follows along. Returns
+// where the caller's byte loop must take over.
+template <class OnBlock>
+inline const char* skip_plain(const char* p, const char* end, block_entry& entry, OnBlock on_block) noexcept {
+  while (end - p >= block_size) {
+    const auto m = scan_block(p);
+    if (!plain_block(p, m, entry)) break;
+    on_block(m, p);
+    entry = (m.lf >> 63) ? block_entry::line_start : (m.cr >> 63) ? block_entry::after_cr : block_entry::text;
+    p += block_size;
+  }
+  return p;
+}
+
+// Back from a block entry to a codec's state enum (line_start, cr, text).
+template <class State>
+constexpr State state_of(block_entry e) noexcept {
+  return e == block_entry::line_start ? State::line_start
+         : e == block_entry::after_cr ? State::cr
+                                      : State::text;
+}
+
 }  // namespace sansmtp::detail

@@ -97,4 +97,22 @@ inline encoded encode_chunks(std::string_view message, const std::vector<std::si
   return r;
 }
 
+// What the encoder promises to send for a message, as the decoder returns
+// it: every bare CR or LF as CRLF, and a final CRLF when the message lacks one.
+inline std::string normalized_line_endings(std::string_view m) {
+  std::string out;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    if (m[i] == '\r' && i + 1 < m.size() && m[i + 1] == '\n') {
+      out += "\r\n";
+      ++i;
+    } else if (m[i] == '\r' || m[i] == '\n') {
+      out += "\r\n";
+    } else {
+      out += m[i];
+    }
+  }
+  if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
+  return out;
+}
+
 }  // namespace sansmtp::test

@@ -328,20 +328,7 @@ TEST_CASE("round trip: decode(encode(m)) is m with line endings normalised, in a
     for (std::size_t i = 0; i < len; ++i)
       m += (rng() % 4 == 0) ? alphabet[rng() % sizeof alphabet] : static_cast<char>('a' + rng() % 26);
     if (iteration % 10 == 0) m += std::string(1200, 'L');  // a long line
-    // Expected: every bare CR or LF becomes CRLF, and a final CRLF is added.
-    std::string expected;
-    for (std::size_t i = 0; i < m.size(); ++i) {
-      if (m[i] == '\r' && i + 1 < m.size() && m[i + 1] == '\n') {
-        expected += "\r\n";
-        ++i;
-      } else if (m[i] == '\r' || m[i] == '\n') {
-        expected += "\r\n";
-      } else {
-        expected += m[i];
-      }
-    }
-    if (!expected.empty() && !expected.ends_with("\r\n")) expected += "\r\n";
-
+    const auto expected = normalized_line_endings(m);
     std::vector<std::size_t> cuts;
     for (std::size_t c = rng() % 70; c < m.size(); c += 1 + rng() % 100) cuts.push_back(c);
     const auto wire = encode_chunks(m, cuts).wire;
