@@ -200,7 +200,7 @@ TEST_CASE("data decode --json: consumed, trailing, size, sha256 and the error") 
   CHECK(r.out.find(R"("complete":false,"consumed":3,"trailing":0)") != std::string::npos);
 }
 
-TEST_CASE("data encode: dot-stuffing, CRLF and the end of data; reject names the offset") {
+TEST_CASE("data encode: dot-stuffing, CRLF and the end of data - reject names the offset") {
   auto r = run({"data", "encode"}, "x\n.y\r.");
   CHECK(r.status == 0);
   CHECK(r.out == "x\r\n..y\r\n..\r\n.\r\n");

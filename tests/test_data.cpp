@@ -227,7 +227,7 @@ TEST_CASE("the limit is configurable, tested at N and N+1, and 0 turns it off") 
       decode_every_way(std::string(70000, 'y') + "\r\n.\r\n", policy(bare_line_ending::reject, 0)).error);
 }
 
-TEST_CASE("the earliest error wins; at one offset a bare CR or LF outranks the limit") {
+TEST_CASE("the earliest error wins - at one offset a bare CR or LF outranks the limit") {
   const auto o = policy(bare_line_ending::reject, 3);
   CHECK(decode_every_way("abc\rW\r\n.\r\n", o).error == data_error{errc::bare_cr, 3});
   CHECK(decode_every_way("abc\nW\r\n.\r\n", o).error == data_error{errc::bare_lf, 3});
@@ -307,7 +307,7 @@ TEST_CASE("encoder: reject stops at the first bare line ending with its offset")
   CHECK(encode_chunks("ab\r", {2}, strict).wire == "ab\r\n.\r\n");  // a CR at the very end is completed
 }
 
-TEST_CASE("encoder: spans point into the message; only inserted bytes are static") {
+TEST_CASE("encoder: spans point into the message and only inserted bytes are static") {
   std::string message;
   for (int i = 0; i < 50; ++i) message += line_of(78);
   data_encoder e;

@@ -388,7 +388,7 @@ TEST_CASE("dynamic-looking names") {
   require_no("h-300-1-2-3.example-corp.net", "dynamic-looking");
 }
 
-TEST_CASE("verdict is the worst finding; info passes") {
+TEST_CASE("verdict is the worst finding and info passes") {
   CHECK(check("[8.8.8.8]").result == verdict::pass);
   CHECK(check("ab--cd.example-corp.net").result == verdict::warn);
   CHECK(check("[127.0.0.1]").result == verdict::fail);
