@@ -132,7 +132,7 @@ TEST_CASE("every smuggling variant is content, under every policy") {
   }
 }
 
-TEST_CASE("\\r\\r\\n.\\r\\n holds a real <CRLF>.<CRLF>: it ends the data there") {
+TEST_CASE("CR CR LF dot CR LF holds a real <CRLF>.<CRLF> and ends the data there") {
   // RFC-NOTES B1.2 row 13 (reverted upstream for this reason): the second CR
   // and the LF end a line that carries a bare CR, and ".\r\n" follows.
   const std::string input = "body\r\r\n.\r\nMAIL FROM:<evil@x>\r\n";
