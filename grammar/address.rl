@@ -23,6 +23,10 @@ namespace {
     }
   }
 
+  # EHLO arguments are ASCII only (RFC 6531 §3.7.1); the UTF-8 forms in
+  # smtp_common are not used here.
+  action non_ascii {}
+
   include smtp_common "smtp_common.rl";
 
   ehlo_argument := domain | address_literal;

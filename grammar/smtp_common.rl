@@ -1,10 +1,12 @@
 # Shared RFC 5321 productions (grammar only; no actions are defined here).
 #
-# Including machines must define two actions before the include:
+# Including machines must define three actions before the include:
 #   label_begin   entered at the first octet of every Domain label
 #   label_end     left after the last octet of every Domain label
+#   non_ascii     on every octet >= 0x80 accepted by the UTF-8 forms below
 # so that the label (63, RFC 1035 §2.3.4) and name (255, RFC 5321 §4.5.3.1.2)
-# limits are checked from offsets instead of with bounded repetition.
+# limits are checked from offsets instead of with bounded repetition, and
+# SMTPUTF8 (RFC 6531) is decided after the match, from the offsets.
 %%{
   machine smtp_common;
 
@@ -66,4 +68,29 @@
   address_literal = '[' ( ipv4_address_literal
                         | ipv6_address_literal
                         | general_address_literal ) ']';
+
+  # RFC 5321 §4.1.2: Mailbox and Path ------------------------------------
+  # RFC 6531 §3.3 extends atext, qtextSMTP and sub-domain (U-label) with
+  # UTF8-non-ascii. The machine accepts any octet >= 0x80 there and marks it
+  # (non_ascii); whether UTF-8 is allowed at all, and whether it is valid
+  # UTF-8 and a valid U-label, is checked afterwards (src/parse_path.cpp).
+  utf8_octet = 0x80..0xff @non_ascii;
+
+  # RFC 5322 §3.2.3 atext, which RFC 5321 §4.1.2 uses for Atom.
+  atext = alpha | digit | [!#$%&'*+\-/=?^_`{|}~] | utf8_octet;
+  atom = atext+;
+  dot_string = atom ( '.' atom )*;
+  # qtextSMTP: printable US-ASCII except '"' and '\'; quoted-pairSMTP:
+  # backslash followed by any printable US-ASCII or SP.
+  qtext_smtp = 32..33 | 35..91 | 93..126 | utf8_octet;
+  quoted_pair_smtp = '\\' 32..126;
+  quoted_string = '"' ( qtext_smtp | quoted_pair_smtp )* '"';
+  string = atom | quoted_string;
+
+  # sub-domain =/ U-label (RFC 6531 §3.3): same shape as LDH, any octet >= 0x80
+  # counted as a letter; libidn2 judges the label afterwards.
+  u_let_dig    = let_dig | utf8_octet;
+  u_ldh_str    = ( u_let_dig | '-' )* u_let_dig;
+  u_sub_domain = ( u_let_dig u_ldh_str? ) >label_begin %label_end;
+  u_domain     = u_sub_domain ( '.' u_sub_domain )*;
 }%%

@@ -26,6 +26,36 @@ enum class errc {
   bare_lf,        // LF not preceded by CR
   bare_cr,        // CR not followed by LF
   line_too_long,  // a text line over the limit (1000 octets by default)
+  // Commands (RFC 5321 §4.1, §4.5.3.1; RFC 1869, 3030, 3461, 4954, 6531)
+  empty_command,
+  invalid_verb,
+  missing_argument,
+  unexpected_argument,
+  missing_from_to,
+  space_before_path,
+  missing_angle_bracket,
+  unterminated_path,
+  bad_local_part,
+  bad_mailbox,
+  local_part_too_long,
+  path_too_long,
+  non_ascii_address,
+  invalid_utf8,
+  bad_u_label,
+  address_literal_in_helo,
+  trailing_whitespace,
+  bad_parameter,
+  duplicate_parameter,
+  unknown_parameter,
+  bad_parameter_value,
+  unsupported_parameter_value,
+  value_out_of_range,
+  bad_xtext,
+  forbidden_octet_in_xtext,
+  parameter_too_long,
+  bad_auth_mechanism,
+  bad_initial_response,
+  inconsistent_command,
 };
 
 const std::error_category& error_category() noexcept;

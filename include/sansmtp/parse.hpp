@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <variant>
 
 namespace sansmtp {
@@ -24,21 +26,30 @@ struct parse_error {
   friend bool operator==(const parse_error&, const parse_error&) = default;
 };
 
-// A value or a parse_error; deliberately tiny (no exceptions on the hot path).
-template <class T>
+// A value or an error; deliberately tiny (no exceptions on the hot path).
+template <class T, class E = parse_error>
 class parse_result {
  public:
-  parse_result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  parse_result(parse_error error) : v_(error) {}   // NOLINT(google-explicit-constructor)
+  parse_result(T value)
+      : v_(std::in_place_index<0>, std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  parse_result(E error) : v_(std::in_place_index<1>, error) {}  // NOLINT(google-explicit-constructor)
+  // Anything T can be made from (one command struct for a `command`).
+  template <class U>
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
+           !std::is_same_v<std::remove_cvref_t<U>, E> &&
+           !std::is_same_v<std::remove_cvref_t<U>, parse_result>)
+      parse_result(U&& value)  // NOLINT(google-explicit-constructor)
+      : v_(std::in_place_index<0>, std::forward<U>(value)) {}
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
   const T& value() const { return std::get<0>(v_); }
   const T* operator->() const { return &std::get<0>(v_); }
-  const parse_error& error() const { return std::get<1>(v_); }
+  const T& operator*() const { return std::get<0>(v_); }
+  const E& error() const { return std::get<1>(v_); }
 
  private:
-  std::variant<T, parse_error> v_;
+  std::variant<T, E> v_;
 };
 
 // What an EHLO argument names (RFC 5321 §4.1.1.1: Domain / address-literal).
@@ -70,6 +81,8 @@ struct ehlo_host {
         return {};
     }
   }
+
+  friend bool operator==(const ehlo_host&, const ehlo_host&) = default;
 };
 
 namespace parse {

@@ -1,6 +1,8 @@
 // sansmtp: RFC 5321 SMTP without I/O. Umbrella header.
 #pragma once
 
+#include <sansmtp/command.hpp>
+#include <sansmtp/data.hpp>
 #include <sansmtp/ehlo_check.hpp>
 #include <sansmtp/errc.hpp>
 #include <sansmtp/host_name.hpp>

@@ -1,0 +1,480 @@
+// ESMTP parameters of MAIL and RCPT (RFC 5321 §4.1.2 esmtp-param) and their
+// typed values; xtext (RFC 3461 §4).
+#include <sansmtp/command.hpp>
+
+#include "ascii.hpp"
+#include "command_internal.hpp"
+#include "utf8.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace sansmtp {
+namespace {
+
+using detail::command_kind;
+constexpr std::size_t npos = std::string_view::npos;
+
+constexpr bool is_keyword_char(char c) noexcept { return ascii::is_ldh(c); }
+// esmtp-value = 1*(%d33-60 / %d62-126); RFC 6531 §3.3 adds UTF8-non-ascii.
+constexpr bool is_value_char(char c, bool utf8) noexcept {
+  return (c >= 33 && c <= 126 && c != '=') || (utf8 && ascii::is_non_ascii(c));
+}
+// xchar: printable ASCII except "+" and "=" (RFC 3461 §4).
+constexpr bool is_xchar(char c) noexcept { return c >= 33 && c <= 126 && c != '+' && c != '='; }
+constexpr bool is_upper_hex(char c) noexcept { return ascii::is_digit(c) || (c >= 'A' && c <= 'F'); }
+
+// A value or an error offset relative to the value; errc::ok means valid.
+struct value_error {
+  errc code = errc::ok;
+  std::size_t at = 0;
+};
+
+// xtext, also refusing what decodes to CR, LF or NUL: a decoded value ends
+// up in DSNs and logs, where those octets inject lines.
+value_error check_xtext(std::string_view v) noexcept {
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (is_xchar(v[i])) continue;
+    if (v[i] != '+' || i + 2 >= v.size() || !is_upper_hex(v[i + 1]) || !is_upper_hex(v[i + 2]))
+      return {errc::bad_xtext, i};
+    const unsigned octet = ascii::hex_value(v[i + 1]) * 16 + ascii::hex_value(v[i + 2]);
+    if (octet == '\r' || octet == '\n' || octet == 0) return {errc::forbidden_octet_in_xtext, i};
+    i += 2;
+  }
+  return {};
+}
+
+// 1*max_digits DIGIT into an unsigned value; too many digits or overflow is
+// value_out_of_range.
+value_error parse_digits(std::string_view v, std::size_t max_digits, std::uint64_t& out) noexcept {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!ascii::is_digit(v[i])) return {errc::bad_parameter_value, i};
+  if (v.empty()) return {errc::bad_parameter_value, 0};
+  if (v.size() > max_digits) return {errc::value_out_of_range, 0};
+  const auto r = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (r.ec != std::errc()) return {errc::value_out_of_range, 0};
+  return {};
+}
+
+// n DIGIT with value in [lo, hi], at v[i].
+bool fixed_digits(std::string_view v, std::size_t i, std::size_t n, unsigned lo, unsigned hi) noexcept {
+  if (i + n > v.size()) return false;
+  unsigned value = 0;
+  for (std::size_t k = i; k < i + n; ++k) {
+    if (!ascii::is_digit(v[k])) return false;
+    value = value * 10 + static_cast<unsigned>(v[k] - '0');
+  }
+  return value >= lo && value <= hi;
+}
+
+// RFC 3339 §5.6 date-time (HOLDUNTIL, RFC 4865; RRVS, RFC 7293):
+// YYYY-MM-DD "T" hh:mm:ss [.frac] ( "Z" / ("+"/"-") hh:mm ); "T"/"Z" any case.
+value_error check_date_time(std::string_view v) noexcept {
+  const auto fail = [](std::size_t at) { return value_error{errc::bad_parameter_value, at}; };
+  if (!fixed_digits(v, 0, 4, 0, 9999)) return fail(0);
+  if (v.size() < 5 || v[4] != '-' || !fixed_digits(v, 5, 2, 1, 12)) return fail(4);
+  if (v.size() < 8 || v[7] != '-' || !fixed_digits(v, 8, 2, 1, 31)) return fail(7);
+  if (v.size() < 11 || ascii::to_lower(v[10]) != 't') return fail(10);
+  if (!fixed_digits(v, 11, 2, 0, 23)) return fail(11);
+  if (v.size() < 14 || v[13] != ':' || !fixed_digits(v, 14, 2, 0, 59)) return fail(13);
+  if (v.size() < 17 || v[16] != ':' || !fixed_digits(v, 17, 2, 0, 60)) return fail(16);
+  std::size_t i = 19;
+  if (i < v.size() && v[i] == '.') {
+    const auto digits_start = ++i;
+    while (i < v.size() && ascii::is_digit(v[i])) ++i;
+    if (i == digits_start) return fail(i);
+  }
+  if (i < v.size() && ascii::to_lower(v[i]) == 'z') {
+    ++i;
+  } else if (i < v.size() && (v[i] == '+' || v[i] == '-')) {
+    if (!fixed_digits(v, i + 1, 2, 0, 23) || i + 3 >= v.size() || v[i + 3] != ':' ||
+        !fixed_digits(v, i + 4, 2, 0, 59))
+      return fail(i);
+    i += 6;
+  } else {
+    return fail(i);
+  }
+  if (i != v.size()) return fail(i);
+  return {};
+}
+
+// The parameters this library knows, by keyword (RFC 5321 §4.1.2: keywords
+// are case-insensitive). Bit positions for duplicate detection.
+enum class known : std::uint8_t {
+  size,
+  body,
+  smtputf8,
+  requiretls,
+  ret,
+  envid,
+  auth,
+  by,
+  mt_priority,
+  holdfor,
+  holduntil,  // MAIL
+  notify,
+  orcpt,
+  rrvs,  // RCPT
+  none
+};
+struct known_entry {
+  std::string_view keyword;
+  known id;
+  command_kind on;
+};
+constexpr known_entry known_params[] = {
+    {"SIZE", known::size, command_kind::mail},
+    {"BODY", known::body, command_kind::mail},
+    {"SMTPUTF8", known::smtputf8, command_kind::mail},
+    {"REQUIRETLS", known::requiretls, command_kind::mail},
+    {"RET", known::ret, command_kind::mail},
+    {"ENVID", known::envid, command_kind::mail},
+    {"AUTH", known::auth, command_kind::mail},
+    {"BY", known::by, command_kind::mail},
+    {"MT-PRIORITY", known::mt_priority, command_kind::mail},
+    {"HOLDFOR", known::holdfor, command_kind::mail},
+    {"HOLDUNTIL", known::holduntil, command_kind::mail},
+    {"NOTIFY", known::notify, command_kind::rcpt},
+    {"ORCPT", known::orcpt, command_kind::rcpt},
+    {"RRVS", known::rrvs, command_kind::rcpt},
+};
+
+const known_entry* find_known(std::string_view keyword) noexcept {
+  for (const auto& k : known_params)
+    if (ascii::iequals(k.keyword, keyword)) return &k;
+  return nullptr;
+}
+
+// Keyword without a value (SMTPUTF8, REQUIRETLS).
+value_error no_value(const esmtp_param& p) noexcept {
+  return p.has_value ? value_error{errc::bad_parameter_value, 0} : value_error{};
+}
+// Value required; `at` positions are relative to the value.
+value_error needs_value(const esmtp_param& p) noexcept {
+  return p.has_value ? value_error{} : value_error{errc::bad_parameter_value, 0};
+}
+
+template <class E>
+value_error one_of(std::string_view v, std::initializer_list<std::pair<std::string_view, E>> choices,
+                   E& out) {
+  for (const auto& [name, value] : choices)
+    if (ascii::iequals(v, name)) {
+      out = value;
+      return {};
+    }
+  return {errc::unsupported_parameter_value, 0};
+}
+
+value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
+  const auto v = p.value;
+  if (id == known::smtputf8) {
+    m.smtputf8 = true;
+    return no_value(p);
+  }
+  if (id == known::requiretls) {
+    m.requiretls = true;
+    return no_value(p);
+  }
+  if (auto e = needs_value(p); e.code != errc::ok) return e;
+  switch (id) {
+    case known::size: {  // RFC 1870 §3: size-value ::= 1*20DIGIT
+      std::uint64_t n = 0;
+      const auto e = parse_digits(v, 20, n);
+      if (e.code == errc::ok) m.size = n;
+      return e;
+    }
+    case known::body:
+      return one_of(v,
+                    {{"7BIT", body_type::seven_bit},
+                     {"8BITMIME", body_type::eight_bit_mime},
+                     {"BINARYMIME", body_type::binary_mime}},
+                    m.body);
+    case known::ret:
+      return one_of(v, {{"FULL", dsn_ret::full}, {"HDRS", dsn_ret::hdrs}}, m.ret);
+    case known::envid: {  // RFC 3461 §4.4: at most 100 characters
+      if (v.size() > 100) return {errc::parameter_too_long, 100};
+      m.envid = v;
+      return check_xtext(v);
+    }
+    case known::auth:  // RFC 4954 §5: AUTH=<> or AUTH=xtext
+      m.auth = v;
+      return v == "<>" ? value_error{} : check_xtext(v);
+    case known::by: {  // RFC 2852 §4: [+-]1*9DIGIT ";" ("N"/"R") ["T"]
+      const auto semi = v.find(';');
+      if (semi == npos) return {errc::bad_parameter_value, v.size()};
+      auto digits = v.substr(0, semi);
+      const bool negative = !digits.empty() && digits.front() == '-';
+      const std::size_t sign = !digits.empty() && (digits.front() == '-' || digits.front() == '+');
+      digits.remove_prefix(sign);
+      std::uint64_t n = 0;
+      if (auto e = parse_digits(digits, 9, n); e.code != errc::ok) return {e.code, e.at + sign};
+      const auto mode = v.substr(semi + 1);
+      if (mode.empty() || (ascii::to_lower(mode[0]) != 'n' && ascii::to_lower(mode[0]) != 'r'))
+        return {errc::bad_parameter_value, semi + 1};
+      if (mode.size() > 2 || (mode.size() == 2 && ascii::to_lower(mode[1]) != 't'))
+        return {errc::bad_parameter_value, semi + 2};
+      m.by = deliver_by{negative ? -static_cast<std::int64_t>(n) : static_cast<std::int64_t>(n),
+                        ascii::to_lower(mode[0]) == 'n' ? 'N' : 'R', mode.size() == 2};
+      return {};
+    }
+    case known::mt_priority: {  // RFC 6710 §3: priority-value, -9 .. 9
+      const std::size_t sign = v.front() == '-' || v.front() == '+';
+      std::uint64_t n = 0;
+      if (auto e = parse_digits(v.substr(sign), 1, n); e.code != errc::ok) return {e.code, e.at + sign};
+      m.mt_priority = v.front() == '-' ? -static_cast<int>(n) : static_cast<int>(n);
+      return {};
+    }
+    case known::holdfor: {  // RFC 4865 §4: 1*9DIGIT seconds
+      std::uint64_t n = 0;
+      const auto e = parse_digits(v, 9, n);
+      if (e.code == errc::ok) m.holdfor = static_cast<std::uint32_t>(n);
+      return e;
+    }
+    case known::holduntil:
+      m.holduntil = v;
+      return check_date_time(v);
+    default:
+      return {errc::unknown_parameter, 0};
+  }
+}
+
+value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p) {
+  const auto v = p.value;
+  if (auto e = needs_value(p); e.code != errc::ok) return e;
+  switch (id) {
+    case known::notify: {  // RFC 3461 §4.1: "NEVER" / 1#( SUCCESS / FAILURE / DELAY )
+      std::size_t start = 0;
+      for (;;) {
+        const auto comma = v.find(',', start);
+        const auto word = v.substr(start, comma == npos ? npos : comma - start);
+        std::uint8_t flag = 0;
+        if (auto e = one_of<std::uint8_t>(word,
+                                          {{"NEVER", notify::never},
+                                           {"SUCCESS", notify::success},
+                                           {"FAILURE", notify::failure},
+                                           {"DELAY", notify::delay}},
+                                          flag);
+            e.code != errc::ok)
+          return {word.empty() ? errc::bad_parameter_value : e.code, start};
+        // NEVER stands alone; no word twice.
+        if ((r.notify & flag) || (flag == notify::never && r.notify) || (r.notify & notify::never))
+          return {errc::bad_parameter_value, start};
+        r.notify |= flag;
+        if (comma == npos) return {};
+        start = comma + 1;
+      }
+    }
+    case known::orcpt: {  // RFC 3461 §4.2: addr-type ";" xtext, at most 500 characters
+      if (v.size() > 500) return {errc::parameter_too_long, 500};
+      const auto semi = v.find(';');
+      if (semi == npos) return {errc::bad_parameter_value, v.size()};
+      const auto type = v.substr(0, semi);
+      const auto scan_end = std::find_if_not(type.begin(), type.end(), [](char c) {
+        return ascii::is_let_dig(c) || c == '-' || c == '_' || c == '.' || c == '+';
+      });
+      if (type.empty() || scan_end != type.end())
+        return {errc::bad_parameter_value, static_cast<std::size_t>(scan_end - type.begin())};
+      const auto address = v.substr(semi + 1);
+      if (address.empty()) return {errc::bad_parameter_value, semi + 1};
+      if (auto e = check_xtext(address); e.code != errc::ok) return {e.code, e.at + semi + 1};
+      r.orcpt = original_recipient{type, address};
+      return {};
+    }
+    case known::rrvs: {  // RFC 7293 §3: date-time [ ";" ( "C" / "R" ) ]
+      const auto semi = v.find(';');
+      const auto when = v.substr(0, semi);
+      if (auto e = check_date_time(when); e.code != errc::ok) return e;
+      char mode = 0;
+      if (semi != npos) {
+        const auto m = v.substr(semi + 1);
+        if (m.size() != 1 || (ascii::to_lower(m[0]) != 'c' && ascii::to_lower(m[0]) != 'r'))
+          return {errc::bad_parameter_value, semi + 1};
+        mode = ascii::to_lower(m[0]) == 'c' ? 'C' : 'R';
+      }
+      r.rrvs = require_recipient_valid_since{when, mode};
+      return {};
+    }
+    default:
+      return {errc::unknown_parameter, 0};
+  }
+}
+
+// The shared loop: syntax, duplicates, unknown keywords; `apply` fills the
+// typed view of a known keyword.
+template <class Params, class Apply>
+parse_result<Params, command_error> parse_params(std::string_view text, command_kind kind,
+                                                 const command_options& options, Apply apply) {
+  Params out;
+  out.text = text;
+  std::uint32_t seen = 0;
+  std::size_t i = 0;
+  const auto error = [&](errc code, std::size_t at) { return detail::make_command_error(code, at, kind); };
+  while (i < text.size()) {
+    const std::size_t start = i;
+    if (!ascii::is_let_dig(text[i])) return error(errc::bad_parameter, i);
+    while (i < text.size() && is_keyword_char(text[i])) ++i;
+    esmtp_param p;
+    p.keyword = text.substr(start, i - start);
+    std::size_t value_start = i;
+    if (i < text.size() && text[i] == '=') {
+      value_start = ++i;
+      while (i < text.size() && is_value_char(text[i], options.smtputf8)) ++i;
+      if (i == value_start) return error(errc::bad_parameter, i);
+      p.has_value = true;
+      p.value = text.substr(value_start, i - value_start);
+    }
+    if (i < text.size() && text[i] != ' ') return error(errc::bad_parameter, i);
+    if (i + 1 == text.size()) return error(errc::bad_parameter, i + 1);  // a trailing SP
+    if (p.has_value && options.smtputf8)
+      if (const auto bad = detail::invalid_utf8_at(p.value); bad != npos)
+        return error(errc::invalid_utf8, value_start + bad);
+    // A keyword of the other command (SIZE on RCPT) is as unknown here as any.
+    const known_entry* k = find_known(p.keyword);
+    if (k && k->on != kind) return error(errc::unknown_parameter, start);
+    if (k) {
+      const auto bit = std::uint32_t{1} << static_cast<unsigned>(k->id);
+      if (seen & bit) return error(errc::duplicate_parameter, start);
+      seen |= bit;
+      const auto e = apply(out, k->id, p);
+      if (e.code == errc::unknown_parameter) return error(e.code, start);
+      if (e.code != errc::ok)
+        return error(e.code, p.has_value ? value_start + e.at : start + p.keyword.size());
+    } else {
+      if (!options.allow_unknown_parameters) return error(errc::unknown_parameter, start);
+      for (const auto& earlier : esmtp_param_range(text.substr(0, start == 0 ? 0 : start - 1)))
+        if (ascii::iequals(earlier.keyword, p.keyword)) return error(errc::duplicate_parameter, start);
+    }
+    i += i < text.size();  // the separating SP
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace parse {
+parse_result<sansmtp::mail_parameters, command_error> mail_parameters(std::string_view text,
+                                                                      const command_options& options) {
+  return parse_params<sansmtp::mail_parameters>(text, command_kind::mail, options, apply_mail);
+}
+parse_result<sansmtp::rcpt_parameters, command_error> rcpt_parameters(std::string_view text,
+                                                                      const command_options& options) {
+  return parse_params<sansmtp::rcpt_parameters>(text, command_kind::rcpt, options, apply_rcpt);
+}
+}  // namespace parse
+
+void esmtp_param_range::iterator::load() noexcept {
+  done_ = rest_.empty();
+  if (done_) return;
+  const auto sp = rest_.find(' ');
+  const auto item = rest_.substr(0, sp);
+  const auto eq = item.find('=');
+  current_.keyword = item.substr(0, eq);
+  current_.has_value = eq != npos;
+  current_.value = current_.has_value ? item.substr(eq + 1) : std::string_view();
+}
+
+esmtp_param_range::iterator& esmtp_param_range::iterator::operator++() noexcept {
+  const auto sp = rest_.find(' ');
+  rest_ = sp == npos ? rest_.substr(rest_.size()) : rest_.substr(sp + 1);
+  load();
+  return *this;
+}
+
+bool xtext_valid(std::string_view xtext) noexcept {
+  const auto e = check_xtext(xtext);
+  return e.code == errc::ok || e.code == errc::forbidden_octet_in_xtext;
+}
+
+std::string xtext_decode(std::string_view xtext) {
+  std::string out;
+  out.reserve(xtext.size());
+  for (std::size_t i = 0; i < xtext.size(); ++i) {
+    if (xtext[i] == '+' && i + 2 < xtext.size()) {
+      out += static_cast<char>(ascii::hex_value(xtext[i + 1]) * 16 + ascii::hex_value(xtext[i + 2]));
+      i += 2;
+    } else {
+      out += xtext[i];
+    }
+  }
+  return out;
+}
+
+std::string xtext_encode(std::string_view value) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (is_xchar(c)) {
+      out += c;
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out += '+';
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    }
+  }
+  return out;
+}
+
+esmtp_param_writer& esmtp_param_writer::add(std::string_view keyword) {
+  if (!text_.empty()) text_ += ' ';
+  text_.append(keyword);
+  return *this;
+}
+
+esmtp_param_writer& esmtp_param_writer::add(std::string_view keyword, std::string_view value) {
+  add(keyword);
+  text_ += '=';
+  text_.append(value);
+  return *this;
+}
+
+esmtp_param_writer& esmtp_param_writer::size(std::uint64_t octets) {
+  return add("SIZE", std::to_string(octets));
+}
+
+esmtp_param_writer& esmtp_param_writer::body(body_type type) {
+  switch (type) {
+    case body_type::seven_bit:
+      return add("BODY", "7BIT");
+    case body_type::eight_bit_mime:
+      return add("BODY", "8BITMIME");
+    case body_type::binary_mime:
+      return add("BODY", "BINARYMIME");
+    case body_type::none:
+      break;
+  }
+  return *this;
+}
+
+esmtp_param_writer& esmtp_param_writer::ret(dsn_ret what) {
+  if (what == dsn_ret::none) return *this;
+  return add("RET", what == dsn_ret::full ? "FULL" : "HDRS");
+}
+
+esmtp_param_writer& esmtp_param_writer::envid(std::string_view value) {
+  return add("ENVID", xtext_encode(value));
+}
+
+esmtp_param_writer& esmtp_param_writer::notify(std::uint8_t flags) {
+  std::string list;
+  constexpr std::pair<std::uint8_t, std::string_view> names[] = {{notify::never, "NEVER"},
+                                                                 {notify::success, "SUCCESS"},
+                                                                 {notify::failure, "FAILURE"},
+                                                                 {notify::delay, "DELAY"}};
+  for (const auto& [bit, name] : names)
+    if (flags & bit) {
+      if (!list.empty()) list += ',';
+      list.append(name);
+    }
+  return list.empty() ? *this : add("NOTIFY", list);
+}
+
+esmtp_param_writer& esmtp_param_writer::orcpt(std::string_view type, std::string_view address) {
+  std::string value(type);
+  value += ';';
+  value += xtext_encode(address);
+  return add("ORCPT", value);
+}
+
+}  // namespace sansmtp

@@ -1,0 +1,314 @@
+// One SMTP command line -> a typed command, or the error and the reply a
+// server should send (RFC 5321 §4.1.1, §4.2.3, §4.5.3.1.4).
+#include <sansmtp/command.hpp>
+
+#include "ascii.hpp"
+#include "command_internal.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace sansmtp {
+namespace detail {
+
+command_error make_command_error(errc code, std::size_t offset, command_kind kind) noexcept {
+  command_error e{code, offset, 501, "5.5.2"};
+  switch (code) {
+    // The line itself is unusable: "500 Syntax error, command unrecognized"
+    // (§4.2.3; §4.5.3.1.9 "500 Line too long").
+    case errc::line_too_long:
+    case errc::bare_cr:
+    case errc::bare_lf:
+    case errc::empty_command:
+    case errc::invalid_verb:
+      e.reply = 500;
+      break;
+    // RFC 6531 §3.5: 553 5.6.7, non-ASCII addresses not permitted.
+    case errc::non_ascii_address:
+      e.reply = 553;
+      e.enhanced = "5.6.7";
+      break;
+    // §4.1.1.11: 555, MAIL FROM/RCPT TO parameters not recognized.
+    case errc::unknown_parameter:
+      e.reply = 555;
+      e.enhanced = "5.5.4";
+      break;
+    // §4.2.3: 504, command parameter not implemented.
+    case errc::unsupported_parameter_value:
+      e.reply = 504;
+      e.enhanced = "5.5.4";
+      break;
+    case errc::bad_parameter:
+    case errc::duplicate_parameter:
+    case errc::bad_parameter_value:
+    case errc::value_out_of_range:
+    case errc::bad_xtext:
+    case errc::forbidden_octet_in_xtext:
+    case errc::parameter_too_long:
+    case errc::bad_auth_mechanism:
+      e.enhanced = "5.5.4";  // RFC 3463 X.5.4: invalid command arguments
+      break;
+    default:
+      // An address error: RFC 3463 X.1.7 (sender) / X.1.3 (recipient)
+      // "bad mailbox address syntax"; anything else is X.5.2 syntax.
+      if (kind == command_kind::mail) e.enhanced = "5.1.7";
+      if (kind == command_kind::rcpt) e.enhanced = "5.1.3";
+      break;
+  }
+  return e;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::command_kind;
+using detail::make_command_error;
+using result = parse_result<command, command_error>;
+
+// Shifts an error found in a sub-field to an offset in the line.
+command_error shifted(command_error e, std::size_t by) noexcept {
+  e.offset += by;
+  return e;
+}
+
+// CR and LF may only end the line (RFC 5321 §2.3.8): any other one is the
+// start of a smuggling or injection attempt.
+command_error line_break_error(std::string_view content) noexcept {
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    if (content[i] == '\r')
+      return make_command_error(
+          i + 1 < content.size() && content[i + 1] == '\n' ? errc::invalid_character : errc::bare_cr, i,
+          command_kind::other);
+    if (content[i] == '\n') return make_command_error(errc::bare_lf, i, command_kind::other);
+  }
+  return {};
+}
+
+// "VERB" with nothing after it.
+result no_argument(std::string_view rest, std::size_t at, command c) {
+  if (!rest.empty()) return make_command_error(errc::unexpected_argument, at, command_kind::other);
+  return c;
+}
+
+// " argument": exactly one SP, then a non-empty argument.
+parse_result<std::string_view, command_error> argument_of(std::string_view rest, std::size_t at) {
+  if (rest.empty()) return make_command_error(errc::missing_argument, at, command_kind::other);
+  if (rest.size() == 1) return make_command_error(errc::missing_argument, at + 1, command_kind::other);
+  if (rest[1] == ' ') return make_command_error(errc::invalid_character, at + 1, command_kind::other);
+  return rest.substr(1);
+}
+
+template <class Hello>
+result hello_command(std::string_view rest, std::size_t at, bool literal_allowed) {
+  const auto arg = argument_of(rest, at);
+  if (!arg) return arg.error();
+  const auto host = parse::ehlo_argument(*arg);
+  if (!host) return make_command_error(host.error().code, at + 1 + host.error().offset, command_kind::hello);
+  if (!literal_allowed && host->kind != host_kind::domain)
+    return make_command_error(errc::address_literal_in_helo, at + 1, command_kind::hello);
+  return Hello{host.value()};
+}
+
+// The first non-ASCII octet of a path's text, for RFC 6531 §3.4.
+std::size_t first_non_ascii(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (ascii::is_non_ascii(s[i])) return i;
+  return std::string_view::npos;
+}
+
+// MAIL FROM:<path> [SP params] / RCPT TO:<path> [SP params].
+template <class Command>
+result envelope_command(std::string_view content, std::size_t at, std::string_view keyword, command_kind kind,
+                        const command_options& options) {
+  if (!ascii::istarts_with(content.substr(at), keyword))
+    return make_command_error(errc::missing_from_to, at, command_kind::other);
+  std::size_t pos = at + keyword.size();
+  if (pos < content.size() && content[pos] == ' ') {
+    if (!options.space_after_colon) return make_command_error(errc::space_before_path, pos, kind);
+    while (pos < content.size() && content[pos] == ' ') ++pos;
+  }
+  if (pos == content.size()) return make_command_error(errc::missing_argument, pos, kind);
+  const auto match = detail::match_path(content.substr(pos), kind, options);
+  if (!match) return shifted(match.error(), pos);
+  Command c;
+  const std::size_t end = pos + match->end;
+  if (end < content.size()) {
+    if (content[end] != ' ') return make_command_error(errc::trailing_characters, end, kind);
+    const auto text = content.substr(end + 1);
+    if constexpr (std::is_same_v<Command, cmd::mail>) {
+      auto p = parse::mail_parameters(text, options);
+      if (!p) return shifted(p.error(), end + 1);
+      c.params = p.value();
+    } else {
+      auto p = parse::rcpt_parameters(text, options);
+      if (!p) return shifted(p.error(), end + 1);
+      c.params = p.value();
+    }
+  }
+  if constexpr (std::is_same_v<Command, cmd::mail>) {
+    c.reverse_path = match->value;
+    // RFC 6531 §3.4: a non-ASCII envelope needs the SMTPUTF8 parameter.
+    if (!c.params.smtputf8)
+      if (const auto n = first_non_ascii(content.substr(pos, match->end)); n != std::string_view::npos)
+        return make_command_error(errc::non_ascii_address, pos + n, kind);
+  } else {
+    c.forward_path = match->value;
+  }
+  return c;
+}
+
+result bdat_command(std::string_view rest, std::size_t at) {
+  const auto arg = argument_of(rest, at);
+  if (!arg) return arg.error();
+  const auto sp = arg->find(' ');
+  const auto digits = arg->substr(0, sp);
+  cmd::bdat c;
+  const auto bad = [&](errc code, std::size_t i) {
+    return make_command_error(code, at + 1 + i, command_kind::other);
+  };
+  for (std::size_t i = 0; i < digits.size(); ++i)
+    if (!ascii::is_digit(digits[i])) return bad(errc::bad_parameter_value, i);
+  // RFC 3030 §2: chunk-size = 1*DIGIT; more than fits in 64 bits is refused.
+  if (std::from_chars(digits.data(), digits.data() + digits.size(), c.size).ec != std::errc())
+    return bad(errc::value_out_of_range, 0);
+  if (sp != std::string_view::npos) {
+    if (!ascii::iequals(arg->substr(sp + 1), "LAST")) return bad(errc::bad_parameter_value, sp + 1);
+    c.last = true;
+  }
+  return c;
+}
+
+// RFC 4954 §4: base64 = base64-terminal / ( 1*(4base64-char) [base64-terminal] ).
+std::size_t bad_base64_at(std::string_view s) noexcept {
+  const auto is_b64 = [](char c) { return ascii::is_let_dig(c) || c == '+' || c == '/'; };
+  if (s.empty() || s.size() % 4 != 0) return s.size() - s.size() % 4;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (is_b64(s[i])) continue;
+    // "=" only as the last one or two characters of the final quantum.
+    if (s[i] == '=' && (i == s.size() - 1 || (i == s.size() - 2 && s[i + 1] == '='))) continue;
+    return i;
+  }
+  return std::string_view::npos;
+}
+
+result auth_command(std::string_view rest, std::size_t at) {
+  const auto arg = argument_of(rest, at);
+  if (!arg) return arg.error();
+  const auto sp = arg->find(' ');
+  cmd::auth c;
+  c.mechanism = arg->substr(0, sp);
+  const auto bad = [&](errc code, std::size_t i) {
+    return make_command_error(code, at + 1 + i, command_kind::other);
+  };
+  // RFC 4422 §3.1: 1 to 20 of upper-case letters, digits, "-" and "_".
+  for (std::size_t i = 0; i < c.mechanism.size(); ++i) {
+    const char ch = c.mechanism[i];
+    if (!((ch >= 'A' && ch <= 'Z') || ascii::is_digit(ch) || ch == '-' || ch == '_') || i == 20)
+      return bad(errc::bad_auth_mechanism, i);
+  }
+  if (sp != std::string_view::npos) {
+    const auto response = arg->substr(sp + 1);
+    if (response != "=")
+      if (const auto b = bad_base64_at(response); b != std::string_view::npos)
+        return bad(errc::bad_initial_response, sp + 1 + b);
+    c.initial_response = response;
+  }
+  return c;
+}
+
+// VRFY/EXPN (argument required) and HELP/NOOP (optional): String (§4.1.1.6-9).
+template <class Command>
+result string_command(std::string_view rest, std::size_t at, bool required, const command_options& options) {
+  if (rest.empty() && !required) return Command{};
+  const auto arg = argument_of(rest, at);
+  if (!arg) return arg.error();
+  const auto s = detail::match_string(*arg, options);
+  if (!s) return shifted(s.error(), at + 1);
+  return Command{*s};
+}
+
+// An unknown verb keeps its argument; only the octets no command line may
+// carry are refused (controls; UTF-8 without SMTPUTF8).
+result unknown_command(std::string_view verb, std::string_view rest, std::size_t at,
+                       const command_options& options) {
+  cmd::unknown c{verb, std::nullopt};
+  if (rest.empty()) return c;
+  for (std::size_t i = 1; i < rest.size(); ++i) {
+    const char ch = rest[i];
+    if ((ascii::is_printable(ch)) || ch == '\t' || (options.smtputf8 && ascii::is_non_ascii(ch))) continue;
+    return make_command_error(errc::invalid_character, at + i, command_kind::other);
+  }
+  c.argument = rest.substr(1);
+  return c;
+}
+
+}  // namespace
+
+namespace parse {
+
+result command_line(std::string_view line, const command_options& options) {
+  std::string_view content = line;
+  if (content.size() >= 2 && content.substr(content.size() - 2) == "\r\n") {
+    content.remove_suffix(2);
+  } else if (!content.empty() && content.back() == '\n') {
+    if (!options.bare_lf) return make_command_error(errc::bare_lf, content.size() - 1, command_kind::other);
+    content.remove_suffix(1);
+  }
+  // §4.5.3.1.4: the limit counts the CRLF.
+  if (options.max_line_length && content.size() + 2 > options.max_line_length)
+    return make_command_error(errc::line_too_long,
+                              options.max_line_length < 2 ? 0 : options.max_line_length - 2,
+                              command_kind::other);
+  if (std::memchr(content.data(), '\r', content.size()) || std::memchr(content.data(), '\n', content.size()))
+    return line_break_error(content);
+  if (!content.empty() && (content.back() == ' ' || content.back() == '\t')) {
+    std::size_t start = content.size();
+    while (start > 0 && (content[start - 1] == ' ' || content[start - 1] == '\t')) --start;
+    if (!options.trailing_whitespace)
+      return make_command_error(errc::trailing_whitespace, start, command_kind::other);
+    content = content.substr(0, start);
+  }
+  if (content.empty()) return make_command_error(errc::empty_command, 0, command_kind::other);
+
+  // Keyword = Ldh-str (§4.1.2); a verb ends at SP or the end of the line.
+  std::size_t v = 0;
+  while (v < content.size() && ascii::is_ldh(content[v])) ++v;
+  if (v == 0 || (v < content.size() && content[v] != ' '))
+    return make_command_error(errc::invalid_verb, v, command_kind::other);
+  const auto verb = content.substr(0, v);
+  const auto rest = content.substr(v);
+  const auto is = [&](std::string_view name) { return ascii::iequals(verb, name); };
+
+  if (v == 4) {
+    if (is("MAIL")) return envelope_command<cmd::mail>(content, v, " FROM:", command_kind::mail, options);
+    if (is("RCPT")) return envelope_command<cmd::rcpt>(content, v, " TO:", command_kind::rcpt, options);
+    if (is("EHLO")) return hello_command<cmd::ehlo>(rest, v, true);
+    if (is("HELO")) return hello_command<cmd::helo>(rest, v, options.helo_address_literal);
+    if (is("LHLO")) return hello_command<cmd::lhlo>(rest, v, true);
+    if (is("DATA")) return no_argument(rest, v, cmd::data{});
+    if (is("BDAT")) return bdat_command(rest, v);
+    if (is("RSET")) return no_argument(rest, v, cmd::rset{});
+    if (is("QUIT")) return no_argument(rest, v, cmd::quit{});
+    if (is("NOOP")) return string_command<cmd::noop>(rest, v, false, options);
+    if (is("HELP")) return string_command<cmd::help>(rest, v, false, options);
+    if (is("VRFY")) return string_command<cmd::vrfy>(rest, v, true, options);
+    if (is("EXPN")) return string_command<cmd::expn>(rest, v, true, options);
+    if (is("AUTH")) return auth_command(rest, v);
+  } else if (is("STARTTLS")) {
+    return no_argument(rest, v, cmd::starttls{});
+  }
+  return unknown_command(verb, rest, v, options);
+}
+
+}  // namespace parse
+
+std::string_view verb_name(const command& c) noexcept {
+  static constexpr std::string_view names[] = {"EHLO", "HELO", "LHLO", "MAIL",     "RCPT",
+                                               "DATA", "BDAT", "RSET", "VRFY",     "EXPN",
+                                               "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH"};
+  if (const auto* u = std::get_if<cmd::unknown>(&c)) return u->verb;
+  return names[c.index()];
+}
+
+}  // namespace sansmtp
