@@ -41,7 +41,7 @@ constexpr std::size_t npos = path_scan::npos;
       res.limit_offset = static_cast<std::size_t>(route_domain - begin) + max_domain_octets;
     }
   }
-  action route_end { res.route_end = static_cast<std::size_t>(p - begin); }
+  action route_end { res.route_end = static_cast<std::size_t>(p - begin) + 1; }
   action done { fbreak; }
 
   include smtp_common "smtp_common.rl";
@@ -53,7 +53,7 @@ constexpr std::size_t npos = path_scan::npos;
   # Appendix C); their domains obey the same limits.
   at_domain  = '@' ( u_domain >route_domain_begin %route_domain_end );
   a_d_l      = at_domain ( ',' at_domain )*;
-  path       = '<' ( a_d_l ':' %route_end )? mailbox '>';
+  path       = '<' ( a_d_l ':' @route_end )? mailbox '>';
 
   # Each path machine stops right after its closing '>' (done), so the
   # caller reads the parameters that follow from p.

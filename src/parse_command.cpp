@@ -76,10 +76,14 @@ command_error shifted(command_error e, std::size_t by) noexcept {
 // start of a smuggling or injection attempt.
 command_error line_break_error(std::string_view content) noexcept {
   for (std::size_t i = 0; i < content.size(); ++i) {
-    if (content[i] == '\r')
-      return make_command_error(
-          i + 1 < content.size() && content[i + 1] == '\n' ? errc::invalid_character : errc::bare_cr, i,
-          command_kind::other);
+    if (content[i] == '\r') {
+      if (i + 1 == content.size() || content[i + 1] != '\n')
+        return make_command_error(errc::bare_cr, i, command_kind::other);
+      // A CRLF inside: two lines handed over as one. Unusable as a whole.
+      auto e = make_command_error(errc::invalid_character, i, command_kind::other);
+      e.reply = 500;
+      return e;
+    }
     if (content[i] == '\n') return make_command_error(errc::bare_lf, i, command_kind::other);
   }
   return {};

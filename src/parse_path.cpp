@@ -31,7 +31,10 @@ parse_error earliest(parse_error a, parse_error b) noexcept {
 // domain with the EHLO-argument parser (same Domain / address-literal
 // grammar). The domain ends at the first '>', ',', ':' or space.
 parse_error domain_error(std::string_view text, std::size_t at, std::size_t fail) noexcept {
-  const auto stop = text.find_first_of(">,: ", at);
+  // A literal runs to its "]" (it may hold ':'); a Domain to the delimiter.
+  const bool literal = at < text.size() && text[at] == '[';
+  auto stop = text.find_first_of(literal ? "]>" : ">,: ", at);
+  if (literal && stop != npos && text[stop] == ']') ++stop;
   const auto candidate = text.substr(at, stop == npos ? npos : stop - at);
   if (candidate.empty()) return {errc::bad_mailbox, at};
   if (const auto r = parse::ehlo_argument(candidate); !r) return {r.error().code, at + r.error().offset};
@@ -50,7 +53,7 @@ parse_error scan_error(std::string_view text, const path_scan& scan, bool bracke
       return {errc::bad_mailbox, at};  // no "@domain"
     return {errc::bad_local_part, at};
   }
-  if (bracketed && text.size() > 1 && text[1] == '@') {  // in a source route
+  if (bracketed && text.size() > 1 && text[1] == '@' && scan.route_end == npos) {  // in a source route
     const auto last_at = text.rfind('@', at);
     if (last_at != npos && last_at + 1 <= at) {
       const auto e = domain_error(text, last_at + 1, at);
@@ -80,7 +83,7 @@ parse_error check_utf8(std::string_view text, const path_scan& scan, const comma
     if ((in_domain || in_route) && std::any_of(part.begin(), part.end(), ascii::is_non_ascii)) {
       const std::string copy(part);
       std::uint8_t* out = nullptr;
-      const int rc = idn2_lookup_u8(reinterpret_cast<const std::uint8_t*>(copy.c_str()), &out, 0);
+      const int rc = idn2_lookup_u8(reinterpret_cast<const std::uint8_t*>(copy.c_str()), &out, IDN2_NO_TR46);
       idn2_free(out);
       if (rc != IDN2_OK) return {errc::bad_u_label, label};
     }
@@ -125,8 +128,14 @@ parse_result<path_match, command_error> match_path(std::string_view text, comman
   if (bracketed) {
     scan = scan_path(text, kind == command_kind::rcpt ? path_form::forward_path : path_form::reverse_path);
   } else if (options.missing_angle_brackets) {
-    // Without brackets the mailbox ends at the first space.
-    scanned = text.substr(0, text.find(' '));
+    // Without brackets the mailbox ends at the first space outside a
+    // Quoted-string.
+    std::size_t from = 0;
+    if (!text.empty() && text.front() == '"') {
+      for (from = 1; from < text.size() && text[from] != '"'; ++from)
+        if (text[from] == '\\') ++from;
+    }
+    scanned = text.substr(0, text.find(' ', std::min(from, text.size())));
     scan = scan_path(scanned, path_form::mailbox);
     if (scan.accepted && scan.end != scanned.size()) scan.accepted = false;
   } else {

@@ -171,17 +171,17 @@ class esmtp_param_range {
 // every parameter as sent, in order; the fields below are its typed view.
 struct mail_parameters {
   std::string_view text;
-  std::optional<std::uint64_t> size;          // SIZE= (RFC 1870)
-  body_type body = body_type::none;           // BODY=
-  bool smtputf8 = false;                      // SMTPUTF8 (RFC 6531 §3.4)
-  bool requiretls = false;                    // REQUIRETLS (RFC 8689 §4.1)
-  dsn_ret ret = dsn_ret::none;                // RET= (RFC 3461 §4.3)
-  std::optional<std::string_view> envid;      // ENVID= xtext as sent (RFC 3461 §4.4)
-  std::optional<std::string_view> auth;       // AUTH= xtext as sent, or "<>" (RFC 4954 §5)
-  std::optional<deliver_by> by;               // BY= (RFC 2852)
-  std::optional<int> mt_priority;             // MT-PRIORITY= -9..9 (RFC 6710)
-  std::optional<std::uint32_t> holdfor;       // HOLDFOR= seconds (RFC 4865)
-  std::optional<std::string_view> holduntil;  // HOLDUNTIL= date-time (RFC 4865)
+  std::optional<std::uint64_t> size{};          // SIZE= (RFC 1870)
+  body_type body = body_type::none;             // BODY=
+  bool smtputf8 = false;                        // SMTPUTF8 (RFC 6531 §3.4)
+  bool requiretls = false;                      // REQUIRETLS (RFC 8689 §4.1)
+  dsn_ret ret = dsn_ret::none;                  // RET= (RFC 3461 §4.3)
+  std::optional<std::string_view> envid{};      // ENVID= xtext as sent (RFC 3461 §4.4)
+  std::optional<std::string_view> auth{};       // AUTH= xtext as sent, or "<>" (RFC 4954 §5)
+  std::optional<deliver_by> by{};               // BY= (RFC 2852)
+  std::optional<int> mt_priority{};             // MT-PRIORITY= -9..9 (RFC 6710)
+  std::optional<std::uint32_t> holdfor{};       // HOLDFOR= seconds (RFC 4865)
+  std::optional<std::string_view> holduntil{};  // HOLDUNTIL= date-time (RFC 4865)
 
   esmtp_param_range params() const noexcept { return esmtp_param_range(text); }
   friend bool operator==(const mail_parameters&, const mail_parameters&) = default;
@@ -190,9 +190,9 @@ struct mail_parameters {
 // RCPT parameters (RFC 5321 §4.1.1.3 Rcpt-parameters).
 struct rcpt_parameters {
   std::string_view text;
-  std::uint8_t notify = 0;                            // notify:: flags; 0 = no NOTIFY= (RFC 3461 §4.1)
-  std::optional<original_recipient> orcpt;            // ORCPT= (RFC 3461 §4.2)
-  std::optional<require_recipient_valid_since> rrvs;  // RRVS= (RFC 7293)
+  std::uint8_t notify = 0;                              // notify:: flags; 0 = no NOTIFY= (RFC 3461 §4.1)
+  std::optional<original_recipient> orcpt{};            // ORCPT= (RFC 3461 §4.2)
+  std::optional<require_recipient_valid_since> rrvs{};  // RRVS= (RFC 7293)
 
   esmtp_param_range params() const noexcept { return esmtp_param_range(text); }
   friend bool operator==(const rcpt_parameters&, const rcpt_parameters&) = default;
