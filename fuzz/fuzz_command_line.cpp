@@ -1,0 +1,138 @@
+// Fuzz target: the command parser and serializer (parse::command_line,
+// serialize, parse::mailbox, parse::mail_parameters, parse::rcpt_parameters).
+// Builds as a libFuzzer target and as a corpus replay (see fuzz/README.md).
+//
+// Input: byte 0 selects options (bit 0 smtputf8, 1 unknown parameters,
+// 2 space after colon, 3 missing brackets, 4 trailing whitespace, 5 bare LF,
+// 6 HELO literal, 7 a 64-octet line limit instead of 512); the rest is the line.
+//
+// Invariants:
+//  1. command_line returns a command, or an error with code != ok, offset <=
+//     line size, reply 500/501/504/553/555 and a non-empty enhanced code.
+//  2. The same bytes followed by unrelated ones (a view that ends early) give
+//     the same answer: the parser never reads past its input.
+//  3. Accepted => serialize() succeeds (the only exception: a lenient bracket-
+//     less path grows by two octets and may then break the line or path
+//     limit), writes exactly one line ending in CRLF with no other CR or LF,
+//     and that line parses back to an equal command.
+//  4. An accepted path obeys the limits: local part <= 64, domain <= 255.
+//  5. The parameter and mailbox entry points never crash and report offsets
+//     inside their input; accepted parameter texts iterate back to themselves.
+#include <sansmtp/command.hpp>
+
+#include "fuzz_check.hpp"
+
+#include <string>
+
+using namespace sansmtp;
+
+namespace {
+
+command_options options_from(std::uint8_t bits) {
+  command_options o;
+  o.smtputf8 = bits & 1;
+  o.allow_unknown_parameters = bits & 2;
+  o.space_after_colon = bits & 4;
+  o.missing_angle_brackets = bits & 8;
+  o.trailing_whitespace = bits & 16;
+  o.bare_lf = bits & 32;
+  o.helo_address_literal = bits & 64;
+  if (bits & 128) o.max_line_length = 64;
+  return o;
+}
+
+std::string error_text(const command_error& e) {
+  return std::string(errc_name(e.code)) + "@" + std::to_string(e.offset) + " " + std::to_string(e.reply);
+}
+
+template <class R>
+void check_error(const R& r, std::size_t size, const char* what) {
+  if (r) return;
+  const auto& e = r.error();
+  FUZZ_CHECK(e.code != errc::ok, std::string(what) + ": error without a code");
+  FUZZ_CHECK(e.offset <= size, std::string(what) + ": offset past the input " + error_text(e));
+  FUZZ_CHECK(e.reply == 500 || e.reply == 501 || e.reply == 504 || e.reply == 553 || e.reply == 555,
+             std::string(what) + ": reply " + error_text(e));
+  FUZZ_CHECK(!e.enhanced.empty(), std::string(what) + ": no enhanced code");
+}
+
+void check_path(const path& p) {
+  FUZZ_CHECK(p.local_part.size() <= 64, "local part over 64: " + fuzz::escape(p.local_part));
+  FUZZ_CHECK(p.domain.size() <= 255, "domain over 255");
+}
+
+template <class Params>
+void check_params_iterate(const Params& params) {
+  std::string rebuilt;
+  for (const auto& p : params.params()) {
+    if (!rebuilt.empty()) rebuilt += ' ';
+    rebuilt.append(p.keyword);
+    if (p.has_value) {
+      rebuilt += '=';
+      rebuilt.append(p.value);
+    }
+  }
+  FUZZ_CHECK(rebuilt == params.text, "parameters iterate to " + fuzz::escape(rebuilt));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::set_input(data, size);
+  if (size == 0) return 0;
+  const auto options = options_from(data[0]);
+  const std::string line(reinterpret_cast<const char*>(data + 1), size - 1);
+
+  const auto r = parse::command_line(line, options);
+  check_error(r, line.size(), "command_line");
+
+  // 2. A view that ends before unrelated bytes.
+  const std::string padded = line + ">@:\r\n SIZE=1";
+  const auto v = parse::command_line(std::string_view(padded).substr(0, line.size()), options);
+  FUZZ_CHECK(v.ok() == r.ok(), "placement changed acceptance");
+  if (r) {
+    FUZZ_CHECK(*v == *r, "placement changed the command");
+  } else {
+    FUZZ_CHECK(v.error() == r.error(), "placement changed the error: " + error_text(v.error()));
+  }
+
+  if (r) {
+    if (const auto* m = std::get_if<cmd::mail>(&*r)) {
+      check_path(m->reverse_path);
+      check_params_iterate(m->params);
+    }
+    if (const auto* c = std::get_if<cmd::rcpt>(&*r)) {
+      check_path(c->forward_path);
+      check_params_iterate(c->params);
+    }
+    // 3. Serialize and parse back.
+    std::string out = "#";
+    const auto ec = serialize(*r, out, options);
+    if (ec) {
+      FUZZ_CHECK(options.missing_angle_brackets &&
+                     (ec == errc::line_too_long || ec == errc::path_too_long),
+                 "accepted but not serializable: " + ec.message());
+      FUZZ_CHECK(out == "#", "a refused serialization wrote something");
+    } else {
+      const auto written = std::string_view(out).substr(1);
+      FUZZ_CHECK(written.size() >= 2 && written.substr(written.size() - 2) == "\r\n", "no CRLF at the end");
+      const auto body = written.substr(0, written.size() - 2);
+      FUZZ_CHECK(body.find_first_of("\r\n") == std::string_view::npos, "CR or LF inside: " + fuzz::escape(written));
+      const auto back = parse::command_line(written, options);
+      FUZZ_CHECK(back.ok(), "serialized line refused: " + fuzz::escape(written));
+      FUZZ_CHECK(*back == *r, "serialized line parses differently: " + fuzz::escape(written));
+    }
+  }
+
+  // 5. The other entry points on the same bytes.
+  const auto mb = parse::mailbox(line, options);
+  check_error(mb, line.size(), "mailbox");
+  if (mb) check_path(*mb);
+  const auto mp = parse::mail_parameters(line, options);
+  check_error(mp, line.size(), "mail_parameters");
+  if (mp) check_params_iterate(*mp);
+  const auto rp = parse::rcpt_parameters(line, options);
+  check_error(rp, line.size(), "rcpt_parameters");
+  if (rp) check_params_iterate(*rp);
+  return 0;
+}
