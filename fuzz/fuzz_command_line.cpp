@@ -18,8 +18,11 @@
 //  4. An accepted path obeys the limits: local part <= 64, domain <= 255.
 //  5. The parameter and mailbox entry points never crash and report offsets
 //     inside their input; accepted parameter texts iterate back to themselves.
+//  6. The path fast path (src/parse_path.cpp match_simple_path) and the Ragel
+//     machine give the same answer for the line read as a path, MAIL and RCPT.
 #include <sansmtp/command.hpp>
 
+#include "command_internal.hpp"
 #include "fuzz_check.hpp"
 
 #include <string>
@@ -109,19 +112,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string out = "#";
     const auto ec = serialize(*r, out, options);
     if (ec) {
-      FUZZ_CHECK(options.missing_angle_brackets &&
-                     (ec == errc::line_too_long || ec == errc::path_too_long),
+      FUZZ_CHECK(options.missing_angle_brackets && (ec == errc::line_too_long || ec == errc::path_too_long),
                  "accepted but not serializable: " + ec.message());
       FUZZ_CHECK(out == "#", "a refused serialization wrote something");
     } else {
       const auto written = std::string_view(out).substr(1);
       FUZZ_CHECK(written.size() >= 2 && written.substr(written.size() - 2) == "\r\n", "no CRLF at the end");
       const auto body = written.substr(0, written.size() - 2);
-      FUZZ_CHECK(body.find_first_of("\r\n") == std::string_view::npos, "CR or LF inside: " + fuzz::escape(written));
+      FUZZ_CHECK(body.find_first_of("\r\n") == std::string_view::npos,
+                 "CR or LF inside: " + fuzz::escape(written));
       const auto back = parse::command_line(written, options);
       FUZZ_CHECK(back.ok(), "serialized line refused: " + fuzz::escape(written));
       FUZZ_CHECK(*back == *r, "serialized line parses differently: " + fuzz::escape(written));
     }
+  }
+
+  // 6. Fast path and machine agree.
+  for (const auto kind : {detail::command_kind::mail, detail::command_kind::rcpt}) {
+    detail::path_match fast, slow;
+    const auto ef = detail::match_path(line, kind, options, fast, true);
+    const auto es = detail::match_path(line, kind, options, slow, false);
+    FUZZ_CHECK(ef == es, "fast path error " + error_text(ef) + " vs machine " + error_text(es));
+    if (ef.code == errc::ok)
+      FUZZ_CHECK(
+          fast.value == slow.value && fast.end == slow.end && fast.first_non_ascii == slow.first_non_ascii,
+          "fast path value differs from the machine's");
   }
 
   // 5. The other entry points on the same bytes.

@@ -3,18 +3,47 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace sansmtp::ascii {
 
+// Character classes by table: the parsers' hot loops test one octet per
+// lookup instead of a chain of range comparisons.
+namespace klass {
+inline constexpr std::uint8_t digit = 1, alpha = 2, hyphen = 4,
+                              atext = 8,  // RFC 5322 §3.2.3 atext (US-ASCII), RFC 5321 Atom
+    esmtp_value = 16;                     // RFC 5321 §4.1.2: %d33-60 / %d62-126
+}
+inline constexpr auto class_table = [] {
+  struct table {
+    std::uint8_t of[256]{};
+  } t;
+  for (int c = '0'; c <= '9'; ++c) t.of[c] |= klass::digit | klass::atext;
+  for (int c = 'a'; c <= 'z'; ++c) t.of[c] |= klass::alpha | klass::atext;
+  for (int c = 'A'; c <= 'Z'; ++c) t.of[c] |= klass::alpha | klass::atext;
+  t.of[static_cast<unsigned char>('-')] |= klass::hyphen;
+  for (char c : std::string_view("!#$%&'*+-/=?^_`{|}~")) t.of[static_cast<unsigned char>(c)] |= klass::atext;
+  for (int c = 33; c <= 126; ++c)
+    if (c != '=') t.of[c] |= klass::esmtp_value;
+  return t;
+}();
+constexpr bool in(char c, std::uint8_t classes) noexcept {
+  return (class_table.of[static_cast<unsigned char>(c)] & classes) != 0;
+}
+
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr bool is_let_dig(char c) noexcept { return is_alpha(c) || is_digit(c); }
-constexpr bool is_ldh(char c) noexcept { return is_let_dig(c) || c == '-'; }
+constexpr bool is_alpha(char c) noexcept { return in(c, klass::alpha); }
+constexpr bool is_let_dig(char c) noexcept { return in(c, klass::alpha | klass::digit); }
+constexpr bool is_ldh(char c) noexcept { return in(c, klass::alpha | klass::digit | klass::hyphen); }
+constexpr bool is_atext(char c) noexcept { return in(c, klass::atext); }
 constexpr bool is_printable(char c) noexcept { return c >= 0x20 && c < 0x7f; }
 constexpr bool is_non_ascii(char c) noexcept { return static_cast<unsigned char>(c) >= 0x80; }
-constexpr char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+// Branch-free: only 'A'..'Z' have (c - 'A') below 26.
+constexpr char to_lower(char c) noexcept {
+  return static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
+}
 
 constexpr unsigned hex_value(char c) noexcept {
   if (is_digit(c)) return static_cast<unsigned>(c - '0');

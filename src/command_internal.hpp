@@ -20,9 +20,28 @@ command_error make_command_error(errc code, std::size_t offset, command_kind kin
 struct path_match {
   path value;
   std::size_t end = 0;
+  std::size_t first_non_ascii = std::string_view::npos;  // in the path's text
 };
-parse_result<path_match, command_error> match_path(std::string_view text, command_kind kind,
-                                                   const command_options& options);
+// Fills `out` and returns an error with code ok, or the error. `fast`
+// tries the common shape without the Ragel machine first (same answers;
+// false exists so that the fuzzer can compare the two).
+command_error match_path(std::string_view text, command_kind kind, const command_options& options,
+                         path_match& out, bool fast = true);
+
+// Parameter texts into `out` (code ok), or the error; offsets into `text`.
+command_error parse_mail_params(std::string_view text, const command_options& options, mail_parameters& out);
+command_error parse_rcpt_params(std::string_view text, const command_options& options, rcpt_parameters& out);
+
+// Case-insensitive equality for texts already known to be letters, digits
+// and hyphens (verbs, ESMTP keywords): folding is one OR per octet. Also
+// exact when `upper` is alphanumeric and `ldh` any printable ASCII: no other
+// printable octet folds onto a letter or a digit.
+constexpr bool ldh_iequals(std::string_view ldh, std::string_view upper) noexcept {
+  if (ldh.size() != upper.size()) return false;
+  for (std::size_t i = 0; i < ldh.size(); ++i)
+    if ((ldh[i] | 0x20) != (upper[i] | 0x20)) return false;
+  return true;
+}
 
 // String (Atom / Quoted-string) filling all of `text` (VRFY, EXPN, HELP, NOOP).
 parse_result<std::string_view, command_error> match_string(std::string_view text,

@@ -7,7 +7,7 @@
 #include "utf8.hpp"
 
 #include <algorithm>
-#include <charconv>
+#include <cstdint>
 
 namespace sansmtp {
 namespace {
@@ -18,7 +18,7 @@ constexpr std::size_t npos = std::string_view::npos;
 constexpr bool is_keyword_char(char c) noexcept { return ascii::is_ldh(c); }
 // esmtp-value = 1*(%d33-60 / %d62-126); RFC 6531 §3.3 adds UTF8-non-ascii.
 constexpr bool is_value_char(char c, bool utf8) noexcept {
-  return (c >= 33 && c <= 126 && c != '=') || (utf8 && ascii::is_non_ascii(c));
+  return ascii::in(c, ascii::klass::esmtp_value) || (utf8 && ascii::is_non_ascii(c));
 }
 // xchar: printable ASCII except "+" and "=" (RFC 3461 §4).
 constexpr bool is_xchar(char c) noexcept { return c >= 33 && c <= 126 && c != '+' && c != '='; }
@@ -47,12 +47,17 @@ value_error check_xtext(std::string_view v) noexcept {
 // 1*max_digits DIGIT into an unsigned value; too many digits or overflow is
 // value_out_of_range.
 value_error parse_digits(std::string_view v, std::size_t max_digits, std::uint64_t& out) noexcept {
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (!ascii::is_digit(v[i])) return {errc::bad_parameter_value, i};
   if (v.empty()) return {errc::bad_parameter_value, 0};
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!ascii::is_digit(v[i])) return {errc::bad_parameter_value, i};
+    const auto d = static_cast<unsigned>(v[i] - '0');
+    // 19 digits always fit in 64 bits; only longer numbers can overflow.
+    if (i >= 19 && n > (UINT64_MAX - d) / 10) return {errc::value_out_of_range, 0};
+    n = n * 10 + d;
+  }
   if (v.size() > max_digits) return {errc::value_out_of_range, 0};
-  const auto r = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (r.ec != std::errc()) return {errc::value_out_of_range, 0};
+  out = n;
   return {};
 }
 
@@ -139,9 +144,13 @@ constexpr known_entry known_params[] = {
     {"RRVS", known::rrvs, command_kind::rcpt},
 };
 
+// A keyword is letters, digits and hyphens (checked before): the length and
+// the folded first letter leave at most a few candidates.
 const known_entry* find_known(std::string_view keyword) noexcept {
   for (const auto& k : known_params)
-    if (ascii::iequals(k.keyword, keyword)) return &k;
+    if (k.keyword.size() == keyword.size() && (k.keyword[0] | 0x20) == (keyword[0] | 0x20) &&
+        detail::ldh_iequals(keyword, k.keyword))
+      return &k;
   return nullptr;
 }
 
@@ -158,7 +167,7 @@ template <class E>
 value_error one_of(std::string_view v, std::initializer_list<std::pair<std::string_view, E>> choices,
                    E& out) {
   for (const auto& [name, value] : choices)
-    if (ascii::iequals(v, name)) {
+    if (detail::ldh_iequals(v, name)) {  // names are alphanumeric: see ldh_iequals
       out = value;
       return {};
     }
@@ -302,12 +311,12 @@ value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p) {
 // The shared loop: syntax, duplicates, unknown keywords; `apply` fills the
 // typed view of a known keyword.
 template <class Params, class Apply>
-parse_result<Params, command_error> parse_params(std::string_view text, command_kind kind,
-                                                 const command_options& options, Apply apply) {
-  Params out;
-  out.text = text;
+command_error parse_params(std::string_view text, command_kind kind, const command_options& options,
+                           Apply apply, Params& out) {
+  out.text = text;  // `out` arrives default-constructed
   std::uint32_t seen = 0;
   std::size_t i = 0;
+  const bool utf8 = options.smtputf8;
   const auto error = [&](errc code, std::size_t at) { return detail::make_command_error(code, at, kind); };
   while (i < text.size()) {
     const std::size_t start = i;
@@ -318,14 +327,14 @@ parse_result<Params, command_error> parse_params(std::string_view text, command_
     std::size_t value_start = i;
     if (i < text.size() && text[i] == '=') {
       value_start = ++i;
-      while (i < text.size() && is_value_char(text[i], options.smtputf8)) ++i;
+      while (i < text.size() && is_value_char(text[i], utf8)) ++i;
       if (i == value_start) return error(errc::bad_parameter, i);
       p.has_value = true;
       p.value = text.substr(value_start, i - value_start);
     }
     if (i < text.size() && text[i] != ' ') return error(errc::bad_parameter, i);
     if (i + 1 == text.size()) return error(errc::bad_parameter, i + 1);  // a trailing SP
-    if (p.has_value && options.smtputf8)
+    if (p.has_value && utf8)
       if (const auto bad = detail::invalid_utf8_at(p.value); bad != npos)
         return error(errc::invalid_utf8, value_start + bad);
     // A keyword of the other command (SIZE on RCPT) is as unknown here as any.
@@ -346,19 +355,32 @@ parse_result<Params, command_error> parse_params(std::string_view text, command_
     }
     i += i < text.size();  // the separating SP
   }
-  return out;
+  return {};
 }
 
 }  // namespace
 
+namespace detail {
+command_error parse_mail_params(std::string_view text, const command_options& options, mail_parameters& out) {
+  return parse_params(text, command_kind::mail, options, apply_mail, out);
+}
+command_error parse_rcpt_params(std::string_view text, const command_options& options, rcpt_parameters& out) {
+  return parse_params(text, command_kind::rcpt, options, apply_rcpt, out);
+}
+}  // namespace detail
+
 namespace parse {
 parse_result<sansmtp::mail_parameters, command_error> mail_parameters(std::string_view text,
                                                                       const command_options& options) {
-  return parse_params<sansmtp::mail_parameters>(text, command_kind::mail, options, apply_mail);
+  sansmtp::mail_parameters out;
+  if (const auto e = detail::parse_mail_params(text, options, out); e.code != errc::ok) return e;
+  return out;
 }
 parse_result<sansmtp::rcpt_parameters, command_error> rcpt_parameters(std::string_view text,
                                                                       const command_options& options) {
-  return parse_params<sansmtp::rcpt_parameters>(text, command_kind::rcpt, options, apply_rcpt);
+  sansmtp::rcpt_parameters out;
+  if (const auto e = detail::parse_rcpt_params(text, options, out); e.code != errc::ok) return e;
+  return out;
 }
 }  // namespace parse
 

@@ -114,52 +114,60 @@ result hello_command(std::string_view rest, std::size_t at, bool literal_allowed
   return Hello{host.value()};
 }
 
-// The first non-ASCII octet of a path's text, for RFC 6531 §3.4.
-std::size_t first_non_ascii(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (ascii::is_non_ascii(s[i])) return i;
-  return std::string_view::npos;
+// MAIL FROM:<path> [SP params] / RCPT TO:<path> [SP params]. The command is
+// built in place: it is large, and copies were most of the cost.
+// " FROM:" / " TO:" with the letters in any case (RFC 5321 §2.4).
+bool keyword_at(std::string_view content, std::size_t at, std::string_view keyword) noexcept {
+  if (content.size() - at < keyword.size()) return false;
+  for (std::size_t i = 0; i < keyword.size(); ++i) {
+    const char k = keyword[i], c = content[at + i];
+    if (ascii::is_alpha(k) ? (c | 0x20) != (k | 0x20) : c != k) return false;
+  }
+  return true;
 }
 
-// MAIL FROM:<path> [SP params] / RCPT TO:<path> [SP params].
+// MAIL FROM:<path> [SP params] / RCPT TO:<path> [SP params]. The command is
+// built in place and every exit returns that one object: it is large, and
+// copies were much of the cost.
 template <class Command>
 result envelope_command(std::string_view content, std::size_t at, std::string_view keyword, command_kind kind,
                         const command_options& options) {
-  if (!ascii::istarts_with(content.substr(at), keyword))
-    return make_command_error(errc::missing_from_to, at, command_kind::other);
+  result r{Command{}};
+  auto& c = std::get<Command>(r.value_mut());
+  const auto fail = [&](command_error e) {
+    r = e;
+    return r;
+  };
+  if (!keyword_at(content, at, keyword))
+    return fail(make_command_error(errc::missing_from_to, at, command_kind::other));
   std::size_t pos = at + keyword.size();
   if (pos < content.size() && content[pos] == ' ') {
-    if (!options.space_after_colon) return make_command_error(errc::space_before_path, pos, kind);
+    if (!options.space_after_colon) return fail(make_command_error(errc::space_before_path, pos, kind));
     while (pos < content.size() && content[pos] == ' ') ++pos;
   }
-  if (pos == content.size()) return make_command_error(errc::missing_argument, pos, kind);
-  const auto match = detail::match_path(content.substr(pos), kind, options);
-  if (!match) return shifted(match.error(), pos);
-  Command c;
-  const std::size_t end = pos + match->end;
+  if (pos == content.size()) return fail(make_command_error(errc::missing_argument, pos, kind));
+  detail::path_match match;
+  if (const auto e = detail::match_path(content.substr(pos), kind, options, match); e.code != errc::ok)
+    return fail(shifted(e, pos));
+  const std::size_t end = pos + match.end;
   if (end < content.size()) {
-    if (content[end] != ' ') return make_command_error(errc::trailing_characters, end, kind);
-    const auto text = content.substr(end + 1);
-    if constexpr (std::is_same_v<Command, cmd::mail>) {
-      auto p = parse::mail_parameters(text, options);
-      if (!p) return shifted(p.error(), end + 1);
-      c.params = p.value();
-    } else {
-      auto p = parse::rcpt_parameters(text, options);
-      if (!p) return shifted(p.error(), end + 1);
-      c.params = p.value();
-    }
+    if (content[end] != ' ') return fail(make_command_error(errc::trailing_characters, end, kind));
+    command_error e;
+    if constexpr (std::is_same_v<Command, cmd::mail>)
+      e = detail::parse_mail_params(content.substr(end + 1), options, c.params);
+    else
+      e = detail::parse_rcpt_params(content.substr(end + 1), options, c.params);
+    if (e.code != errc::ok) return fail(shifted(e, end + 1));
   }
   if constexpr (std::is_same_v<Command, cmd::mail>) {
-    c.reverse_path = match->value;
+    c.reverse_path = match.value;
     // RFC 6531 §3.4: a non-ASCII envelope needs the SMTPUTF8 parameter.
-    if (!c.params.smtputf8)
-      if (const auto n = first_non_ascii(content.substr(pos, match->end)); n != std::string_view::npos)
-        return make_command_error(errc::non_ascii_address, pos + n, kind);
+    if (!c.params.smtputf8 && match.first_non_ascii != std::string_view::npos)
+      return fail(make_command_error(errc::non_ascii_address, pos + match.first_non_ascii, kind));
   } else {
-    c.forward_path = match->value;
+    c.forward_path = match.value;
   }
-  return c;
+  return r;
 }
 
 result bdat_command(std::string_view rest, std::size_t at) {
@@ -282,24 +290,46 @@ result command_line(std::string_view line, const command_options& options) {
     return make_command_error(errc::invalid_verb, v, command_kind::other);
   const auto verb = content.substr(0, v);
   const auto rest = content.substr(v);
-  const auto is = [&](std::string_view name) { return ascii::iequals(verb, name); };
-
   if (v == 4) {
-    if (is("MAIL")) return envelope_command<cmd::mail>(content, v, " FROM:", command_kind::mail, options);
-    if (is("RCPT")) return envelope_command<cmd::rcpt>(content, v, " TO:", command_kind::rcpt, options);
-    if (is("EHLO")) return hello_command<cmd::ehlo>(rest, v, true);
-    if (is("HELO")) return hello_command<cmd::helo>(rest, v, options.helo_address_literal);
-    if (is("LHLO")) return hello_command<cmd::lhlo>(rest, v, true);
-    if (is("DATA")) return no_argument(rest, v, cmd::data{});
-    if (is("BDAT")) return bdat_command(rest, v);
-    if (is("RSET")) return no_argument(rest, v, cmd::rset{});
-    if (is("QUIT")) return no_argument(rest, v, cmd::quit{});
-    if (is("NOOP")) return string_command<cmd::noop>(rest, v, false, options);
-    if (is("HELP")) return string_command<cmd::help>(rest, v, false, options);
-    if (is("VRFY")) return string_command<cmd::vrfy>(rest, v, true, options);
-    if (is("EXPN")) return string_command<cmd::expn>(rest, v, true, options);
-    if (is("AUTH")) return auth_command(rest, v);
-  } else if (is("STARTTLS")) {
+    // The verb is letters, digits and hyphens: OR 0x20 folds the letters only.
+    const auto folded = static_cast<std::uint32_t>((content[0] | 0x20) | (content[1] | 0x20) << 8 |
+                                                   (content[2] | 0x20) << 16 | (content[3] | 0x20) << 24);
+    constexpr auto word = [](const char(&w)[5]) {
+      return static_cast<std::uint32_t>(w[0] | w[1] << 8 | w[2] << 16 | w[3] << 24);
+    };
+    switch (folded) {
+      case word("mail"):
+        return envelope_command<cmd::mail>(content, v, " FROM:", command_kind::mail, options);
+      case word("rcpt"):
+        return envelope_command<cmd::rcpt>(content, v, " TO:", command_kind::rcpt, options);
+      case word("ehlo"):
+        return hello_command<cmd::ehlo>(rest, v, true);
+      case word("helo"):
+        return hello_command<cmd::helo>(rest, v, options.helo_address_literal);
+      case word("lhlo"):
+        return hello_command<cmd::lhlo>(rest, v, true);
+      case word("data"):
+        return no_argument(rest, v, cmd::data{});
+      case word("bdat"):
+        return bdat_command(rest, v);
+      case word("rset"):
+        return no_argument(rest, v, cmd::rset{});
+      case word("quit"):
+        return no_argument(rest, v, cmd::quit{});
+      case word("noop"):
+        return string_command<cmd::noop>(rest, v, false, options);
+      case word("help"):
+        return string_command<cmd::help>(rest, v, false, options);
+      case word("vrfy"):
+        return string_command<cmd::vrfy>(rest, v, true, options);
+      case word("expn"):
+        return string_command<cmd::expn>(rest, v, true, options);
+      case word("auth"):
+        return auth_command(rest, v);
+      default:
+        break;
+    }
+  } else if (detail::ldh_iequals(verb, "STARTTLS")) {
     return no_argument(rest, v, cmd::starttls{});
   }
   return unknown_command(verb, rest, v, options);

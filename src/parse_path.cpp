@@ -118,10 +118,52 @@ path value_of(std::string_view text, const path_scan& scan) noexcept {
   return p;
 }
 
+// The common shape without the machine: "<" Dot-string "@" Domain ">" in
+// US-ASCII, no source route, quotes or literal, within every limit. Anything
+// else returns false and the Ragel machine decides (and names the error).
+// fuzz_command_line checks that both always agree.
+bool match_simple_path(std::string_view text, const command_options& options, path_match& out) noexcept {
+  const std::size_t n = text.size();
+  if (n < 5 || text[0] != '<') return false;
+  std::size_t i = 1;
+  // Dot-string: atoms separated by single dots.
+  for (;;) {
+    const std::size_t atom = i;
+    while (i < n && ascii::is_atext(text[i])) ++i;
+    if (i == atom || i >= n) return false;
+    if (text[i] != '.') break;
+    ++i;
+  }
+  if (text[i] != '@') return false;
+  const std::size_t local_end = i++;
+  const std::size_t domain_begin = i;
+  // Domain: LDH labels, each 1-63 octets starting and ending with a letter or digit.
+  for (;;) {
+    const std::size_t label = i;
+    while (i < n && ascii::is_ldh(text[i])) ++i;
+    if (i == label || i - label > max_label_octets || text[label] == '-' || text[i - 1] == '-' || i >= n)
+      return false;
+    if (text[i] != '.') break;
+    ++i;
+  }
+  if (text[i] != '>') return false;
+  const std::size_t end = i + 1;
+  if ((options.max_local_part && local_end - 1 > options.max_local_part) ||
+      (options.max_domain && i - domain_begin > options.max_domain) ||
+      (options.max_path && end > options.max_path))
+    return false;
+  out.value.local_part = text.substr(1, local_end - 1);
+  out.value.domain = text.substr(domain_begin, i - domain_begin);
+  out.end = end;
+  out.first_non_ascii = npos;
+  return true;
+}
+
 }  // namespace
 
-parse_result<path_match, command_error> match_path(std::string_view text, command_kind kind,
-                                                   const command_options& options) {
+command_error match_path(std::string_view text, command_kind kind, const command_options& options,
+                         path_match& out, bool fast) {
+  if (fast && match_simple_path(text, options, out)) return {};
   const bool bracketed = !text.empty() && text.front() == '<';
   path_scan scan;
   std::string_view scanned = text;
@@ -152,7 +194,10 @@ parse_result<path_match, command_error> match_path(std::string_view text, comman
   auto e = check_limits(scan, 0, options);
   e = earliest(e, check_utf8(scanned, scan, options));
   if (e.code != errc::ok) return make_command_error(e.code, e.offset, kind);
-  return path_match{value_of(scanned, scan), scan.end};
+  out.value = value_of(scanned, scan);
+  out.end = scan.end;
+  out.first_non_ascii = scan.first_non_ascii;
+  return {};
 }
 
 parse_result<std::string_view, command_error> match_string(std::string_view text,
@@ -231,11 +276,12 @@ parse_result<path, command_error> mailbox(std::string_view text, const command_o
     return detail::make_command_error(errc::bad_local_part, 0, detail::command_kind::other);
   auto o = options;
   o.missing_angle_brackets = true;
-  auto r = detail::match_path(text, detail::command_kind::other, o);
-  if (!r) return r.error();
-  if (r->end != text.size())
-    return detail::make_command_error(errc::trailing_characters, r->end, detail::command_kind::other);
-  return r->value;
+  detail::path_match m;
+  if (const auto e = detail::match_path(text, detail::command_kind::other, o, m); e.code != errc::ok)
+    return e;
+  if (m.end != text.size())
+    return detail::make_command_error(errc::trailing_characters, m.end, detail::command_kind::other);
+  return m.value;
 }
 
 }  // namespace parse

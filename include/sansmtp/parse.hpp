@@ -46,6 +46,8 @@ class parse_result {
   const T& value() const { return std::get<0>(v_); }
   const T* operator->() const { return &std::get<0>(v_); }
   const T& operator*() const { return std::get<0>(v_); }
+  // For parsers that build a large value in place.
+  T& value_mut() { return std::get<0>(v_); }
   const E& error() const { return std::get<1>(v_); }
 
  private:
