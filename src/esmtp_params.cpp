@@ -163,9 +163,8 @@ value_error needs_value(const esmtp_param& p) noexcept {
   return p.has_value ? value_error{} : value_error{errc::bad_parameter_value, 0};
 }
 
-template <class E>
-value_error one_of(std::string_view v, std::initializer_list<std::pair<std::string_view, E>> choices,
-                   E& out) {
+template <class E, std::size_t N>
+value_error one_of(std::string_view v, const std::pair<std::string_view, E> (&choices)[N], E& out) noexcept {
   for (const auto& [name, value] : choices)
     if (detail::ldh_iequals(v, name)) {  // names are alphanumeric: see ldh_iequals
       out = value;
@@ -173,6 +172,16 @@ value_error one_of(std::string_view v, std::initializer_list<std::pair<std::stri
     }
   return {errc::unsupported_parameter_value, 0};
 }
+
+constexpr std::pair<std::string_view, body_type> body_types[] = {{"7BIT", body_type::seven_bit},
+                                                                 {"8BITMIME", body_type::eight_bit_mime},
+                                                                 {"BINARYMIME", body_type::binary_mime}};
+constexpr std::pair<std::string_view, dsn_ret> dsn_rets[] = {{"FULL", dsn_ret::full},
+                                                             {"HDRS", dsn_ret::hdrs}};
+constexpr std::pair<std::string_view, std::uint8_t> notify_words[] = {{"NEVER", notify::never},
+                                                                      {"SUCCESS", notify::success},
+                                                                      {"FAILURE", notify::failure},
+                                                                      {"DELAY", notify::delay}};
 
 value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
   const auto v = p.value;
@@ -193,13 +202,9 @@ value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
       return e;
     }
     case known::body:
-      return one_of(v,
-                    {{"7BIT", body_type::seven_bit},
-                     {"8BITMIME", body_type::eight_bit_mime},
-                     {"BINARYMIME", body_type::binary_mime}},
-                    m.body);
+      return one_of(v, body_types, m.body);
     case known::ret:
-      return one_of(v, {{"FULL", dsn_ret::full}, {"HDRS", dsn_ret::hdrs}}, m.ret);
+      return one_of(v, dsn_rets, m.ret);
     case known::envid: {  // RFC 3461 §4.4: at most 100 characters
       if (v.size() > 100) return {errc::parameter_too_long, 100};
       m.envid = v;
@@ -257,13 +262,7 @@ value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p) {
         const auto comma = v.find(',', start);
         const auto word = v.substr(start, comma == npos ? npos : comma - start);
         std::uint8_t flag = 0;
-        if (auto e = one_of<std::uint8_t>(word,
-                                          {{"NEVER", notify::never},
-                                           {"SUCCESS", notify::success},
-                                           {"FAILURE", notify::failure},
-                                           {"DELAY", notify::delay}},
-                                          flag);
-            e.code != errc::ok)
+        if (auto e = one_of(word, notify_words, flag); e.code != errc::ok)
           return {word.empty() ? errc::bad_parameter_value : e.code, start};
         // NEVER stands alone; no word twice.
         if ((r.notify & flag) || (flag == notify::never && r.notify) || (r.notify & notify::never))
@@ -455,23 +454,22 @@ esmtp_param_writer& esmtp_param_writer::size(std::uint64_t octets) {
   return add("SIZE", std::to_string(octets));
 }
 
+// The writer spells values from the same tables the parser reads them with.
+template <class E, std::size_t N>
+std::string_view name_of(const std::pair<std::string_view, E> (&choices)[N], E value) noexcept {
+  for (const auto& [name, v] : choices)
+    if (v == value) return name;
+  return {};
+}
+
 esmtp_param_writer& esmtp_param_writer::body(body_type type) {
-  switch (type) {
-    case body_type::seven_bit:
-      return add("BODY", "7BIT");
-    case body_type::eight_bit_mime:
-      return add("BODY", "8BITMIME");
-    case body_type::binary_mime:
-      return add("BODY", "BINARYMIME");
-    case body_type::none:
-      break;
-  }
-  return *this;
+  const auto name = name_of(body_types, type);
+  return name.empty() ? *this : add("BODY", name);
 }
 
 esmtp_param_writer& esmtp_param_writer::ret(dsn_ret what) {
-  if (what == dsn_ret::none) return *this;
-  return add("RET", what == dsn_ret::full ? "FULL" : "HDRS");
+  const auto name = name_of(dsn_rets, what);
+  return name.empty() ? *this : add("RET", name);
 }
 
 esmtp_param_writer& esmtp_param_writer::envid(std::string_view value) {
@@ -480,11 +478,7 @@ esmtp_param_writer& esmtp_param_writer::envid(std::string_view value) {
 
 esmtp_param_writer& esmtp_param_writer::notify(std::uint8_t flags) {
   std::string list;
-  constexpr std::pair<std::uint8_t, std::string_view> names[] = {{notify::never, "NEVER"},
-                                                                 {notify::success, "SUCCESS"},
-                                                                 {notify::failure, "FAILURE"},
-                                                                 {notify::delay, "DELAY"}};
-  for (const auto& [bit, name] : names)
+  for (const auto& [name, bit] : notify_words)
     if (flags & bit) {
       if (!list.empty()) list += ',';
       list.append(name);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__SSE2__)
@@ -93,6 +94,27 @@ constexpr State state_of(block_entry e) noexcept {
   return e == block_entry::line_start ? State::line_start
          : e == block_entry::after_cr ? State::cr
                                       : State::text;
+}
+
+// Whether `n` bytes at `p` hold a CR or an LF: 16 bytes per step, the last
+// step overlapping the previous one so that nothing past p + n is read.
+// (One command line: the parser wants to know, not where.)
+inline bool has_cr_or_lf(const char* p, std::size_t n) noexcept {
+#if defined(__SSE2__)
+  if (n >= 16) {
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    const auto any = [&](const char* at) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+      return _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf))) != 0;
+    };
+    for (std::size_t i = 0; i + 16 <= n; i += 16)
+      if (any(p + i)) return true;
+    return any(p + n - 16);
+  }
+#endif
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] == '\r' || p[i] == '\n') return true;
+  return false;
 }
 
 }  // namespace sansmtp::detail

@@ -4,6 +4,7 @@
 
 #include "ascii.hpp"
 #include "command_internal.hpp"
+#include "line_masks.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -132,41 +133,44 @@ bool keyword_at(std::string_view content, std::size_t at, std::string_view keywo
 template <class Command>
 result envelope_command(std::string_view content, std::size_t at, std::string_view keyword, command_kind kind,
                         const command_options& options) {
+  // Every exit returns `r` itself (named return value optimisation).
   result r{Command{}};
   auto& c = std::get<Command>(r.value_mut());
-  const auto fail = [&](command_error e) {
-    r = e;
-    return r;
-  };
-  if (!keyword_at(content, at, keyword))
-    return fail(make_command_error(errc::missing_from_to, at, command_kind::other));
+  command_error e;
   std::size_t pos = at + keyword.size();
-  if (pos < content.size() && content[pos] == ' ') {
-    if (!options.space_after_colon) return fail(make_command_error(errc::space_before_path, pos, kind));
-    while (pos < content.size() && content[pos] == ' ') ++pos;
-  }
-  if (pos == content.size()) return fail(make_command_error(errc::missing_argument, pos, kind));
   detail::path_match match;
-  if (const auto e = detail::match_path(content.substr(pos), kind, options, match); e.code != errc::ok)
-    return fail(shifted(e, pos));
-  const std::size_t end = pos + match.end;
-  if (end < content.size()) {
-    if (content[end] != ' ') return fail(make_command_error(errc::trailing_characters, end, kind));
-    command_error e;
-    if constexpr (std::is_same_v<Command, cmd::mail>)
-      e = detail::parse_mail_params(content.substr(end + 1), options, c.params);
+  if (!keyword_at(content, at, keyword)) {
+    e = make_command_error(errc::missing_from_to, at, command_kind::other);
+  } else if (pos < content.size() && content[pos] == ' ' && !options.space_after_colon) {
+    e = make_command_error(errc::space_before_path, pos, kind);
+  } else {
+    while (pos < content.size() && content[pos] == ' ') ++pos;
+    if (pos == content.size())
+      e = make_command_error(errc::missing_argument, pos, kind);
     else
-      e = detail::parse_rcpt_params(content.substr(end + 1), options, c.params);
-    if (e.code != errc::ok) return fail(shifted(e, end + 1));
+      e = shifted(detail::match_path(content.substr(pos), kind, options, match), pos);
+  }
+  const std::size_t end = pos + match.end;
+  if (e.code == errc::ok && end < content.size()) {
+    if (content[end] != ' ') {
+      e = make_command_error(errc::trailing_characters, end, kind);
+    } else {
+      if constexpr (std::is_same_v<Command, cmd::mail>)
+        e = detail::parse_mail_params(content.substr(end + 1), options, c.params);
+      else
+        e = detail::parse_rcpt_params(content.substr(end + 1), options, c.params);
+      e = shifted(e, end + 1);
+    }
   }
   if constexpr (std::is_same_v<Command, cmd::mail>) {
     c.reverse_path = match.value;
     // RFC 6531 §3.4: a non-ASCII envelope needs the SMTPUTF8 parameter.
-    if (!c.params.smtputf8 && match.first_non_ascii != std::string_view::npos)
-      return fail(make_command_error(errc::non_ascii_address, pos + match.first_non_ascii, kind));
+    if (e.code == errc::ok && !c.params.smtputf8 && match.first_non_ascii != std::string_view::npos)
+      e = make_command_error(errc::non_ascii_address, pos + match.first_non_ascii, kind);
   } else {
     c.forward_path = match.value;
   }
+  if (e.code != errc::ok) r = e;
   return r;
 }
 
@@ -272,8 +276,7 @@ result command_line(std::string_view line, const command_options& options) {
     return make_command_error(errc::line_too_long,
                               options.max_line_length < 2 ? 0 : options.max_line_length - 2,
                               command_kind::other);
-  if (std::memchr(content.data(), '\r', content.size()) || std::memchr(content.data(), '\n', content.size()))
-    return line_break_error(content);
+  if (detail::has_cr_or_lf(content.data(), content.size())) return line_break_error(content);
   if (!content.empty() && (content.back() == ' ' || content.back() == '\t')) {
     std::size_t start = content.size();
     while (start > 0 && (content[start - 1] == ' ' || content[start - 1] == '\t')) --start;
