@@ -20,10 +20,16 @@ recorded.  Exits after --timeout seconds (default 60) or on SIGTERM/SIGINT.
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult
+
+# Run with -I (isolated: no user site-packages), which also leaves this
+# directory off sys.path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from raw_lines import RawLines  # noqa: E402
 
 
 class RecordingSMTP(SMTP):
@@ -34,16 +40,11 @@ class RecordingSMTP(SMTP):
         RecordingSMTP._next_conn += 1
         self.conn_id = RecordingSMTP._next_conn
         self.recorder = recorder
-        self._raw_buf = b""
+        self._raw = RawLines()
         self._in_data = False
 
     def data_received(self, data):
-        self._raw_buf += data
-        while True:
-            nl = self._raw_buf.find(b"\n")
-            if nl < 0:
-                break
-            line, self._raw_buf = self._raw_buf[:nl + 1], self._raw_buf[nl + 1:]
+        for line in self._raw.feed(data):
             if self._in_data:
                 if line == b".\r\n":
                     self._in_data = False

@@ -15,7 +15,7 @@ PY=/usr/bin/python3
 SANSMTP=${1:?usage: $0 /path/to/sansmtp}
 die() { echo "ERROR: $*" >&2; exit 2; }
 [[ -x $SANSMTP ]] || die "sansmtp binary '$SANSMTP' missing"
-$PY -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd missing (apt-get install python3-aiosmtpd)"
+$PY -I -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd missing (apt-get install python3-aiosmtpd)"
 command -v node >/dev/null || die "node missing"
 [[ -d $HERE/node_modules/nodemailer ]] || die "run: npm ci --prefix tests/interop"
 command -v swaks >/dev/null || die "swaks missing (apt-get install swaks)"
@@ -26,7 +26,7 @@ cleanup() { [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$wor
 trap cleanup EXIT
 
 capture=$work/capture.jsonl
-coproc SERVER { exec $PY "$HERE/command_capture_server.py" --out "$capture" --timeout 90 2>"$work/server.log"; }
+coproc SERVER { exec $PY -I "$HERE/command_capture_server.py" --out "$capture" --timeout 90 2>"$work/server.log"; }
 server_pid=$SERVER_PID
 read -r -t 15 port <&"${SERVER[0]}" || die "capture server did not start"
 
@@ -37,7 +37,7 @@ step() {
   if timeout 20 "$@" >"$work/step.log" 2>&1; then echo "ran: $name"; else
     echo "FAIL: $name:"; cat "$work/step.log"; FAILS=$((FAILS + 1)); fi
 }
-step smtplib $PY "$HERE/send_smtplib.py" "$port"
+step smtplib $PY -I "$HERE/send_smtplib.py" "$port"
 step nodemailer node "$HERE/send_nodemailer_commands.mjs" "$port"
 step swaks swaks --server 127.0.0.1 --port "$port" --helo client.interop.example \
   --from swaks@interop.example --to dave@interop.example --auth PLAIN --auth-user user \
@@ -45,7 +45,7 @@ step swaks swaks --server 127.0.0.1 --port "$port" --helo client.interop.example
 kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
 
 # The raw lines, in order, exactly as they arrived.
-$PY - "$capture" >"$work/lines" <<'PYEOF'
+$PY -I - "$capture" >"$work/lines" <<'PYEOF'
 import json, sys
 with open(sys.argv[1]) as f:
     for rec in map(json.loads, f):
@@ -64,7 +64,7 @@ if [[ $status -ne 0 ]]; then
 fi
 
 # What each client meant must be what was parsed.
-$PY - "$work/parsed" <<'PYEOF' || FAILS=$((FAILS + 1))
+$PY -I - "$work/parsed" <<'PYEOF' || FAILS=$((FAILS + 1))
 import json, sys
 parsed = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 def has(pred, what):

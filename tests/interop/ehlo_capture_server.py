@@ -27,10 +27,16 @@ Exits on its own after --timeout seconds (default 60), or on SIGTERM/SIGINT.
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 
 from aiosmtpd.smtp import SMTP
+
+# Run with -I (isolated: no user site-packages), which also leaves this
+# directory off sys.path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from raw_lines import RawLines  # noqa: E402
 
 _VERBS = (b"EHLO", b"HELO", b"LHLO")
 
@@ -44,29 +50,19 @@ class RecordingSMTP(SMTP):
         super().__init__(*args, **kwargs)
         RecordingSMTP._next_conn += 1
         self.conn_id = RecordingSMTP._next_conn
-        self._raw_buf = b""
+        self._raw = RawLines()
         self.raw_greetings = []   # raw arguments not yet matched to a hook call
         self.greetings = []       # records of this connection
 
     def data_received(self, data):
         # Look at the command lines before aiosmtpd's reader strips them.  Only
         # greeting verbs are kept; the hook pairs them up with aiosmtpd's view.
-        self._raw_buf += data
-        while True:
-            nl = self._raw_buf.find(b"\n")
-            if nl < 0:
-                break
-            line, self._raw_buf = self._raw_buf[:nl + 1], self._raw_buf[nl + 1:]
-            if line.endswith(b"\r\n"):
-                line = line[:-2]
-            else:
-                line = line[:-1]
+        for line in self._raw.feed(data):
+            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
             if len(line) >= 4 and line[:4].upper() in _VERBS:
                 rest = line[4:]
                 self.raw_greetings.append((line[:4].upper().decode("ascii"),
                                            rest[1:] if rest[:1] == b" " else rest))
-        if len(self._raw_buf) > 65536:   # no line end in sight: not a command
-            self._raw_buf = b""
         super().data_received(data)
 
     def take_raw(self, verb, hook_arg):
