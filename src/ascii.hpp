@@ -12,10 +12,13 @@ namespace sansmtp::ascii {
 // Character classes by table: the parsers' hot loops test one octet per
 // lookup instead of a chain of range comparisons.
 namespace klass {
-inline constexpr std::uint8_t digit = 1, alpha = 2, hyphen = 4,
-                              atext = 8,  // RFC 5322 §3.2.3 atext (US-ASCII), RFC 5321 Atom
-    esmtp_value = 16;                     // RFC 5321 §4.1.2: %d33-60 / %d62-126
-}
+inline constexpr std::uint8_t digit = 1;
+inline constexpr std::uint8_t alpha = 2;
+inline constexpr std::uint8_t hyphen = 4;
+inline constexpr std::uint8_t atext = 8;            // RFC 5322 §3.2.3 atext (US-ASCII), RFC 5321 Atom
+inline constexpr std::uint8_t esmtp_value = 16;     // RFC 5321 §4.1.2: %d33-60 / %d62-126
+inline constexpr std::uint8_t esmtp_value_u8 = 32;  // the same plus UTF8-non-ascii octets (RFC 6531 §3.3)
+}  // namespace klass
 inline constexpr auto class_table = [] {
   struct table {
     std::uint8_t of[256]{};
@@ -26,7 +29,8 @@ inline constexpr auto class_table = [] {
   t.of[static_cast<unsigned char>('-')] |= klass::hyphen;
   for (char c : std::string_view("!#$%&'*+-/=?^_`{|}~")) t.of[static_cast<unsigned char>(c)] |= klass::atext;
   for (int c = 33; c <= 126; ++c)
-    if (c != '=') t.of[c] |= klass::esmtp_value;
+    if (c != '=') t.of[c] |= klass::esmtp_value | klass::esmtp_value_u8;
+  for (int c = 0x80; c <= 0xff; ++c) t.of[c] |= klass::esmtp_value_u8;
   return t;
 }();
 constexpr bool in(char c, std::uint8_t classes) noexcept {

@@ -4,6 +4,8 @@
 #include <sansmtp/command.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace sansmtp::detail {
@@ -36,9 +38,16 @@ command_error parse_rcpt_params(std::string_view text, const command_options& op
 // and hyphens (verbs, ESMTP keywords): folding is one OR per octet. Also
 // exact when `upper` is alphanumeric and `ldh` any printable ASCII: no other
 // printable octet folds onto a letter or a digit.
-constexpr bool ldh_iequals(std::string_view ldh, std::string_view upper) noexcept {
+inline bool ldh_iequals(std::string_view ldh, std::string_view upper) noexcept {
   if (ldh.size() != upper.size()) return false;
-  for (std::size_t i = 0; i < ldh.size(); ++i)
+  std::size_t i = 0;
+  for (; i + 8 <= ldh.size(); i += 8) {  // eight octets per step
+    std::uint64_t a, b;
+    std::memcpy(&a, ldh.data() + i, 8);
+    std::memcpy(&b, upper.data() + i, 8);
+    if ((a | 0x2020202020202020u) != (b | 0x2020202020202020u)) return false;
+  }
+  for (; i < ldh.size(); ++i)
     if ((ldh[i] | 0x20) != (upper[i] | 0x20)) return false;
   return true;
 }

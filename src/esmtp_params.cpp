@@ -16,10 +16,6 @@ using detail::command_kind;
 constexpr std::size_t npos = std::string_view::npos;
 
 constexpr bool is_keyword_char(char c) noexcept { return ascii::is_ldh(c); }
-// esmtp-value = 1*(%d33-60 / %d62-126); RFC 6531 §3.3 adds UTF8-non-ascii.
-constexpr bool is_value_char(char c, bool utf8) noexcept {
-  return ascii::in(c, ascii::klass::esmtp_value) || (utf8 && ascii::is_non_ascii(c));
-}
 // xchar: printable ASCII except "+" and "=" (RFC 3461 §4).
 constexpr bool is_xchar(char c) noexcept { return c >= 33 && c <= 126 && c != '+' && c != '='; }
 constexpr bool is_upper_hex(char c) noexcept { return ascii::is_digit(c) || (c >= 'A' && c <= 'F'); }
@@ -316,6 +312,8 @@ command_error parse_params(std::string_view text, command_kind kind, const comma
   std::uint32_t seen = 0;
   std::size_t i = 0;
   const bool utf8 = options.smtputf8;
+  // esmtp-value = 1*(%d33-60 / %d62-126); RFC 6531 §3.3 adds UTF8-non-ascii.
+  const auto value_class = utf8 ? ascii::klass::esmtp_value_u8 : ascii::klass::esmtp_value;
   const auto error = [&](errc code, std::size_t at) { return detail::make_command_error(code, at, kind); };
   while (i < text.size()) {
     const std::size_t start = i;
@@ -326,7 +324,7 @@ command_error parse_params(std::string_view text, command_kind kind, const comma
     std::size_t value_start = i;
     if (i < text.size() && text[i] == '=') {
       value_start = ++i;
-      while (i < text.size() && is_value_char(text[i], utf8)) ++i;
+      while (i < text.size() && ascii::in(text[i], value_class)) ++i;
       if (i == value_start) return error(errc::bad_parameter, i);
       p.has_value = true;
       p.value = text.substr(value_start, i - value_start);
