@@ -78,42 +78,6 @@ void lint::add(std::string_view code, severity internet, severity internal, std:
       std::move(suggestion));
 }
 
-bool valid_utf8(std::string_view text) noexcept {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = s + text.size();
-  while (s < end) {
-    const unsigned c = *s;
-    if (c < 0x80) {
-      ++s;
-      continue;
-    }
-    std::size_t len;
-    std::uint32_t cp, min;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      cp = c & 0x1f;
-      min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      cp = c & 0x0f;
-      min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      cp = c & 0x07;
-      min = 0x10000;
-    } else
-      return false;
-    if (static_cast<std::size_t>(end - s) < len) return false;
-    for (std::size_t i = 1; i < len; ++i) {
-      if ((s[i] & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    s += len;
-  }
-  return true;
-}
-
 }  // namespace detail
 
 std::string escape_for_display(std::string_view text) {

@@ -28,6 +28,16 @@ constexpr entry entries[] = {
     {"bare_lf", "a line feed not preceded by a carriage return (RFC 5321 section 2.3.8)"},
     {"bare_cr", "a carriage return not followed by a line feed (RFC 5321 section 2.3.8)"},
     {"line_too_long", "a text line longer than the limit (RFC 5321 section 4.5.3.1.6)"},
+    {"bad_reply_code", "not a reply code: three digits 2-5, 0-5, 0-9 (RFC 5321 section 4.2)"},
+    {"bad_reply_separator", "the reply code is not followed by a space, \"-\" or the line end"},
+    {"reply_code_mismatch", "a line of a multiline reply carries a different code (RFC 5321 section 4.2.1)"},
+    {"control_character", "a control character in reply text (only HT is allowed, RFC 5321 section 4.2)"},
+    {"non_ascii", "a byte that is not US-ASCII in reply text"},
+    {"bad_utf8", "reply text that is not valid UTF-8"},
+    {"reply_line_too_long", "a reply line longer than the limit (RFC 5321 section 4.5.3.1.5)"},
+    {"too_many_reply_lines", "a reply with more lines than the limit"},
+    {"incomplete", "the input ended inside a reply"},
+    {"bad_enhanced_status", "not an enhanced status code of the reply's class (RFC 3463 section 2)"},
 };
 
 class category final : public std::error_category {
