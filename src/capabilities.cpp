@@ -125,7 +125,7 @@ class reader {
       if (sp == std::string_view::npos) break;
       start = sp + 1;
     }
-    if (spaces) note(ehlo_problem::extra_space, index, line.keyword);
+    if (spaces && !text.empty()) note(ehlo_problem::extra_space, index, line.keyword);
     if (ascii::istarts_with(line.keyword, "AUTH=")) {
       // Pre-RFC 2554 drafts wrote "AUTH=LOGIN PLAIN"; the mechanisms count.
       if (line.keyword.size() > 5) line.params.insert(line.params.begin(), line.keyword.substr(5));
@@ -138,13 +138,21 @@ class reader {
     for (const auto p : line.params)
       if (!ehlo_param(p)) note(ehlo_problem::bad_param, index, line.keyword, p);
     line.known = extension_of(line.keyword);
-    if (!line.legacy_auth && out_.find(line.keyword))
+    if (!line.legacy_auth && seen_before(line.keyword))
       note(ehlo_problem::duplicate_keyword, index, line.keyword);
     if (line.known) typed(line);
     out_.lines.push_back(std::move(line));
   }
 
  private:
+  // An earlier line with this keyword; the AUTH= form does not count, since
+  // servers send it next to AUTH on purpose.
+  bool seen_before(std::string_view keyword) const noexcept {
+    for (const auto& l : out_.lines)
+      if (!l.legacy_auth && ascii::iequals(l.keyword, keyword)) return true;
+    return false;
+  }
+
   void note(ehlo_problem problem, std::size_t index, std::string_view keyword, std::string_view param = {}) {
     ehlo_finding f;
     f.problem = problem;

@@ -14,7 +14,8 @@ std::error_code write_reply(std::string& out, int code, std::optional<enhanced_s
   if (!valid_reply_code(code)) return errc::bad_reply_code;
   std::string esc;
   if (enhanced) {
-    if (enhanced->status_class != code / 100 || enhanced->subject > 999 || enhanced->detail > 999)
+    if (enhanced->status_class == 3 || enhanced->status_class != code / 100 || enhanced->subject > 999 ||
+        enhanced->detail > 999)
       return errc::bad_enhanced_status;
     esc = to_string(*enhanced);
   }
