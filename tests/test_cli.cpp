@@ -1,80 +1,12 @@
 // The sansmtp CLI as a user runs it: real process, real argv, real exit codes.
-#include <catch2/catch.hpp>
+#include "cli_helpers.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-namespace {
-
-struct run_result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string drain(int fd) {
-  std::string s;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-  return s;
-}
-
-// Runs the CLI with exactly these arguments (no shell), NO_COLOR set and
-// `input` on its standard input (small: it fits the pipe).
-run_result run(std::vector<std::string> args, const std::string& input = {}) {
-  args.insert(args.begin(), SANSMTP_CLI_PATH);
-  int in[2], out[2], err[2];
-  REQUIRE(pipe(in) == 0);
-  REQUIRE(pipe(out) == 0);
-  REQUIRE(pipe(err) == 0);
-  REQUIRE(input.size() < 60000);
-  REQUIRE(write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
-  close(in[1]);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    close(out[0]);
-    close(err[0]);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    setenv("NO_COLOR", "1", 1);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  run_result r;
-  r.out = drain(out[0]);  // outputs here are small: no deadlock between the pipes
-  r.err = drain(err[0]);
-  close(out[0]);
-  close(err[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::vector<std::string> lines(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < s.size()) {
-    const auto nl = s.find('\n', start);
-    out.push_back(s.substr(start, nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return out;
-}
-
-}  // namespace
+using namespace sansmtp::test;
 
 TEST_CASE("ehlo-check exit status: 0 pass, 1 warn, 2 fail, 64 usage") {
   CHECK(run({"ehlo-check", "public.hostname.com"}).status == 0);

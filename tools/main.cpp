@@ -31,6 +31,7 @@ struct subcommand {
 constexpr subcommand subcommands[] = {
     {"ehlo-check", "lint EHLO names: will a server accept them?", run_ehlo_check},
     {"data", "DATA transparency: decode after a 354, or encode a message", run_data},
+    {"parse", "parse protocol text from stdin: replies, EHLO replies", run_parse},
 };
 
 void print_help(std::FILE* to) {
