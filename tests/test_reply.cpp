@@ -144,7 +144,7 @@ TEST_CASE("strip_enhanced_status removes one ESC and its space") {
   CHECK(to_string(*esc(5, 7, 1)) == "5.7.1");
 }
 
-TEST_CASE("the ESC comes from the first line; each line keeps its own as sent (RFC 2034 section 4)") {
+TEST_CASE("the ESC comes from the first line, and each line keeps its own as sent (RFC 2034 section 4)") {
   const auto r = read_every_way(
       "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
       "550 5.1.1 https://support.google.com/mail/?p=NoSuchUser\r\n");
