@@ -72,7 +72,7 @@ int code_of(const char* digits) noexcept {
 // excludes the line end.
 std::optional<reply_error> reply_reader::check_line(const char* line, std::size_t size, std::uint64_t at,
                                                     bool finished) const noexcept {
-  const bool continuing = !lines_.empty() && !options_.allow_mismatched_codes;
+  const bool continuing = !views_.empty() && !options_.allow_mismatched_codes;
   for (std::size_t i = 0; i < 3; ++i) {
     if (i >= size) {
       if (!finished) return std::nullopt;
@@ -96,61 +96,65 @@ reply_reader::line_result reply_reader::take_line(const char* line, std::size_t 
   std::size_t content = size - 1;
   const bool crlf = content > 0 && line[content - 1] == '\r';
   if (crlf) --content;
-  if (auto e = check_line(line, content, at, true)) {
-    error_ = e;
-    return line_result::failed;
+  // The common case decided quickly; check_line() names the fault otherwise.
+  const bool plain =
+      content >= 3 && detail::reply_code_digit(0, line[0]) && detail::reply_code_digit(1, line[1]) &&
+      detail::reply_code_digit(2, line[2]) &&
+      (views_.empty() || options_.allow_mismatched_codes || std::memcmp(line, code_, 3) == 0) &&
+      (content == 3 || ((line[3] == ' ' || line[3] == '-') && detail::plain_text({line + 4, content - 4})));
+  if (!plain) {
+    if (auto e = check_line(line, content, at, true)) {
+      error_ = e;
+      return line_result::failed;
+    }
   }
   if (!crlf && !options_.allow_bare_lf) {
     fail(errc::bare_lf, at + size - 1);
     return line_result::failed;
   }
   const bool last = content == 3 || line[3] == ' ';
-  const std::size_t count = lines_.size() + 1;
+  const std::size_t count = views_.size() + 1;
   if (count > options_.max_lines || (!last && count >= options_.max_lines)) {
     // The first octet past the limit: this line, or the one it announces.
     fail(errc::too_many_reply_lines, count > options_.max_lines ? at : at + size);
     return line_result::failed;
   }
-  if (lines_.empty()) {
+  if (views_.empty()) {
     reply_start_ = at;
     std::memcpy(code_, line, 3);
   }
-  line_ref ref;
-  ref.data = content > 3 ? line + 4 : line;
-  ref.size = content > 3 ? content - 4 : 0;
-  if (from_partial) {  // `line` is partial_, about to be reused
-    ref.stored = true;
-    ref.stored_at = storage_.size();
-    storage_.append(ref.data, ref.size);
-  }
-  lines_.push_back(ref);
+  views_.push_back(content > 3 ? std::string_view(line + 4, content - 4) : std::string_view());
+  if (from_partial) stash_lines();  // `line` is partial_, about to be reused
   if (!last) return line_result::more;
   complete_reply(code_of(line), at + size);
   return line_result::reply_done;
 }
 
 void reply_reader::stash_lines() {
-  for (auto& ref : lines_) {
-    if (ref.stored) continue;
-    ref.stored = true;
-    ref.stored_at = storage_.size();
-    storage_.append(ref.data, ref.size);
+  for (; stored_ < views_.size(); ++stored_) {
+    stored_at_.push_back(storage_.size());
+    storage_.append(views_[stored_]);
   }
 }
 
 void reply_reader::complete_reply(int code, std::uint64_t end) {
-  views_.clear();
-  for (const auto& ref : lines_)
-    views_.push_back(ref.stored ? std::string_view(storage_.data() + ref.stored_at, ref.size)
-                                : std::string_view(ref.data, ref.size));
+  for (std::size_t i = 0; i < stored_; ++i) views_[i] = {storage_.data() + stored_at_[i], views_[i].size()};
   reply_.code = code;
   reply_.lines = views_;
   reply_.enhanced.reset();
   if (auto esc = parse::enhanced_status_at(views_.front(), code)) reply_.enhanced = esc->status;
   reply_.offset = reply_start_;
   reply_.size = end - reply_start_;
-  lines_.clear();
   reply_ready_ = true;
+}
+
+// The reply handed out last time expires with the next call.
+void reply_reader::forget_reply() {
+  reply_ready_ = false;
+  views_.clear();
+  storage_.clear();
+  stored_at_.clear();
+  stored_ = 0;
 }
 
 void reply_reader::fail_unterminated(const char* line, std::size_t size, std::uint64_t at) {
@@ -162,10 +166,7 @@ void reply_reader::fail_unterminated(const char* line, std::size_t size, std::ui
 
 reply_step reply_reader::next(std::string_view input) {
   if (error_) return {reply_status::error, 0};
-  if (reply_ready_) {  // the reply handed out last time expires now
-    reply_ready_ = false;
-    storage_.clear();
-  }
+  if (reply_ready_) forget_reply();
   const std::size_t max = options_.max_line_length;
   const char* const begin = input.data();
   const char* const end = begin + input.size();
@@ -223,16 +224,13 @@ reply_step reply_reader::next(std::string_view input) {
 
 const std::optional<reply_error>& reply_reader::finish() {
   if (error_) return error_;
-  if (reply_ready_) {
-    reply_ready_ = false;
-    storage_.clear();
-  }
+  if (reply_ready_) forget_reply();
   if (!partial_.empty()) {
     if (auto e = check_line(partial_.data(), partial_.size(), line_start_, false))
       error_ = e;
     else
       fail(errc::incomplete, offset_);
-  } else if (!lines_.empty()) {
+  } else if (!views_.empty()) {
     fail(errc::incomplete, offset_);
   }
   return error_;

@@ -157,20 +157,11 @@ class reply_reader {
   const std::optional<reply_error>& error() const noexcept { return error_; }
   std::uint64_t consumed() const noexcept { return offset_; }  // stream octets so far
   // Whether octets of an unfinished reply are held.
-  bool in_reply() const noexcept { return !partial_.empty() || !lines_.empty(); }
+  bool in_reply() const noexcept { return !partial_.empty() || (!reply_ready_ && !views_.empty()); }
 
   void reset() { *this = reply_reader(options_); }
 
  private:
-  // A line of the reply being read: in the caller's input until a call ends
-  // without completing the reply, then in storage_.
-  struct line_ref {
-    const char* data = nullptr;
-    std::size_t size = 0;
-    std::size_t stored_at = 0;
-    bool stored = false;
-  };
-
   enum class line_result : std::uint8_t { more, reply_done, failed };
 
   line_result take_line(const char* line, std::size_t size, std::uint64_t at, bool from_partial);
@@ -179,6 +170,7 @@ class reply_reader {
   void fail_unterminated(const char* line, std::size_t size, std::uint64_t at);
   void stash_lines();
   void complete_reply(int code, std::uint64_t end);
+  void forget_reply();
   void fail(errc code, std::uint64_t offset) { error_ = reply_error{code, offset}; }
 
   reply_reader_options options_;
@@ -189,9 +181,13 @@ class reply_reader {
   std::uint64_t reply_start_ = 0;  // stream offset of the reply being read
   char code_[3] = {};              // the code of the reply being read
   std::string partial_;            // a line cut by a chunk boundary
-  std::string storage_;            // stashed line texts
-  std::vector<line_ref> lines_;    // the reply being read
+  // The lines of the reply being read: views_[0, stored_) were copied into
+  // storage_ (at stored_at_) and are re-pointed when the reply completes,
+  // since storage_ may move as it grows; the rest point into the input.
+  std::string storage_;
   std::vector<std::string_view> views_;
+  std::vector<std::size_t> stored_at_;
+  std::size_t stored_ = 0;
   std::optional<reply_error> error_;
 };
 
