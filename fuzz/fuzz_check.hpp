@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sansmtp::fuzz {
 
@@ -53,6 +55,15 @@ inline std::string hex_bytes(const std::uint8_t* bytes, std::size_t size) {
     out += hex[bytes[i] & 0xf];
   }
   return out;
+}
+
+// Ascending cut points for a split differential: the first within
+// `first_max` octets, then every 1 to `step_max` octets.
+inline std::vector<std::size_t> random_cuts(std::size_t size, std::mt19937& rng, unsigned first_max,
+                                            unsigned step_max) {
+  std::vector<std::size_t> cuts;
+  for (std::size_t c = rng() % first_max; c < size; c += 1 + rng() % step_max) cuts.push_back(c);
+  return cuts;
 }
 
 [[noreturn]] inline void violated(const char* file, int line, const char* condition,

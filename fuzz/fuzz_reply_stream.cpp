@@ -39,12 +39,6 @@ std::string show(const read_result& r) {
   return s;
 }
 
-std::vector<std::size_t> random_cuts(std::size_t size, std::mt19937& rng) {
-  std::vector<std::size_t> cuts;
-  for (std::size_t c = rng() % 40; c < size; c += 1 + rng() % 70) cuts.push_back(c);
-  return cuts;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -66,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto whole = test::read_chunks(in, {}, o);
   const auto bytewise = test::read_chunks(in, test::every_byte(in.size()), o);
   FUZZ_CHECK(bytewise == whole, "whole " + show(whole) + " vs byte-by-byte " + show(bytewise));
-  const auto chunked = test::read_chunks(in, random_cuts(in.size(), rng), o);
+  const auto chunked = test::read_chunks(in, fuzz::random_cuts(in.size(), rng, 40, 70), o);
   FUZZ_CHECK(chunked == whole, "whole " + show(whole) + " vs chunked " + show(chunked));
 
   // 2. Replies tile the stream.
@@ -100,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(wire.size() <= r.size + r.lines.size(), "written reply grew: \"" + fuzz::escape(wire) + "\"");
     reply_reader_options ro = o;
     ro.max_line_length = wo.max_line_length;
-    const auto back = test::read_chunks(wire, random_cuts(wire.size(), rng), ro);
+    const auto back = test::read_chunks(wire, fuzz::random_cuts(wire.size(), rng, 40, 70), ro);
     FUZZ_CHECK(!back.error && back.replies.size() == 1, "rereading: " + show(back));
     const auto& b = back.replies[0];
     FUZZ_CHECK(b.code == r.code && b.enhanced == r.enhanced && b.lines == r.lines,

@@ -1,6 +1,7 @@
 // sansmtp parse reply [--json] [--lenient-bare-lf] [--lenient-utf8] [--lenient-codes]
 //                     [--max-line N] [--max-lines N] [--after CMD] < REPLIES
 // sansmtp parse ehlo  [--json] [--lenient-bare-lf] [--max-line N] < EHLO-REPLY
+#include "cli11_args.hpp"
 #include "parse_cmds.hpp"
 #include "report_json.hpp"
 
@@ -45,21 +46,6 @@ std::optional<reply_error> read_stdin(reply_reader& reader,
     }
   }
   return reader.finish();
-}
-
-// Runs CLI11 over the words after the kind; nullopt to go on, else the exit status.
-std::optional<int> parse_args(CLI::App& app, args argv) {
-  std::vector<std::string> words(argv.begin(), argv.end());
-  std::reverse(words.begin(), words.end());  // CLI11 takes them last-first
-  try {
-    app.parse(words);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return exit_usage;
-  }
-  return std::nullopt;
 }
 
 json esc_json(const std::optional<enhanced_status>& e) { return e ? json(to_string(*e)) : json(nullptr); }
@@ -225,7 +211,7 @@ int run_parse_reply(args argv) {
       ->check([](const std::string& s) {
         return answered_command_of(s) ? std::string() : std::string("unknown command name: ") + s;
       });
-  if (auto status = parse_args(app, argv)) return *status;
+  if (auto status = parse_cli11(app, argv)) return *status;
   const auto answered = after_option(after);
 
   reply_reader reader(o);
@@ -255,7 +241,7 @@ int run_parse_ehlo(args argv) {
   bool json_output = false;
   app.add_flag("--json", json_output, "Print one JSON object (keys in the README)");
   add_reader_options(app, o);
-  if (auto status = parse_args(app, argv)) return *status;
+  if (auto status = parse_cli11(app, argv)) return *status;
 
   reply_reader reader(o);
   std::optional<int> status;

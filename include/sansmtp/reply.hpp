@@ -13,7 +13,7 @@
 //
 // Lifetime rule (reply_reader): every view in the reply returned by current()
 // is valid until the next non-const call on the reader (next(), finish(),
-// reset()). Copy what you keep.
+// reset(), moving it). Copy what you keep.
 #pragma once
 
 #include <sansmtp/errc.hpp>
@@ -146,6 +146,11 @@ struct reply_step {
 class reply_reader {
  public:
   explicit reply_reader(const reply_reader_options& options = {}) : options_(options) {}
+  // current() points into the reader: a copy would point into the original.
+  reply_reader(const reply_reader&) = delete;
+  reply_reader& operator=(const reply_reader&) = delete;
+  reply_reader(reply_reader&&) noexcept = default;
+  reply_reader& operator=(reply_reader&&) noexcept = default;
 
   reply_step next(std::string_view input);
   // The end of the stream. A stream that ends inside a reply is `incomplete`
