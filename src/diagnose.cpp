@@ -32,7 +32,7 @@ const rule rules[] = {
      {},
      {"helo command rejected", "invalid helohost", "helo/ehlo argument", "fully-qualified hostname",
       "fully qualified hostname", "fully-qualified domain name", "invalid helo", "bad helo", "helo name",
-      "ehlo name", "helo argument", "ehlo argument", "helo host", "(ehlo)", "helo hostname"},
+      "ehlo name", "helo argument", "ehlo argument", "helo host", "(ehlo)", "helo hostname", "saying helo"},
      false,
      {}},
     // 5.5.2 (syntax) and 5.7.1 (policy) that speak of HELO/EHLO; "send HELO first" is a sequence error.

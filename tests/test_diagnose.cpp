@@ -49,6 +49,8 @@ TEST_CASE("diagnose: real reply texts land in the right kind") {
        "421 4.7.0  https://support.google.com/a/answer/3221692 a1si123.1 - gsmtp\r\n",
        ac::ehlo, fk::helo_rejected},  // Gmail
       {"550 5.7.1 Client host rejected: your HELO hostname is a dynamic IP\r\n", ac::mail, fk::helo_rejected},
+      {"550 Please use your real hostname when saying HELO (not HSP-AV01)\r\n", ac::mail, fk::helo_rejected},
+      {"501 syntactically invalid HELO argument(s)\r\n", ac::helo, fk::helo_rejected},
       // Not about the name: sending MAIL before EHLO is a sequence error.
       {"503 5.5.1 Error: send HELO/EHLO first\r\n", ac::mail, fk::other_permanent},
       // TLS and authentication.
