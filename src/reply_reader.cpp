@@ -92,7 +92,7 @@ std::optional<reply_error> reply_reader::check_line(const char* line, std::size_
 
 // `line` holds the whole line with its LF; `at` is its stream offset.
 reply_reader::line_result reply_reader::take_line(const char* line, std::size_t size, std::uint64_t at,
-                                                  bool from_partial) {
+                                                  bool from_partial, bool plain_known) {
   std::size_t content = size - 1;
   const bool crlf = content > 0 && line[content - 1] == '\r';
   if (crlf) --content;
@@ -101,7 +101,8 @@ reply_reader::line_result reply_reader::take_line(const char* line, std::size_t 
       content >= 3 && detail::reply_code_digit(0, line[0]) && detail::reply_code_digit(1, line[1]) &&
       detail::reply_code_digit(2, line[2]) &&
       (views_.empty() || options_.allow_mismatched_codes || std::memcmp(line, code_, 3) == 0) &&
-      (content == 3 || ((line[3] == ' ' || line[3] == '-') && detail::plain_text({line + 4, content - 4})));
+      (content == 3 ||
+       ((line[3] == ' ' || line[3] == '-') && (plain_known || detail::plain_text({line + 4, content - 4}))));
   if (!plain) {
     if (auto e = check_line(line, content, at, true)) {
       error_ = e;
@@ -194,10 +195,13 @@ reply_step reply_reader::next(std::string_view input) {
       partial_.append(p, lf + 1);
       offset_ += static_cast<std::uint64_t>(lf + 1 - p);
       p = lf + 1;
-      result = take_line(partial_.data(), partial_.size(), line_start_, true);
+      result = take_line(partial_.data(), partial_.size(), line_start_, true, false);
       partial_.clear();
     } else {
-      const auto* lf = static_cast<const char*>(std::memchr(p, '\n', std::min(max, available)));
+      const std::size_t window = std::min(max, available);
+      const std::size_t plain_end = detail::plain_line_end(p, window);
+      const bool plain = plain_end != std::string_view::npos;
+      const auto* lf = plain ? p + plain_end : static_cast<const char*>(std::memchr(p, '\n', window));
       if (!lf) {
         if (available >= max) {
           fail_unterminated(p, max, offset_);
@@ -213,7 +217,7 @@ reply_step reply_reader::next(std::string_view input) {
       const std::uint64_t at = offset_;
       offset_ += static_cast<std::uint64_t>(lf + 1 - p);
       p = lf + 1;
-      result = take_line(line, static_cast<std::size_t>(p - line), at, false);
+      result = take_line(line, static_cast<std::size_t>(p - line), at, false, plain);
     }
     if (result == line_result::failed) return {reply_status::error, consumed()};
     if (result == line_result::reply_done) return {reply_status::reply, consumed()};

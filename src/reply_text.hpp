@@ -22,31 +22,60 @@ struct text_fault {
   std::size_t at = 0;  // index into the text
 };
 
-// Whether every octet is HT or %d32-126: the common case, checked 16 (or 8)
-// octets at a time with SSE2 (the x86-64 baseline); the last load overlaps
-// the one before instead of falling back to a byte loop.
+#if defined(__SSE2__)
+// Bit i set: octet i of the 16 at p is neither HT nor %d32-126. A signed
+// compare makes octets >= 0x80 negative, so "< 0x20" catches them too.
+inline unsigned not_text_mask(const char* p) noexcept {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i bad =
+      _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+  return static_cast<unsigned>(
+      _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), bad)));
+}
+#endif
+
+// Whether every octet is HT or %d32-126: the common case, checked 16 octets
+// at a time with SSE2 (the x86-64 baseline); the last load overlaps the one
+// before instead of falling back to a byte loop.
 inline bool plain_text(std::string_view text) noexcept {
   const char* p = text.data();
   const std::size_t n = text.size();
 #if defined(__SSE2__)
-  const auto bad = [](__m128i v) {
-    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f), ht = _mm_set1_epi8('\t');
-    // Signed compare: octets >= 0x80 are negative, so "< 0x20" catches them too.
-    const __m128i b = _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del));
-    return _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, ht), b));
-  };
-  const auto load16 = [](const char* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
-  const auto load8 = [](const char* q) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)); };
   if (n >= 16) {
     for (std::size_t i = 0; i + 16 < n; i += 16)
-      if (bad(load16(p + i))) return false;
-    return bad(load16(p + n - 16)) == 0;
+      if (not_text_mask(p + i)) return false;
+    return not_text_mask(p + n - 16) == 0;
   }
-  if (n >= 8) return ((bad(load8(p)) | bad(load8(p + n - 8))) & 0xff) == 0;
 #endif
   for (std::size_t i = 0; i < n; ++i)
     if (!ascii::is_printable(p[i]) && p[i] != '\t') return false;
   return true;
+}
+
+// The index of the LF that ends the line at p when the line is plain (every
+// octet before its CRLF is HT or %d32-126), looking at no more than n
+// octets: the line end and the text check in one pass. npos when the line is
+// not plain, its LF is not within n octets, or n < 16; the caller then
+// decides the slow way.
+inline std::size_t plain_line_end(const char* p, std::size_t n) noexcept {
+#if defined(__SSE2__)
+  if (n < 16) return std::string_view::npos;
+  for (std::size_t i = 0; i < n;) {
+    // The last block overlaps the one before; octets before i are done.
+    const std::size_t base = i + 16 <= n ? i : n - 16;
+    const unsigned mask = not_text_mask(p + base) & (0xffffu << (i - base));
+    if (mask != 0) {
+      const std::size_t at = base + static_cast<std::size_t>(__builtin_ctz(mask));
+      if (p[at] == '\r' && at + 1 < n && p[at + 1] == '\n') return at + 1;
+      return std::string_view::npos;
+    }
+    i = base + 16;
+  }
+#else
+  (void)p;
+  (void)n;
+#endif
+  return std::string_view::npos;
 }
 
 // The first octet of `text` that textstring (HT / SP / %d33-126) does not

@@ -169,7 +169,8 @@ class reply_reader {
  private:
   enum class line_result : std::uint8_t { more, reply_done, failed };
 
-  line_result take_line(const char* line, std::size_t size, std::uint64_t at, bool from_partial);
+  line_result take_line(const char* line, std::size_t size, std::uint64_t at, bool from_partial,
+                        bool plain_known);
   std::optional<reply_error> check_line(const char* line, std::size_t size, std::uint64_t at,
                                         bool finished) const noexcept;
   void fail_unterminated(const char* line, std::size_t size, std::uint64_t at);
