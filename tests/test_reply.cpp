@@ -466,3 +466,25 @@ TEST_CASE("every text length and position: a bad octet is found where it is, HT 
     }
   }
 }
+
+TEST_CASE("consumed() and in_reply() follow the stream") {
+  reply_reader reader;
+  CHECK_FALSE(reader.in_reply());
+  auto step = reader.next("250-a\r\n25");
+  CHECK(step.status == reply_status::need_data);
+  CHECK(step.consumed == 9);
+  CHECK(reader.consumed() == 9);
+  CHECK(reader.in_reply());
+  step = reader.next("0 b\r\n220 next\r\n");
+  CHECK(step.status == reply_status::reply);
+  CHECK(step.consumed == 5);
+  CHECK(reader.current().lines.size() == 2);
+  CHECK(reader.current().lines[0] == "a");  // copied when the first call ended
+  CHECK(reader.current().lines[1] == "b");
+  CHECK_FALSE(reader.in_reply());
+  step = reader.next("220 next\r\n");
+  CHECK(step.status == reply_status::reply);
+  CHECK(reader.current().offset == 14);
+  CHECK(reader.consumed() == 24);
+  CHECK_FALSE(reader.finish());
+}
