@@ -82,10 +82,9 @@ decoded model(std::string_view in, bool bare_errors, std::size_t max_line) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::set_input(data, size);
-  if (size < 2) return 0;
-  const std::uint8_t knobs = data[0];
-  std::mt19937 rng(data[1]);
-  const std::string_view in(reinterpret_cast<const char*>(data) + 2, size - 2);
+  auto input = fuzz::knobbed(data, size);
+  if (!input) return 0;
+  auto& [knobs, rng, in] = *input;
 
   constexpr bare_line_ending policies[] = {bare_line_ending::reject, bare_line_ending::normalize,
                                            bare_line_ending::allow};

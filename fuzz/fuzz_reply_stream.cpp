@@ -43,10 +43,9 @@ std::string show(const read_result& r) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::set_input(data, size);
-  if (size < 2) return 0;
-  const std::uint8_t knobs = data[0];
-  std::mt19937 rng(data[1]);
-  const std::string_view in(reinterpret_cast<const char*>(data) + 2, size - 2);
+  auto input = fuzz::knobbed(data, size);
+  if (!input) return 0;
+  auto& [knobs, rng, in] = *input;
 
   constexpr std::size_t line_limits[] = {512, 16, 64, 6};
   reply_reader_options o;

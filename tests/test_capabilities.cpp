@@ -15,33 +15,33 @@ using namespace sansmtp::test;
 
 namespace {
 
-// The reply read from the wire every way (all must agree).
-struct parsed {
+// An EHLO reply read from the wire every way (all must agree), then parsed.
+// Holds the lines the capabilities point into, so it stays where it is made.
+struct ehlo {
+  explicit ehlo(std::string_view wire) {
+    INFO("wire \"" << std::string(wire) << "\"");
+    const auto whole = read_chunks(wire, {});
+    CHECK(read_chunks(wire, every_byte(wire.size())) == whole);
+    for (std::size_t cut = 1; cut < wire.size(); ++cut) {
+      if (!(read_chunks(wire, {cut}) == whole)) {
+        INFO("split at " << cut);
+        CHECK(false);
+        break;
+      }
+    }
+    REQUIRE_FALSE(whole.error);
+    REQUIRE(whole.replies.size() == 1);
+    reply = whole.replies[0];
+    views.assign(reply.lines.begin(), reply.lines.end());
+    caps = parse::ehlo_response(reply.code, views);
+  }
+  ehlo(const ehlo&) = delete;
+  ehlo& operator=(const ehlo&) = delete;
+
   read_reply reply;
+  std::vector<std::string_view> views;
   capabilities caps;
 };
-
-parsed ehlo(std::string_view wire) {
-  INFO("wire \"" << std::string(wire) << "\"");
-  const auto whole = read_chunks(wire, {});
-  CHECK(read_chunks(wire, every_byte(wire.size())) == whole);
-  for (std::size_t cut = 1; cut < wire.size(); ++cut) {
-    if (!(read_chunks(wire, {cut}) == whole)) {
-      INFO("split at " << cut);
-      CHECK(false);
-      break;
-    }
-  }
-  REQUIRE_FALSE(whole.error);
-  REQUIRE(whole.replies.size() == 1);
-  parsed p{whole.replies[0], {}};
-  return p;
-}
-
-capabilities caps_of(const parsed& p, std::vector<std::string_view>& views) {
-  views.assign(p.reply.lines.begin(), p.reply.lines.end());
-  return parse::ehlo_response(p.reply.code, views);
-}
 
 std::vector<std::string> problems(const capabilities& c) {
   std::vector<std::string> out;
@@ -59,12 +59,11 @@ std::vector<std::string> strings(const std::vector<std::string_view>& v) { retur
 }  // namespace
 
 TEST_CASE("a Postfix EHLO reply: every keyword, typed view, AUTH= merged") {
-  const auto p = ehlo(
+  const ehlo p(
       "250-mail.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n"
       "250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n"
       "250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
-  std::vector<std::string_view> views;
-  const auto c = caps_of(p, views);
+  const auto& c = p.caps;
   CHECK(c.ok);
   CHECK(c.domain == "mail.example.org");
   CHECK(c.greeting.empty());
@@ -86,11 +85,10 @@ TEST_CASE("a Postfix EHLO reply: every keyword, typed view, AUTH= merged") {
 }
 
 TEST_CASE("a Gmail EHLO reply: greeting after the domain") {
-  const auto p = ehlo(
+  const ehlo p(
       "250-smtp.gmail.com at your service, [192.0.2.1]\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n"
       "250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n");
-  std::vector<std::string_view> views;
-  const auto c = caps_of(p, views);
+  const auto& c = p.caps;
   CHECK(c.domain == "smtp.gmail.com");
   CHECK(c.greeting == "at your service, [192.0.2.1]");
   CHECK(c.size == 35882577u);
@@ -101,12 +99,11 @@ TEST_CASE("a Gmail EHLO reply: greeting after the domain") {
 }
 
 TEST_CASE("an Exchange Online EHLO reply") {
-  const auto p = ehlo(
+  const ehlo p(
       "250-BN8NAM12FT043.mail.protection.outlook.com Hello [192.0.2.1]\r\n250-SIZE 157286400\r\n"
       "250-PIPELINING\r\n250-DSN\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250-8BITMIME\r\n"
       "250-BINARYMIME\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n");
-  std::vector<std::string_view> views;
-  const auto c = caps_of(p, views);
+  const auto& c = p.caps;
   CHECK(c.domain == "BN8NAM12FT043.mail.protection.outlook.com");
   CHECK(c.greeting == "Hello [192.0.2.1]");
   CHECK(c.has(extension::binarymime));
@@ -115,10 +112,8 @@ TEST_CASE("an Exchange Online EHLO reply") {
 }
 
 TEST_CASE("keywords are case-insensitive, X-STARTTLS is not STARTTLS, unknown keywords are kept") {
-  const auto p =
-      ehlo("250-mx.example.net\r\n250-X-STARTTLS\r\n250-starttls\r\n250-XFOO bar baz\r\n250 size\r\n");
-  std::vector<std::string_view> views;
-  const auto c = caps_of(p, views);
+  const ehlo p("250-mx.example.net\r\n250-X-STARTTLS\r\n250-starttls\r\n250-XFOO bar baz\r\n250 size\r\n");
+  const auto& c = p.caps;
   CHECK(c.has(extension::starttls));
   CHECK(c.has(extension::size));
   CHECK_FALSE(c.size);  // SIZE without a parameter: no fixed limit
@@ -131,9 +126,8 @@ TEST_CASE("keywords are case-insensitive, X-STARTTLS is not STARTTLS, unknown ke
   CHECK(c.find("x-starttls") == &c.lines[0]);
   CHECK(c.find("nothing") == nullptr);
 
-  const auto only_x = ehlo("250-mx.example.net\r\n250 X-STARTTLS\r\n");
-  std::vector<std::string_view> v2;
-  CHECK_FALSE(caps_of(only_x, v2).has(extension::starttls));
+  const ehlo only_x("250-mx.example.net\r\n250 X-STARTTLS\r\n");
+  CHECK_FALSE(only_x.caps.has(extension::starttls));
 }
 
 TEST_CASE("SIZE: 0 means no fixed limit, bad or overflowing numbers are flagged") {
@@ -152,9 +146,8 @@ TEST_CASE("SIZE: 0 means no fixed limit, bad or overflowing numbers are flagged"
   };
   for (const auto& v : vectors) {
     INFO(v.line);
-    const auto p = ehlo(std::string("250-mx.example.net\r\n250 ").append(v.line).append("\r\n"));
-    std::vector<std::string_view> views;
-    const auto c = caps_of(p, views);
+    const ehlo p(std::string("250-mx.example.net\r\n250 ").append(v.line).append("\r\n"));
+    const auto& c = p.caps;
     CHECK(c.has(extension::size));
     CHECK(c.size == v.size);
     CHECK(problems(c) == v.problems);
@@ -162,18 +155,15 @@ TEST_CASE("SIZE: 0 means no fixed limit, bad or overflowing numbers are flagged"
 }
 
 TEST_CASE("AUTH: mechanisms merged across AUTH and AUTH= lines without repeats") {
-  const auto p =
-      ehlo("250-mx.example.net\r\n250-AUTH=LOGIN\r\n250-AUTH PLAIN login CRAM-MD5\r\n250 AUTH\r\n");
-  std::vector<std::string_view> views;
-  const auto c = caps_of(p, views);
+  const ehlo p("250-mx.example.net\r\n250-AUTH=LOGIN\r\n250-AUTH PLAIN login CRAM-MD5\r\n250 AUTH\r\n");
+  const auto& c = p.caps;
   CHECK(c.has(extension::auth));
   CHECK(strings(c.auth) == std::vector<std::string>{"LOGIN", "PLAIN", "CRAM-MD5"});
   // "login": not a sasl-mech (upper case only, RFC 4422 3.1); AUTH alone: no mechanism.
   CHECK(problems(c) ==
         std::vector<std::string>{"bad-param:AUTH=login", "duplicate-keyword:AUTH", "missing-param:AUTH"});
-  const auto legacy = ehlo("250-mx.example.net\r\n250 AUTH=LOGIN PLAIN\r\n");
-  std::vector<std::string_view> v2;
-  const auto l = caps_of(legacy, v2);
+  const ehlo legacy("250-mx.example.net\r\n250 AUTH=LOGIN PLAIN\r\n");
+  const auto& l = legacy.caps;
   CHECK(strings(l.auth) == std::vector<std::string>{"LOGIN", "PLAIN"});
   CHECK(l.findings.empty());
   REQUIRE(l.lines.size() == 1);
@@ -182,31 +172,29 @@ TEST_CASE("AUTH: mechanisms merged across AUTH and AUTH= lines without repeats")
 }
 
 TEST_CASE("LIMITS (RFC 9422): the three known limits, unknown names ignored, bad values flagged") {
-  auto p = ehlo("250-mx.example.net\r\n250 LIMITS RCPTMAX=100 MAILMAX=1000 rcptdomainmax=10 FUTURE=x\r\n");
-  std::vector<std::string_view> views;
-  auto c = caps_of(p, views);
+  const ehlo good("250-mx.example.net\r\n250 LIMITS RCPTMAX=100 MAILMAX=1000 rcptdomainmax=10 FUTURE=x\r\n");
+  const auto& c = good.caps;
   REQUIRE(c.limits);
   CHECK(c.limits->rcptmax == 100u);
   CHECK(c.limits->mailmax == 1000u);
   CHECK(c.limits->rcptdomainmax == 10u);
   CHECK(c.findings.empty());
-  p = ehlo("250-mx.example.net\r\n250 LIMITS RCPTMAX=lots MAILMAX RCPTMAX=5 MAILMAX=2 MAILMAX=3\r\n");
-  c = caps_of(p, views);
-  CHECK(c.has(extension::limits));
-  REQUIRE(c.limits);
-  CHECK(c.limits->rcptmax == 5u);
-  CHECK(c.limits->mailmax == 2u);
-  CHECK(problems(c) == std::vector<std::string>{"bad-param:LIMITS=RCPTMAX=lots", "bad-param:LIMITS=MAILMAX",
+  const ehlo bad("250-mx.example.net\r\n250 LIMITS RCPTMAX=lots MAILMAX RCPTMAX=5 MAILMAX=2 MAILMAX=3\r\n");
+  const auto& b = bad.caps;
+  CHECK(b.has(extension::limits));
+  REQUIRE(b.limits);
+  CHECK(b.limits->rcptmax == 5u);
+  CHECK(b.limits->mailmax == 2u);
+  CHECK(problems(b) == std::vector<std::string>{"bad-param:LIMITS=RCPTMAX=lots", "bad-param:LIMITS=MAILMAX",
                                                 "bad-param:LIMITS=MAILMAX=3"});
 }
 
 TEST_CASE("DELIVERBY, MT-PRIORITY, FUTURERELEASE, XCLIENT, REQUIRETLS, HELP") {
-  const auto p = ehlo(
+  const ehlo p(
       "250-mx.example.net\r\n250-DELIVERBY 240\r\n250-MT-PRIORITY MIXER\r\n"
       "250-FUTURERELEASE 604800 2026-12-31T23:59:59Z\r\n250-XCLIENT NAME ADDR PROTO HELO\r\n"
       "250-REQUIRETLS\r\n250 HELP\r\n");
-  std::vector<std::string_view> views;
-  const auto c = caps_of(p, views);
+  const auto& c = p.caps;
   CHECK(c.deliverby_min == 240u);
   CHECK(c.mt_priority_profile == "MIXER");
   CHECK(c.futurerelease_max_interval == 604800u);
@@ -216,9 +204,8 @@ TEST_CASE("DELIVERBY, MT-PRIORITY, FUTURERELEASE, XCLIENT, REQUIRETLS, HELP") {
                  extension::requiretls, extension::help})
     CHECK(c.has(e));
   CHECK(c.findings.empty());
-  const auto bad = ehlo("250-mx.example.net\r\n250-FUTURERELEASE 1\r\n250 PIPELINING yes\r\n");
-  std::vector<std::string_view> v2;
-  const auto b = caps_of(bad, v2);
+  const ehlo bad("250-mx.example.net\r\n250-FUTURERELEASE 1\r\n250 PIPELINING yes\r\n");
+  const auto& b = bad.caps;
   CHECK(b.has(extension::futurerelease));
   CHECK(b.has(extension::pipelining));
   CHECK(problems(b) ==
@@ -226,10 +213,8 @@ TEST_CASE("DELIVERBY, MT-PRIORITY, FUTURERELEASE, XCLIENT, REQUIRETLS, HELP") {
 }
 
 TEST_CASE("malformed keyword lines are flagged and skipped, the rest is read") {
-  const auto p =
-      ehlo("250-mx.example.net\r\n250-=weird\r\n250-\r\n250--DASH\r\n250-SIZE 5\r\n250 8BITMIME\r\n");
-  std::vector<std::string_view> views;
-  const auto c = caps_of(p, views);
+  const ehlo p("250-mx.example.net\r\n250-=weird\r\n250-\r\n250--DASH\r\n250-SIZE 5\r\n250 8BITMIME\r\n");
+  const auto& c = p.caps;
   CHECK(problems(c) == std::vector<std::string>{"bad-keyword:=weird", "bad-keyword:", "bad-keyword:-DASH"});
   CHECK(c.lines.size() == 2);
   CHECK(c.size == 5u);
@@ -238,35 +223,31 @@ TEST_CASE("malformed keyword lines are flagged and skipped, the rest is read") {
 }
 
 TEST_CASE("the first line's domain is checked, but a bad one only flags") {
-  const auto p = ehlo("250-[10.0.0.300] hi\r\n250 PIPELINING\r\n");
-  std::vector<std::string_view> views;
-  const auto c = caps_of(p, views);
+  const ehlo p("250-[10.0.0.300] hi\r\n250 PIPELINING\r\n");
+  const auto& c = p.caps;
   CHECK(c.ok);
   CHECK_FALSE(c.host);
   REQUIRE(c.findings.size() == 1);
   CHECK(c.findings[0].problem == ehlo_problem::bad_domain);
   CHECK(c.findings[0].error.code == errc::bad_ipv4_literal);
   CHECK(c.has(extension::pipelining));
-  const auto literal = ehlo("250 [192.0.2.1]\r\n");
-  std::vector<std::string_view> v2;
-  const auto l = caps_of(literal, v2);
+  const ehlo literal("250 [192.0.2.1]\r\n");
+  const auto& l = literal.caps;
   REQUIRE(l.host);
   CHECK(l.host->kind == host_kind::ipv4_literal);
   CHECK(l.lines.empty());
 }
 
 TEST_CASE("a failure or other non-250 reply to EHLO") {
-  auto p = ehlo("550 5.7.1 Access denied\r\n");
-  std::vector<std::string_view> views;
-  auto c = caps_of(p, views);
+  const ehlo failure("550 5.7.1 Access denied\r\n");
+  const auto& c = failure.caps;
   CHECK_FALSE(c.ok);
   CHECK(c.code == 550);
   CHECK(c.lines.empty());
   CHECK(c.domain.empty());
-  p = ehlo("220 mx.example.net\r\n");
-  c = caps_of(p, views);
-  CHECK(c.ok);
-  CHECK(problems(c) == std::vector<std::string>{"not-250:"});
+  const ehlo other("220 mx.example.net\r\n");
+  CHECK(other.caps.ok);
+  CHECK(problems(other.caps) == std::vector<std::string>{"not-250:"});
 }
 
 TEST_CASE("extension names round-trip through their keywords") {
