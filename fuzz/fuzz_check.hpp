@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sansmtp::fuzz {
 
@@ -53,6 +56,28 @@ inline std::string hex_bytes(const std::uint8_t* bytes, std::size_t size) {
     out += hex[bytes[i] & 0xf];
   }
   return out;
+}
+
+// The input layout of the stream targets: byte 0 picks options, byte 1
+// seeds the chunking, the rest is the stream. nullopt for inputs too short.
+struct knobbed_input {
+  std::uint8_t knobs = 0;
+  std::mt19937 rng;
+  std::string_view stream;
+};
+
+inline std::optional<knobbed_input> knobbed(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return std::nullopt;
+  return knobbed_input{data[0], std::mt19937(data[1]), {reinterpret_cast<const char*>(data) + 2, size - 2}};
+}
+
+// Ascending cut points for a split differential: the first within
+// `first_max` octets, then every 1 to `step_max` octets.
+inline std::vector<std::size_t> random_cuts(std::size_t size, std::mt19937& rng, unsigned first_max,
+                                            unsigned step_max) {
+  std::vector<std::size_t> cuts;
+  for (std::size_t c = rng() % first_max; c < size; c += 1 + rng() % step_max) cuts.push_back(c);
+  return cuts;
 }
 
 [[noreturn]] inline void violated(const char* file, int line, const char* condition,

@@ -78,20 +78,13 @@ decoded model(std::string_view in, bool bare_errors, std::size_t max_line) {
   return r;
 }
 
-std::vector<std::size_t> random_cuts(std::size_t size, std::mt19937& rng) {
-  std::vector<std::size_t> cuts;
-  for (std::size_t c = rng() % 80; c < size; c += 1 + rng() % 130) cuts.push_back(c);
-  return cuts;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::set_input(data, size);
-  if (size < 2) return 0;
-  const std::uint8_t knobs = data[0];
-  std::mt19937 rng(data[1]);
-  const std::string_view in(reinterpret_cast<const char*>(data) + 2, size - 2);
+  auto input = fuzz::knobbed(data, size);
+  if (!input) return 0;
+  auto& [knobs, rng, in] = *input;
 
   constexpr bare_line_ending policies[] = {bare_line_ending::reject, bare_line_ending::normalize,
                                            bare_line_ending::allow};
@@ -105,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto whole = test::decode_whole(in, options);
   const auto bytewise = test::decode_bytewise(in, options);
   FUZZ_CHECK(bytewise == whole, "whole " + show(whole) + " vs byte-by-byte " + show(bytewise));
-  const auto chunked = test::decode_chunks(in, random_cuts(in.size(), rng), options);
+  const auto chunked = test::decode_chunks(in, fuzz::random_cuts(in.size(), rng, 80, 130), options);
   FUZZ_CHECK(chunked == whole, "whole " + show(whole) + " vs chunked " + show(chunked));
 
   // 2. The end of data is where the model says, and only at CRLF.CRLF.
@@ -131,11 +124,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // 4. Encoder -> decoder round trip (chunked both ways).
-  const auto wire = test::encode_chunks(in, random_cuts(in.size(), rng));
+  const auto wire = test::encode_chunks(in, fuzz::random_cuts(in.size(), rng, 80, 130));
   FUZZ_CHECK(!wire.error, "the normalising encoder reported an error");
   data_decoder_options plain;
   plain.max_line_length = 0;
-  const auto back = test::decode_chunks(wire.wire, random_cuts(wire.wire.size(), rng), plain);
+  const auto back = test::decode_chunks(wire.wire, fuzz::random_cuts(wire.wire.size(), rng, 80, 130), plain);
   FUZZ_CHECK(back.complete && back.consumed == wire.wire.size() && !back.error,
              "decoding the encoder's output: " + show(back) + " wire \"" + fuzz::escape(wire.wire) + "\"");
   FUZZ_CHECK(back.output == test::normalized_line_endings(in),

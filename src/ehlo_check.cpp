@@ -79,8 +79,6 @@ void lint::add(std::string_view code, severity internet, severity internal, std:
       std::move(suggestion));
 }
 
-bool valid_utf8(std::string_view text) noexcept { return invalid_utf8_at(text) == std::string_view::npos; }
-
 }  // namespace detail
 
 std::string escape_for_display(std::string_view text) {

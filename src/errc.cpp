@@ -28,6 +28,16 @@ constexpr entry entries[] = {
     {"bare_lf", "a line feed not preceded by a carriage return (RFC 5321 section 2.3.8)"},
     {"bare_cr", "a carriage return not followed by a line feed (RFC 5321 section 2.3.8)"},
     {"line_too_long", "a line longer than the limit (RFC 5321 section 4.5.3.1)"},
+    {"bad_reply_code", "not a reply code: three digits 2-5, 0-5, 0-9 (RFC 5321 section 4.2)"},
+    {"bad_reply_separator", "the reply code is not followed by a space, \"-\" or the line end"},
+    {"reply_code_mismatch", "a line of a multiline reply carries a different code (RFC 5321 section 4.2.1)"},
+    {"control_character", "a control character in reply text (only HT is allowed, RFC 5321 section 4.2)"},
+    {"non_ascii", "a byte that is not US-ASCII in reply text"},
+    {"bad_utf8", "not valid UTF-8 (RFC 3629)"},
+    {"reply_line_too_long", "a reply line longer than the limit (RFC 5321 section 4.5.3.1.5)"},
+    {"too_many_reply_lines", "a reply with more lines than the limit"},
+    {"incomplete", "the input ended inside a reply"},
+    {"bad_enhanced_status", "not an enhanced status code of the reply's class (RFC 3463 section 2)"},
     {"empty_command", "an empty command line"},
     {"invalid_verb", "not a command verb (RFC 5321 section 4.1.1: letters, digits and hyphens)"},
     {"missing_argument", "the command needs an argument"},
@@ -41,7 +51,6 @@ constexpr entry entries[] = {
     {"local_part_too_long", "the local part is longer than 64 octets (RFC 5321 section 4.5.3.1.1)"},
     {"path_too_long", "the path is longer than 256 octets (RFC 5321 section 4.5.3.1.3)"},
     {"non_ascii_address", "a non-ASCII address without SMTPUTF8 in effect (RFC 6531 section 3.4)"},
-    {"invalid_utf8", "not valid UTF-8 (RFC 3629)"},
     {"bad_u_label", "a non-ASCII label that is not a valid IDNA2008 U-label (RFC 5891)"},
     {"address_literal_in_helo", "HELO takes a domain, not an address literal (RFC 5321 section 4.1.1.1)"},
     {"trailing_whitespace", "spaces or tabs at the end of the command line"},
@@ -58,6 +67,15 @@ constexpr entry entries[] = {
     {"bad_initial_response", "not base64 or \"=\" (RFC 4954 section 4)"},
     {"inconsistent_command", "the command's fields would not parse back to the same command"},
 };
+
+// The table follows the enum: the last code of each group sits where its
+// value says, and nothing follows the last one.
+constexpr bool at(errc e, std::string_view name) { return entries[static_cast<std::size_t>(e)].name == name; }
+static_assert(at(errc::trailing_characters, "trailing_characters"));
+static_assert(at(errc::line_too_long, "line_too_long"));
+static_assert(at(errc::bad_enhanced_status, "bad_enhanced_status"));
+static_assert(at(errc::inconsistent_command, "inconsistent_command"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::inconsistent_command) + 1);
 
 class category final : public std::error_category {
  public:

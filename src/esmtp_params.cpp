@@ -332,8 +332,8 @@ command_error parse_params(std::string_view text, command_kind kind, const comma
     if (i < text.size() && text[i] != ' ') return error(errc::bad_parameter, i);
     if (i + 1 == text.size()) return error(errc::bad_parameter, i + 1);  // a trailing SP
     if (p.has_value && utf8)
-      if (const auto bad = detail::invalid_utf8_at(p.value); bad != npos)
-        return error(errc::invalid_utf8, value_start + bad);
+      if (const auto bad = detail::first_invalid_utf8(p.value); bad != npos)
+        return error(errc::bad_utf8, value_start + bad);
     // A keyword of the other command (SIZE on RCPT) is as unknown here as any.
     const known_entry* k = find_known(p.keyword);
     if (k && k->on != kind) return error(errc::unknown_parameter, start);

@@ -3,6 +3,8 @@
 
 #include <sansmtp/ehlo_check.hpp>
 
+#include "utf8.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -29,8 +31,5 @@ class lint {
 // Findings for a name that is (or tries to be) a Domain; `name` is the
 // display-safe text already checked for controls.
 void lint_domain(lint& out, std::string_view name);
-
-// Whether the text is valid UTF-8 (no overlongs, surrogates or > U+10FFFF).
-bool valid_utf8(std::string_view text) noexcept;
 
 }  // namespace sansmtp::detail

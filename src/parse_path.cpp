@@ -70,7 +70,7 @@ parse_error check_utf8(std::string_view text, const path_scan& scan, const comma
   if (scan.first_non_ascii == npos) return {};
   if (!options.smtputf8) return {errc::non_ascii_address, scan.first_non_ascii};
   const auto scanned = text.substr(0, scan.end);
-  if (const auto bad = invalid_utf8_at(scanned); bad != npos) return {errc::invalid_utf8, bad};
+  if (const auto bad = first_invalid_utf8(scanned); bad != npos) return {errc::bad_utf8, bad};
   // Labels of the mailbox domain and of any source route.
   std::size_t label = 0;
   for (std::size_t i = 0; i <= scanned.size(); ++i) {
@@ -208,8 +208,8 @@ parse_result<std::string_view, command_error> match_string(std::string_view text
   if (scan.first_non_ascii != npos) {
     if (!options.smtputf8)
       return make_command_error(errc::invalid_character, scan.first_non_ascii, command_kind::other);
-    if (const auto bad = invalid_utf8_at(text); bad != npos)
-      return make_command_error(errc::invalid_utf8, bad, command_kind::other);
+    if (const auto bad = first_invalid_utf8(text); bad != npos)
+      return make_command_error(errc::bad_utf8, bad, command_kind::other);
   }
   return text;
 }

@@ -1,13 +1,12 @@
 // The sansmtp CLI as a user runs it: real process, real argv, real exit codes.
-#include <catch2/catch.hpp>
+#include "cli_helpers.hpp"
 
-#include "cli_run.hpp"
+#include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-using sansmtp::test::lines;
-using sansmtp::test::run;
+using namespace sansmtp::test;
 
 TEST_CASE("ehlo-check exit status: 0 pass, 1 warn, 2 fail, 64 usage") {
   CHECK(run({"ehlo-check", "public.hostname.com"}).status == 0);

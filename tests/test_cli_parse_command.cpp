@@ -1,7 +1,7 @@
 // sansmtp parse command, as a user runs it.
 #include <catch2/catch.hpp>
 
-#include "cli_run.hpp"
+#include "cli_helpers.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -387,8 +387,8 @@ TEST_CASE("SMTPUTF8: UTF-8 addresses only when in effect (RFC 6531)") {
   // RFC 6531 §3.4: a non-ASCII reverse-path needs SMTPUTF8 on the same MAIL.
   check_reject({"MAIL FROM:<j\xc3\xb6rg@example.com>", errc::non_ascii_address, 12, 553, "u"});
   // In effect, it must still be UTF-8 and IDNA2008.
-  check_reject({"RCPT TO:<j\xf6rg@example.com>", errc::invalid_utf8, 10, 501, "u"});
-  check_reject({"RCPT TO:<a@\xc0\xaf.example>", errc::invalid_utf8, 11, 501, "u"});
+  check_reject({"RCPT TO:<j\xf6rg@example.com>", errc::bad_utf8, 10, 501, "u"});
+  check_reject({"RCPT TO:<a@\xc0\xaf.example>", errc::bad_utf8, 11, 501, "u"});
   check_reject(
       {"RCPT TO:<a@ex\xe2\x80\x8b"
        "ample.com>",

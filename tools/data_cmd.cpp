@@ -1,5 +1,6 @@
 // sansmtp data decode [--bare-lf P] [--bare-cr P] [--max-line N] [--json] < STREAM
 // sansmtp data encode [--bare-lf normalize|reject] < MESSAGE
+#include "cli11_args.hpp"
 #include "commands.hpp"
 
 #include <sansmtp/data.hpp>
@@ -143,16 +144,7 @@ int run_data(args argv) {
   enc->add_option("--bare-lf", enc_bare, "A bare LF or CR: normalize (to CRLF, default) or reject")
       ->check(CLI::IsMember({"normalize", "reject"}));
 
-  std::vector<std::string> words(argv.begin(), argv.end());
-  std::reverse(words.begin(), words.end());  // CLI11 takes them last-first
-  try {
-    app.parse(words);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return exit_usage;
-  }
+  if (auto status = parse_cli11(app, argv)) return *status;
   if (dec->parsed()) {
     data_decoder_options options;
     options.bare_lf = policies.at(dec_lf);

@@ -31,7 +31,7 @@ struct subcommand {
 constexpr subcommand subcommands[] = {
     {"ehlo-check", "lint EHLO names: will a server accept them?", run_ehlo_check},
     {"data", "DATA transparency: decode after a 354, or encode a message", run_data},
-    {"parse", "parse SMTP commands from stdin", run_parse},
+    {"parse", "parse protocol text from stdin: commands, replies, EHLO replies", run_parse},
 };
 
 void print_help(std::FILE* to) {

@@ -1,7 +1,9 @@
 // sansmtp parse command [--json] [--smtputf8] [leniencies] < FILE
 // One result per line of FILE: the typed command, or the error and the
 // reply a server would send.
+#include "cli11_args.hpp"
 #include "commands.hpp"
+#include "parse_cmds.hpp"
 #include "report_json.hpp"
 
 #include <sansmtp/command.hpp>
@@ -11,7 +13,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -147,16 +148,7 @@ int run_parse_command(args argv) {
   app.add_option("--max-line", options.max_line_length,
                  "Command line limit with CRLF; 0 = off (RFC 5321 4.5.3.1.4)");
 
-  std::vector<std::string> words(argv.begin(), argv.end());
-  std::reverse(words.begin(), words.end());  // CLI11 takes them last-first
-  try {
-    app.parse(words);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return exit_usage;
-  }
+  if (const auto status = parse_cli11(app, argv)) return *status;
 
   const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
   bool all_ok = true;

@@ -26,6 +26,17 @@ enum class errc {
   bare_lf,        // LF not preceded by CR
   bare_cr,        // CR not followed by LF
   line_too_long,  // a text line over the limit (1000 octets by default)
+  // Replies (RFC 5321 §4.2, RFC 3463)
+  bad_reply_code,        // not three digits %x32-35 %x30-35 %x30-39
+  bad_reply_separator,   // the fourth octet is not SP, "-" or the line end
+  reply_code_mismatch,   // a line of a multiline reply carries another code
+  control_character,     // a control octet other than HT in reply text
+  non_ascii,             // an octet >= 0x80 in reply text (see allow_utf8)
+  bad_utf8,              // not UTF-8 (RFC 3629): reply text (allow_utf8), SMTPUTF8 addresses
+  reply_line_too_long,   // over the limit (512 octets by default, §4.5.3.1.5)
+  too_many_reply_lines,  // more lines in one reply than the limit
+  incomplete,            // the stream ended inside a reply
+  bad_enhanced_status,   // writer: an ESC that is not class.subject.detail of the code's class
   // Commands (RFC 5321 §4.1, §4.5.3.1; RFC 1869, 3030, 3461, 4954, 6531)
   empty_command,
   invalid_verb,
@@ -40,7 +51,6 @@ enum class errc {
   local_part_too_long,
   path_too_long,
   non_ascii_address,
-  invalid_utf8,
   bad_u_label,
   address_literal_in_helo,
   trailing_whitespace,

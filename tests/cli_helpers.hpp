@@ -1,5 +1,5 @@
-// Tests: runs the sansmtp CLI as a user does - real process, real argv,
-// real exit codes.
+// Runs the sansmtp CLI as a user does: real process, real argv, real exit
+// codes. Shared by the CLI test files.
 #pragma once
 
 #include <catch2/catch.hpp>

@@ -1,0 +1,128 @@
+// fuzz_ehlo_capabilities: EHLO replies -> capabilities
+// (include/sansmtp/capabilities.hpp), fed by the reply reader.
+//
+// Input: byte 0 picks reader leniencies, the rest is the stream. For every
+// accepted reply, invariants:
+//  1. Never crash; a non-2xx reply has no keyword lines and no typed view.
+//  2. Every extension in the typed view has a known keyword line; every line
+//     has an ehlo-keyword (or is the AUTH= form); typed values imply presence.
+//  3. Writing the parsed lines back (domain, greeting, keyword + params) and
+//     parsing again gives the same capabilities.
+#include "fuzz_check.hpp"
+
+#include "../tests/reply_helpers.hpp"
+
+#include <sansmtp/capabilities.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace sansmtp;
+
+bool keyword_ok(std::string_view k) {
+  if (k.empty()) return false;
+  for (const char c : k)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return false;
+  return k[0] != '-';
+}
+
+// What a comparison of two parses may look at: findings about spacing and
+// skipped lines go away when the lines are written back tidily.
+std::string summary(const capabilities& c) {
+  std::string s = std::to_string(c.code) + (c.ok ? " ok " : " fail ");
+  s.append(c.domain).append("|").append(c.greeting).append("|").append(std::to_string(c.present));
+  for (const auto& l : c.lines) {
+    s.append(" {").append(l.keyword).append(l.legacy_auth ? "=" : "");
+    for (const auto p : l.params) s.append(" ").append(p);
+    s += "}";
+  }
+  s += " size=" + (c.size ? std::to_string(*c.size) : std::string("none"));
+  for (const auto a : c.auth) s.append(" auth:").append(a);
+  if (c.limits) {
+    for (const auto* v : {&c.limits->rcptmax, &c.limits->mailmax, &c.limits->rcptdomainmax})
+      s += " limit=" + (*v ? std::to_string(**v) : std::string("-"));
+  }
+  for (const auto& f : c.findings)
+    if (f.problem != ehlo_problem::extra_space && f.problem != ehlo_problem::bad_keyword)
+      s.append(" !")
+          .append(ehlo_problem_name(f.problem))
+          .append(":")
+          .append(f.keyword)
+          .append("=")
+          .append(f.param);
+  return fuzz::escape(s);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::set_input(data, size);
+  if (size < 1) return 0;
+  reply_reader_options o;
+  o.allow_bare_lf = data[0] & 1;
+  o.allow_utf8 = data[0] & 2;
+  const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const auto read = test::read_chunks(in, {}, o);
+
+  for (const auto& r : read.replies) {
+    const std::vector<std::string_view> lines(r.lines.begin(), r.lines.end());
+    const auto c = parse::ehlo_response(r.code, lines);
+    // 1.
+    FUZZ_CHECK(c.ok == (r.code / 100 == 2), "ok for " + std::to_string(r.code));
+    if (!c.ok) {
+      FUZZ_CHECK(c.lines.empty() && c.present == 0 && c.findings.empty(), "a failure reply parsed");
+      continue;
+    }
+    // 2.
+    for (std::size_t i = 0; i < extension_count; ++i) {
+      const auto e = static_cast<extension>(i);
+      if (!c.has(e)) continue;
+      bool found = false;
+      for (const auto& l : c.lines) found = found || l.known == e;
+      FUZZ_CHECK(found, "typed view without its line: " + std::string(extension_keyword(e)));
+    }
+    for (const auto& l : c.lines) {
+      FUZZ_CHECK(keyword_ok(l.keyword), "a line kept with a bad keyword: " + fuzz::escape(l.keyword));
+      FUZZ_CHECK(l.known == extension_of(l.keyword), "known disagrees with the keyword");
+      FUZZ_CHECK(!l.known || c.has(*l.known), "a known line missing from the typed view");
+    }
+    FUZZ_CHECK(!c.size || c.has(extension::size), "size without SIZE");
+    FUZZ_CHECK(c.auth.empty() || c.has(extension::auth), "mechanisms without AUTH");
+    FUZZ_CHECK(!c.limits || c.has(extension::limits), "limits without LIMITS");
+
+    // 3. Write back and parse again.
+    std::vector<std::string> texts;
+    std::string first(c.domain);
+    if (!c.greeting.empty() || (lines[0].size() > c.domain.size())) first.append(" ").append(c.greeting);
+    texts.push_back(first);
+    for (const auto& l : c.lines) {
+      std::string t(l.keyword);
+      if (l.legacy_auth) t += '=';
+      for (std::size_t i = 0; i < l.params.size(); ++i) {
+        if (i || !l.legacy_auth) t += ' ';
+        t.append(l.params[i]);
+      }
+      texts.push_back(t);
+    }
+    const std::vector<std::string_view> paragraphs(texts.begin(), texts.end());
+    reply_writer_options wo;
+    wo.max_line_length = 1 << 20;
+    wo.max_lines = 1 << 20;
+    wo.allow_utf8 = o.allow_utf8;
+    std::string wire;
+    const auto ec = write_reply(wire, r.code, std::nullopt, paragraphs, wo);
+    FUZZ_CHECK(!ec, "writing the lines back: " + ec.message());
+    reply_reader_options ro = o;
+    ro.max_line_length = wo.max_line_length;
+    ro.max_lines = wo.max_lines;
+    const auto again = test::read_chunks(wire, {}, ro);
+    FUZZ_CHECK(!again.error && again.replies.size() == 1, "rereading \"" + fuzz::escape(wire) + "\"");
+    const std::vector<std::string_view> lines2(again.replies[0].lines.begin(), again.replies[0].lines.end());
+    const auto c2 = parse::ehlo_response(again.replies[0].code, lines2);
+    FUZZ_CHECK(summary(c) == summary(c2), "reparse differs:\n  " + summary(c) + "\n  " + summary(c2));
+  }
+  return 0;
+}

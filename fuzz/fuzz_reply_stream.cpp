@@ -1,0 +1,103 @@
+// fuzz_reply_stream: the reply reader and writer (include/sansmtp/reply.hpp).
+//
+// Input: byte 0 picks the options, byte 1 seeds the chunking, the rest is the
+// stream. Invariants:
+//  1. Split differential: whole, byte by byte and seeded random chunks give
+//     the same replies (code, ESC, lines, offsets) and the same error at the
+//     same offset.
+//  2. Replies tile the stream: each starts where the previous ended; without
+//     an error they cover all of it; an error lies at or after their end.
+//  3. Every accepted reply obeys the limits and the grammar: a valid code,
+//     at most max_lines lines, an ESC only of the code's class.
+//  4. Round trip: write_reply(code, lines) of an accepted reply reads back as
+//     the same code, ESC and lines, in no more octets than the original.
+#include "fuzz_check.hpp"
+
+// Test support shared with the Catch2 tests: drives the reader over chunks.
+#include "../tests/reply_helpers.hpp"
+
+#include <sansmtp/reply.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace sansmtp;
+using sansmtp::test::read_result;
+
+std::string show(const read_result& r) {
+  std::string s = std::to_string(r.replies.size()) + " replies";
+  for (const auto& rep : r.replies) {
+    s += " [" + std::to_string(rep.code) + "@" + std::to_string(rep.offset) + "+" + std::to_string(rep.size);
+    for (const auto& l : rep.lines) s.append(" \"").append(fuzz::escape(l)).append("\"");
+    s += "]";
+  }
+  s += " error=";
+  s += r.error ? std::string(errc_name(r.error->code)) + "@" + std::to_string(r.error->offset) : "none";
+  return s;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::set_input(data, size);
+  auto input = fuzz::knobbed(data, size);
+  if (!input) return 0;
+  auto& [knobs, rng, in] = *input;
+
+  constexpr std::size_t line_limits[] = {512, 16, 64, 6};
+  reply_reader_options o;
+  o.allow_bare_lf = knobs & 1;
+  o.allow_utf8 = knobs & 2;
+  o.allow_mismatched_codes = knobs & 4;
+  o.max_line_length = line_limits[(knobs >> 3) & 3];
+  o.max_lines = (knobs & 32) ? 3 : 128;
+
+  // 1. Split differential.
+  const auto whole = test::read_chunks(in, {}, o);
+  const auto bytewise = test::read_chunks(in, test::every_byte(in.size()), o);
+  FUZZ_CHECK(bytewise == whole, "whole " + show(whole) + " vs byte-by-byte " + show(bytewise));
+  const auto chunked = test::read_chunks(in, fuzz::random_cuts(in.size(), rng, 40, 70), o);
+  FUZZ_CHECK(chunked == whole, "whole " + show(whole) + " vs chunked " + show(chunked));
+
+  // 2. Replies tile the stream.
+  std::uint64_t at = 0;
+  for (const auto& r : whole.replies) {
+    FUZZ_CHECK(r.offset == at, "a gap before a reply: " + show(whole));
+    at += r.size;
+  }
+  if (whole.error)
+    FUZZ_CHECK(whole.error->offset >= at && whole.error->offset <= in.size(), "error offset: " + show(whole));
+  else
+    FUZZ_CHECK(at == in.size(), "accepted stream not covered: " + show(whole));
+
+  for (const auto& r : whole.replies) {
+    // 3. Limits and grammar.
+    FUZZ_CHECK(valid_reply_code(r.code), "bad code accepted: " + show(whole));
+    FUZZ_CHECK(!r.lines.empty() && r.lines.size() <= o.max_lines, "line count: " + show(whole));
+    for (const auto& l : r.lines)
+      FUZZ_CHECK(l.size() + 6 <= o.max_line_length + 1, "long line: " + show(whole));
+    if (r.enhanced) FUZZ_CHECK(r.enhanced->status_class == r.code / 100, "ESC class: " + show(whole));
+
+    // 4. Round trip through the writer.
+    std::vector<std::string_view> lines(r.lines.begin(), r.lines.end());
+    reply_writer_options wo;
+    wo.max_line_length = o.max_line_length + 1;  // a bare LF line is one octet shorter than with CRLF
+    wo.max_lines = o.max_lines;
+    wo.allow_utf8 = o.allow_utf8;
+    std::string wire;
+    const auto ec = write_reply(wire, r.code, std::nullopt, lines, wo);
+    FUZZ_CHECK(!ec, "write_reply refused an accepted reply: " + ec.message() + " " + show(whole));
+    FUZZ_CHECK(wire.size() <= r.size + r.lines.size(), "written reply grew: \"" + fuzz::escape(wire) + "\"");
+    reply_reader_options ro = o;
+    ro.max_line_length = wo.max_line_length;
+    const auto back = test::read_chunks(wire, fuzz::random_cuts(wire.size(), rng, 40, 70), ro);
+    FUZZ_CHECK(!back.error && back.replies.size() == 1, "rereading: " + show(back));
+    const auto& b = back.replies[0];
+    FUZZ_CHECK(b.code == r.code && b.enhanced == r.enhanced && b.lines == r.lines,
+               "round trip changed the reply: " + show(back) + " wire \"" + fuzz::escape(wire) + "\"");
+  }
+  return 0;
+}

@@ -1,0 +1,133 @@
+// What a server's EHLO reply says it can do (RFC 5321 §4.1.1.1):
+//
+//   ehlo-ok-rsp  = ( "250" SP Domain [ SP ehlo-greet ] CRLF )
+//                / ( "250-" Domain [ SP ehlo-greet ] CRLF
+//                    *( "250-" ehlo-line CRLF ) "250" SP ehlo-line CRLF )
+//   ehlo-line    = ehlo-keyword *( SP ehlo-param )
+//   ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
+//   ehlo-param   = 1*(%d33-126)
+//
+// Real servers send odd things, so nothing here fails the whole reply: a
+// problem is a finding, and the rest is still read.
+//  - The first line's domain is checked with parse::ehlo_argument (a finding
+//    when it is not a Domain or address literal).
+//  - A line whose first word is not an ehlo-keyword is a `bad_keyword`
+//    finding and is left out of `lines` (there is no keyword to file it
+//    under). The one exception is the pre-RFC 2554 "AUTH=LOGIN PLAIN" form:
+//    its mechanisms join AUTH's, and the line is kept with legacy_auth set.
+//  - A malformed parameter of a known keyword keeps the keyword present and
+//    adds a finding.
+//
+// Lifetime rule: every view points into the reply lines that were parsed.
+#pragma once
+
+#include <sansmtp/errc.hpp>
+#include <sansmtp/parse.hpp>
+#include <sansmtp/reply.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace sansmtp {
+
+// The extensions a client acts on. Keywords are case-insensitive (RFC 5321
+// §2.4); "X-STARTTLS" and other look-alikes are not these.
+enum class extension : std::uint8_t {
+  size,                 // RFC 1870
+  eightbitmime,         // RFC 6152 "8BITMIME"
+  pipelining,           // RFC 2920
+  starttls,             // RFC 3207
+  auth,                 // RFC 4954
+  smtputf8,             // RFC 6531
+  chunking,             // RFC 3030
+  binarymime,           // RFC 3030
+  dsn,                  // RFC 3461
+  enhancedstatuscodes,  // RFC 2034
+  requiretls,           // RFC 8689
+  limits,               // RFC 9422
+  deliverby,            // RFC 2852
+  mt_priority,          // RFC 6710 "MT-PRIORITY"
+  futurerelease,        // RFC 4865
+  vrfy,                 // RFC 5321 §3.5
+  etrn,                 // RFC 1985
+  help,                 // RFC 5321 §4.1.1.8
+  xclient,              // Postfix XCLIENT
+};
+inline constexpr std::size_t extension_count = 19;
+
+std::string_view extension_keyword(extension e) noexcept;  // "SIZE", "8BITMIME", "MT-PRIORITY", ...
+std::optional<extension> extension_of(std::string_view keyword) noexcept;  // case-insensitive
+
+// One keyword line, as sent.
+struct ehlo_line {
+  std::string_view keyword;
+  std::vector<std::string_view> params;
+  std::size_t line = 0;  // index into the reply's lines
+  std::optional<extension> known;
+  bool legacy_auth = false;  // "AUTH=..." (keyword is then "AUTH")
+};
+
+enum class ehlo_problem : std::uint8_t {
+  bad_domain,         // the first line's domain is not parse::ehlo_argument (`error` says why)
+  bad_keyword,        // not an ehlo-keyword; the line is skipped
+  bad_param,          // a parameter outside %d33-126, or malformed for its known keyword
+  unexpected_param,   // parameters on a known keyword that takes none
+  missing_param,      // a known keyword without the parameters it needs (AUTH, FUTURERELEASE, LIMITS)
+  extra_space,        // an empty word: two spaces in a row, or a space at the end
+  duplicate_keyword,  // the keyword came before; the typed view keeps the first
+  not_250,            // a 2xx other than 250 (ehlo-ok-rsp is 250)
+};
+std::string_view ehlo_problem_name(ehlo_problem p) noexcept;  // "bad-domain", ...
+
+struct ehlo_finding {
+  ehlo_problem problem = ehlo_problem::bad_keyword;
+  std::size_t line = 0;      // index into the reply's lines
+  std::string_view keyword;  // the keyword (or the first word of the line)
+  std::string_view param;    // the parameter concerned, if any
+  parse_error error;         // bad_domain: the ehlo_argument error
+};
+
+// RFC 9422 §4: the limits a server announces with LIMITS (absent = none).
+struct smtp_limits {
+  std::optional<std::uint64_t> rcptmax;        // RCPT commands per transaction
+  std::optional<std::uint64_t> mailmax;        // transactions per session
+  std::optional<std::uint64_t> rcptdomainmax;  // recipient domains per transaction
+};
+
+struct capabilities {
+  int code = 0;
+  bool ok = false;                // a 2xx reply; the rest is filled only then
+  std::string_view domain;        // first word of the first line
+  std::string_view greeting;      // the rest of the first line after its SP
+  std::optional<ehlo_host> host;  // the domain, when parse::ehlo_argument accepts it
+  std::vector<ehlo_line> lines;   // every keyword line, in order, known or not
+  std::vector<ehlo_finding> findings;
+
+  // Typed view.
+  std::uint32_t present = 0;  // bit (1 << extension)
+  bool has(extension e) const noexcept { return (present >> static_cast<unsigned>(e)) & 1u; }
+  // SIZE's limit in octets; nullopt without SIZE, and for SIZE without a
+  // parameter or with 0 (RFC 1870 §4: no fixed maximum).
+  std::optional<std::uint64_t> size;
+  std::vector<std::string_view> auth;  // mechanisms in order, AUTH= lines merged, no repeats
+  std::optional<smtp_limits> limits;
+  std::optional<std::uint64_t> deliverby_min;               // RFC 2852 min-by-time, when given
+  std::string_view mt_priority_profile;                     // RFC 6710, when given
+  std::optional<std::uint64_t> futurerelease_max_interval;  // RFC 4865, seconds
+  std::string_view futurerelease_max_datetime;              // RFC 4865, as sent
+  std::vector<std::string_view> xclient;                    // XCLIENT attribute names
+
+  // The first line with this keyword (case-insensitive), or nullptr.
+  const ehlo_line* find(std::string_view keyword) const noexcept;
+};
+
+namespace parse {
+capabilities ehlo_response(int code, std::span<const std::string_view> lines);
+inline capabilities ehlo_response(const reply& r) { return ehlo_response(r.code, r.lines); }
+}  // namespace parse
+
+}  // namespace sansmtp

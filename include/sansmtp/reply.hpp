@@ -1,0 +1,223 @@
+// Server replies (RFC 5321 §4.2): the streaming reader a client runs over what
+// the server sends, RFC 3463 enhanced status codes, and the writer a server
+// uses to produce replies.
+//
+//   Reply-line = *( Reply-code "-" [ textstring ] CRLF )
+//                Reply-code [ SP textstring ] CRLF
+//   Reply-code = %x32-35 %x30-35 %x30-39
+//   textstring = 1*(%d09 / %d32-126)
+//
+// Deliberate reading: "250 " + CRLF (SP and no text) is taken as a line with
+// empty text, like "250" + CRLF; the ABNF's textstring is 1*, but the two
+// forms carry the same information and real servers send both.
+//
+// Lifetime rule (reply_reader): every view in the reply returned by current()
+// is valid until the next non-const call on the reader (next(), finish(),
+// reset(), moving it). Copy what you keep.
+#pragma once
+
+#include <sansmtp/errc.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace sansmtp {
+
+// RFC 3463 §2: class "." subject "." detail. Written "2.1.5".
+struct enhanced_status {
+  std::uint8_t status_class = 0;  // 2, 4 or 5
+  std::uint16_t subject = 0;      // 0-999
+  std::uint16_t detail = 0;       // 0-999
+
+  friend bool operator==(const enhanced_status&, const enhanced_status&) = default;
+};
+
+std::string to_string(const enhanced_status& status);
+
+namespace parse {
+
+// An enhanced status code at the start of one reply line's text (RFC 2034
+// §4: "status-code SP text"), followed by SP or the end of the text. The
+// class must be 2, 4 or 5 and equal the reply code's first digit; subject and
+// detail are 1-3 digits without leading zeros (a lone "0" is fine, RFC 3463
+// §2). Anything else is no ESC, and the text stays text: "250 2address.org",
+// "432 6.8.9 x", "250 4.2 xxx" and every 354 carry none.
+struct enhanced_status_prefix {
+  enhanced_status status;
+  std::size_t length = 0;  // octets of "c.s.d" (the SP after it not included)
+};
+std::optional<enhanced_status_prefix> enhanced_status_at(std::string_view text, int reply_code) noexcept;
+
+}  // namespace parse
+
+// The text of a reply line without its ESC and the SP after it (RFC 2034 §4
+// puts the code on every line of a multiline reply); the text itself when it
+// has none.
+std::string_view strip_enhanced_status(std::string_view text, int reply_code) noexcept;
+
+// Whether `code` is a Reply-code (three digits %x32-35 %x30-35 %x30-39).
+constexpr bool valid_reply_code(int code) noexcept { return code >= 200 && code <= 559 && code % 100 <= 59; }
+
+// One complete reply.
+struct reply {
+  int code = 0;
+  // The ESC of the first line, if it has one (RFC 2034 §4: every line repeats
+  // it; the lines below keep each line's ESC as sent, see strip_enhanced_status).
+  std::optional<enhanced_status> enhanced;
+  // Each line's text after the 4-octet "NNN-" / "NNN " prefix, without CRLF;
+  // empty for a bare "NNN" line.
+  std::span<const std::string_view> lines;
+  std::uint64_t offset = 0;  // stream offset of the reply's first octet
+  std::uint64_t size = 0;    // octets on the wire, line ends included
+};
+
+// Where the stream broke a rule; sticky. `offset` counts stream octets from
+// the first one given to the reader; it is the first octet that could not be
+// accepted (the stream length for `incomplete`).
+struct reply_error {
+  errc code = errc::ok;
+  std::uint64_t offset = 0;
+
+  friend bool operator==(const reply_error&, const reply_error&) = default;
+};
+
+struct reply_reader_options {
+  // RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets including the
+  // code and the CRLF. A line of max_line_length octets is accepted, one more
+  // is reply_line_too_long at the first octet past the limit. This is also
+  // the most the reader buffers for a line that has not ended yet.
+  std::size_t max_line_length = 512;
+  // Lines in one reply. RFC 5321 sets no number; real multiline replies are
+  // short (EHLO lists of 10-30 keywords, HELP texts of a few dozen lines), so
+  // 128 leaves room for four times the longest while bounding what one reply
+  // can make the reader store: max_lines * max_line_length (64 KiB).
+  std::size_t max_lines = 128;
+  // LENIENCY: a LF without CR ends a line. Reply smuggling: peers that
+  // require CRLF and peers that do not then see different line (and reply)
+  // boundaries in the same bytes, so a proxy or an injected "\n250 ..." can
+  // desynchronise a pipelined client from the server (RFC 5321 §2.3.8 allows
+  // only CRLF).
+  bool allow_bare_lf = false;
+  // LENIENCY: UTF-8 in reply text (sent by some RFC 6531 SMTPUTF8 servers,
+  // though §4.2 allows only ASCII). The text is validated as UTF-8 then
+  // (bad_utf8), but it reaches logs and screens: bidirectional overrides and
+  // look-alike characters can make a reply read differently to a human than
+  // to the program (the "Trojan Source" class, CVE-2021-42574).
+  bool allow_utf8 = false;
+  // LENIENCY: lines of one multiline reply may carry different codes; the
+  // reply's code is the last line's (the line that ends it, §4.2.1). This
+  // glues lines of different replies together: an injected or stray line can
+  // change the code a client acts on, and two readers that pick different
+  // lines disagree about success.
+  bool allow_mismatched_codes = false;
+};
+
+enum class reply_status : std::uint8_t {
+  reply,      // current() holds a complete reply
+  need_data,  // every input octet was consumed: push more
+  error,      // error() says what and where; nothing more is read
+};
+
+struct reply_step {
+  reply_status status = reply_status::need_data;
+  std::size_t consumed = 0;  // input octets this call consumed
+};
+
+// Client side: server bytes in, complete replies out, with any chunking.
+//
+//   for (;;) {
+//     auto step = reader.next(input);
+//     input.remove_prefix(step.consumed);
+//     if (step.status == reply_status::reply) { handle(reader.current()); continue; }
+//     break;  // need_data: read more from the network; error: reader.error()
+//   }
+//   ... at the end of the stream: if (auto e = reader.finish()) ...
+//
+// Memory: a line cut by a chunk boundary is copied (at most max_line_length
+// octets); the lines of a reply still incomplete when a call returns are
+// copied (at most max_lines lines). Lines that arrive whole with the rest of
+// their reply are handed out as views into the input, without a copy.
+class reply_reader {
+ public:
+  explicit reply_reader(const reply_reader_options& options = {}) : options_(options) {}
+  // current() points into the reader: a copy would point into the original.
+  reply_reader(const reply_reader&) = delete;
+  reply_reader& operator=(const reply_reader&) = delete;
+  reply_reader(reply_reader&&) noexcept = default;
+  reply_reader& operator=(reply_reader&&) noexcept = default;
+
+  reply_step next(std::string_view input);
+  // The end of the stream. A stream that ends inside a reply is `incomplete`
+  // (or the earlier rule the unfinished line already broke).
+  const std::optional<reply_error>& finish();
+
+  // After next() returned reply_status::reply, until the next non-const call.
+  const reply& current() const noexcept { return reply_; }
+  const std::optional<reply_error>& error() const noexcept { return error_; }
+  std::uint64_t consumed() const noexcept { return offset_; }  // stream octets so far
+  // Whether octets of an unfinished reply are held.
+  bool in_reply() const noexcept { return !partial_.empty() || (!reply_ready_ && !views_.empty()); }
+
+  void reset() { *this = reply_reader(options_); }
+
+ private:
+  enum class line_result : std::uint8_t { more, reply_done, failed };
+
+  line_result take_line(const char* line, std::size_t size, std::uint64_t at, bool from_partial,
+                        bool plain_known);
+  std::optional<reply_error> check_line(const char* line, std::size_t size, std::uint64_t at,
+                                        bool finished) const noexcept;
+  void fail_unterminated(const char* line, std::size_t size, std::uint64_t at);
+  void stash_lines();
+  void complete_reply(int code, std::uint64_t end);
+  void forget_reply();
+  void fail(errc code, std::uint64_t offset) { error_ = reply_error{code, offset}; }
+
+  reply_reader_options options_;
+  reply reply_;
+  bool reply_ready_ = false;       // reply_ is handed out; forget it on the next call
+  std::uint64_t offset_ = 0;       // stream offset of the next input octet
+  std::uint64_t line_start_ = 0;   // stream offset of the line in partial_
+  std::uint64_t reply_start_ = 0;  // stream offset of the reply being read
+  char code_[3] = {};              // the code of the reply being read
+  std::string partial_;            // a line cut by a chunk boundary
+  // The lines of the reply being read: views_[0, stored_) were copied into
+  // storage_ (at stored_at_) and are re-pointed when the reply completes,
+  // since storage_ may move as it grows; the rest point into the input.
+  std::string storage_;
+  std::vector<std::string_view> views_;
+  std::vector<std::size_t> stored_at_;
+  std::size_t stored_ = 0;
+  std::optional<reply_error> error_;
+};
+
+struct reply_writer_options {
+  std::size_t max_line_length = 512;  // as reply_reader_options, §4.5.3.1.5
+  std::size_t max_lines = 128;
+  bool allow_utf8 = false;  // see reply_reader_options::allow_utf8
+};
+
+// Server side: appends the wire form of a reply to `out`. Each element of
+// `paragraphs` is one logical line; one that does not fit the line limit is
+// wrapped at spaces (the space at a break is dropped, so joining the wire
+// lines of a paragraph with " " gives it back). With an ESC, every line
+// starts with it (RFC 2034 §4). No paragraphs: one line without text.
+//
+// Refused, appending nothing: a code that is not a Reply-code
+// (bad_reply_code), an ESC whose class is not the code's first digit or whose
+// parts exceed 999 (bad_enhanced_status), CR, LF, NUL or any control but HT in
+// text (control_character: a CRLF in text would let whoever supplies the text
+// inject a reply), octets >= 0x80 (non_ascii, or bad_utf8 under allow_utf8),
+// a word longer than a line (reply_line_too_long), more lines than max_lines
+// (too_many_reply_lines).
+std::error_code write_reply(std::string& out, int code, std::optional<enhanced_status> enhanced,
+                            std::span<const std::string_view> paragraphs,
+                            const reply_writer_options& options = {});
+
+}  // namespace sansmtp

@@ -1,0 +1,310 @@
+// Failure replies -> a kind and an explanation. One ordered table of rules,
+// first match wins: the specific kinds (the EHLO name, TLS, AUTH) come before
+// the broad ones (relay, policy) because servers reuse 5.7.1 for all of them.
+#include <sansmtp/diagnose.hpp>
+
+#include "ascii.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace sansmtp {
+namespace {
+
+using phrases = std::array<std::string_view, 16>;  // unused slots stay empty
+
+struct rule {
+  failure_kind kind;
+  char reply_class;                      // '4', '5', or 0 for either
+  std::array<int, 2> codes;              // any of these codes (0 = unused)
+  std::array<std::string_view, 3> escs;  // any of these ESCs; "5.7." matches a prefix
+  phrases any;                           // any of these, case-insensitive, in the text
+  bool esc_and_phrase;                   // both an ESC and a phrase must match (else either)
+  std::string_view unless;               // a phrase that rules this out
+};
+
+// Real texts behind the phrases are in tests/test_diagnose.cpp.
+const rule rules[] = {
+    {failure_kind::helo_rejected,
+     0,
+     {},
+     {},
+     {"helo command rejected", "invalid helohost", "helo/ehlo argument", "fully-qualified hostname",
+      "fully qualified hostname", "fully-qualified domain name", "invalid helo", "bad helo", "helo name",
+      "ehlo name", "helo argument", "ehlo argument", "helo host", "(ehlo)", "helo hostname", "saying helo"},
+     false,
+     {}},
+    // 5.5.2 (syntax) and 5.7.1 (policy) that speak of HELO/EHLO; "send HELO first" is a sequence error.
+    {failure_kind::helo_rejected, 0, {}, {"5.5.2", "5.7.1", "4.7.1"}, {"helo", "ehlo"}, true, "first"},
+    {failure_kind::tls_required,
+     0,
+     {},
+     {},
+     {"starttls", "tls required", "requires tls", "must use tls", "encryption required", "tls is required",
+      "requiretls"},
+     false,
+     {}},
+    {failure_kind::auth_failed,
+     0,
+     {535},
+     {"5.7.8"},
+     {"authentication failed", "authentication unsuccessful", "invalid credentials", "credentials invalid"},
+     false,
+     {}},
+    {failure_kind::auth_required,
+     0,
+     {530},
+     {},
+     {"authentication required", "authentication is required", "not authenticated", "must authenticate",
+      "auth required", "authentication needed", "not logged in", "login required"},
+     false,
+     {}},
+    {failure_kind::relay_denied, 0, {}, {}, {"relay"}, false, {}},
+    {failure_kind::mailbox_unknown,
+     '5',
+     {},
+     {"5.1.1", "5.1.10"},
+     {"user unknown", "unknown user", "no such user", "no such mailbox", "mailbox not found",
+      "recipient not found", "recipnotfound", "unknown recipient", "invalid recipient", "unrouteable address",
+      "address unknown", "no mailbox here"},
+     false,
+     {}},
+    {failure_kind::message_too_large,
+     0,
+     {},
+     {"5.3.4", "5.2.3"},
+     {"message size", "too large", "too big", "size limit", "exceeds fixed", "message is larger",
+      "maximum message size"},
+     false,
+     {}},
+    {failure_kind::temporary, '4', {}, {}, {}, false, {}},
+    {failure_kind::policy,
+     '5',
+     {},
+     {"5.7."},
+     {"spam", "blocked", "block list", "blocklist", "blacklist", "unsolicited", "reputation", "policy",
+      "rejected", "denied", "dnsbl", "not accepted"},
+     false,
+     {}},
+    {failure_kind::other_permanent, '5', {}, {}, {}, false, {}},
+};
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  return !needle.empty() && haystack.find(needle) != std::string_view::npos;
+}
+
+bool esc_matches(const rule& r, const std::string& esc) {
+  for (const auto e : r.escs)
+    if (!e.empty() && !esc.empty() && (e.back() == '.' ? esc.starts_with(e) : esc == e)) return true;
+  return false;
+}
+
+bool phrase_matches(const rule& r, const std::string& text) {
+  for (const auto p : r.any)
+    if (contains(text, p)) return true;
+  return false;
+}
+
+bool applies(const rule& r, int code, const std::string& esc, const std::string& text) {
+  if (r.reply_class != 0 && r.reply_class - '0' != code / 100) return false;
+  if (contains(text, r.unless)) return false;
+  const bool has_escs = !r.escs[0].empty();
+  const bool has_phrases = !r.any[0].empty();
+  const bool has_codes = r.codes[0] != 0;
+  if (!has_escs && !has_phrases && !has_codes) return true;
+  const bool code_hit = has_codes && (code == r.codes[0] || code == r.codes[1]);
+  const bool esc_hit = has_escs && esc_matches(r, esc);
+  const bool phrase_hit = has_phrases && phrase_matches(r, text);
+  if (r.esc_and_phrase) return esc_hit && phrase_hit;
+  return code_hit || esc_hit || phrase_hit;
+}
+
+bool about_helo(answered_command c) { return c == answered_command::ehlo || c == answered_command::helo; }
+
+std::string explain(failure_kind kind, const std::string& text) {
+  switch (kind) {
+    case failure_kind::helo_rejected:
+      return "the server refused the name this client gave in EHLO/HELO. Servers want a fully-qualified "
+             "domain name that resolves (RFC 5321 sections 2.3.5 and 4.1.4), or an address literal of the "
+             "client's public address; a host in a container or a private network often sends an internal "
+             "name or a literal such as [10.0.0.5]. Check the name with 'sansmtp ehlo-check NAME' and "
+             "configure a public FQDN.";
+    case failure_kind::tls_required:
+      return "the server requires STARTTLS before this command (RFC 3207). Enable STARTTLS in the client; it "
+             "must send EHLO again over TLS.";
+    case failure_kind::auth_required:
+      return "the server wants the client to authenticate (AUTH, RFC 4954) first; on a submission port (587, "
+             "465) that is normal. Configure credentials, or deliver to the recipient domain's MX on port "
+             "25.";
+    case failure_kind::auth_failed:
+      return "the server refused the credentials: a wrong user name or password, or a mechanism the account "
+             "may not use.";
+    case failure_kind::relay_denied:
+      return "the server will not pass mail on to that recipient's domain for this client: it is not that "
+             "domain's MX, and the client is neither authenticated nor trusted. Deliver to the recipient "
+             "domain's MX, or authenticate first.";
+    case failure_kind::mailbox_unknown:
+      return "the recipient address does not exist at this server. Check the address; retrying will not "
+             "help.";
+    case failure_kind::message_too_large:
+      return "the message is larger than the server accepts. Compare with the SIZE in the server's EHLO "
+             "reply (RFC 1870) and send less.";
+    case failure_kind::temporary:
+      if (contains(text, "greylist") || contains(text, "graylist") || contains(text, "grey-list"))
+        return "a temporary refusal by greylisting: the server turns away an unknown sender once and accepts "
+               "the same delivery when it is retried some minutes later. Keep the message queued and retry.";
+      return "a temporary refusal: keep the message queued and retry later (RFC 5321 section 4.5.4.1).";
+    case failure_kind::policy:
+      return "the server refused this for policy reasons (spam filtering, a block list, the sending "
+             "address's "
+             "reputation). Read the text and any URL in it; the fix is in the sending system's reputation or "
+             "setup, not in the message syntax.";
+    case failure_kind::other_permanent:
+      return "a permanent failure: do not retry it unchanged; the text says why.";
+    case failure_kind::none:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view answered_command_text(answered_command c) noexcept {
+  switch (c) {
+    case answered_command::unknown:
+      return "an unknown command";
+    case answered_command::greeting:
+      return "the connection (the greeting)";
+    case answered_command::ehlo:
+      return "EHLO";
+    case answered_command::helo:
+      return "HELO";
+    case answered_command::starttls:
+      return "STARTTLS";
+    case answered_command::auth:
+      return "AUTH";
+    case answered_command::mail:
+      return "MAIL FROM";
+    case answered_command::rcpt:
+      return "RCPT TO";
+    case answered_command::data:
+      return "DATA";
+    case answered_command::end_of_data:
+      return "the end of the message data";
+    case answered_command::bdat:
+      return "BDAT";
+    case answered_command::rset:
+      return "RSET";
+    case answered_command::vrfy:
+      return "VRFY";
+    case answered_command::expn:
+      return "EXPN";
+    case answered_command::noop:
+      return "NOOP";
+    case answered_command::quit:
+      return "QUIT";
+    case answered_command::help:
+      return "HELP";
+  }
+  return "an unknown command";
+}
+
+std::optional<answered_command> answered_command_of(std::string_view name) noexcept {
+  struct alias {
+    std::string_view name;
+    answered_command command;
+  };
+  static constexpr alias aliases[] = {
+      {"greeting", answered_command::greeting},
+      {"connect", answered_command::greeting},
+      {"ehlo", answered_command::ehlo},
+      {"helo", answered_command::helo},
+      {"starttls", answered_command::starttls},
+      {"auth", answered_command::auth},
+      {"mail", answered_command::mail},
+      {"mail from", answered_command::mail},
+      {"rcpt", answered_command::rcpt},
+      {"rcpt to", answered_command::rcpt},
+      {"data", answered_command::data},
+      {"data-end", answered_command::end_of_data},
+      {"end-of-data", answered_command::end_of_data},
+      {".", answered_command::end_of_data},
+      {"bdat", answered_command::bdat},
+      {"rset", answered_command::rset},
+      {"vrfy", answered_command::vrfy},
+      {"expn", answered_command::expn},
+      {"noop", answered_command::noop},
+      {"quit", answered_command::quit},
+      {"help", answered_command::help},
+      {"unknown", answered_command::unknown},
+  };
+  for (const auto& a : aliases)
+    if (ascii::iequals(a.name, name)) return a.command;
+  return std::nullopt;
+}
+
+std::string_view failure_kind_name(failure_kind k) noexcept {
+  switch (k) {
+    case failure_kind::none:
+      return "none";
+    case failure_kind::helo_rejected:
+      return "helo-rejected";
+    case failure_kind::tls_required:
+      return "tls-required";
+    case failure_kind::auth_required:
+      return "auth-required";
+    case failure_kind::auth_failed:
+      return "auth-failed";
+    case failure_kind::relay_denied:
+      return "relay-denied";
+    case failure_kind::mailbox_unknown:
+      return "mailbox-unknown";
+    case failure_kind::message_too_large:
+      return "message-too-large";
+    case failure_kind::temporary:
+      return "temporary";
+    case failure_kind::policy:
+      return "policy";
+    case failure_kind::other_permanent:
+      return "other-permanent";
+  }
+  return "unknown";
+}
+
+diagnosis diagnose(int code, std::optional<enhanced_status> enhanced, std::span<const std::string_view> lines,
+                   answered_command answered) {
+  diagnosis out;
+  if (code / 100 != 4 && code / 100 != 5) return out;
+  std::string text;
+  for (const auto line : lines) {
+    text += ascii::lower(line);
+    text += ' ';
+  }
+  const std::string esc = enhanced ? to_string(*enhanced) : std::string();
+  // §4.1.4: 501 and 504 to EHLO/HELO are about its argument.
+  if (about_helo(answered) && (code == 501 || code == 504)) {
+    out.kind = failure_kind::helo_rejected;
+  } else {
+    for (const auto& r : rules) {
+      if (applies(r, code, esc, text)) {
+        out.kind = r.kind;
+        break;
+      }
+    }
+  }
+  const std::string head = esc.empty() ? std::to_string(code) : fmt::format("{} {}", code, esc);
+  const auto command = answered_command_text(answered);
+  if (out.kind == failure_kind::helo_rejected && !about_helo(answered) &&
+      answered != answered_command::unknown)
+    out.explanation = fmt::format(
+        "This {} arrived in answer to {}, but it is about your EHLO name: many servers check the EHLO name "
+        "only when MAIL or RCPT arrives, so the refusal shows up there. In short: {}",
+        head, command, explain(out.kind, text));
+  else
+    out.explanation =
+        fmt::format("This {} arrived in answer to {}: {}", head, command, explain(out.kind, text));
+  return out;
+}
+
+}  // namespace sansmtp

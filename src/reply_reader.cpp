@@ -1,0 +1,243 @@
+// The reply reader: lines framed with memchr within the line limit, each line
+// checked against RFC 5321 §4.2 once it is complete, lines gathered until the
+// one that ends the reply. Every decision depends only on the octets of the
+// line it is about, so any chunking gives the same replies and errors.
+#include <sansmtp/reply.hpp>
+
+#include "reply_text.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sansmtp {
+
+std::string to_string(const enhanced_status& status) {
+  std::string out = std::to_string(status.status_class);
+  out += '.';
+  out += std::to_string(status.subject);
+  out += '.';
+  out += std::to_string(status.detail);
+  return out;
+}
+
+namespace parse {
+
+namespace {
+
+// 1-3 digits at text[i], no leading zero but a lone "0" (RFC 3463 §2).
+bool status_part(std::string_view text, std::size_t& i, std::uint16_t& value) noexcept {
+  const std::size_t start = i;
+  unsigned v = 0;
+  while (i < text.size() && ascii::is_digit(text[i]) && i - start < 3)
+    v = v * 10 + static_cast<unsigned>(text[i++] - '0');
+  const std::size_t digits = i - start;
+  if (digits == 0 || (digits > 1 && text[start] == '0')) return false;
+  value = static_cast<std::uint16_t>(v);
+  return true;
+}
+
+}  // namespace
+
+std::optional<enhanced_status_prefix> enhanced_status_at(std::string_view text, int reply_code) noexcept {
+  if (text.size() < 5 || text[1] != '.') return std::nullopt;
+  const char c = text[0];
+  if ((c != '2' && c != '4' && c != '5') || c - '0' != reply_code / 100) return std::nullopt;
+  enhanced_status_prefix out;
+  out.status.status_class = static_cast<std::uint8_t>(c - '0');
+  std::size_t i = 2;
+  if (!status_part(text, i, out.status.subject) || i >= text.size() || text[i] != '.') return std::nullopt;
+  ++i;
+  if (!status_part(text, i, out.status.detail) || (i < text.size() && text[i] != ' ')) return std::nullopt;
+  out.length = i;
+  return out;
+}
+
+}  // namespace parse
+
+std::string_view strip_enhanced_status(std::string_view text, int reply_code) noexcept {
+  const auto esc = parse::enhanced_status_at(text, reply_code);
+  if (!esc) return text;
+  return text.substr(std::min(text.size(), esc->length + 1));
+}
+
+namespace {
+
+int code_of(const char* digits) noexcept {
+  return (digits[0] - '0') * 100 + (digits[1] - '0') * 10 + (digits[2] - '0');
+}
+
+}  // namespace
+
+// The first rule a line (or the start of one, when !finished) breaks. `size`
+// excludes the line end.
+std::optional<reply_error> reply_reader::check_line(const char* line, std::size_t size, std::uint64_t at,
+                                                    bool finished) const noexcept {
+  const bool continuing = !views_.empty() && !options_.allow_mismatched_codes;
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (i >= size) {
+      if (!finished) return std::nullopt;
+      return reply_error{errc::bad_reply_code, at + size};
+    }
+    if (!detail::reply_code_digit(i, line[i])) return reply_error{errc::bad_reply_code, at + i};
+    // §4.2.1: every line of a multiline reply carries the same code.
+    if (continuing && line[i] != code_[i]) return reply_error{errc::reply_code_mismatch, at + i};
+  }
+  if (size == 3) return std::nullopt;
+  if (line[3] != ' ' && line[3] != '-') return reply_error{errc::bad_reply_separator, at + 3};
+  const auto fault =
+      detail::check_reply_text({line + 4, size - 4}, options_.allow_utf8, errc::bare_cr, !finished);
+  if (fault) return reply_error{fault->code, at + 4 + fault->at};
+  return std::nullopt;
+}
+
+// `line` holds the whole line with its LF; `at` is its stream offset.
+reply_reader::line_result reply_reader::take_line(const char* line, std::size_t size, std::uint64_t at,
+                                                  bool from_partial, bool plain_known) {
+  std::size_t content = size - 1;
+  const bool crlf = content > 0 && line[content - 1] == '\r';
+  if (crlf) --content;
+  // The common case decided quickly; check_line() names the fault otherwise.
+  const bool plain =
+      content >= 3 && detail::reply_code_digit(0, line[0]) && detail::reply_code_digit(1, line[1]) &&
+      detail::reply_code_digit(2, line[2]) &&
+      (views_.empty() || options_.allow_mismatched_codes || std::memcmp(line, code_, 3) == 0) &&
+      (content == 3 ||
+       ((line[3] == ' ' || line[3] == '-') && (plain_known || detail::plain_text({line + 4, content - 4}))));
+  if (!plain) {
+    if (auto e = check_line(line, content, at, true)) {
+      error_ = e;
+      return line_result::failed;
+    }
+  }
+  if (!crlf && !options_.allow_bare_lf) {
+    fail(errc::bare_lf, at + size - 1);
+    return line_result::failed;
+  }
+  const bool last = content == 3 || line[3] == ' ';
+  const std::size_t count = views_.size() + 1;
+  if (count > options_.max_lines || (!last && count >= options_.max_lines)) {
+    // The first octet past the limit: this line, or the one it announces.
+    fail(errc::too_many_reply_lines, count > options_.max_lines ? at : at + size);
+    return line_result::failed;
+  }
+  if (views_.empty()) {
+    reply_start_ = at;
+    std::memcpy(code_, line, 3);
+  }
+  views_.push_back(content > 3 ? std::string_view(line + 4, content - 4) : std::string_view());
+  if (from_partial) stash_lines();  // `line` is partial_, about to be reused
+  if (!last) return line_result::more;
+  complete_reply(code_of(line), at + size);
+  return line_result::reply_done;
+}
+
+void reply_reader::stash_lines() {
+  for (; stored_ < views_.size(); ++stored_) {
+    stored_at_.push_back(storage_.size());
+    storage_.append(views_[stored_]);
+  }
+}
+
+void reply_reader::complete_reply(int code, std::uint64_t end) {
+  for (std::size_t i = 0; i < stored_; ++i) views_[i] = {storage_.data() + stored_at_[i], views_[i].size()};
+  reply_.code = code;
+  reply_.lines = views_;
+  reply_.enhanced.reset();
+  if (auto esc = parse::enhanced_status_at(views_.front(), code)) reply_.enhanced = esc->status;
+  reply_.offset = reply_start_;
+  reply_.size = end - reply_start_;
+  reply_ready_ = true;
+}
+
+// The reply handed out last time expires with the next call.
+void reply_reader::forget_reply() {
+  reply_ready_ = false;
+  views_.clear();
+  storage_.clear();
+  stored_at_.clear();
+  stored_ = 0;
+}
+
+void reply_reader::fail_unterminated(const char* line, std::size_t size, std::uint64_t at) {
+  if (auto e = check_line(line, size, at, false))
+    error_ = e;
+  else
+    fail(errc::reply_line_too_long, at + options_.max_line_length);
+}
+
+reply_step reply_reader::next(std::string_view input) {
+  if (error_) return {reply_status::error, 0};
+  if (reply_ready_) forget_reply();
+  const std::size_t max = options_.max_line_length;
+  const char* const begin = input.data();
+  const char* const end = begin + input.size();
+  const char* p = begin;
+  const auto consumed = [&] { return static_cast<std::size_t>(p - begin); };
+  while (p < end) {
+    const auto available = static_cast<std::size_t>(end - p);
+    line_result result;
+    if (!partial_.empty()) {
+      // The line began in an earlier chunk: its LF may be at most `room` octets on.
+      const std::size_t room = max > partial_.size() ? max - partial_.size() : 0;
+      const std::size_t window = std::min(room, available);
+      const auto* lf = window ? static_cast<const char*>(std::memchr(p, '\n', window)) : nullptr;
+      if (!lf) {
+        if (available >= room) {
+          partial_.append(p, room);
+          fail_unterminated(partial_.data(), partial_.size(), line_start_);
+          return {reply_status::error, consumed()};
+        }
+        partial_.append(p, available);
+        offset_ += available;
+        p = end;
+        break;
+      }
+      partial_.append(p, lf + 1);
+      offset_ += static_cast<std::uint64_t>(lf + 1 - p);
+      p = lf + 1;
+      result = take_line(partial_.data(), partial_.size(), line_start_, true, false);
+      partial_.clear();
+    } else {
+      const std::size_t window = std::min(max, available);
+      const std::size_t plain_end = detail::plain_line_end(p, window);
+      const bool plain = plain_end != std::string_view::npos;
+      const auto* lf = plain ? p + plain_end : static_cast<const char*>(std::memchr(p, '\n', window));
+      if (!lf) {
+        if (available >= max) {
+          fail_unterminated(p, max, offset_);
+          return {reply_status::error, consumed()};
+        }
+        partial_.assign(p, available);
+        line_start_ = offset_;
+        offset_ += available;
+        p = end;
+        break;
+      }
+      const char* line = p;
+      const std::uint64_t at = offset_;
+      offset_ += static_cast<std::uint64_t>(lf + 1 - p);
+      p = lf + 1;
+      result = take_line(line, static_cast<std::size_t>(p - line), at, false, plain);
+    }
+    if (result == line_result::failed) return {reply_status::error, consumed()};
+    if (result == line_result::reply_done) return {reply_status::reply, consumed()};
+  }
+  stash_lines();  // the input goes away when this call returns
+  return {reply_status::need_data, consumed()};
+}
+
+const std::optional<reply_error>& reply_reader::finish() {
+  if (error_) return error_;
+  if (reply_ready_) forget_reply();
+  if (!partial_.empty()) {
+    if (auto e = check_line(partial_.data(), partial_.size(), line_start_, false))
+      error_ = e;
+    else
+      fail(errc::incomplete, offset_);
+  } else if (!views_.empty()) {
+    fail(errc::incomplete, offset_);
+  }
+  return error_;
+}
+
+}  // namespace sansmtp

@@ -1,0 +1,261 @@
+// EHLO replies -> capabilities (RFC 5321 §4.1.1.1 and the extension RFCs).
+// Each reply is read from the wire whole, byte by byte and at every split
+// point first, so the chunking cannot matter.
+#include "reply_helpers.hpp"
+
+#include <sansmtp/capabilities.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace sansmtp;
+using namespace sansmtp::test;
+
+namespace {
+
+// An EHLO reply read from the wire every way (all must agree), then parsed.
+// Holds the lines the capabilities point into, so it stays where it is made.
+struct ehlo {
+  explicit ehlo(std::string_view wire) {
+    INFO("wire \"" << std::string(wire) << "\"");
+    const auto whole = read_chunks(wire, {});
+    CHECK(read_chunks(wire, every_byte(wire.size())) == whole);
+    for (std::size_t cut = 1; cut < wire.size(); ++cut) {
+      if (!(read_chunks(wire, {cut}) == whole)) {
+        INFO("split at " << cut);
+        CHECK(false);
+        break;
+      }
+    }
+    REQUIRE_FALSE(whole.error);
+    REQUIRE(whole.replies.size() == 1);
+    reply = whole.replies[0];
+    views.assign(reply.lines.begin(), reply.lines.end());
+    caps = parse::ehlo_response(reply.code, views);
+  }
+  ehlo(const ehlo&) = delete;
+  ehlo& operator=(const ehlo&) = delete;
+
+  read_reply reply;
+  std::vector<std::string_view> views;
+  capabilities caps;
+};
+
+std::vector<std::string> problems(const capabilities& c) {
+  std::vector<std::string> out;
+  for (const auto& f : c.findings) {
+    std::string s(ehlo_problem_name(f.problem));
+    s.append(":").append(f.keyword);
+    if (!f.param.empty()) s.append("=").append(f.param);
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<std::string> strings(const std::vector<std::string_view>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+TEST_CASE("a Postfix EHLO reply: every keyword, typed view, AUTH= merged") {
+  const ehlo p(
+      "250-mail.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n"
+      "250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n"
+      "250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
+  const auto& c = p.caps;
+  CHECK(c.ok);
+  CHECK(c.domain == "mail.example.org");
+  CHECK(c.greeting.empty());
+  REQUIRE(c.host);
+  CHECK(c.host->kind == host_kind::domain);
+  CHECK(c.lines.size() == 12);
+  CHECK(c.lines[0].keyword == "PIPELINING");
+  CHECK(c.lines[6].legacy_auth);
+  CHECK(c.size == 10240000u);
+  CHECK(strings(c.auth) == std::vector<std::string>{"PLAIN", "LOGIN"});
+  for (auto e : {extension::pipelining, extension::size, extension::vrfy, extension::etrn,
+                 extension::starttls, extension::auth, extension::enhancedstatuscodes,
+                 extension::eightbitmime, extension::dsn, extension::smtputf8, extension::chunking})
+    CHECK(c.has(e));
+  CHECK_FALSE(c.has(extension::binarymime));
+  CHECK_FALSE(c.has(extension::requiretls));
+  CHECK_FALSE(c.limits);
+  CHECK(c.findings.empty());
+}
+
+TEST_CASE("a Gmail EHLO reply: greeting after the domain") {
+  const ehlo p(
+      "250-smtp.gmail.com at your service, [192.0.2.1]\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n"
+      "250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n");
+  const auto& c = p.caps;
+  CHECK(c.domain == "smtp.gmail.com");
+  CHECK(c.greeting == "at your service, [192.0.2.1]");
+  CHECK(c.size == 35882577u);
+  CHECK(c.has(extension::starttls));
+  CHECK(c.auth.empty());
+  CHECK_FALSE(c.has(extension::auth));
+  CHECK(c.findings.empty());
+}
+
+TEST_CASE("an Exchange Online EHLO reply") {
+  const ehlo p(
+      "250-BN8NAM12FT043.mail.protection.outlook.com Hello [192.0.2.1]\r\n250-SIZE 157286400\r\n"
+      "250-PIPELINING\r\n250-DSN\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250-8BITMIME\r\n"
+      "250-BINARYMIME\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n");
+  const auto& c = p.caps;
+  CHECK(c.domain == "BN8NAM12FT043.mail.protection.outlook.com");
+  CHECK(c.greeting == "Hello [192.0.2.1]");
+  CHECK(c.has(extension::binarymime));
+  CHECK(c.size == 157286400u);
+  CHECK(c.findings.empty());
+}
+
+TEST_CASE("keywords are case-insensitive, X-STARTTLS is not STARTTLS, unknown keywords are kept") {
+  const ehlo p("250-mx.example.net\r\n250-X-STARTTLS\r\n250-starttls\r\n250-XFOO bar baz\r\n250 size\r\n");
+  const auto& c = p.caps;
+  CHECK(c.has(extension::starttls));
+  CHECK(c.has(extension::size));
+  CHECK_FALSE(c.size);  // SIZE without a parameter: no fixed limit
+  REQUIRE(c.lines.size() == 4);
+  CHECK(c.lines[0].keyword == "X-STARTTLS");
+  CHECK_FALSE(c.lines[0].known);
+  CHECK(c.lines[2].keyword == "XFOO");
+  CHECK(strings(c.lines[2].params) == std::vector<std::string>{"bar", "baz"});
+  CHECK(c.find("xfoo") == &c.lines[2]);
+  CHECK(c.find("x-starttls") == &c.lines[0]);
+  CHECK(c.find("nothing") == nullptr);
+
+  const ehlo only_x("250-mx.example.net\r\n250 X-STARTTLS\r\n");
+  CHECK_FALSE(only_x.caps.has(extension::starttls));
+}
+
+TEST_CASE("SIZE: 0 means no fixed limit, bad or overflowing numbers are flagged") {
+  struct vector {
+    std::string line;
+    std::optional<std::uint64_t> size;
+    std::vector<std::string> problems;
+  };
+  const vector vectors[] = {
+      {"SIZE 0", std::nullopt, {}},
+      {"SIZE 18446744073709551615", 18446744073709551615u, {}},
+      {"SIZE 18446744073709551616", std::nullopt, {"bad-param:SIZE=18446744073709551616"}},
+      {"SIZE 10M", std::nullopt, {"bad-param:SIZE=10M"}},
+      {"SIZE 100 200", 100u, {"unexpected-param:SIZE=200"}},
+      {"SIZE  100", 100u, {"extra-space:SIZE"}},
+  };
+  for (const auto& v : vectors) {
+    INFO(v.line);
+    const ehlo p(std::string("250-mx.example.net\r\n250 ").append(v.line).append("\r\n"));
+    const auto& c = p.caps;
+    CHECK(c.has(extension::size));
+    CHECK(c.size == v.size);
+    CHECK(problems(c) == v.problems);
+  }
+}
+
+TEST_CASE("AUTH: mechanisms merged across AUTH and AUTH= lines without repeats") {
+  const ehlo p("250-mx.example.net\r\n250-AUTH=LOGIN\r\n250-AUTH PLAIN login CRAM-MD5\r\n250 AUTH\r\n");
+  const auto& c = p.caps;
+  CHECK(c.has(extension::auth));
+  CHECK(strings(c.auth) == std::vector<std::string>{"LOGIN", "PLAIN", "CRAM-MD5"});
+  // "login": not a sasl-mech (upper case only, RFC 4422 3.1); AUTH alone: no mechanism.
+  CHECK(problems(c) ==
+        std::vector<std::string>{"bad-param:AUTH=login", "duplicate-keyword:AUTH", "missing-param:AUTH"});
+  const ehlo legacy("250-mx.example.net\r\n250 AUTH=LOGIN PLAIN\r\n");
+  const auto& l = legacy.caps;
+  CHECK(strings(l.auth) == std::vector<std::string>{"LOGIN", "PLAIN"});
+  CHECK(l.findings.empty());
+  REQUIRE(l.lines.size() == 1);
+  CHECK(l.lines[0].keyword == "AUTH");
+  CHECK(l.lines[0].legacy_auth);
+}
+
+TEST_CASE("LIMITS (RFC 9422): the three known limits, unknown names ignored, bad values flagged") {
+  const ehlo good("250-mx.example.net\r\n250 LIMITS RCPTMAX=100 MAILMAX=1000 rcptdomainmax=10 FUTURE=x\r\n");
+  const auto& c = good.caps;
+  REQUIRE(c.limits);
+  CHECK(c.limits->rcptmax == 100u);
+  CHECK(c.limits->mailmax == 1000u);
+  CHECK(c.limits->rcptdomainmax == 10u);
+  CHECK(c.findings.empty());
+  const ehlo bad("250-mx.example.net\r\n250 LIMITS RCPTMAX=lots MAILMAX RCPTMAX=5 MAILMAX=2 MAILMAX=3\r\n");
+  const auto& b = bad.caps;
+  CHECK(b.has(extension::limits));
+  REQUIRE(b.limits);
+  CHECK(b.limits->rcptmax == 5u);
+  CHECK(b.limits->mailmax == 2u);
+  CHECK(problems(b) == std::vector<std::string>{"bad-param:LIMITS=RCPTMAX=lots", "bad-param:LIMITS=MAILMAX",
+                                                "bad-param:LIMITS=MAILMAX=3"});
+}
+
+TEST_CASE("DELIVERBY, MT-PRIORITY, FUTURERELEASE, XCLIENT, REQUIRETLS, HELP") {
+  const ehlo p(
+      "250-mx.example.net\r\n250-DELIVERBY 240\r\n250-MT-PRIORITY MIXER\r\n"
+      "250-FUTURERELEASE 604800 2026-12-31T23:59:59Z\r\n250-XCLIENT NAME ADDR PROTO HELO\r\n"
+      "250-REQUIRETLS\r\n250 HELP\r\n");
+  const auto& c = p.caps;
+  CHECK(c.deliverby_min == 240u);
+  CHECK(c.mt_priority_profile == "MIXER");
+  CHECK(c.futurerelease_max_interval == 604800u);
+  CHECK(c.futurerelease_max_datetime == "2026-12-31T23:59:59Z");
+  CHECK(strings(c.xclient) == std::vector<std::string>{"NAME", "ADDR", "PROTO", "HELO"});
+  for (auto e : {extension::deliverby, extension::mt_priority, extension::futurerelease, extension::xclient,
+                 extension::requiretls, extension::help})
+    CHECK(c.has(e));
+  CHECK(c.findings.empty());
+  const ehlo bad("250-mx.example.net\r\n250-FUTURERELEASE 1\r\n250 PIPELINING yes\r\n");
+  const auto& b = bad.caps;
+  CHECK(b.has(extension::futurerelease));
+  CHECK(b.has(extension::pipelining));
+  CHECK(problems(b) ==
+        std::vector<std::string>{"missing-param:FUTURERELEASE", "unexpected-param:PIPELINING=yes"});
+}
+
+TEST_CASE("malformed keyword lines are flagged and skipped, the rest is read") {
+  const ehlo p("250-mx.example.net\r\n250-=weird\r\n250-\r\n250--DASH\r\n250-SIZE 5\r\n250 8BITMIME\r\n");
+  const auto& c = p.caps;
+  CHECK(problems(c) == std::vector<std::string>{"bad-keyword:=weird", "bad-keyword:", "bad-keyword:-DASH"});
+  CHECK(c.lines.size() == 2);
+  CHECK(c.size == 5u);
+  CHECK(c.has(extension::eightbitmime));
+  CHECK(c.findings[0].line == 1);
+}
+
+TEST_CASE("the first line's domain is checked, but a bad one only flags") {
+  const ehlo p("250-[10.0.0.300] hi\r\n250 PIPELINING\r\n");
+  const auto& c = p.caps;
+  CHECK(c.ok);
+  CHECK_FALSE(c.host);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].problem == ehlo_problem::bad_domain);
+  CHECK(c.findings[0].error.code == errc::bad_ipv4_literal);
+  CHECK(c.has(extension::pipelining));
+  const ehlo literal("250 [192.0.2.1]\r\n");
+  const auto& l = literal.caps;
+  REQUIRE(l.host);
+  CHECK(l.host->kind == host_kind::ipv4_literal);
+  CHECK(l.lines.empty());
+}
+
+TEST_CASE("a failure or other non-250 reply to EHLO") {
+  const ehlo failure("550 5.7.1 Access denied\r\n");
+  const auto& c = failure.caps;
+  CHECK_FALSE(c.ok);
+  CHECK(c.code == 550);
+  CHECK(c.lines.empty());
+  CHECK(c.domain.empty());
+  const ehlo other("220 mx.example.net\r\n");
+  CHECK(other.caps.ok);
+  CHECK(problems(other.caps) == std::vector<std::string>{"not-250:"});
+}
+
+TEST_CASE("extension names round-trip through their keywords") {
+  for (std::size_t i = 0; i < extension_count; ++i) {
+    const auto e = static_cast<extension>(i);
+    CHECK(extension_of(extension_keyword(e)) == e);
+  }
+  CHECK(extension_keyword(extension::eightbitmime) == "8BITMIME");
+  CHECK(extension_keyword(extension::mt_priority) == "MT-PRIORITY");
+  CHECK_FALSE(extension_of("X-STARTTLS"));
+}
