@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult
@@ -29,7 +28,7 @@ from aiosmtpd.smtp import SMTP, AuthResult
 # Run with -I (isolated: no user site-packages), which also leaves this
 # directory off sys.path.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from raw_lines import RawLines  # noqa: E402
+from capture_common import RawLines, serve_until_stopped  # noqa: E402
 
 
 class RecordingSMTP(SMTP):
@@ -87,17 +86,7 @@ async def main():
                               enable_SMTPUTF8=True, data_size_limit=10485760,
                               authenticator=accept_any, auth_require_tls=False),
         host="127.0.0.1", port=args.port)
-    print(server.sockets[0].getsockname()[1], flush=True)
-
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=args.timeout)
-    except asyncio.TimeoutError:
-        print("command_capture_server: timed out", file=sys.stderr, flush=True)
-    server.close()
-    await server.wait_closed()
+    await serve_until_stopped(server, args.timeout, "command_capture_server")
     recorder.out.close()
 
 

@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -36,7 +35,7 @@ from aiosmtpd.smtp import SMTP
 # Run with -I (isolated: no user site-packages), which also leaves this
 # directory off sys.path.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from raw_lines import RawLines  # noqa: E402
+from capture_common import RawLines, serve_until_stopped  # noqa: E402
 
 _VERBS = (b"EHLO", b"HELO", b"LHLO")
 
@@ -133,19 +132,7 @@ async def main():
         lambda: RecordingSMTP(recorder, hostname="capture.sansmtp.invalid",
                               enable_SMTPUTF8=True),
         host="127.0.0.1", port=args.port)
-    port = server.sockets[0].getsockname()[1]
-    print(port, flush=True)
-
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=args.timeout)
-    except asyncio.TimeoutError:
-        print("ehlo_capture_server: timed out after {} s".format(args.timeout),
-              file=sys.stderr, flush=True)
-    server.close()
-    await server.wait_closed()
+    await serve_until_stopped(server, args.timeout, "ehlo_capture_server")
     recorder.out.close()
 
 
