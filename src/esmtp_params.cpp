@@ -46,8 +46,8 @@ value_error parse_digits(std::string_view v, std::size_t max_digits, std::uint64
   if (v.empty()) return {errc::bad_parameter_value, 0};
   std::uint64_t n = 0;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (!ascii::is_digit(v[i])) return {errc::bad_parameter_value, i};
-    const auto d = static_cast<unsigned>(v[i] - '0');
+    const auto d = static_cast<unsigned char>(v[i] - '0');
+    if (d > 9) return {errc::bad_parameter_value, i};
     // 19 digits always fit in 64 bits; only longer numbers can overflow.
     if (i >= 19 && n > (UINT64_MAX - d) / 10) return {errc::value_out_of_range, 0};
     n = n * 10 + d;
@@ -140,13 +140,23 @@ constexpr known_entry known_params[] = {
     {"RRVS", known::rrvs, command_kind::rcpt},
 };
 
-// A keyword is letters, digits and hyphens (checked before): the length and
-// the folded first letter leave at most a few candidates.
+// No two known keywords share their length and first letter (checked here),
+// so a keyword -- letters, digits and hyphens, checked before -- has at most
+// one candidate to compare.
+constexpr bool one_candidate_each() {
+  for (const auto& a : known_params)
+    for (const auto& b : known_params)
+      if (&a != &b && a.keyword.size() == b.keyword.size() && (a.keyword[0] | 0x20) == (b.keyword[0] | 0x20))
+        return false;
+  return true;
+}
+static_assert(one_candidate_each());
+
 const known_entry* find_known(std::string_view keyword) noexcept {
+  const auto first = static_cast<char>(keyword[0] | 0x20);
   for (const auto& k : known_params)
-    if (k.keyword.size() == keyword.size() && (k.keyword[0] | 0x20) == (keyword[0] | 0x20) &&
-        detail::ldh_iequals(keyword, k.keyword))
-      return &k;
+    if (k.keyword.size() == keyword.size() && (k.keyword[0] | 0x20) == first)
+      return detail::ldh_iequals(keyword, k.keyword) ? &k : nullptr;
   return nullptr;
 }
 
