@@ -235,6 +235,9 @@ value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
         return {errc::bad_parameter_value, semi + 2};
       m.by = deliver_by{negative ? -static_cast<std::int64_t>(n) : static_cast<std::int64_t>(n),
                         ascii::to_lower(mode[0]) == 'n' ? 'N' : 'R', mode.size() == 2};
+      // §4: with by-mode R the by-time must be positive (a message cannot be
+      // returned before it was sent); N may be zero or negative.
+      if (m.by->mode == 'R' && m.by->seconds <= 0) return {errc::bad_parameter_value, 0};
       return {};
     }
     case known::mt_priority: {  // RFC 6710 §3: priority-value, -9 .. 9
