@@ -373,6 +373,58 @@ TEST_CASE("ESMTP parameter errors carry 501, 504 or 555") {
   CHECK(parse::command_line("MAIL FROM:<a@b> FOO=1").error().enhanced == "5.5.4");
 }
 
+// Parameter texts of up to 64 octets are classified all at once (a fast
+// path); longer ones and anything unusual go octet by octet. The answers must
+// not depend on which, so these sit on the seams: lengths 63, 64 and 65, a
+// bad octet as the 64th and 65th, keywords that differ from a known one only
+// in an octet that folds close to a letter, digit or hyphen.
+TEST_CASE("ESMTP parameters around the 64-octet classification give the same answers") {
+  for (std::size_t total = 60; total <= 70; ++total) {
+    // "ENVID=" + xchars filling the text to `total` octets.
+    const std::string text = "ENVID=" + repeat('x', total - 6);
+    INFO(total);
+    const auto ok = parse::mail_parameters(text);
+    REQUIRE(ok);
+    CHECK(ok->envid == std::string_view(text).substr(6));
+    CHECK(ok->text == text);
+    // The same with an SP before a second parameter at the end.
+    const std::string two = "SIZE=1 ENVID=" + repeat('x', total - 13);
+    const auto both = parse::mail_parameters(two);
+    REQUIRE(both);
+    CHECK(both->size == 1u);
+    CHECK(both->envid == std::string_view(two).substr(13));
+    // A DEL, an 8-bit octet, a trailing SP and a second "=" as the last octet.
+    for (const char bad : {'\x7f', '\x80', ' ', '='}) {
+      std::string broken = text;
+      broken.back() = bad;
+      const auto e = parse::mail_parameters(broken);
+      REQUIRE_FALSE(e);
+      CHECK(e.error().code == errc::bad_parameter);
+      CHECK(e.error().offset == (bad == ' ' ? total : total - 1));
+    }
+    // The same parameter twice, the second ending at the last octet.
+    const std::string dup = "SIZE=1 " + std::string("size=") + repeat('1', total - 12);
+    const auto d = parse::mail_parameters(dup);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().code == errc::duplicate_parameter);
+    CHECK(d.error().offset == 7u);
+  }
+  // Keywords one octet away from a known one: folding with | 0x20 maps CR,
+  // 0x18 and DEL-range octets near "-", "8" and letters; none may match.
+  const std::vector<std::pair<std::string, errc>> near_misses = {
+      {"MT\rPRIORITY=1", errc::bad_parameter},  {"SMTPUTF\x18", errc::bad_parameter},
+      {"SMTPUTF8\x7f", errc::bad_parameter},     {"S\x49ZE=1", errc::ok},
+      {"SIZ%=1", errc::bad_parameter},           {"SIZ\x05=1", errc::bad_parameter},
+      {"3IZE=1", errc::unknown_parameter},       {"sIzE=1 BoDy=8bItMiMe", errc::ok},
+      {"SIZE=1 BODY=8BITMIME ", errc::bad_parameter}, {"SIZE=1  BODY=7BIT", errc::bad_parameter},
+  };
+  for (const auto& [text, code] : near_misses) {
+    INFO(text);
+    const auto r = parse::mail_parameters(text);
+    CHECK((r ? errc::ok : r.error().code) == code);
+  }
+}
+
 TEST_CASE("SMTPUTF8: UTF-8 addresses only when in effect (RFC 6531)") {
   // Without the option, any non-ASCII octet is refused with 553 5.6.7.
   check_reject({"MAIL FROM:<j\xc3\xb6rg@example.com> SMTPUTF8", errc::non_ascii_address, 12, 553});
