@@ -11,14 +11,12 @@
 # tests/interop`, swaks.  Exit 0: all checks passed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PY=/usr/bin/python3
+source "$HERE/common.sh"
 SANSMTP=${1:?usage: $0 /path/to/sansmtp}
-die() { echo "ERROR: $*" >&2; exit 2; }
-[[ -x $SANSMTP ]] || die "sansmtp binary '$SANSMTP' missing"
-$PY -I -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd missing (apt-get install python3-aiosmtpd)"
-command -v node >/dev/null || die "node missing"
-[[ -d $HERE/node_modules/nodemailer ]] || die "run: npm ci --prefix tests/interop"
-command -v swaks >/dev/null || die "swaks missing (apt-get install swaks)"
+need_sansmtp "$SANSMTP"
+need_aiosmtpd
+need_node_module nodemailer
+need_command swaks swaks
 
 work=$(mktemp -d)
 server_pid=

@@ -19,15 +19,13 @@
 # (Postfix).  Exit 0: all checks passed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PY=/usr/bin/python3
+source "$HERE/common.sh"
 SANSMTP=${1:?usage: $0 /path/to/sansmtp}
-die() { echo "ERROR: $*" >&2; exit 2; }
-[[ -x $SANSMTP ]] || die "sansmtp binary '$SANSMTP' missing"
-$PY -I -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd missing (apt-get install python3-aiosmtpd)"
-command -v node >/dev/null || die "node missing"
-[[ -d $HERE/node_modules/smtp-server ]] || die "run: npm ci --prefix tests/interop"
-command -v smtp-sink >/dev/null || die "smtp-sink missing (apt-get install postfix)"
-command -v postfix >/dev/null || die "postfix missing (apt-get install postfix)"
+need_sansmtp "$SANSMTP"
+need_aiosmtpd
+need_node_module smtp-server
+need_command smtp-sink postfix
+need_command postfix postfix
 [[ $(id -u) -eq 0 ]] || die "the private Postfix instance needs root"
 
 work=$(mktemp -d)
