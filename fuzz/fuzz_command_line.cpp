@@ -20,9 +20,6 @@
 //     inside their input; accepted parameter texts iterate back to themselves.
 //  6. The path fast path (src/parse_path.cpp match_simple_path) and the Ragel
 //     machine give the same answer for the line read as a path, MAIL and RCPT.
-//  7. The parameter fast path (src/esmtp_params.cpp parse_params_fast) and the
-//     octet loop give the same answer for the line read as MAIL and RCPT
-//     parameters.
 #include <sansmtp/command.hpp>
 
 #include "command_internal.hpp"
@@ -140,22 +137,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(
           fast.value == slow.value && fast.end == slow.end && fast.first_non_ascii == slow.first_non_ascii,
           "fast path value differs from the machine's");
-  }
-
-  // 7. Parameter fast path and octet loop agree.
-  {
-    mail_parameters fast, slow;
-    const auto ef = detail::parse_mail_params(line, options, fast, true);
-    const auto es = detail::parse_mail_params(line, options, slow, false);
-    FUZZ_CHECK(ef == es, "MAIL parameter fast path error " + error_text(ef) + " vs loop " + error_text(es));
-    if (ef.code == errc::ok) FUZZ_CHECK(fast == slow, "MAIL parameter fast path value differs");
-  }
-  {
-    rcpt_parameters fast, slow;
-    const auto ef = detail::parse_rcpt_params(line, options, fast, true);
-    const auto es = detail::parse_rcpt_params(line, options, slow, false);
-    FUZZ_CHECK(ef == es, "RCPT parameter fast path error " + error_text(ef) + " vs loop " + error_text(es));
-    if (ef.code == errc::ok) FUZZ_CHECK(fast == slow, "RCPT parameter fast path value differs");
   }
 
   // 5. The other entry points on the same bytes.

@@ -30,13 +30,9 @@ struct path_match {
 command_error match_path(std::string_view text, command_kind kind, const command_options& options,
                          path_match& out, bool fast = true);
 
-// Parameter texts into a default-constructed `out` (code ok), or the error;
-// offsets into `text`. `fast` tries the common shape with one classification
-// of all octets first (same answers; false exists for the fuzzer).
-command_error parse_mail_params(std::string_view text, const command_options& options, mail_parameters& out,
-                                bool fast = true);
-command_error parse_rcpt_params(std::string_view text, const command_options& options, rcpt_parameters& out,
-                                bool fast = true);
+// Parameter texts into `out` (code ok), or the error; offsets into `text`.
+command_error parse_mail_params(std::string_view text, const command_options& options, mail_parameters& out);
+command_error parse_rcpt_params(std::string_view text, const command_options& options, rcpt_parameters& out);
 
 // Case-insensitive equality for texts already known to be letters, digits
 // and hyphens (verbs, ESMTP keywords): folding is one OR per octet. Also

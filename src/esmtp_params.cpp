@@ -4,14 +4,10 @@
 
 #include "ascii.hpp"
 #include "command_internal.hpp"
-#include "line_masks.hpp"
 #include "utf8.hpp"
 
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <cstdint>
-#include <cstring>
 
 namespace sansmtp {
 namespace {
@@ -146,66 +142,22 @@ constexpr known_entry known_params[] = {
 
 // No two known keywords share their length and first letter (checked here),
 // so a keyword -- letters, digits and hyphens, checked before -- has at most
-// one candidate to compare, found by table: [length][first octet & 31].
-constexpr std::size_t longest_known = 11;  // MT-PRIORITY
-constexpr auto known_by_shape = [] {
-  struct table {
-    std::uint8_t at[longest_known + 1][32]{};  // index into known_params + 1; 0: none
-  } t;
-  for (std::size_t i = 0; i < std::size(known_params); ++i) {
-    const auto& k = known_params[i];
-    auto& slot = t.at[k.keyword.size()][k.keyword[0] & 31];
-    if (k.keyword.size() > longest_known || slot != 0) throw "two known keywords share length and first letter";
-    slot = static_cast<std::uint8_t>(i + 1);
-  }
-  return t;
-}();
-
-// The one known keyword `keyword` might be, or null. Octets other than
-// letters share their low five bits with letters, so this is a candidate
-// only: the caller compares.
-const known_entry* known_candidate(std::string_view keyword) noexcept {
-  if (keyword.empty() || keyword.size() > longest_known) return nullptr;
-  const auto i = known_by_shape.at[keyword.size()][keyword[0] & 31];
-  return i ? &known_params[i - 1] : nullptr;
+// one candidate to compare.
+constexpr bool one_candidate_each() {
+  for (const auto& a : known_params)
+    for (const auto& b : known_params)
+      if (&a != &b && a.keyword.size() == b.keyword.size() && (a.keyword[0] | 0x20) == (b.keyword[0] | 0x20))
+        return false;
+  return true;
 }
+static_assert(one_candidate_each());
 
 const known_entry* find_known(std::string_view keyword) noexcept {
-  const auto* k = known_candidate(keyword);
-  return k && detail::ldh_iequals(keyword, k->keyword) ? k : nullptr;
-}
-
-// The known keywords folded with | 0x20 and zero-padded to 16 octets, with
-// the masks of their octets, for comparing a keyword in a zero-padded buffer
-// with two 8-octet loads.
-struct folded_keyword {
-  std::uint64_t lo = 0, hi = 0, mask_lo = 0, mask_hi = 0;
-};
-constexpr auto known_folded = [] {
-  std::array<folded_keyword, std::size(known_params)> t{};
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const auto kw = known_params[i].keyword;
-    for (std::size_t j = 0; j < kw.size(); ++j) {
-      const auto octet = static_cast<std::uint64_t>(static_cast<unsigned char>(kw[j] | 0x20));
-      (j < 8 ? t[i].lo : t[i].hi) |= octet << (8 * (j % 8));
-      (j < 8 ? t[i].mask_lo : t[i].mask_hi) |= std::uint64_t{0xff} << (8 * (j % 8));
-    }
-  }
-  return t;
-}();
-
-// find_known for a keyword of `size` octets at `p`, where p[0..15] may be read.
-// Exact for graphic US-ASCII octets: the known keywords are letters, digits
-// and "-", and no other graphic octet folds onto one of those with | 0x20.
-const known_entry* find_known_padded(const char* p, std::size_t size) noexcept {
-  const auto* k = known_candidate(std::string_view(p, size));
-  if (!k) return nullptr;
-  std::uint64_t lo, hi;
-  std::memcpy(&lo, p, 8);
-  std::memcpy(&hi, p + 8, 8);
-  constexpr std::uint64_t fold = 0x2020202020202020u;
-  const auto& f = known_folded[static_cast<std::size_t>(k - known_params)];
-  return ((lo | fold) & f.mask_lo) == f.lo && ((hi | fold) & f.mask_hi) == f.hi ? k : nullptr;
+  const auto first = static_cast<char>(keyword[0] | 0x20);
+  for (const auto& k : known_params)
+    if (k.keyword.size() == keyword.size() && (k.keyword[0] | 0x20) == first)
+      return detail::ldh_iequals(keyword, k.keyword) ? &k : nullptr;
+  return nullptr;
 }
 
 // Keyword without a value (SMTPUTF8, REQUIRETLS).
@@ -364,64 +316,12 @@ value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p) {
   }
 }
 
-// The common case without the octet-by-octet loop: a text of at most 64
-// octets, graphic US-ASCII tokens separated by single SPs, each a known
-// keyword of this command at most once, with at most one "=" and a value that
-// `apply` accepts. Classifies all octets at once (scan_tokens) and returns
-// false for anything else, leaving `out` to be reset and the text to the loop
-// below, which gives every answer, errors included. The fuzzer checks that
-// both agree.
-template <class Params, class Apply>
-bool parse_params_fast(std::string_view text, command_kind kind, Apply apply, Params& out) {
-  const std::size_t n = text.size();
-  if (n == 0 || n > 64) return false;
-  alignas(16) char padded[64 + 16] = {};  // 16 more: a keyword is compared 16 octets at a time
-  std::memcpy(padded, text.data(), n);
-  const auto m = detail::scan_tokens(padded, n);
-  const auto below = [](std::size_t i) { return i >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << i) - 1; };
-  const std::uint64_t sp = m.sp;
-  // Octets outside SP/graphic ASCII, a leading or trailing SP, two SPs in a row.
-  if (m.other || (sp & 1) || (sp >> (n - 1)) || (sp & (sp >> 1))) return false;
-  out.text = text;
-  std::uint32_t seen = 0;
-  std::uint64_t ends = sp;
-  for (std::size_t start = 0; start < n;) {
-    const std::size_t end = ends ? static_cast<std::size_t>(std::countr_zero(ends)) : n;
-    ends &= ends - 1;
-    const std::uint64_t eq = m.eq & below(end) & ~below(start);
-    esmtp_param p;
-    if (eq) {
-      const auto at = static_cast<std::size_t>(std::countr_zero(eq));
-      // An empty keyword or value, or a second "=" (not an esmtp-value octet).
-      if (at == start || at + 1 == end || (eq & (eq - 1))) return false;
-      p.keyword = text.substr(start, at - start);
-      p.has_value = true;
-      p.value = text.substr(at + 1, end - at - 1);
-    } else {
-      p.keyword = text.substr(start, end - start);
-    }
-    const known_entry* k = find_known_padded(padded + start, p.keyword.size());
-    if (!k || k->on != kind) return false;
-    const auto bit = std::uint32_t{1} << static_cast<unsigned>(k->id);
-    if (seen & bit) return false;
-    seen |= bit;
-    if (apply(out, k->id, p).code != errc::ok) return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 // The shared loop: syntax, duplicates, unknown keywords; `apply` fills the
 // typed view of a known keyword.
 template <class Params, class Apply>
 command_error parse_params(std::string_view text, command_kind kind, const command_options& options,
-                           Apply apply, Params& out, bool fast) {
-  // `out` arrives default-constructed, and is again when the fast path declines.
-  if (fast) {
-    if (parse_params_fast(text, kind, apply, out)) return {};
-    out = Params{};
-  }
-  out.text = text;
+                           Apply apply, Params& out) {
+  out.text = text;  // `out` arrives default-constructed
   std::uint32_t seen = 0;
   std::size_t i = 0;
   const bool utf8 = options.smtputf8;
@@ -471,13 +371,11 @@ command_error parse_params(std::string_view text, command_kind kind, const comma
 }  // namespace
 
 namespace detail {
-command_error parse_mail_params(std::string_view text, const command_options& options, mail_parameters& out,
-                                bool fast) {
-  return parse_params(text, command_kind::mail, options, apply_mail, out, fast);
+command_error parse_mail_params(std::string_view text, const command_options& options, mail_parameters& out) {
+  return parse_params(text, command_kind::mail, options, apply_mail, out);
 }
-command_error parse_rcpt_params(std::string_view text, const command_options& options, rcpt_parameters& out,
-                                bool fast) {
-  return parse_params(text, command_kind::rcpt, options, apply_rcpt, out, fast);
+command_error parse_rcpt_params(std::string_view text, const command_options& options, rcpt_parameters& out) {
+  return parse_params(text, command_kind::rcpt, options, apply_rcpt, out);
 }
 }  // namespace detail
 

@@ -1,9 +1,8 @@
-// Internal: SSE2 (the x86-64 baseline) octet classification. 64-byte blocks
-// for the DATA decoder and encoder: one pass finds every CR and LF in a block
-// as bit masks; a block whose line structure is plain (every CR followed by
-// LF, every LF preceded by CR, no line starting with ".") needs no work but
-// counting, so both codecs skip it whole. For the command parser: whether a
-// line holds a CR or LF, and the SP/"=" structure of ESMTP parameters.
+// Internal: 64-byte block classification shared by the DATA decoder and
+// encoder. One pass with SSE2 (the x86-64 baseline) finds every CR and LF in
+// a block as bit masks; a block whose line structure is plain (every
+// CR followed by LF, every LF preceded by CR, no line starting with ".")
+// needs no work but counting, so both codecs skip it whole.
 #pragma once
 
 #include <bit>
@@ -116,48 +115,6 @@ inline bool has_cr_or_lf(const char* p, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i)
     if (p[i] == '\r' || p[i] == '\n') return true;
   return false;
-}
-
-// The token structure of up to 64 octets (ESMTP parameter texts): bit i of
-// each mask is octet i. `other` marks octets that are neither SP nor graphic
-// US-ASCII (%d33-126): controls, DEL and 8-bit octets. Only the first n
-// octets count, but whole 16-octet groups are read: callers hand in a copy
-// padded to 64.
-struct token_masks {
-  std::uint64_t sp = 0, eq = 0, other = 0;
-};
-
-inline token_masks scan_tokens(const char* p, std::size_t n) noexcept {
-  token_masks m;
-  const auto groups = static_cast<int>((n + 15) / 16);
-#if defined(__SSE2__)
-  const __m128i sp = _mm_set1_epi8(' '), eq = _mm_set1_epi8('='), del = _mm_set1_epi8(0x7f);
-  for (int i = 0; i < groups && i < 4; ++i) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
-    const auto bits = [&](__m128i b) {
-      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(b))) << (16 * i);
-    };
-    // Signed compares: 8-bit octets are negative, so neither above SP nor a match.
-    const __m128i is_sp = _mm_cmpeq_epi8(v, sp);
-    const __m128i graphic = _mm_and_si128(_mm_cmpgt_epi8(v, sp), _mm_cmplt_epi8(v, del));
-    m.sp |= bits(is_sp);
-    m.eq |= bits(_mm_cmpeq_epi8(v, eq));
-    m.other |= ~bits(_mm_or_si128(is_sp, graphic)) & (std::uint64_t{0xffff} << (16 * i));
-  }
-#else
-  for (int i = 0; i < groups * 16 && i < 64; ++i) {
-    const std::uint64_t bit = std::uint64_t{1} << i;
-    const auto c = static_cast<unsigned char>(p[i]);
-    if (c == ' ') m.sp |= bit;
-    if (c == '=') m.eq |= bit;
-    if (c != ' ' && (c < 33 || c > 126)) m.other |= bit;
-  }
-#endif
-  const std::uint64_t in = n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
-  m.sp &= in;
-  m.eq &= in;
-  m.other &= in;
-  return m;
 }
 
 }  // namespace sansmtp::detail
