@@ -14,6 +14,9 @@
 #
 #     bash tests/interop/replies.sh /path/to/sansmtp
 #
+# KEEP_WORK=1 keeps the work directory (the raw captures, their parses, the
+# Postfix log) and prints where it is.
+#
 # Needs: /usr/bin/python3 with python3-aiosmtpd, node + `npm ci --prefix
 # tests/interop` (smtp-server), postfix (smtp-sink and postfix).  Run as root
 # (Postfix).  Exit 0: all checks passed.
