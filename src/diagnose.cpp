@@ -301,6 +301,8 @@ diagnosis diagnose(int code, std::optional<enhanced_status> enhanced, std::span<
         "This {} arrived in answer to {}, but it is about your EHLO name: many servers check the EHLO name "
         "only when MAIL or RCPT arrives, so the refusal shows up there. In short: {}",
         head, command, explain(out.kind, text));
+  else if (answered == answered_command::unknown)  // the caller did not say: no claim about it
+    out.explanation = fmt::format("This {}: {}", head, explain(out.kind, text));
   else
     out.explanation =
         fmt::format("This {} arrived in answer to {}: {}", head, command, explain(out.kind, text));

@@ -123,6 +123,11 @@ TEST_CASE("diagnose: a late EHLO-name rejection names the command it answered") 
         0);
   const auto esc = diagnose_wire("550 5.1.1 <x@example.org>: User unknown\r\n", answered_command::rcpt);
   CHECK(esc.explanation.find("This 550 5.1.1 arrived in answer to RCPT TO:") == 0);
+  // Without the answered command the explanation makes no claim about it.
+  const auto bare = diagnose_wire("530 Error: authentication Required\r\n", answered_command::unknown);
+  CHECK(bare.kind == failure_kind::auth_required);
+  CHECK(bare.explanation.find("This 530: ") == 0);
+  CHECK(bare.explanation.find("in answer to") == std::string::npos);
 }
 
 TEST_CASE("diagnose: greylisting is explained as such") {
