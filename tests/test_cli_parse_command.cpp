@@ -52,6 +52,24 @@ TEST_CASE("parse command: an error line gives errc, reply and offset, and exit 2
   CHECK(json::parse(out[3]) == json::parse(R"({"verb":"QUIT"})"));
 }
 
+TEST_CASE("parse command: input that ends inside a line is incomplete, exit 2") {
+  const auto r = run({"parse", "command", "--json"}, "NOOP\r\nQUIT");
+  CHECK(r.status == 2);
+  const auto out = lines(r.out);
+  REQUIRE(out.size() == 2);
+  CHECK(json::parse(out[0]) == json::parse(R"({"verb":"NOOP","argument":null})"));
+  CHECK(json::parse(out[1]) == json::parse(R"({"error":"incomplete","offset":4})"));
+  // A CR without its LF is no line end either.
+  const auto cr = run({"parse", "command", "--json"}, "QUIT\r");
+  CHECK(cr.status == 2);
+  CHECK(json::parse(lines(cr.out).at(0)) == json::parse(R"({"error":"incomplete","offset":5})"));
+  const auto text = run({"parse", "command"}, "RSET");
+  CHECK(text.status == 2);
+  CHECK(text.out.find("1: incomplete") == 0);
+  // Empty input: nothing to judge, nothing wrong.
+  CHECK(run({"parse", "command", "--json"}, "").status == 0);
+}
+
 TEST_CASE("parse command: options --smtputf8 and the leniencies") {
   const std::string utf8 = "MAIL FROM:<j\xc3\xb6rg@example.com> SMTPUTF8\r\n";
   CHECK(run({"parse", "command", "--json"}, utf8).status == 2);

@@ -161,6 +161,17 @@ int run_parse_command(args argv) {
     const std::string_view line(input.data() + start, end - start);
     start = end;
     ++number;
+    if (lf == std::string::npos) {
+      // Input ending inside a line: a server would still be waiting for its
+      // CRLF, so it is no command yet (as `parse reply` says of a reply).
+      all_ok = false;
+      if (as_json)
+        fmt::print("{}\n", dump_line(json{{"error", "incomplete"}, {"offset", line.size()}}));
+      else
+        fmt::print("{}: incomplete: the input ends {} octets into a line without its CRLF\n", number,
+                   line.size());
+      break;
+    }
     const auto r = parse::command_line(line, options);
     all_ok = all_ok && r.ok();
     if (as_json) {
