@@ -256,7 +256,7 @@ parse_result<ehlo_host> check_ehlo_argument(std::string_view in) {
   // depends on what surrounds the input).
   const std::string copy(in);
   const auto again = parse::ehlo_argument(copy);
-  FUZZ_CHECK(again.ok() == r.ok(), std::string("re-parse of a copy: ") + (again ? "accepted" : "refused"));
+  FUZZ_CHECK(again.has_value() == r.has_value(), std::string("re-parse of a copy: ") + (again ? "accepted" : "refused"));
   if (!r) {
     FUZZ_CHECK(again.error() == r.error(), error_text(r.error()) + " vs " + error_text(again.error()));
     return r;
@@ -312,7 +312,7 @@ void check_bare_ipv4(std::string_view in) {
   const std::string wrapped = cat({"[", in, "]"});
   const auto literal = parse::ehlo_argument(wrapped);
   const bool is_v4_literal = literal && literal->kind == host_kind::ipv4_literal;
-  FUZZ_CHECK(is_v4_literal == rfc.ok(),
+  FUZZ_CHECK(is_v4_literal == rfc.has_value(),
              std::string("ipv4_address ") + (rfc ? "accepts" : "refuses") + " but \"[...]\" is " +
                  (literal ? std::string(host_kind_name(literal->kind)) : error_text(literal.error())));
   if (rfc) {
@@ -349,7 +349,7 @@ void check_bare_ipv6(std::string_view in) {
   for (const std::string_view tag : {"IPv6", "ipv6"}) {
     const std::string wrapped = cat({"[", tag, ":", in, "]"});
     const auto literal = parse::ehlo_argument(wrapped);
-    FUZZ_CHECK(literal.ok() == rfc.ok(),
+    FUZZ_CHECK(literal.has_value() == rfc.has_value(),
                std::string("ipv6_address ") + (rfc ? "accepts" : "refuses") + " but \"[" + std::string(tag) +
                    ":...]\" is " +
                    (literal ? std::string(host_kind_name(literal->kind)) : error_text(literal.error())));
@@ -388,7 +388,7 @@ void check_linter(std::string_view in, const parse_result<ehlo_host>& parsed, li
   const auto report = check_ehlo_name(in, {profile});
   const std::string where = " (profile " + std::string(profile_name(profile)) + ")";
   FUZZ_CHECK(report.name == in, "report.name \"" + escape(report.name) + "\"" + where);
-  FUZZ_CHECK(report.syntax_valid == parsed.ok(), "syntax_valid " + std::to_string(report.syntax_valid) +
+  FUZZ_CHECK(report.syntax_valid == parsed.has_value(), "syntax_valid " + std::to_string(report.syntax_valid) +
                                                      " but ehlo_argument " +
                                                      (parsed ? "accepts" : "refuses") + where);
   FUZZ_CHECK(report.kind.has_value() == report.syntax_valid, "kind set iff syntax_valid" + where);

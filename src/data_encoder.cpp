@@ -12,7 +12,7 @@ namespace sansmtp {
 using detail::block_size;
 
 data_piece data_encoder::next(std::string_view message) noexcept {
-  if (state_ == state::failed || state_ == state::finished) return {{}, 0, data_status::need_data};
+  if (state_ == state::failed || state_ == state::finished) return {{}, 0, data_status::refused};
   if (!pending_.empty()) {
     const auto owed = pending_;
     pending_ = {};
@@ -62,7 +62,7 @@ data_piece data_encoder::next(std::string_view message) noexcept {
           [[fallthrough]];
         case state::text:
           if (c == '\n') {
-            if (options_.bare_line_endings == bare_line_ending::reject) return refuse(errc::bare_lf, 0);
+            if (options_.bare_lf == bare_line_encoding::reject) return refuse(errc::bare_lf, 0);
             state_ = state::cr;  // the LF now ends a CRLF
             return insert("\r");
           }
@@ -75,12 +75,12 @@ data_piece data_encoder::next(std::string_view message) noexcept {
             ++p;
             continue;
           }
-          if (options_.bare_line_endings == bare_line_ending::reject) return refuse(errc::bare_cr, 1);
+          if (options_.bare_cr == bare_line_encoding::reject) return refuse(errc::bare_cr, 1);
           state_ = state::line_start;  // `c` begins a new line: it may need a dot
           return insert("\n");
         case state::failed:
         case state::finished:
-          return give(p, p, data_status::need_data);
+          return give(p, p, data_status::refused);
       }
     }
   }

@@ -295,7 +295,7 @@ ehlo_report check_ehlo_name(std::string_view name, const ehlo_check_options& opt
     return report;
   }
   const auto parsed = parse::ehlo_argument(name);
-  report.syntax_valid = parsed.ok();
+  report.syntax_valid = parsed.has_value();
   if (parsed)
     report.kind = parsed->kind;
   else

@@ -66,6 +66,7 @@ constexpr entry entries[] = {
     {"bad_auth_mechanism", "not a SASL mechanism name (RFC 4422 section 3.1: 1-20 of A-Z 0-9 - _)"},
     {"bad_initial_response", "not base64 or \"=\" (RFC 4954 section 4)"},
     {"inconsistent_command", "the command's fields would not parse back to the same command"},
+    {"invalid_state", "a call the object's current state does not allow (nothing was changed)"},
 };
 
 // The table follows the enum: the last code of each group sits where its
@@ -75,7 +76,8 @@ static_assert(at(errc::trailing_characters, "trailing_characters"));
 static_assert(at(errc::line_too_long, "line_too_long"));
 static_assert(at(errc::bad_enhanced_status, "bad_enhanced_status"));
 static_assert(at(errc::inconsistent_command, "inconsistent_command"));
-static_assert(std::size(entries) == static_cast<std::size_t>(errc::inconsistent_command) + 1);
+static_assert(at(errc::invalid_state, "invalid_state"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::invalid_state) + 1);
 
 class category final : public std::error_category {
  public:
@@ -96,6 +98,11 @@ const std::error_category& error_category() noexcept {
 std::string_view errc_name(errc e) noexcept {
   const auto i = static_cast<std::size_t>(e);
   return i < std::size(entries) ? entries[i].name : std::string_view("unknown");
+}
+
+std::string_view errc_name(std::error_code ec) noexcept {
+  if (ec.category() != error_category()) return {};
+  return errc_name(static_cast<errc>(ec.value()));
 }
 
 }  // namespace sansmtp

@@ -135,13 +135,13 @@ result envelope_command(std::string_view content, std::size_t at, std::string_vi
                         const command_options& options) {
   // Every exit returns `r` itself (named return value optimisation).
   result r{Command{}};
-  auto& c = std::get<Command>(r.value_mut());
+  auto& c = std::get<Command>(r.value());
   command_error e;
   std::size_t pos = at + keyword.size();
   detail::path_match match;
   if (!keyword_at(content, at, keyword)) {
     e = make_command_error(errc::missing_from_to, at, command_kind::other);
-  } else if (pos < content.size() && content[pos] == ' ' && !options.space_after_colon) {
+  } else if (pos < content.size() && content[pos] == ' ' && !options.allow_space_after_colon) {
     e = make_command_error(errc::space_before_path, pos, kind);
   } else {
     while (pos < content.size() && content[pos] == ' ') ++pos;
@@ -264,11 +264,17 @@ result unknown_command(std::string_view verb, std::string_view rest, std::size_t
 namespace parse {
 
 result command_line(std::string_view line, const command_options& options) {
+  line_notes notes;
+  return command_line(line, options, notes);
+}
+
+result command_line(std::string_view line, const command_options& options, line_notes& notes) {
+  notes = {};
   std::string_view content = line;
   if (content.size() >= 2 && content.substr(content.size() - 2) == "\r\n") {
     content.remove_suffix(2);
   } else if (!content.empty() && content.back() == '\n') {
-    if (!options.bare_lf) return make_command_error(errc::bare_lf, content.size() - 1, command_kind::other);
+    if (!options.allow_bare_lf) return make_command_error(errc::bare_lf, content.size() - 1, command_kind::other);
     content.remove_suffix(1);
   }
   // §4.5.3.1.4: the limit counts the CRLF.
@@ -280,8 +286,10 @@ result command_line(std::string_view line, const command_options& options) {
   if (!content.empty() && (content.back() == ' ' || content.back() == '\t')) {
     std::size_t start = content.size();
     while (start > 0 && (content[start - 1] == ' ' || content[start - 1] == '\t')) --start;
-    if (!options.trailing_whitespace)
+    // RFC 5321 §4.1.1: receivers SHOULD tolerate it.
+    if (options.reject_trailing_whitespace)
       return make_command_error(errc::trailing_whitespace, start, command_kind::other);
+    notes.trailing_whitespace = content.size() - start;
     content = content.substr(0, start);
   }
   if (content.empty()) return make_command_error(errc::empty_command, 0, command_kind::other);
@@ -308,7 +316,7 @@ result command_line(std::string_view line, const command_options& options) {
       case word("ehlo"):
         return hello_command<cmd::ehlo>(rest, v, true);
       case word("helo"):
-        return hello_command<cmd::helo>(rest, v, options.helo_address_literal);
+        return hello_command<cmd::helo>(rest, v, options.allow_helo_address_literal);
       case word("lhlo"):
         return hello_command<cmd::lhlo>(rest, v, true);
       case word("data"):

@@ -169,7 +169,7 @@ command_error match_path(std::string_view text, command_kind kind, const command
   std::string_view scanned = text;
   if (bracketed) {
     scan = scan_path(text, kind == command_kind::rcpt ? path_form::forward_path : path_form::reverse_path);
-  } else if (options.missing_angle_brackets) {
+  } else if (options.allow_missing_angle_brackets) {
     // Without brackets the mailbox ends at the first space outside a
     // Quoted-string.
     std::size_t from = 0;
@@ -275,7 +275,7 @@ parse_result<path, command_error> mailbox(std::string_view text, const command_o
   if (!text.empty() && text.front() == '<')  // a Mailbox has no brackets
     return detail::make_command_error(errc::bad_local_part, 0, detail::command_kind::other);
   auto o = options;
-  o.missing_angle_brackets = true;
+  o.allow_missing_angle_brackets = true;
   detail::path_match m;
   if (const auto e = detail::match_path(text, detail::command_kind::other, o, m); e.code != errc::ok)
     return e;

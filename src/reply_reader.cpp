@@ -7,6 +7,7 @@
 #include "reply_text.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace sansmtp {
@@ -115,9 +116,10 @@ reply_reader::line_result reply_reader::take_line(const char* line, std::size_t 
   }
   const bool last = content == 3 || line[3] == ' ';
   const std::size_t count = views_.size() + 1;
-  if (count > options_.max_lines || (!last && count >= options_.max_lines)) {
+  const std::size_t max_lines = options_.max_lines ? options_.max_lines : SIZE_MAX;
+  if (count > max_lines || (!last && count >= max_lines)) {
     // The first octet past the limit: this line, or the one it announces.
-    fail(errc::too_many_reply_lines, count > options_.max_lines ? at : at + size);
+    fail(errc::too_many_reply_lines, count > max_lines ? at : at + size);
     return line_result::failed;
   }
   if (views_.empty()) {
@@ -165,10 +167,44 @@ void reply_reader::fail_unterminated(const char* line, std::size_t size, std::ui
     fail(errc::reply_line_too_long, at + options_.max_line_length);
 }
 
+void reply_reader::take(reply_reader& other) noexcept {
+  reply_ = other.reply_;
+  reply_ready_ = other.reply_ready_;
+  offset_ = other.offset_;
+  line_start_ = other.line_start_;
+  reply_start_ = other.reply_start_;
+  std::memcpy(code_, other.code_, sizeof code_);
+  partial_ = std::move(other.partial_);
+  storage_ = std::move(other.storage_);
+  views_ = std::move(other.views_);
+  stored_at_ = std::move(other.stored_at_);
+  stored_ = other.stored_;
+  error_ = other.error_;
+  // A short storage_ lives inside the string object (SSO) and moved: the
+  // views copied into it must point at the new place.
+  for (std::size_t i = 0; i < stored_ && i < stored_at_.size(); ++i)
+    views_[i] = {storage_.data() + stored_at_[i], views_[i].size()};
+  if (reply_ready_) reply_.lines = views_;
+  other.reset();
+}
+
+void reply_reader::reset() noexcept {
+  reply_ = reply{};
+  reply_ready_ = false;
+  offset_ = line_start_ = reply_start_ = 0;
+  std::memset(code_, 0, sizeof code_);
+  partial_.clear();
+  storage_.clear();
+  views_.clear();
+  stored_at_.clear();
+  stored_ = 0;
+  error_.reset();
+}
+
 reply_step reply_reader::next(std::string_view input) {
   if (error_) return {reply_status::error, 0};
   if (reply_ready_) forget_reply();
-  const std::size_t max = options_.max_line_length;
+  const std::size_t max = options_.max_line_length ? options_.max_line_length : SIZE_MAX;
   const char* const begin = input.data();
   const char* const end = begin + input.size();
   const char* p = begin;

@@ -4,6 +4,7 @@
 
 #include "reply_text.hpp"
 
+#include <cstdint>
 #include <vector>
 
 namespace sansmtp {
@@ -21,8 +22,10 @@ std::error_code write_reply(std::string& out, int code, std::optional<enhanced_s
   }
   // "NNN-" + [ESC SP] + text + CRLF must fit the line.
   const std::size_t overhead = 4 + (esc.empty() ? 0 : esc.size() + 1) + 2;
-  if (overhead > options.max_line_length) return errc::reply_line_too_long;
-  const std::size_t room = options.max_line_length - overhead;
+  // 0 = no limit, as everywhere.
+  const std::size_t max_line = options.max_line_length ? options.max_line_length : SIZE_MAX;
+  if (overhead > max_line) return errc::reply_line_too_long;
+  const std::size_t room = max_line - overhead;
   std::vector<std::string_view> lines;
   const std::string_view none[] = {std::string_view()};
   if (paragraphs.empty()) paragraphs = none;
@@ -38,7 +41,7 @@ std::error_code write_reply(std::string& out, int code, std::optional<enhanced_s
     }
     lines.push_back(text);
   }
-  if (lines.size() > options.max_lines) return errc::too_many_reply_lines;
+  if (options.max_lines && lines.size() > options.max_lines) return errc::too_many_reply_lines;
 
   const std::string digits = std::to_string(code);
   for (std::size_t i = 0; i < lines.size(); ++i) {

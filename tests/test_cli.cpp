@@ -113,6 +113,11 @@ TEST_CASE("data decode: the message on stdout, exit 0 complete, 1 incomplete, 2 
   CHECK(r.out == "a\r\n.\r\nb\r\n");
   CHECK(run({"data", "decode", "--bare-lf", "sometimes"}).status == 64);
   CHECK(run({"data"}).status == 64);
+  // Numbers are checked, not wrapped around.
+  CHECK(run({"data", "decode", "--max-line", "-5"}, "a\r\n.\r\n").status == 64);
+  CHECK(run({"data", "decode", "--max-line", "18446744073709551617"}, "a\r\n.\r\n").status == 64);
+  CHECK(run({"data", "decode", "--max-line", "12abc"}, "a\r\n.\r\n").status == 64);
+  CHECK(run({"data", "decode", "--max-line", "0"}, std::string(5000, 'a') + "\r\n.\r\n").status == 0);
 }
 
 TEST_CASE("data decode --json: consumed, trailing, size, sha256 and the error") {
@@ -124,9 +129,12 @@ TEST_CASE("data decode --json: consumed, trailing, size, sha256 and the error") 
         "\n");
   r = run({"data", "decode", "--json", "--max-line", "5"}, "abcdefgh\r\n.\r\n");
   CHECK(r.status == 2);
-  CHECK(r.out.find(R"("error":{"code":"line-too-long","offset":5})") != std::string::npos);
+  // error.code is the errc name every subcommand's JSON uses; the kebab-case
+  // spelling of earlier releases stays as error.legacy_code.
+  CHECK(r.out.find(R"("error":{"code":"line_too_long","offset":5,"legacy_code":"line-too-long"})") !=
+        std::string::npos);
   r = run({"data", "decode", "--json"}, "x\r\r\n.\r\n");
-  CHECK(r.out.find(R"("error":{"code":"bare-cr","offset":1})") != std::string::npos);
+  CHECK(r.out.find(R"("error":{"code":"bare_cr","offset":1,"legacy_code":"bare-cr"})") != std::string::npos);
   r = run({"data", "decode", "--json"}, "x\r\n");
   CHECK(r.status == 1);
   CHECK(r.out.find(R"("complete":false,"consumed":3,"trailing":0)") != std::string::npos);
@@ -139,6 +147,12 @@ TEST_CASE("data encode: dot-stuffing, CRLF and the end of data - reject names th
   r = run({"data", "encode", "--bare-lf", "reject"}, "ok\r\nbad\nrest");
   CHECK(r.status == 2);
   CHECK(r.err.find("offset 7") != std::string::npos);
+  // --bare-lf alone governs bare CR too (as before); --bare-cr sets it apart.
+  CHECK(run({"data", "encode", "--bare-lf", "reject"}, "a\rb").status == 2);
+  r = run({"data", "encode", "--bare-lf", "reject", "--bare-cr", "normalize"}, "a\rb");
+  CHECK(r.status == 0);
+  CHECK(r.out == "a\r\nb\r\n.\r\n");
+  CHECK(run({"data", "encode", "--bare-cr", "reject"}, "a\nb").status == 0);
   // What encode writes, decode reads back.
   const std::string message = "Subject: t\r\n\r\n.leading dot\r\n.\r\nlast line without end";
   const auto wire = run({"data", "encode"}, message);

@@ -77,9 +77,46 @@ TEST_CASE("parse command: options --smtputf8 and the leniencies") {
   CHECK(run({"parse", "command"}, "MAIL FROM: <a@b>\r\n").status == 2);
   CHECK(run({"parse", "command", "--lenient-space-after-colon"}, "MAIL FROM: <a@b>\r\n").status == 0);
   CHECK(run({"parse", "command", "--lenient-bare-lf"}, "QUIT\n").status == 0);
-  CHECK(run({"parse", "command", "--max-line", "10"}, "NOOP 12345\r\n").status == 2);
+  // --allow-X is the name (after command_options::allow_X); --lenient-X stays.
+  CHECK(run({"parse", "command", "--allow-bare-lf"}, "QUIT\n").status == 0);
+  CHECK(run({"parse", "command", "--allow-space-after-colon"}, "MAIL FROM: <a@b>\r\n").status == 0);
+  CHECK(run({"parse", "command", "--allow-missing-brackets"}, "MAIL FROM:a@b\r\n").status == 0);
+  CHECK(run({"parse", "command", "--allow-helo-literal"}, "HELO [192.0.2.1]\r\n").status == 0);
+  CHECK(run({"parse", "command", "--max-line", "12"}, "NOOP 12345\r\n").status == 0);
+  CHECK(run({"parse", "command", "--max-line", "12"}, "NOOP 123456\r\n").status == 2);
+  CHECK(run({"parse", "command", "--max-line", "-5"}, "QUIT\r\n").status == 64);
+  CHECK(run({"parse", "command", "--max-line", "18446744073709551617"}, "QUIT\r\n").status == 64);
   CHECK(run({"parse", "command", "--bogus"}, "QUIT\r\n").status == 64);
   CHECK(run({"parse", "nothing"}, "").status == 64);
+}
+
+TEST_CASE("parse command: trailing white space is tolerated and reported (RFC 5321 4.1.1)") {
+  auto r = run({"parse", "command", "--json"}, "RSET   \r\nEHLO client.example \t\r\n");
+  CHECK(r.status == 0);
+  auto out = lines(r.out);
+  REQUIRE(out.size() == 2);
+  CHECK(json::parse(out[0]) == json::parse(R"({"verb":"RSET","trailing_whitespace":3})"));
+  CHECK(json::parse(out[1]) ==
+        json::parse(R"({"verb":"EHLO","domain":"client.example","trailing_whitespace":2})"));
+  r = run({"parse", "command", "--json", "--reject-trailing-whitespace"}, "RSET \r\n");
+  CHECK(r.status == 2);
+  CHECK(json::parse(lines(r.out).at(0))["error"] == "trailing_whitespace");
+  // The old flag is accepted and changes nothing.
+  CHECK(run({"parse", "command", "--lenient-trailing-whitespace"}, "RSET \r\n").status == 0);
+  r = run({"parse", "command"}, "RSET \r\n");
+  CHECK(r.out.find("tolerated 1 octets of trailing white space") != std::string::npos);
+}
+
+TEST_CASE("parse command: a line without its end is refused at the limit, as a server would") {
+  const auto r = run({"parse", "command", "--json"}, "NOOP " + std::string(50000, 'a'));
+  CHECK(r.status == 2);
+  const auto out = lines(r.out);
+  REQUIRE(out.size() == 1);
+  CHECK(json::parse(out[0]) ==
+        json::parse(R"({"error":"line_too_long","reply":500,"enhanced":"5.5.2","offset":510})"));
+  // Within the limit it is still only incomplete.
+  CHECK(json::parse(lines(run({"parse", "command", "--json"}, "NOOP " + std::string(505, 'a')).out).at(0)) ==
+        json::parse(R"({"error":"incomplete","offset":510})"));
 }
 
 TEST_CASE("parse command: human output shows the reply and points at the octet") {

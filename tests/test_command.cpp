@@ -23,7 +23,7 @@ using sansmtp::test::for_each_placement;
 namespace {
 
 // Options from letters: u smtputf8, k unknown parameters, s space after the
-// colon, b missing brackets, w trailing whitespace, l bare LF, h HELO literal,
+// colon, b missing brackets, w reject trailing whitespace, l bare LF, h HELO literal,
 // p no path limit.
 command_options options_from(std::string_view flags) {
   command_options o;
@@ -36,19 +36,19 @@ command_options options_from(std::string_view flags) {
         o.allow_unknown_parameters = true;
         break;
       case 's':
-        o.space_after_colon = true;
+        o.allow_space_after_colon = true;
         break;
       case 'b':
-        o.missing_angle_brackets = true;
+        o.allow_missing_angle_brackets = true;
         break;
       case 'w':
-        o.trailing_whitespace = true;
+        o.reject_trailing_whitespace = true;
         break;
       case 'l':
-        o.bare_lf = true;
+        o.allow_bare_lf = true;
         break;
       case 'h':
-        o.helo_address_literal = true;
+        o.allow_helo_address_literal = true;
         break;
       case 'p':
         o.max_path = 0;
@@ -178,7 +178,7 @@ TEST_CASE("paths: Dot-string, Quoted-string, literals, source routes (RFC 5321 4
       {"MAIL FROM:   <user@example.com>", "MAIL <user@example.com> {}", "s"},
       {"MAIL FROM:user@example.com", "MAIL <user@example.com> {}", "b"},
       {"MAIL FROM:user@example.com SIZE=10", "MAIL <user@example.com> {SIZE=10} size=10", "b"},
-      {"RCPT TO:<user@example.com>  \r\n", "RCPT <user@example.com> {}", "w"},
+      {"RCPT TO:<user@example.com>  \r\n", "RCPT <user@example.com> {}"},
       {"RCPT TO:<user@example.com>\n", "RCPT <user@example.com> {}", "l"},
   };
   for (const auto& c : cases) check_accept(c);
@@ -210,7 +210,7 @@ TEST_CASE("path syntax errors name what and where") {
       {"MAIL FROM:<a@[IPv6:zz]>", errc::bad_ipv6_literal, 19, 501},
       {"MAIL FROM:<a@example.com>x", errc::trailing_characters, 25, 501},
       {"MAIL FROM:<a@exa mple.com>", errc::invalid_character, 16, 501},
-      {"MAIL FROM:<a@example.com> ", errc::trailing_whitespace, 25, 501},
+      {"MAIL FROM:<a@example.com> ", errc::trailing_whitespace, 25, 501, "w"},
       {"MAIL FROM: <a@example.com>", errc::space_before_path, 10, 501},
       {"MAIL FROM:", errc::missing_argument, 10, 501},
       {"MAIL TO:<a@b>", errc::missing_from_to, 4, 501},
@@ -238,7 +238,8 @@ TEST_CASE("command line errors") {
   const std::vector<reject_case> cases = {
       {"", errc::empty_command, 0, 500},
       {"\r\n", errc::empty_command, 0, 500},
-      {"  \r\n", errc::trailing_whitespace, 0, 501},
+      {"  \r\n", errc::trailing_whitespace, 0, 501, "w"},
+      {"  \r\n", errc::empty_command, 0, 500},
       {"M@IL FROM:<a@b>", errc::invalid_verb, 1, 500},
       {" MAIL FROM:<a@b>", errc::invalid_verb, 0, 500},
       {"DATA\tx", errc::invalid_verb, 4, 500},

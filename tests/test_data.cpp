@@ -298,13 +298,47 @@ TEST_CASE("encoder: the wire form") {
 
 TEST_CASE("encoder: reject stops at the first bare line ending with its offset") {
   data_encoder_options strict;
-  strict.bare_line_endings = bare_line_ending::reject;
+  strict.bare_lf = strict.bare_cr = bare_line_encoding::reject;
   auto r = encode_chunks("ab\r\ncd\nef", {}, strict);
   CHECK(r.error == data_error{errc::bare_lf, 6});
   CHECK(r.wire.find("ef") == std::string::npos);
   r = encode_chunks("ab\rcd", {3}, strict);
   CHECK(r.error == data_error{errc::bare_cr, 2});
   CHECK(encode_chunks("ab\r", {2}, strict).wire == "ab\r\n.\r\n");  // a CR at the very end is completed
+}
+
+TEST_CASE("encoder: bare LF and bare CR have separate policies") {
+  data_encoder_options lf_only;
+  lf_only.bare_lf = bare_line_encoding::reject;
+  CHECK(encode_chunks("a\rb", {}, lf_only).wire == "a\r\nb\r\n.\r\n");
+  CHECK(encode_chunks("a\nb", {}, lf_only).error == data_error{errc::bare_lf, 1});
+  data_encoder_options cr_only;
+  cr_only.bare_cr = bare_line_encoding::reject;
+  CHECK(encode_chunks("a\nb", {}, cr_only).wire == "a\r\nb\r\n.\r\n");
+  CHECK(encode_chunks("a\rb", {}, cr_only).error == data_error{errc::bare_cr, 1});
+}
+
+TEST_CASE("encoder: next() after finish() or after an error is refused, never a silent drop") {
+  data_encoder e;
+  CHECK(e.next("hello\r\n").status == data_status::need_data);
+  const auto tail = e.finish();
+  CHECK(std::string_view(tail.data(), tail.size()) == ".\r\n");
+  const auto late = e.next("more");
+  CHECK(late.status == data_status::refused);
+  CHECK(late.consumed == 0);
+  CHECK(late.bytes.empty());
+  CHECK_FALSE(e.error());               // misuse changes nothing
+  CHECK(e.finish().empty());            // the end of data is written once
+  CHECK(e.consumed() == 7);
+
+  data_encoder_options strict;
+  strict.bare_lf = bare_line_encoding::reject;
+  data_encoder f(strict);
+  CHECK(f.next("a\nb").status == data_status::need_data);
+  REQUIRE(f.error());
+  const auto after = f.next("c");
+  CHECK(after.status == data_status::refused);
+  CHECK(after.consumed == 0);
 }
 
 TEST_CASE("encoder: spans point into the message and only inserted bytes are static") {

@@ -44,7 +44,7 @@ void check_accepts(const accept_case& c) {
   for_each_placement(c.input, [&](std::string_view in) {
     const auto r = parse::ehlo_argument(in);
     INFO("input: " << c.input);
-    REQUIRE(r.ok());
+    REQUIRE(r.has_value());
     CHECK(r->kind == c.kind);
     CHECK(r->text == in);
     CHECK(r->value == c.value);
@@ -57,7 +57,7 @@ void check_rejects(const reject_case& c) {
   for_each_placement(c.input, [&](std::string_view in) {
     const auto r = parse::ehlo_argument(in);
     INFO("input: " << c.input);
-    REQUIRE_FALSE(r.ok());
+    REQUIRE_FALSE(r.has_value());
     CHECK(errc_name(r.error().code) == errc_name(c.code));
     CHECK(r.error().offset == c.offset);
   });
@@ -250,9 +250,9 @@ TEST_CASE("bare address parsers share the grammar") {
   CHECK(hex(parse::ipv6_address("2001:db8::1").value()) == "20010db8000000000000000000000001");
   CHECK(hex(parse::ipv6_address("::").value()) == "00000000000000000000000000000000");
   CHECK(parse::ipv6_address("1:2:3:4:5:6:7::").error().code == errc::bad_ipv6_literal);
-  CHECK_FALSE(parse::ipv6_address("[::1]").ok());
-  CHECK_FALSE(parse::ipv4_address("").ok());
-  CHECK_FALSE(parse::ipv6_address("").ok());
+  CHECK_FALSE(parse::ipv6_address("[::1]").has_value());
+  CHECK_FALSE(parse::ipv4_address("").has_value());
+  CHECK_FALSE(parse::ipv6_address("").has_value());
 }
 
 TEST_CASE("every prefix of a valid argument is refused or accepted without reading past it") {
@@ -265,8 +265,8 @@ TEST_CASE("every prefix of a valid argument is refused or accepted without readi
       for_each_placement(prefix, [&](std::string_view in) {
         const auto r = parse::ehlo_argument(in);
         if (!r) CHECK(r.error().offset <= n);
-        if (!first) first = r.ok();
-        CHECK(*first == r.ok());
+        if (!first) first = r.has_value();
+        CHECK(*first == r.has_value());
       });
     }
   }

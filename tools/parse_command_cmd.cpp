@@ -140,13 +140,21 @@ int run_parse_command(args argv) {
                "SMTPUTF8 is in effect (RFC 6531): UTF-8 addresses and values");
   app.add_flag("--unknown-params", options.allow_unknown_parameters,
                "Keep MAIL/RCPT parameters this parser does not know instead of 555");
-  app.add_flag("--lenient-space-after-colon", options.space_after_colon, "Accept MAIL FROM: <a@b>");
-  app.add_flag("--lenient-missing-brackets", options.missing_angle_brackets, "Accept MAIL FROM:a@b");
-  app.add_flag("--lenient-trailing-whitespace", options.trailing_whitespace, "Accept spaces before CRLF");
-  app.add_flag("--lenient-bare-lf", options.bare_lf, "Accept a line ended by LF alone (SMTP smuggling risk)");
-  app.add_flag("--lenient-helo-literal", options.helo_address_literal, "Accept HELO [192.0.2.1]");
-  app.add_option("--max-line", options.max_line_length,
-                 "Command line limit with CRLF; 0 = off (RFC 5321 4.5.3.1.4)");
+  // Leniencies are --allow-X, after their command_options::allow_X; the
+  // --lenient-X spellings of earlier releases stay as aliases.
+  app.add_flag("--allow-space-after-colon,--lenient-space-after-colon", options.allow_space_after_colon,
+               "Accept MAIL FROM: <a@b>");
+  app.add_flag("--allow-missing-brackets,--lenient-missing-brackets", options.allow_missing_angle_brackets,
+               "Accept MAIL FROM:a@b");
+  app.add_flag("--reject-trailing-whitespace", options.reject_trailing_whitespace,
+               "Refuse spaces before CRLF (tolerated by default, RFC 5321 4.1.1)");
+  bool old_trailing_flag = false;  // tolerated by default now: the old flag changes nothing
+  app.add_flag("--lenient-trailing-whitespace", old_trailing_flag, "Accepted for compatibility (the default)");
+  app.add_flag("--allow-bare-lf,--lenient-bare-lf", options.allow_bare_lf,
+               "Accept a line ended by LF alone (SMTP smuggling risk)");
+  app.add_flag("--allow-helo-literal,--lenient-helo-literal", options.allow_helo_address_literal,
+               "Accept HELO [192.0.2.1]");
+  add_count(app, "--max-line", options.max_line_length, "Command line limit with CRLF; 0 = off (RFC 5321 4.5.3.1.4)");
 
   if (const auto status = parse_cli11(app, argv)) return *status;
 
@@ -161,7 +169,9 @@ int run_parse_command(args argv) {
     const std::string_view line(input.data() + start, end - start);
     start = end;
     ++number;
-    if (lf == std::string::npos) {
+    // A server refuses a line at the limit without waiting for its end.
+    const bool over_limit = options.max_line_length && line.size() + 2 > options.max_line_length;
+    if (lf == std::string::npos && !over_limit) {
       // Input ending inside a line: a server would still be waiting for its
       // CRLF, so it is no command yet (as `parse reply` says of a reply).
       all_ok = false;
@@ -172,12 +182,14 @@ int run_parse_command(args argv) {
                    line.size());
       break;
     }
-    const auto r = parse::command_line(line, options);
-    all_ok = all_ok && r.ok();
+    line_notes notes;
+    const auto r = parse::command_line(line, options, notes);
+    all_ok = all_ok && r.has_value();
     if (as_json) {
       json j;
       if (r) {
         j = std::visit(to_json{}, *r);
+        if (notes.trailing_whitespace) j["trailing_whitespace"] = notes.trailing_whitespace;
       } else {
         j = {{"error", std::string(errc_name(r.error().code))},
              {"reply", r.error().reply},
@@ -187,7 +199,10 @@ int run_parse_command(args argv) {
       fmt::print("{}\n", dump_line(j));
     } else {
       print_text(number, line, r);
+      if (r && notes.trailing_whitespace)
+        fmt::print("    (tolerated {} octets of trailing white space, RFC 5321 4.1.1)\n", notes.trailing_whitespace);
     }
+    if (lf == std::string::npos) break;
   }
   std::fflush(stdout);
   return all_ok ? exit_pass : exit_fail;

@@ -1,6 +1,7 @@
-// sansmtp parse reply [--json] [--lenient-bare-lf] [--lenient-utf8] [--lenient-codes]
+// sansmtp parse reply [--json] [--allow-bare-lf] [--allow-utf8] [--allow-mismatched-codes]
 //                     [--max-line N] [--max-lines N] [--after CMD] < REPLIES
-// sansmtp parse ehlo  [--json] [--lenient-bare-lf] [--max-line N] < EHLO-REPLY
+// sansmtp parse ehlo  [--json] [--allow-bare-lf] [--max-line N] < EHLO-REPLY
+// (--lenient-bare-lf, --lenient-utf8, --lenient-codes: the earlier spellings)
 #include "cli11_args.hpp"
 #include "parse_cmds.hpp"
 #include "report_json.hpp"
@@ -94,10 +95,11 @@ json diagnosis_json(const reply& r, answered_command after) {
 }
 
 void add_reader_options(CLI::App& app, reply_reader_options& o) {
-  app.add_flag("--lenient-bare-lf", o.allow_bare_lf,
+  // --allow-X after reply_reader_options::allow_X; --lenient-X stays an alias.
+  app.add_flag("--allow-bare-lf,--lenient-bare-lf", o.allow_bare_lf,
                "Accept a LF without CR as a line end (reply smuggling risk)");
-  app.add_option("--max-line", o.max_line_length, "Reply line limit in octets with CRLF (RFC 5321 4.5.3.1.5)")
-      ->capture_default_str();
+  add_count(app, "--max-line", o.max_line_length,
+            "Reply line limit in octets with CRLF; 0 = off (RFC 5321 4.5.3.1.5)");
 }
 
 answered_command after_option(const std::string& s) {
@@ -203,9 +205,10 @@ int run_parse_reply(args argv) {
   app.add_flag("--json", json_output,
                R"(Print {"code","enhanced","lines"} per reply, or {"error","offset"})");
   add_reader_options(app, o);
-  app.add_flag("--lenient-utf8", o.allow_utf8, "Accept UTF-8 in reply text (validated)");
-  app.add_flag("--lenient-codes", o.allow_mismatched_codes, "Accept lines of one reply with different codes");
-  app.add_option("--max-lines", o.max_lines, "Lines per reply")->capture_default_str();
+  app.add_flag("--allow-utf8,--lenient-utf8", o.allow_utf8, "Accept UTF-8 in reply text (validated)");
+  app.add_flag("--allow-mismatched-codes,--lenient-codes", o.allow_mismatched_codes,
+               "Accept lines of one reply with different codes");
+  add_count(app, "--max-lines", o.max_lines, "Lines per reply; 0 = off");
   app.add_option("--after", after,
                  "The command the replies answered, for the diagnosis (mail, rcpt, ehlo, ...)")
       ->check([](const std::string& s) {

@@ -18,53 +18,72 @@
 
 namespace sansmtp {
 
-// Command-line limits and leniencies. Every leniency is off by default; each
-// comment names what it re-opens.
+// Command-line limits and leniencies. The naming scheme is the library's:
+// limits are `max_*` (0 = no limit), leniencies are `allow_*` bools, off by
+// default, each comment naming what it re-opens.
 struct command_options {
   // RFC 5321 §4.5.3.1.4: 512 octets including the verb and CRLF. Extensions
-  // may raise it (RFC 3461 §... DSN parameters, RFC 4954 AUTH=): raise it when
-  // you advertise them. 0 = no limit.
+  // may raise it (RFC 1869 §4.1.2 / RFC 3461 §5: DSN parameters; RFC 4954
+  // §5: AUTH=): raise it when you advertise them. 0 = no limit.
   std::size_t max_line_length = 512;
-  // RFC 5321 §4.5.3.1.1: local-part <= 64 octets.
+  // RFC 5321 §4.5.3.1.1: local-part <= 64 octets. 0 = no limit.
   std::size_t max_local_part = 64;
-  // RFC 5321 §4.5.3.1.2: domain <= 255 octets.
+  // RFC 5321 §4.5.3.1.2: domain <= 255 octets. 0 = no limit.
   std::size_t max_domain = 255;
   // RFC 5321 §4.5.3.1.3: reverse-path / forward-path <= 256 octets including
-  // "<", ">" and separators.
+  // "<", ">" and separators. 0 = no limit.
   std::size_t max_path = 256;
 
   // SMTPUTF8 (RFC 6531) is in effect: UTF-8 local parts, U-label domains and
-  // UTF-8 in ESMTP values and VRFY/EXPN strings are accepted (and must be
-  // valid UTF-8 / IDNA2008). A server sets this after advertising SMTPUTF8;
-  // for RCPT, only when the transaction's MAIL carried the SMTPUTF8
-  // parameter. MAIL with a non-ASCII reverse-path must itself carry SMTPUTF8
-  // (RFC 6531 §3.4).
+  // UTF-8 in ESMTP values, VRFY/EXPN strings and unknown commands' arguments
+  // are accepted (and must be valid UTF-8 / IDNA2008). A server sets this
+  // after advertising SMTPUTF8; for RCPT, only when the transaction's MAIL
+  // carried the SMTPUTF8 parameter. MAIL with a non-ASCII reverse-path must
+  // itself carry SMTPUTF8 (RFC 6531 §3.4).
   bool smtputf8 = false;
 
   // Keep MAIL/RCPT parameters this parser does not know instead of answering
   // 555 (RFC 5321 §4.1.1.11). Turn on only for extensions your server
-  // implements and advertises itself.
+  // implements and advertises itself. Intended: a parameter this parser
+  // knows for the other command (NOTIFY on MAIL, SIZE on RCPT) stays 555
+  // even then: its meaning is defined, and it is defined elsewhere, so it is
+  // the client's error, not an extension the server could implement.
   bool allow_unknown_parameters = false;
+
+  // Strictness, off by default: refuse spaces or tabs before CRLF
+  // (errc::trailing_whitespace, 501). RFC 5321 §4.1.1: "SMTP receivers
+  // SHOULD tolerate trailing white space before the terminating <CRLF>", so
+  // by default it is tolerated, left out of the command and reported in
+  // line_notes; a relay that must not pass on what the next hop may read
+  // differently ("EHLO host " vs "host") turns this on.
+  bool reject_trailing_whitespace = false;
 
   // Leniency: "MAIL FROM: <a@b>" (spaces after the colon). Re-opens parser
   // differentials between hops about where the path starts (Postfix
   // strict_rfc821_envelopes=no behaviour).
-  bool space_after_colon = false;
+  bool allow_space_after_colon = false;
   // Leniency: "MAIL FROM:a@b" (no angle brackets). Re-opens ambiguity between
   // the address and what follows it: "a@b SIZE=1" vs. an address containing a
   // space, and RFC 821-era source-route tricks.
-  bool missing_angle_brackets = false;
-  // Leniency: spaces or tabs before CRLF. Re-opens a parser differential: the
-  // next hop may see a different argument (e.g. "EHLO host " vs "host").
-  bool trailing_whitespace = false;
+  bool allow_missing_angle_brackets = false;
   // Leniency: LF alone ends the line. This is the SMTP smuggling vector
   // (CVE-2023-51764/51765/51766): a peer that ends lines at bare LF sees
   // different commands than one that needs CRLF.
-  bool bare_lf = false;
+  bool allow_bare_lf = false;
   // Leniency: HELO with an address literal ("HELO [192.0.2.1]"); the helo
   // ABNF (§4.1.1.1) allows only a Domain, but most servers accept it. Re-opens
   // nothing known; off so that the strict grammar is the default.
-  bool helo_address_literal = false;
+  bool allow_helo_address_literal = false;
+};
+
+// What a command line did that the RFC says to tolerate: accepted, left out
+// of the command, and reported here so that a relay or a proxy can still
+// refuse it (or log it).
+struct line_notes {
+  // Octets of SP/HT tolerated before the CRLF (RFC 5321 §4.1.1); 0 = none.
+  std::size_t trailing_whitespace = 0;
+
+  friend bool operator==(const line_notes&, const line_notes&) = default;
 };
 
 // RFC 5321 §4.1.2 Path: "<>" (null reverse-path), "<Postmaster>" (RCPT only,
@@ -278,11 +297,11 @@ using command = std::variant<cmd::ehlo, cmd::helo, cmd::lhlo, cmd::mail, cmd::rc
 // The canonical upper-case verb ("MAIL"); an unknown command's verb as sent.
 std::string_view verb_name(const command& c) noexcept;
 
-// Why a command line was refused, and what a server should answer.
-struct command_error {
-  errc code = errc::ok;
-  std::size_t offset = 0;     // into the line as passed in
-  int reply = 500;            // 500, 501, 504, 553 or 555
+// Why a command line was refused, and what a server should answer: the
+// house error shape (errc + offset into the line as passed in) and the
+// reply.
+struct command_error : parse_error {
+  int reply = 500;            // 500, 501, 504, 552, 553 or 555
   std::string_view enhanced;  // RFC 3463 code for the reply, e.g. "5.5.2"
 
   friend bool operator==(const command_error&, const command_error&) = default;
@@ -292,9 +311,13 @@ namespace parse {
 
 // One complete command line, with or without its CRLF (the framer's job is
 // to cut lines; this judges one). A line ending in a bare LF is refused
-// unless options.bare_lf. Verbs and the "FROM:"/"TO:" keywords are
-// case-insensitive (RFC 5321 §2.4).
+// unless options.allow_bare_lf. Verbs and the "FROM:"/"TO:" keywords are
+// case-insensitive (RFC 5321 §2.4). Trailing white space is tolerated and
+// left out (see command_options::reject_trailing_whitespace); the overload
+// with `notes` says whether there was any.
 parse_result<command, command_error> command_line(std::string_view line, const command_options& options = {});
+parse_result<command, command_error> command_line(std::string_view line, const command_options& options,
+                                                  line_notes& notes);
 
 // Parameter texts on their own ("SIZE=100 BODY=8BITMIME"), as in MAIL/RCPT;
 // offsets in errors are into `text`. Useful to build commands (see

@@ -36,14 +36,10 @@ enum class bare_line_ending {
   allow,
 };
 
-// A place in the stream where the input broke a rule. Offsets count input
-// bytes from the start of the data (the first byte after the 354).
-struct data_error {
-  errc code = errc::ok;  // bare_lf, bare_cr, line_too_long
-  std::uint64_t offset = 0;
-
-  friend bool operator==(const data_error&, const data_error&) = default;
-};
+// A place in the stream where the input broke a rule: the house error shape
+// (errc.hpp). Offsets count input bytes from the start of the data (the
+// first byte after the 354); codes are bare_lf, bare_cr, line_too_long.
+using data_error = parse_error;
 
 struct data_decoder_options {
   bare_line_ending bare_lf = bare_line_ending::reject;
@@ -60,6 +56,10 @@ enum class data_status {
   more,         // a piece ended early (a transformation): call again with the rest
   need_data,    // every input byte was consumed: push more
   end_of_data,  // the end-of-data line was consumed; the rest of the input is not data
+  // Encoder only: the call was not allowed and nothing was consumed: next()
+  // after finish(), or after a `reject` error (error() says which octet).
+  // Local misuse is reported, never a silent drop of the caller's bytes.
+  refused,
 };
 
 struct data_piece {
@@ -70,15 +70,23 @@ struct data_piece {
 
 // Server side: wire bytes after the 354 -> message bytes.
 //
-//   for (;;) {
-//     auto piece = decoder.next(input);
-//     write(piece.bytes);
-//     input = input.subspan(piece.consumed);
-//     if (piece.status != data_status::more) break;
+//   ```cpp
+//   // Feeds one chunk; returns true at the end of data. `input` keeps
+//   // what follows the end of data (pipelined commands).
+//   bool feed(sansmtp::data_decoder& decoder, std::string_view& input, std::string& message) {
+//     for (;;) {
+//       const auto piece = decoder.next(input);
+//       message.append(piece.bytes.data(), piece.bytes.size());
+//       input.remove_prefix(piece.consumed);
+//       if (piece.status == sansmtp::data_status::more) continue;
+//       return piece.status == sansmtp::data_status::end_of_data;
+//     }
 //   }
+//   ```
 //
 // After end_of_data, `input` holds exactly the bytes that follow the end of
-// data (pipelined commands): they belong to the command reader.
+// data (pipelined commands): they belong to the command reader. Then check
+// error(): a message that broke a rule must be refused.
 class data_decoder {
  public:
   explicit data_decoder(const data_decoder_options& options = {}) noexcept : options_(options) {}
@@ -87,6 +95,7 @@ class data_decoder {
   data_piece next(std::string_view input) noexcept;
 
   bool complete() const noexcept { return state_ == state::done; }
+  // After end_of_data, next() consumes nothing and says end_of_data again.
   // The first rule the input broke, if any; decoding still went on to the end.
   const std::optional<data_error>& error() const noexcept { return error_; }
   std::uint64_t consumed() const noexcept { return offset_; }  // input bytes so far
@@ -118,31 +127,55 @@ class data_decoder {
   std::optional<data_error> error_;
 };
 
+// What the encoder does with a bare CR or LF in the message. There is no
+// `allow`: sending a bare line ending is what smuggles.
+enum class bare_line_encoding {
+  // Default. Send CRLF in its place (RFC 5321 §2.3.8: clients "MUST NOT
+  // transmit these characters except when they are intended as line
+  // terminators").
+  normalize,
+  // Stop at the first one and report it with its offset.
+  reject,
+};
+
 struct data_encoder_options {
-  // normalize (default): a bare CR or LF is sent as CRLF (RFC 5321 §2.3.8:
-  // clients "MUST NOT transmit these characters except when they are intended
-  // as line terminators"). reject: stop at the first one and report it.
-  // `allow` is not offered: sending a bare line ending is what smuggles.
-  bare_line_ending bare_line_endings = bare_line_ending::normalize;
+  bare_line_encoding bare_lf = bare_line_encoding::normalize;
+  bare_line_encoding bare_cr = bare_line_encoding::normalize;
 };
 
 // Client side: message bytes -> wire bytes, dot-stuffed, ending in CRLF.CRLF.
 //
-//   for (;;) { auto piece = encoder.next(message); collect(piece.bytes);
-//              message = message.subspan(piece.consumed);
-//              if (piece.status != data_status::more) break; }
-//   ... more message chunks ...
-//   collect(encoder.finish());   // "\r\n.\r\n" or ".\r\n": the end of data
+//   ```cpp
+//   // Encodes the message given in any number of chunks; false when a bare
+//   // CR/LF was refused (encoder.error() says where).
+//   bool encode(sansmtp::data_encoder& encoder, std::span<const std::string_view> chunks,
+//               std::string& wire) {
+//     for (std::string_view chunk : chunks) {
+//       for (;;) {
+//         const auto piece = encoder.next(chunk);
+//         wire.append(piece.bytes.data(), piece.bytes.size());
+//         chunk.remove_prefix(piece.consumed);
+//         if (piece.status != sansmtp::data_status::more) break;
+//       }
+//       if (encoder.error()) return false;
+//     }
+//     const auto tail = encoder.finish();  // "\r\n.\r\n" or ".\r\n": the end of data
+//     wire.append(tail.data(), tail.size());
+//     return true;
+//   }
+//   ```
 //
-// The collected spans can go to writev() as they are.
+// The pieces can go to writev() as they are instead of being appended.
 class data_encoder {
  public:
   explicit data_encoder(const data_encoder_options& options = {}) noexcept : options_(options) {}
 
+  // After finish(), or after a `reject` error, returns data_status::refused
+  // and consumes nothing.
   data_piece next(std::string_view message) noexcept;
   // The bytes that end the data: a CRLF when the message did not end with
   // one (or the LF a trailing CR still needs), then ".\r\n". Empty after an
-  // error under `reject`.
+  // error under `reject`, and on a second call.
   std::span<const char> finish() noexcept;
 
   const std::optional<data_error>& error() const noexcept { return error_; }

@@ -1,6 +1,7 @@
 // sansmtp error codes: one enum for every way input or a call can be refused.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <system_error>
 
@@ -66,6 +67,8 @@ enum class errc {
   bad_auth_mechanism,
   bad_initial_response,
   inconsistent_command,
+  // Local misuse (a call the object's state does not allow; nothing changed)
+  invalid_state,
 };
 
 const std::error_category& error_category() noexcept;
@@ -74,8 +77,34 @@ inline std::error_code make_error_code(errc e) noexcept { return {static_cast<in
 
 // The stable snake_case name of a code ("label_too_long"), as used in JSON.
 std::string_view errc_name(errc e) noexcept;
+// The same from an std::error_code of this category; empty for any other
+// category (whose codes have no stable name here).
+std::string_view errc_name(std::error_code ec) noexcept;
 
 }  // namespace sansmtp
 
 template <>
 struct std::is_error_code_enum<sansmtp::errc> : std::true_type {};
+
+namespace sansmtp {
+
+// The one error shape every module reports (parsers, the reply reader, the
+// DATA codec, the serializer, and the sessions built on them): what went
+// wrong and where. `offset` is the index of the first input octet that could
+// not be accepted: into the field or line for the stateless parsers, into
+// the stream (counted from the first octet given) for the streaming readers;
+// equal to the input size when the input ended early. Modules that know more
+// extend it (command_error: the reply a server should send; build_error: the
+// field that was refused). Like std::error_code, an error converts to true.
+struct parse_error {
+  errc code = errc::ok;
+  std::uint64_t offset = 0;
+
+  explicit operator bool() const noexcept { return code != errc::ok; }
+  std::string_view name() const noexcept { return errc_name(code); }
+  std::error_code error_code() const noexcept { return make_error_code(code); }
+
+  friend bool operator==(const parse_error&, const parse_error&) = default;
+};
+
+}  // namespace sansmtp

@@ -17,19 +17,17 @@
 
 namespace sansmtp {
 
-// Where and why a parser refused its input. `offset` is the index of the first
-// byte that could not be accepted (== input size when the input ended early).
-struct parse_error {
-  errc code = errc::ok;
-  std::size_t offset = 0;
-
-  friend bool operator==(const parse_error&, const parse_error&) = default;
-};
-
-// A value or an error; deliberately tiny (no exceptions on the hot path).
+// A value or an error, shaped like C++23 std::expected (has_value, value,
+// error, value_or, *, ->, explicit bool) so that moving to std::expected is a
+// type alias. value() on an error throws std::bad_variant_access, as
+// std::expected's throws bad_expected_access: check first; nothing on the
+// hot path throws.
 template <class T, class E = parse_error>
 class parse_result {
  public:
+  using value_type = T;
+  using error_type = E;
+
   parse_result(T value)
       : v_(std::in_place_index<0>, std::move(value)) {}         // NOLINT(google-explicit-constructor)
   parse_result(E error) : v_(std::in_place_index<1>, error) {}  // NOLINT(google-explicit-constructor)
@@ -41,14 +39,22 @@ class parse_result {
       parse_result(U&& value)  // NOLINT(google-explicit-constructor)
       : v_(std::in_place_index<0>, std::forward<U>(value)) {}
 
-  bool ok() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-  const T& value() const { return std::get<0>(v_); }
+  bool has_value() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  const T& value() const& { return std::get<0>(v_); }
+  T& value() & { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  const T& operator*() const& { return std::get<0>(v_); }
+  T& operator*() & { return std::get<0>(v_); }
   const T* operator->() const { return &std::get<0>(v_); }
-  const T& operator*() const { return std::get<0>(v_); }
-  // For parsers that build a large value in place.
-  T& value_mut() { return std::get<0>(v_); }
+  T* operator->() { return &std::get<0>(v_); }
   const E& error() const { return std::get<1>(v_); }
+
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
+  }
 
  private:
   std::variant<T, E> v_;

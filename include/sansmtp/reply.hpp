@@ -77,26 +77,25 @@ struct reply {
   std::uint64_t size = 0;    // octets on the wire, line ends included
 };
 
-// Where the stream broke a rule; sticky. `offset` counts stream octets from
-// the first one given to the reader; it is the first octet that could not be
-// accepted (the stream length for `incomplete`).
-struct reply_error {
-  errc code = errc::ok;
-  std::uint64_t offset = 0;
-
-  friend bool operator==(const reply_error&, const reply_error&) = default;
-};
+// Where the stream broke a rule; sticky. The house error shape (errc.hpp):
+// `offset` counts stream octets from the first one given to the reader; it is
+// the first octet that could not be accepted (the stream length for
+// `incomplete`).
+using reply_error = parse_error;
 
 struct reply_reader_options {
   // RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets including the
   // code and the CRLF. A line of max_line_length octets is accepted, one more
   // is reply_line_too_long at the first octet past the limit. This is also
-  // the most the reader buffers for a line that has not ended yet.
+  // the most the reader buffers for a line that has not ended yet. 0 = no
+  // limit (as for every limit in this library; memory then grows with the
+  // longest line the peer sends).
   std::size_t max_line_length = 512;
   // Lines in one reply. RFC 5321 sets no number; real multiline replies are
   // short (EHLO lists of 10-30 keywords, HELP texts of a few dozen lines), so
   // 128 leaves room for four times the longest while bounding what one reply
   // can make the reader store: max_lines * max_line_length (64 KiB).
+  // 0 = no limit.
   std::size_t max_lines = 128;
   // LENIENCY: a LF without CR ends a line. Reply smuggling: peers that
   // require CRLF and peers that do not then see different line (and reply)
@@ -149,8 +148,17 @@ class reply_reader {
   // current() points into the reader: a copy would point into the original.
   reply_reader(const reply_reader&) = delete;
   reply_reader& operator=(const reply_reader&) = delete;
-  reply_reader(reply_reader&&) noexcept = default;
-  reply_reader& operator=(reply_reader&&) noexcept = default;
+  // A move takes the whole state (a reply handed out stays readable through
+  // the new owner's current()); the moved-from reader is left empty, as if
+  // just constructed with the same options, and may be used again.
+  reply_reader(reply_reader&& other) noexcept : options_(other.options_) { take(other); }
+  reply_reader& operator=(reply_reader&& other) noexcept {
+    if (this != &other) {
+      options_ = other.options_;
+      take(other);
+    }
+    return *this;
+  }
 
   reply_step next(std::string_view input);
   // The end of the stream. A stream that ends inside a reply is `incomplete`
@@ -164,7 +172,8 @@ class reply_reader {
   // Whether octets of an unfinished reply are held.
   bool in_reply() const noexcept { return !partial_.empty() || (!reply_ready_ && !views_.empty()); }
 
-  void reset() { *this = reply_reader(options_); }
+  // Ready for a new stream, same options.
+  void reset() noexcept;
 
  private:
   enum class line_result : std::uint8_t { more, reply_done, failed };
@@ -178,6 +187,7 @@ class reply_reader {
   void complete_reply(int code, std::uint64_t end);
   void forget_reply();
   void fail(errc code, std::uint64_t offset) { error_ = reply_error{code, offset}; }
+  void take(reply_reader& other) noexcept;
 
   reply_reader_options options_;
   reply reply_;
@@ -198,8 +208,8 @@ class reply_reader {
 };
 
 struct reply_writer_options {
-  std::size_t max_line_length = 512;  // as reply_reader_options, §4.5.3.1.5
-  std::size_t max_lines = 128;
+  std::size_t max_line_length = 512;  // as reply_reader_options, §4.5.3.1.5; 0 = no limit
+  std::size_t max_lines = 128;        // 0 = no limit
   bool allow_utf8 = false;  // see reply_reader_options::allow_utf8
 };
 
