@@ -488,3 +488,65 @@ TEST_CASE("consumed() and in_reply() follow the stream") {
   CHECK(reader.consumed() == 24);
   CHECK_FALSE(reader.finish());
 }
+
+TEST_CASE("0 means no limit for the reader and the writer, as for commands and DATA") {
+  reply_reader_options o;
+  o.max_line_length = 0;
+  o.max_lines = 0;
+  std::string wire;
+  for (int i = 0; i < 300; ++i) wire += "250-" + std::string(2000, 'x') + "\r\n";
+  wire += "250 end\r\n";
+  const auto r = read_chunks(wire, {1, 4000, 4001, 100000}, o);
+  CHECK_FALSE(r.error);
+  REQUIRE(r.replies.size() == 1);
+  CHECK(r.replies[0].lines.size() == 301);
+  reply_writer_options w;
+  w.max_line_length = 0;
+  w.max_lines = 0;
+  const std::string long_text(3000, 'y');
+  CHECK(write(250, std::nullopt, {long_text}, w) == "250 " + long_text + "\r\n");
+}
+
+TEST_CASE("a moved-from reader is empty and usable; the moved-to one keeps the reply") {
+  // Once a segfault: a counter left stale by the defaulted move.
+  reply_reader a;
+  auto step = a.next("250-first line\r\n");
+  CHECK(step.status == reply_status::need_data);
+  CHECK(a.in_reply());
+  auto b = std::move(a);
+  CHECK_FALSE(a.in_reply());  // NOLINT(bugprone-use-after-move): the point of the test
+  CHECK(a.consumed() == 0);
+  step = a.next("250 ok\r\n");
+  REQUIRE(step.status == reply_status::reply);
+  CHECK(a.current().lines.size() == 1);
+  CHECK(a.current().lines[0] == "ok");
+  CHECK(a.current().offset == 0);
+  // b goes on with the reply a had begun.
+  step = b.next("250 last\r\n");
+  REQUIRE(step.status == reply_status::reply);
+  REQUIRE(b.current().lines.size() == 2);
+  CHECK(b.current().lines[0] == "first line");
+  CHECK(b.current().lines[1] == "last");
+  CHECK(b.current().offset == 0);
+  CHECK(b.consumed() == 26);
+
+  // A reply handed out survives the move (short lines live inside the
+  // string object, which moves with it).
+  reply_reader c;
+  c.next("250-a\r\n");
+  REQUIRE(c.next("250 b\r\n").status == reply_status::reply);
+  reply_reader d;
+  d = std::move(c);
+  REQUIRE(d.current().lines.size() == 2);
+  CHECK(d.current().lines[0] == "a");
+  CHECK(d.current().lines[1] == "b");
+  CHECK(c.next("421 bye\r\n").status == reply_status::reply);  // NOLINT(bugprone-use-after-move)
+  CHECK(c.current().code == 421);
+  // An error moves too, and leaves the source clean.
+  reply_reader e;
+  e.next("999 x\r\n");
+  REQUIRE(e.error());
+  reply_reader f(std::move(e));
+  CHECK(f.error());
+  CHECK_FALSE(e.error());  // NOLINT(bugprone-use-after-move)
+}
