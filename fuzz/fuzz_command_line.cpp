@@ -113,7 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto ec = serialize(*r, out, options);
     if (ec) {
       FUZZ_CHECK(options.allow_missing_angle_brackets && (ec == errc::line_too_long || ec == errc::path_too_long),
-                 "accepted but not serializable: " + ec.message());
+                 "accepted but not serializable: " + ec.error_code().message() + " in " + std::string(ec.field));
       FUZZ_CHECK(out == "#", "a refused serialization wrote something");
     } else {
       const auto written = std::string_view(out).substr(1);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 namespace sansmtp::detail {
@@ -55,5 +56,11 @@ inline bool ldh_iequals(std::string_view ldh, std::string_view upper) noexcept {
 // String (Atom / Quoted-string) filling all of `text` (VRFY, EXPN, HELP, NOOP).
 parse_result<std::string_view, command_error> match_string(std::string_view text,
                                                            const command_options& options);
+
+// Writes `c` (CRLF included) at the end of `out` and parses it back under
+// `options`: the command parsed from `out` (views into it), or the error
+// naming the field, with `out` as it was. serialize() and the builders.
+parse_result<command, build_error> write_command(const command& c, std::string& out,
+                                                 const command_options& options);
 
 }  // namespace sansmtp::detail

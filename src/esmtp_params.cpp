@@ -448,14 +448,48 @@ std::string xtext_encode(std::string_view value) {
   return out;
 }
 
+bool esmtp_param_writer::fail(errc code, std::size_t offset) {
+  if (!error_) error_ = build_error{{code, offset}, "params"};
+  return false;
+}
+
+// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") (RFC 5321 §4.1.2).
 esmtp_param_writer& esmtp_param_writer::add(std::string_view keyword) {
+  if (error_) return *this;
+  const std::size_t at = text_.size() + !text_.empty();
+  if (keyword.empty()) {
+    fail(errc::bad_parameter, at);
+    return *this;
+  }
+  for (std::size_t i = 0; i < keyword.size(); ++i)
+    if (i == 0 ? !ascii::is_let_dig(keyword[i]) : !is_keyword_char(keyword[i])) {
+      fail(errc::bad_parameter, at + i);
+      return *this;
+    }
   if (!text_.empty()) text_ += ' ';
   text_.append(keyword);
   return *this;
 }
 
+// esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 under SMTPUTF8 (RFC 6531
+// §3.3; whether it is in effect is the parser's call, when the command is
+// built). SP, "=", CR, LF and other controls never go in.
 esmtp_param_writer& esmtp_param_writer::add(std::string_view keyword, std::string_view value) {
+  if (error_) return *this;
+  const std::size_t at = text_.size() + !text_.empty() + keyword.size() + 1;
+  if (value.empty()) {
+    fail(errc::bad_parameter_value, at);
+    return *this;
+  }
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto u = static_cast<unsigned char>(value[i]);
+    if ((u < 33 || u == '=' || u == 127) && u < 0x80) {
+      fail(u == '\r' ? errc::bare_cr : u == '\n' ? errc::bare_lf : errc::bad_parameter_value, at + i);
+      return *this;
+    }
+  }
   add(keyword);
+  if (error_) return *this;
   text_ += '=';
   text_.append(value);
   return *this;
@@ -488,6 +522,12 @@ esmtp_param_writer& esmtp_param_writer::envid(std::string_view value) {
 }
 
 esmtp_param_writer& esmtp_param_writer::notify(std::uint8_t flags) {
+  // RFC 3461 §4.1: "NEVER" stands alone; no other bits exist.
+  constexpr std::uint8_t all = notify::never | notify::success | notify::failure | notify::delay;
+  if ((flags & ~all) || ((flags & notify::never) && flags != notify::never)) {
+    fail(errc::bad_parameter_value, text_.size() + !text_.empty() + 7);
+    return *this;
+  }
   std::string list;
   for (const auto& [name, bit] : notify_words)
     if (flags & bit) {

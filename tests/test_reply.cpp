@@ -507,7 +507,7 @@ TEST_CASE("0 means no limit for the reader and the writer, as for commands and D
   CHECK(write(250, std::nullopt, {long_text}, w) == "250 " + long_text + "\r\n");
 }
 
-TEST_CASE("a moved-from reader is empty and usable; the moved-to one keeps the reply") {
+TEST_CASE("a moved-from reader is empty and usable, the moved-to one keeps the reply") {
   // Once a segfault: a counter left stale by the defaulted move.
   reply_reader a;
   auto step = a.next("250-first line\r\n");

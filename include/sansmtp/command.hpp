@@ -343,9 +343,26 @@ std::string xtext_encode(std::string_view value);
 // can hold (controls, CR, LF) are kept, and the serializer refuses them.
 std::string quote_local_part(std::string_view value);
 
+// Why a command could not be built or serialized: the house error shape
+// (the offset is into the line that would have been written, or into the
+// parameter text for esmtp_param_writer) and the field that was refused:
+// "host", "reverse_path", "forward_path", "params", "params.size", ...,
+// "argument", "mechanism", "initial_response", "verb" (static strings).
+struct build_error : parse_error {
+  std::string_view field;
+
+  friend bool operator==(const build_error&, const build_error&) = default;
+};
+
 // Builds a parameter text: each call appends one " KEYWORD[=value]". Values
 // given to the typed helpers are encoded (xtext where the RFC says so).
-// Feed text() to parse::mail_parameters / rcpt_parameters for the typed view.
+// Feed text() to parse::mail_parameters / rcpt_parameters for the typed
+// view, or give the writer to make_mail / make_rcpt (command_builder.hpp).
+// Checked as it is written: a keyword that is no esmtp-keyword, a value
+// with an octet esmtp-value does not allow (SP, "=", controls: CR and LF
+// would inject a command), NOTIFY=NEVER with another flag, or unknown
+// NOTIFY bits make error() say so (field "params", offset into text());
+// the first error sticks and later calls add nothing.
 class esmtp_param_writer {
  public:
   esmtp_param_writer& add(std::string_view keyword);
@@ -357,17 +374,22 @@ class esmtp_param_writer {
   esmtp_param_writer& notify(std::uint8_t flags);                              // notify::*
   esmtp_param_writer& orcpt(std::string_view type, std::string_view address);  // address xtext-encoded
   const std::string& text() const noexcept { return text_; }
+  const std::optional<build_error>& error() const noexcept { return error_; }
 
  private:
+  bool fail(errc code, std::size_t offset);
   std::string text_;
+  std::optional<build_error> error_;
 };
 
 // Appends one command line, CRLF included, to `out`. Refuses (and appends
 // nothing) when the result would not parse back to exactly `c` under
 // `options`: a CR, LF or NUL in any field (command injection), a field that
-// breaks its grammar, an over-long line, or typed fields that disagree with
-// a parameter text. The returned code says why (bare_cr, bare_lf,
-// invalid_character, line_too_long, ..., or inconsistent_command).
-std::error_code serialize(const command& c, std::string& out, const command_options& options = {});
+// breaks its grammar, an over-long line, trailing white space, or typed
+// fields that disagree with a parameter text. The error says why (bare_cr,
+// bare_lf, invalid_character, line_too_long, ..., or inconsistent_command)
+// and which field. make_command() (command_builder.hpp) gives an owning
+// command instead.
+build_error serialize(const command& c, std::string& out, const command_options& options = {});
 
 }  // namespace sansmtp

@@ -105,6 +105,8 @@ struct parse_error {
   std::error_code error_code() const noexcept { return make_error_code(code); }
 
   friend bool operator==(const parse_error&, const parse_error&) = default;
+  // As std::error_code compares with an error enum.
+  friend bool operator==(const parse_error& e, errc c) noexcept { return e.code == c; }
 };
 
 }  // namespace sansmtp

@@ -3,6 +3,7 @@
 
 #include <sansmtp/capabilities.hpp>
 #include <sansmtp/command.hpp>
+#include <sansmtp/command_builder.hpp>
 #include <sansmtp/data.hpp>
 #include <sansmtp/diagnose.hpp>
 #include <sansmtp/ehlo_check.hpp>
