@@ -8,7 +8,7 @@
 //
 // Invariants:
 //  1. command_line returns a command, or an error with code != ok, offset <=
-//     line size, reply 500/501/504/553/555 and a non-empty enhanced code.
+//     line size, reply 500/501/504/552/553/555 and a non-empty enhanced code.
 //  2. The same bytes followed by unrelated ones (a view that ends early) give
 //     the same answer: the parser never reads past its input.
 //  3. Accepted => serialize() succeeds (the only exception: a lenient bracket-
@@ -54,7 +54,8 @@ void check_error(const R& r, std::size_t size, const char* what) {
   const auto& e = r.error();
   FUZZ_CHECK(e.code != errc::ok, std::string(what) + ": error without a code");
   FUZZ_CHECK(e.offset <= size, std::string(what) + ": offset past the input " + error_text(e));
-  FUZZ_CHECK(e.reply == 500 || e.reply == 501 || e.reply == 504 || e.reply == 553 || e.reply == 555,
+  FUZZ_CHECK(e.reply == 500 || e.reply == 501 || e.reply == 504 || e.reply == 552 || e.reply == 553 ||
+                 e.reply == 555,
              std::string(what) + ": reply " + error_text(e));
   FUZZ_CHECK(!e.enhanced.empty(), std::string(what) + ": no enhanced code");
 }

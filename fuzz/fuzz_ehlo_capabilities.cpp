@@ -77,9 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       continue;
     }
     // 2.
-    for (std::size_t i = 0; i < extension_count; ++i) {
-      const auto e = static_cast<extension>(i);
-      if (!c.has(e)) continue;
+    for (const extension e : c.extensions()) {
       bool found = false;
       for (const auto& l : c.lines) found = found || l.known == e;
       FUZZ_CHECK(found, "typed view without its line: " + std::string(extension_keyword(e)));

@@ -3,6 +3,7 @@
 #include <sansmtp/capabilities.hpp>
 
 #include "ascii.hpp"
+#include "seen_words.hpp"
 
 #include <array>
 #include <limits>
@@ -15,7 +16,7 @@ enum class params_rule : std::uint8_t {
   none,           // no parameters
   size,           // [ SP 1*DIGIT ] (RFC 1870 §4)
   auth,           // 1*( SP sasl-mech ) (RFC 4954 §3)
-  limits,         // *( SP name "=" value ) (RFC 9422 §4)
+  limits,         // 1*( SP name [ "=" value ] ) (RFC 9422 §3)
   deliverby,      // [ SP min-by-time ] (RFC 2852 §4)
   mt_priority,    // [ SP priority-profile ] (RFC 6710 §3)
   futurerelease,  // SP interval SP date-time (RFC 4865 §3)
@@ -79,6 +80,11 @@ bool ehlo_keyword(std::string_view s) noexcept {
   return true;
 }
 
+// RFC 9422 §3: limit-name = 1*(ALPHA / DIGIT / "-" / "_").
+bool limit_name(std::string_view s) noexcept {
+  return ascii::all_of(s, [](char c) { return ascii::is_ldh(c) || c == '_'; });
+}
+
 bool ehlo_param(std::string_view s) noexcept {
   for (const char c : s)
     if (c < 33 || c > 126) return false;
@@ -138,21 +144,14 @@ class reader {
     for (const auto p : line.params)
       if (!ehlo_param(p)) note(ehlo_problem::bad_param, index, line.keyword, p);
     line.known = extension_of(line.keyword);
-    if (!line.legacy_auth && seen_before(line.keyword))
+    // The AUTH= form does not count: servers send it next to AUTH on purpose.
+    if (!line.legacy_auth && !keywords_.insert(line.keyword))
       note(ehlo_problem::duplicate_keyword, index, line.keyword);
     if (line.known) typed(line);
     out_.lines.push_back(std::move(line));
   }
 
  private:
-  // An earlier line with this keyword; the AUTH= form does not count, since
-  // servers send it next to AUTH on purpose.
-  bool seen_before(std::string_view keyword) const noexcept {
-    for (const auto& l : out_.lines)
-      if (!l.legacy_auth && ascii::iequals(l.keyword, keyword)) return true;
-    return false;
-  }
-
   void note(ehlo_problem problem, std::size_t index, std::string_view keyword, std::string_view param = {}) {
     ehlo_finding f;
     f.problem = problem;
@@ -176,9 +175,7 @@ class reader {
       if (params.empty()) note(ehlo_problem::missing_param, line.line, line.keyword);
       for (const auto mech : params) {
         if (!sasl_mech(mech)) bad(mech);
-        bool seen = false;
-        for (const auto m : out_.auth) seen = seen || ascii::iequals(m, mech);
-        if (!seen) out_.auth.push_back(mech);
+        if (mechanisms_.insert(mech)) out_.auth.push_back(mech);
       }
       return;
     }
@@ -227,16 +224,30 @@ class reader {
     }
   }
 
-  // RFC 9422 §4: limit = name "=" value; names are case-insensitive and
-  // unknown ones are ignored (the registry grows); the three defined here
-  // take a decimal number.
+  // RFC 9422 §3: limits-param = limit-name-value *(SP limit-name-value);
+  // limit-name-value = limit-name ["=" limit-value]; limit-name =
+  // 1*(ALPHA / DIGIT / "-" / "_"); limit-value = 1*(%x21-3A / %x3C-7E).
+  // A name alone is grammatical, and unknown names are ignored (the
+  // registry grows). A bare LIMITS or a word outside this grammar is a
+  // syntax error, and §3.7 has the client then ignore LIMITS entirely; a bad
+  // value of one of the three limits of §4 (which take a number) drops only
+  // that limit.
   void limits(const ehlo_line& line) {
+    if (line.params.empty()) note(ehlo_problem::missing_param, line.line, line.keyword);
+    bool syntax_ok = !line.params.empty();
     smtp_limits l;
     for (const auto p : line.params) {
+      if (!ehlo_param(p)) {  // flagged already
+        syntax_ok = false;
+        continue;
+      }
       const auto eq = p.find('=');
       const auto name = p.substr(0, eq);
-      if (eq == std::string_view::npos || eq == 0 || eq + 1 == p.size()) {
+      const auto value = eq == std::string_view::npos ? std::string_view() : p.substr(eq + 1);
+      if (!limit_name(name) ||
+          (eq != std::string_view::npos && (value.empty() || value.find(';') != value.npos))) {
         note(ehlo_problem::bad_param, line.line, line.keyword, p);
+        syntax_ok = false;
         continue;
       }
       std::optional<std::uint64_t>* slot = nullptr;
@@ -244,17 +255,19 @@ class reader {
       if (ascii::iequals(name, "MAILMAX")) slot = &l.mailmax;
       if (ascii::iequals(name, "RCPTDOMAINMAX")) slot = &l.rcptdomainmax;
       if (!slot) continue;
-      const auto v = number(p.substr(eq + 1));
+      const auto v = number(value);
       if (!v || slot->has_value()) {
         note(ehlo_problem::bad_param, line.line, line.keyword, p);
         continue;
       }
       *slot = v;
     }
-    out_.limits = l;
+    if (syntax_ok) out_.limits = l;
   }
 
   capabilities& out_;
+  detail::seen_words keywords_;    // of the lines kept, AUTH= lines left out
+  detail::seen_words mechanisms_;  // in out_.auth
 };
 
 }  // namespace

@@ -12,8 +12,9 @@
 namespace sansmtp::detail {
 
 // Which command an error belongs to: it picks the RFC 3463 code (a bad
-// sender address is 5.1.7, a bad recipient 5.1.3).
-enum class command_kind { other, hello, mail, rcpt };
+// sender address is 5.1.7, a bad recipient 5.1.3, anything wrong in an ESMTP
+// parameter 5.5.4).
+enum class command_kind { other, hello, mail, rcpt, parameter };
 
 // The reply a server should send for `code` in a `kind` command.
 command_error make_command_error(errc code, std::size_t offset, command_kind kind) noexcept;

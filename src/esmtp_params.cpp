@@ -4,10 +4,12 @@
 
 #include "ascii.hpp"
 #include "command_internal.hpp"
+#include "seen_words.hpp"
 #include "utf8.hpp"
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 namespace sansmtp {
 namespace {
@@ -68,13 +70,24 @@ bool fixed_digits(std::string_view v, std::size_t i, std::size_t n, unsigned lo,
   return value >= lo && value <= hi;
 }
 
+// RFC 3339 §5.7: the last day of month `month` (1-12) in `year`, leap years
+// by the Gregorian rule (divisible by 4, centuries only when by 400).
+unsigned days_in_month(unsigned year, unsigned month) noexcept {
+  constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+  return month == 2 && leap ? 29 : days[month - 1];
+}
+
 // RFC 3339 §5.6 date-time (HOLDUNTIL, RFC 4865; RRVS, RFC 7293):
 // YYYY-MM-DD "T" hh:mm:ss [.frac] ( "Z" / ("+"/"-") hh:mm ); "T"/"Z" any case.
+// §5.7: the day must exist in its month ("2024-02-30" does not).
 value_error check_date_time(std::string_view v) noexcept {
   const auto fail = [](std::size_t at) { return value_error{errc::bad_parameter_value, at}; };
   if (!fixed_digits(v, 0, 4, 0, 9999)) return fail(0);
   if (v.size() < 5 || v[4] != '-' || !fixed_digits(v, 5, 2, 1, 12)) return fail(4);
-  if (v.size() < 8 || v[7] != '-' || !fixed_digits(v, 8, 2, 1, 31)) return fail(7);
+  const auto two = [&](std::size_t i) { return static_cast<unsigned>((v[i] - '0') * 10 + (v[i + 1] - '0')); };
+  const auto year = two(0) * 100 + two(2);
+  if (v.size() < 8 || v[7] != '-' || !fixed_digits(v, 8, 2, 1, days_in_month(year, two(5)))) return fail(7);
   if (v.size() < 11 || ascii::to_lower(v[10]) != 't') return fail(10);
   if (!fixed_digits(v, 11, 2, 0, 23)) return fail(11);
   if (v.size() < 14 || v[13] != ':' || !fixed_digits(v, 14, 2, 0, 59)) return fail(13);
@@ -189,7 +202,22 @@ constexpr std::pair<std::string_view, std::uint8_t> notify_words[] = {{"NEVER", 
                                                                       {"FAILURE", notify::failure},
                                                                       {"DELAY", notify::delay}};
 
-value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
+// RFC 4954 §5: auth-param = "AUTH=" xtext, whose decoded value is "<>" or
+// an addr-spec; RFC 5321's Mailbox is the form an SMTP server can check.
+// Offsets point into the xtext only when it needed no decoding.
+value_error check_auth_value(std::string_view v, const command_options& options) {
+  if (const auto e = check_xtext(v); e.code != errc::ok) return e;
+  std::string decoded;  // allocated only when something is encoded
+  const bool encoded = v.find('+') != npos;
+  if (encoded) decoded = xtext_decode(v);
+  const std::string_view value = encoded ? std::string_view(decoded) : v;
+  if (value == "<>") return {};
+  const auto box = parse::mailbox(value, options);
+  if (box) return {};
+  return {errc::bad_parameter_value, encoded ? 0 : box.error().offset};
+}
+
+value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p, const command_options& options) {
   const auto v = p.value;
   if (id == known::smtputf8) {
     m.smtputf8 = true;
@@ -202,6 +230,9 @@ value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
   if (auto e = needs_value(p); e.code != errc::ok) return e;
   switch (id) {
     case known::size: {  // RFC 1870 §3: size-value ::= 1*20DIGIT
+      // More digits break the grammar; 20 digits above 2^64-1 do not, and
+      // are value_out_of_range (answered 552, see size_too_big).
+      if (v.size() > 20 && ascii::all_of(v, ascii::is_digit)) return {errc::bad_parameter_value, 20};
       std::uint64_t n = 0;
       const auto e = parse_digits(v, 20, n);
       if (e.code == errc::ok) m.size = n;
@@ -216,9 +247,9 @@ value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
       m.envid = v;
       return check_xtext(v);
     }
-    case known::auth:  // RFC 4954 §5: AUTH=<> or AUTH=xtext
+    case known::auth:
       m.auth = v;
-      return v == "<>" ? value_error{} : check_xtext(v);
+      return check_auth_value(v, options);
     case known::by: {  // RFC 2852 §4: [+-]1*9DIGIT ";" ("N"/"R") ["T"]
       const auto semi = v.find(';');
       if (semi == npos) return {errc::bad_parameter_value, v.size()};
@@ -247,13 +278,17 @@ value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
       m.mt_priority = v.front() == '-' ? -static_cast<int>(n) : static_cast<int>(n);
       return {};
     }
-    case known::holdfor: {  // RFC 4865 §4: 1*9DIGIT seconds
+    case known::holdfor: {                                     // RFC 4865 §4: 1*9DIGIT seconds
+      if (m.holduntil) return {errc::duplicate_parameter, 0};  // see holduntil
       std::uint64_t n = 0;
       const auto e = parse_digits(v, 9, n);
       if (e.code == errc::ok) m.holdfor = static_cast<std::uint32_t>(n);
       return e;
     }
     case known::holduntil:
+      // RFC 4865 §4.1-4.2: one hold-param per MAIL; HOLDFOR and HOLDUNTIL
+      // are two spellings of it, so the second is a duplicate (501 5.5.4).
+      if (m.holdfor) return {errc::duplicate_parameter, 0};
       m.holduntil = v;
       return check_date_time(v);
     default:
@@ -261,7 +296,7 @@ value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p) {
   }
 }
 
-value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p) {
+value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p, const command_options&) {
   const auto v = p.value;
   if (auto e = needs_value(p); e.code != errc::ok) return e;
   switch (id) {
@@ -316,18 +351,31 @@ value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p) {
   }
 }
 
+// A SIZE above 2^64-1 exceeds any fixed maximum a server can have: RFC 1870
+// §6.1 answers that with 552 (RFC 3463 X.3.4, message too big for system).
+command_error size_too_big(std::size_t at) noexcept {
+  auto e = detail::make_command_error(errc::value_out_of_range, at, command_kind::parameter);
+  e.reply = 552;
+  e.enhanced = "5.3.4";
+  return e;
+}
+
 // The shared loop: syntax, duplicates, unknown keywords; `apply` fills the
 // typed view of a known keyword.
 template <class Params, class Apply>
 command_error parse_params(std::string_view text, command_kind kind, const command_options& options,
                            Apply apply, Params& out) {
-  out.text = text;  // `out` arrives default-constructed
-  std::uint32_t seen = 0;
+  out.text = text;                             // `out` arrives default-constructed
+  std::uint32_t seen = 0;                      // known keywords, by bit
+  std::optional<detail::seen_words> unknowns;  // made at the first unknown keyword
   std::size_t i = 0;
   const bool utf8 = options.smtputf8;
   // esmtp-value = 1*(%d33-60 / %d62-126); RFC 6531 §3.3 adds UTF8-non-ascii.
   const auto value_class = utf8 ? ascii::klass::esmtp_value_u8 : ascii::klass::esmtp_value;
-  const auto error = [&](errc code, std::size_t at) { return detail::make_command_error(code, at, kind); };
+  // Every error here is about a parameter, never an address: RFC 3463 X.5.4.
+  const auto error = [&](errc code, std::size_t at) {
+    return detail::make_command_error(code, at, command_kind::parameter);
+  };
   while (i < text.size()) {
     const std::size_t start = i;
     if (!ascii::is_let_dig(text[i])) return error(errc::bad_parameter, i);
@@ -354,14 +402,16 @@ command_error parse_params(std::string_view text, command_kind kind, const comma
       const auto bit = std::uint32_t{1} << static_cast<unsigned>(k->id);
       if (seen & bit) return error(errc::duplicate_parameter, start);
       seen |= bit;
-      const auto e = apply(out, k->id, p);
-      if (e.code == errc::unknown_parameter) return error(e.code, start);
+      const auto e = apply(out, k->id, p, options);
+      if (e.code == errc::unknown_parameter || e.code == errc::duplicate_parameter)
+        return error(e.code, start);
+      if (e.code == errc::value_out_of_range && k->id == known::size) return size_too_big(value_start);
       if (e.code != errc::ok)
         return error(e.code, p.has_value ? value_start + e.at : start + p.keyword.size());
     } else {
       if (!options.allow_unknown_parameters) return error(errc::unknown_parameter, start);
-      for (const auto& earlier : esmtp_param_range(text.substr(0, start == 0 ? 0 : start - 1)))
-        if (ascii::iequals(earlier.keyword, p.keyword)) return error(errc::duplicate_parameter, start);
+      if (!unknowns) unknowns.emplace();
+      if (!unknowns->insert(p.keyword)) return error(errc::duplicate_parameter, start);
     }
     i += i < text.size();  // the separating SP
   }
@@ -412,10 +462,7 @@ esmtp_param_range::iterator& esmtp_param_range::iterator::operator++() noexcept 
   return *this;
 }
 
-bool xtext_valid(std::string_view xtext) noexcept {
-  const auto e = check_xtext(xtext);
-  return e.code == errc::ok || e.code == errc::forbidden_octet_in_xtext;
-}
+bool xtext_valid(std::string_view xtext) noexcept { return check_xtext(xtext).code == errc::ok; }
 
 std::string xtext_decode(std::string_view xtext) {
   std::string out;

@@ -5,6 +5,7 @@
 #include "ascii.hpp"
 #include "command_internal.hpp"
 #include "line_masks.hpp"
+#include "utf8.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -51,9 +52,11 @@ command_error make_command_error(errc code, std::size_t offset, command_kind kin
       break;
     default:
       // An address error: RFC 3463 X.1.7 (sender) / X.1.3 (recipient)
-      // "bad mailbox address syntax"; anything else is X.5.2 syntax.
+      // "bad mailbox address syntax"; in a parameter value (bad UTF-8 in
+      // ENVID) X.5.4 "invalid command arguments"; anything else is X.5.2.
       if (kind == command_kind::mail) e.enhanced = "5.1.7";
       if (kind == command_kind::rcpt) e.enhanced = "5.1.3";
+      if (kind == command_kind::parameter) e.enhanced = "5.5.4";
       break;
   }
   return e;
@@ -245,16 +248,26 @@ result string_command(std::string_view rest, std::size_t at, bool required, cons
 }
 
 // An unknown verb keeps its argument; only the octets no command line may
-// carry are refused (controls; UTF-8 without SMTPUTF8).
+// carry are refused (controls; 8-bit octets without SMTPUTF8, and with it
+// anything that is not UTF-8: RFC 6531 §3.3 extends SMTP to UTF-8, not to
+// arbitrary octets, as for VRFY and EXPN).
 result unknown_command(std::string_view verb, std::string_view rest, std::size_t at,
                        const command_options& options) {
   cmd::unknown c{verb, std::nullopt};
   if (rest.empty()) return c;
+  bool non_ascii = false;
   for (std::size_t i = 1; i < rest.size(); ++i) {
     const char ch = rest[i];
-    if ((ascii::is_printable(ch)) || ch == '\t' || (options.smtputf8 && ascii::is_non_ascii(ch))) continue;
+    if ((ascii::is_printable(ch)) || ch == '\t') continue;
+    if (options.smtputf8 && ascii::is_non_ascii(ch)) {
+      non_ascii = true;
+      continue;
+    }
     return make_command_error(errc::invalid_character, at + i, command_kind::other);
   }
+  if (non_ascii)
+    if (const auto bad = detail::first_invalid_utf8(rest.substr(1)); bad != std::string_view::npos)
+      return make_command_error(errc::bad_utf8, at + 1 + bad, command_kind::other);
   c.argument = rest.substr(1);
   return c;
 }

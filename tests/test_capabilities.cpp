@@ -171,6 +171,55 @@ TEST_CASE("AUTH: mechanisms merged across AUTH and AUTH= lines without repeats")
   CHECK(l.lines[0].legacy_auth);
 }
 
+// An EHLO reply as large as the reader takes (126 AUTH lines of 100 distinct
+// mechanisms, 64 KB): every mechanism once, in order, repeats dropped.
+TEST_CASE("AUTH: thousands of mechanisms over many lines, repeats dropped") {
+  const auto mech = [](std::size_t i) {
+    static constexpr char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    std::string m(4, '0');
+    for (std::size_t k = 4; k-- > 0; i /= 36) m[k] = digits[i % 36];
+    return m;
+  };
+  constexpr std::size_t lines = 126, per_line = 100;
+  std::string wire = "250-mx.example.net\r\n";
+  std::vector<std::string> expected;
+  for (std::size_t l = 0; l < lines; ++l) {
+    wire += l + 1 == lines ? "250 AUTH" : "250-AUTH";
+    // The last line repeats the first one's mechanisms.
+    for (std::size_t k = 0; k < per_line; ++k) {
+      const auto name = mech(l + 1 == lines ? k : l * per_line + k);
+      wire += " " + name;
+      if (l + 1 < lines) expected.push_back(name);
+    }
+    wire += "\r\n";
+  }
+  REQUIRE(wire.size() > 64000);
+  const auto whole = read_chunks(wire, {});
+  REQUIRE_FALSE(whole.error);
+  REQUIRE(whole.replies.size() == 1);
+  CHECK(read_chunks(wire, every_byte(wire.size())) == whole);
+  for (const std::size_t cut : {std::size_t{1}, std::size_t{511}, std::size_t{32768}, wire.size() - 1})
+    CHECK(read_chunks(wire, {cut}) == whole);
+  const std::vector<std::string_view> views(whole.replies[0].lines.begin(), whole.replies[0].lines.end());
+  const auto c = parse::ehlo_response(whole.replies[0].code, views);
+  CHECK(c.auth.size() == (lines - 1) * per_line);
+  CHECK(strings(c.auth) == expected);
+  // Each AUTH line after the first is a repeated keyword, and nothing else is wrong.
+  REQUIRE(c.findings.size() == lines - 1);
+  for (const auto& f : c.findings) CHECK(f.problem == ehlo_problem::duplicate_keyword);
+  CHECK(c.findings.back().line == lines);
+}
+
+TEST_CASE("duplicate keywords are found among many, case-insensitively") {
+  std::string wire = "250-mx.example.net\r\n";
+  for (int i = 0; i < 40; ++i) wire += "250-X-K" + std::to_string(i) + "\r\n";
+  wire += "250-x-k0\r\n250 X-k39\r\n";
+  const ehlo p(wire);
+  const auto& c = p.caps;
+  CHECK(c.lines.size() == 42);
+  CHECK(problems(c) == std::vector<std::string>{"duplicate-keyword:x-k0", "duplicate-keyword:X-k39"});
+}
+
 TEST_CASE("LIMITS (RFC 9422): the three known limits, unknown names ignored, bad values flagged") {
   const ehlo good("250-mx.example.net\r\n250 LIMITS RCPTMAX=100 MAILMAX=1000 rcptdomainmax=10 FUTURE=x\r\n");
   const auto& c = good.caps;
@@ -187,6 +236,38 @@ TEST_CASE("LIMITS (RFC 9422): the three known limits, unknown names ignored, bad
   CHECK(b.limits->mailmax == 2u);
   CHECK(problems(b) == std::vector<std::string>{"bad-param:LIMITS=RCPTMAX=lots", "bad-param:LIMITS=MAILMAX",
                                                 "bad-param:LIMITS=MAILMAX=3"});
+}
+
+// RFC 9422 §3: limit-name-value = limit-name ["=" limit-value], limit-name =
+// 1*(ALPHA / DIGIT / "-" / "_"), limit-value = 1*(%x21-3A / %x3C-7E); a
+// syntax error makes the client ignore LIMITS entirely (§3.7).
+TEST_CASE("LIMITS grammar: names alone are fine, a bare LIMITS or a bad name is not") {
+  struct vector {
+    std::string line;
+    std::optional<std::uint64_t> rcptmax;  // nullopt: no typed limits at all
+    std::vector<std::string> problems;
+  };
+  const vector vectors[] = {
+      {"LIMITS FUTURE-FLAG RCPTMAX=7 X_Y=a=b", 7u, {}},
+      {"LIMITS", std::nullopt, {"missing-param:LIMITS"}},
+      {"LIMITS RCPT.MAX=5", std::nullopt, {"bad-param:LIMITS=RCPT.MAX=5"}},
+      {"LIMITS RCPTMAX=5 X=a;b", std::nullopt, {"bad-param:LIMITS=X=a;b"}},
+      {"LIMITS RCPTMAX=5 X=", std::nullopt, {"bad-param:LIMITS=X="}},
+      {"LIMITS RCPTMAX=5 =5", std::nullopt, {"bad-param:LIMITS==5"}},
+  };
+  for (const auto& v : vectors) {
+    INFO(v.line);
+    const ehlo p(std::string("250-mx.example.net\r\n250 ").append(v.line).append("\r\n"));
+    const auto& c = p.caps;
+    CHECK(c.has(extension::limits));
+    CHECK(problems(c) == v.problems);
+    if (v.rcptmax) {
+      REQUIRE(c.limits);
+      CHECK(c.limits->rcptmax == v.rcptmax);
+    } else {
+      CHECK_FALSE(c.limits);
+    }
+  }
 }
 
 TEST_CASE("DELIVERBY, MT-PRIORITY, FUTURERELEASE, XCLIENT, REQUIRETLS, HELP") {
@@ -250,11 +331,19 @@ TEST_CASE("a failure or other non-250 reply to EHLO") {
   CHECK(problems(other.caps) == std::vector<std::string>{"not-250:"});
 }
 
+TEST_CASE("present extensions iterate as extension values, in enum order") {
+  const ehlo p("250-mx.example.net\r\n250-XCLIENT NAME\r\n250-SIZE\r\n250-X-FOO\r\n250 starttls\r\n");
+  std::vector<extension> seen;
+  for (const extension e : p.caps.extensions()) seen.push_back(e);
+  CHECK(seen == std::vector<extension>{extension::size, extension::starttls, extension::xclient});
+  const ehlo none("250 mx.example.net\r\n");
+  CHECK(none.caps.extensions().empty());
+  CHECK(none.caps.extensions().begin() == none.caps.extensions().end());
+}
+
 TEST_CASE("extension names round-trip through their keywords") {
-  for (std::size_t i = 0; i < extension_count; ++i) {
-    const auto e = static_cast<extension>(i);
-    CHECK(extension_of(extension_keyword(e)) == e);
-  }
+  CHECK(all_extensions.size() == extension_count);
+  for (const extension e : all_extensions) CHECK(extension_of(extension_keyword(e)) == e);
   CHECK(extension_keyword(extension::eightbitmime) == "8BITMIME");
   CHECK(extension_keyword(extension::mt_priority) == "MT-PRIORITY");
   CHECK_FALSE(extension_of("X-STARTTLS"));

@@ -93,6 +93,32 @@ TEST_CASE("parse ehlo: findings make exit 1, a failure reply exit 2 with ok fals
   CHECK(r.out == "{\"error\":\"incomplete\",\"offset\":20}\n");
 }
 
+TEST_CASE("parse ehlo on a whole transcript: the 220 greeting is skipped, the 250 after it is read") {
+  const std::string transcript =
+      "220-mx.example.org ESMTP Postfix\r\n220 no UCE\r\n250-mx.example.org\r\n250-PIPELINING\r\n"
+      "250 STARTTLS\r\n";
+  auto r = run({"parse", "ehlo"}, transcript);
+  CHECK(r.status == 0);
+  CHECK(r.out ==
+        "skipped the 220 greeting: mx.example.org ESMTP Postfix\nserver: mx.example.org\nextensions:\n"
+        "  PIPELINING\n  STARTTLS\n");
+  // JSON keeps its shape: the EHLO reply's object, the greeting noted on stderr.
+  r = run({"parse", "ehlo", "--json"}, transcript);
+  CHECK(r.status == 0);
+  CHECK(r.out.rfind(R"({"code":250,"ok":true,"domain":"mx.example.org","greeting":"",)", 0) == 0);
+  CHECK(r.out.find(R"("pipelining":true,"starttls":true,)") != std::string::npos);
+  CHECK(r.err.find("skipped the 220 greeting") != std::string::npos);
+  // A failure after the greeting is the EHLO reply.
+  r = run({"parse", "ehlo"}, "220 mx.example.org\r\n550 5.7.1 go away\r\n");
+  CHECK(r.status == 2);
+  CHECK(r.out.rfind("skipped the 220 greeting: mx.example.org\n550 5.7.1 go away\n", 0) == 0);
+  // A greeting alone is no EHLO reply.
+  r = run({"parse", "ehlo", "--json"}, "220 mx.example.org ESMTP\r\n");
+  CHECK(r.status == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("only a 220 greeting") != std::string::npos);
+}
+
 TEST_CASE("parse: unknown or missing kinds are usage errors") {
   CHECK(run({"parse"}).status == 64);
   CHECK(run({"parse", "bogus"}).status == 64);

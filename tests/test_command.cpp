@@ -13,6 +13,7 @@
 #include "command_describe.hpp"
 #include "input_views.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -271,6 +272,10 @@ TEST_CASE("command line errors") {
       {"AUTH PLAIN ====", errc::bad_initial_response, 11, 501},
       {"XFOO \x01", errc::invalid_character, 5, 501},
       {"XFOO \xc3\xa9", errc::invalid_character, 5, 501},
+      // With SMTPUTF8 an unknown verb's argument must be UTF-8, as VRFY's must.
+      {"XFOO \xff\xfe", errc::bad_utf8, 5, 501, "u"},
+      {"XFOO a \xc3\xa9 \xc3", errc::bad_utf8, 11, 501, "u"},  // cut short at the end
+      {"VRFY \xff\xfe", errc::bad_utf8, 5, 501, "u"},
       {"MAIL FROM:<a@b>\n", errc::bare_lf, 15, 500},
   };
   for (const auto& c : cases) check_reject(c);
@@ -337,8 +342,9 @@ TEST_CASE("ESMTP parameter errors carry 501, 504 or 555") {
       {"MAIL FROM:<a@b> SIZE=1=2", errc::bad_parameter, 22, 501},
       {"MAIL FROM:<a@b> SIZE", errc::bad_parameter_value, 20, 501},
       {"MAIL FROM:<a@b> SIZE=12a", errc::bad_parameter_value, 23, 501},
-      {"MAIL FROM:<a@b> SIZE=18446744073709551616", errc::value_out_of_range, 21, 501},
-      {"MAIL FROM:<a@b> SIZE=123456789012345678901", errc::value_out_of_range, 21, 501},
+      {"MAIL FROM:<a@b> SIZE=18446744073709551616", errc::value_out_of_range, 21, 552},
+      {"MAIL FROM:<a@b> SIZE=99999999999999999999", errc::value_out_of_range, 21, 552},
+      {"MAIL FROM:<a@b> SIZE=123456789012345678901", errc::bad_parameter_value, 41, 501},
       {"MAIL FROM:<a@b> BODY=9BITMIME", errc::unsupported_parameter_value, 21, 504},
       {"MAIL FROM:<a@b> SMTPUTF8=yes", errc::bad_parameter_value, 25, 501},
       {"MAIL FROM:<a@b> REQUIRETLS=1", errc::bad_parameter_value, 27, 501},
@@ -372,6 +378,98 @@ TEST_CASE("ESMTP parameter errors carry 501, 504 or 555") {
   };
   for (const auto& c : cases) check_reject(c);
   CHECK(parse::command_line("MAIL FROM:<a@b> FOO=1").error().enhanced == "5.5.4");
+}
+
+TEST_CASE("ESMTP parameters: RFC corner cases (RFC 1870, 3339, 4865, 4954)") {
+  const std::vector<reject_case> rejects = {
+      // RFC 4865 §4.1-4.2: one hold-param per MAIL, in either spelling.
+      {"MAIL FROM:<a@b> HOLDFOR=60 HOLDUNTIL=2026-11-28T10:00:00Z", errc::duplicate_parameter, 27, 501},
+      {"MAIL FROM:<a@b> HOLDUNTIL=2026-11-28T10:00:00Z holdfor=60", errc::duplicate_parameter, 47, 501},
+      // RFC 4954 §5: the decoded xtext is "<>" or an addr-spec.
+      {"MAIL FROM:<a@b> AUTH=<x>", errc::bad_parameter_value, 21, 501},
+      {"MAIL FROM:<a@b> AUTH=foo", errc::bad_parameter_value, 24, 501},
+      {"MAIL FROM:<a@b> AUTH=<>x", errc::bad_parameter_value, 21, 501},
+      {"MAIL FROM:<a@b> AUTH=a@b+20c", errc::bad_parameter_value, 21, 501},
+      // RFC 3339 §5.7: the day exists in its month; Gregorian leap years.
+      {"MAIL FROM:<a@b> HOLDUNTIL=2024-02-31T00:00:00Z", errc::bad_parameter_value, 33, 501},
+      {"MAIL FROM:<a@b> HOLDUNTIL=2023-02-29T00:00:00Z", errc::bad_parameter_value, 33, 501},
+      {"MAIL FROM:<a@b> HOLDUNTIL=2100-02-29T00:00:00Z", errc::bad_parameter_value, 33, 501},
+      {"MAIL FROM:<a@b> HOLDUNTIL=2026-04-31T00:00:00Z", errc::bad_parameter_value, 33, 501},
+      {"RCPT TO:<a@b> RRVS=2014-11-31T23:01:00Z", errc::bad_parameter_value, 26, 501},
+  };
+  for (const auto& c : rejects) check_reject(c);
+  const std::vector<accept_case> accepts = {
+      {"MAIL FROM:<a@b> AUTH=+3C+3E", "MAIL <a@b> {AUTH=+3C+3E} auth=[+3C+3E]"},
+      {"MAIL FROM:<a@b> AUTH=\"a+20b\"@[192.0.2.1]",
+       "MAIL <a@b> {AUTH=\"a+20b\"@[192.0.2.1]} auth=[\"a+20b\"@[192.0.2.1]]"},
+      {"MAIL FROM:<a@b> HOLDUNTIL=2024-02-29T00:00:00Z",
+       "MAIL <a@b> {HOLDUNTIL=2024-02-29T00:00:00Z} holduntil=[2024-02-29T00:00:00Z]"},
+      {"MAIL FROM:<a@b> HOLDUNTIL=2000-02-29T00:00:00Z",
+       "MAIL <a@b> {HOLDUNTIL=2000-02-29T00:00:00Z} holduntil=[2000-02-29T00:00:00Z]"},
+      {"RCPT TO:<a@b> RRVS=2014-12-31T23:01:00Z",
+       "RCPT <a@b> {RRVS=2014-12-31T23:01:00Z} rrvs=2014-12-31T23:01:00Z"},
+  };
+  for (const auto& c : accepts) check_accept(c);
+  const auto null_auth = parse::mail_parameters("AUTH=+3C+3E");
+  REQUIRE(null_auth);
+  CHECK(xtext_decode(*null_auth->auth) == "<>");
+
+  // RFC 1870 §6.1: over the fixed maximum is 552, RFC 3463 X.3.4; a
+  // size-value beyond 2^64-1 is over any maximum. More than 20 digits is a
+  // syntax error instead (501).
+  const auto big = parse::command_line("MAIL FROM:<a@b> SIZE=18446744073709551616");
+  REQUIRE_FALSE(big);
+  CHECK(big.error().reply == 552);
+  CHECK(big.error().enhanced == "5.3.4");
+  // Every parameter error is X.5.4 (invalid command arguments), bad UTF-8 in
+  // a value included; X.1.7 is for the sender's address.
+  const auto envid = parse::command_line("MAIL FROM:<a@b> SMTPUTF8 ENVID=\xc3", {.smtputf8 = true});
+  REQUIRE_FALSE(envid);
+  CHECK(envid.error().code == errc::bad_utf8);
+  CHECK(envid.error().reply == 501);
+  CHECK(envid.error().enhanced == "5.5.4");
+  const auto rcpt_value =
+      parse::command_line("RCPT TO:<a@b> X=\xc3", {.smtputf8 = true, .allow_unknown_parameters = true});
+  REQUIRE_FALSE(rcpt_value);
+  CHECK(rcpt_value.error().enhanced == "5.5.4");
+  const auto hold = parse::command_line("MAIL FROM:<a@b> HOLDFOR=1 HOLDUNTIL=2026-11-28T10:00:00Z");
+  REQUIRE_FALSE(hold);
+  CHECK(hold.error().enhanced == "5.5.4");
+  CHECK(parse::command_line("MAIL FROM:<a..b@c> SIZE=1").error().enhanced == "5.1.7");
+}
+
+// 20000 unknown keywords (allowed, no line limit): distinct ones pass, and a
+// repeat is found wherever it is, in any case. The lines are larger than the
+// guarded page, so they run whole and followed by unrelated bytes.
+TEST_CASE("ESMTP parameters: duplicates among thousands of unknown keywords") {
+  const command_options wide{.max_line_length = 0, .allow_unknown_parameters = true};
+  const auto both_ways = [&](const std::string& line,
+                             const std::function<void(const parse_result<command, command_error>&)>& check) {
+    check(parse::command_line(line, wide));
+    const std::string padded = line + " X0 x0\r\n";
+    check(parse::command_line(std::string_view(padded).substr(0, line.size()), wide));
+  };
+  std::string params;
+  for (int i = 0; i < 20000; ++i) params += " X" + std::to_string(i);
+  const std::string line = "MAIL FROM:<a@b>" + params;
+  both_ways(line, [](const auto& r) {
+    REQUIRE(r);
+    std::size_t count = 0;
+    for (const auto& p : std::get<cmd::mail>(*r).params.params()) count += p.keyword.front() == 'X';
+    CHECK(count == 20000);
+  });
+  // The first keyword again at the end, in another case; the last one again.
+  for (const std::string repeat : {" x0", " X19999=v"}) {
+    INFO(repeat);
+    both_ways(line + repeat, [&](const auto& r) {
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == errc::duplicate_parameter);
+      CHECK(r.error().offset == line.size() + 1);
+      CHECK(r.error().reply == 501);
+    });
+  }
+  // Early, before the inline list is full.
+  check_reject({"MAIL FROM:<a@b> X1 X-2 X3 x-2", errc::duplicate_parameter, 26, 501, "k"});
 }
 
 // Parameter texts of many lengths ending in a good or a bad octet, a
@@ -411,11 +509,16 @@ TEST_CASE("ESMTP parameters: errors at the last octet and near-miss keywords") {
   // Keywords one octet away from a known one: folding with | 0x20 maps CR,
   // 0x18 and DEL-range octets near "-", "8" and letters; none may match.
   const std::vector<std::pair<std::string, errc>> near_misses = {
-      {"MT\rPRIORITY=1", errc::bad_parameter},  {"SMTPUTF\x18", errc::bad_parameter},
-      {"SMTPUTF8\x7f", errc::bad_parameter},     {"S\x49ZE=1", errc::ok},
-      {"SIZ%=1", errc::bad_parameter},           {"SIZ\x05=1", errc::bad_parameter},
-      {"3IZE=1", errc::unknown_parameter},       {"sIzE=1 BoDy=8bItMiMe", errc::ok},
-      {"SIZE=1 BODY=8BITMIME ", errc::bad_parameter}, {"SIZE=1  BODY=7BIT", errc::bad_parameter},
+      {"MT\rPRIORITY=1", errc::bad_parameter},
+      {"SMTPUTF\x18", errc::bad_parameter},
+      {"SMTPUTF8\x7f", errc::bad_parameter},
+      {"S\x49ZE=1", errc::ok},
+      {"SIZ%=1", errc::bad_parameter},
+      {"SIZ\x05=1", errc::bad_parameter},
+      {"3IZE=1", errc::unknown_parameter},
+      {"sIzE=1 BoDy=8bItMiMe", errc::ok},
+      {"SIZE=1 BODY=8BITMIME ", errc::bad_parameter},
+      {"SIZE=1  BODY=7BIT", errc::bad_parameter},
   };
   for (const auto& [text, code] : near_misses) {
     INFO(text);
@@ -438,6 +541,7 @@ TEST_CASE("SMTPUTF8: UTF-8 addresses only when in effect (RFC 6531)") {
   check_accept({"RCPT TO:<\"\xc3\xa9 x\"@example.com>", "RCPT <\"\xc3\xa9 x\"@example.com> {}", "u"});
   check_accept({"MAIL FROM:<a@b> SMTPUTF8 ENVID=x", "MAIL <a@b> {SMTPUTF8 ENVID=x} smtputf8 envid=[x]", "u"});
   check_accept({"VRFY \xc3\xa9", "VRFY [\xc3\xa9]", "u"});
+  check_accept({"XFOO \xc3\xa9 x", "unknown XFOO [\xc3\xa9 x]", "u"});
   // RFC 6531 §3.4: a non-ASCII reverse-path needs SMTPUTF8 on the same MAIL.
   check_reject({"MAIL FROM:<j\xc3\xb6rg@example.com>", errc::non_ascii_address, 12, 553, "u"});
   // In effect, it must still be UTF-8 and IDNA2008.
@@ -503,7 +607,7 @@ TEST_CASE("limits are tested at N and N+1 (RFC 5321 4.5.3.1)") {
   }
   SECTION("numbers: SIZE 20 digits, HOLDFOR and BY 9 digits, BDAT 64 bits, SASL names 20") {
     CHECK(parse::command_line("MAIL FROM:<a@b> SIZE=00000000000000000001"));
-    check_reject({"MAIL FROM:<a@b> SIZE=000000000000000000001", errc::value_out_of_range, 21, 501});
+    check_reject({"MAIL FROM:<a@b> SIZE=000000000000000000001", errc::bad_parameter_value, 41, 501});
     CHECK(parse::command_line("MAIL FROM:<a@b> HOLDFOR=000000001"));
     check_reject({"MAIL FROM:<a@b> HOLDFOR=0000000001", errc::value_out_of_range, 24, 501});
     CHECK(parse::command_line("MAIL FROM:<a@b> BY=000000001;R"));
@@ -617,7 +721,15 @@ TEST_CASE("builders: quote_local_part, xtext, esmtp_param_writer") {
   for (int c = 0; c < 256; ++c) {
     const std::string one(1, static_cast<char>(c));
     CHECK(xtext_decode(xtext_encode(one)) == one);
-    CHECK(xtext_valid(xtext_encode(one)));
+    // CR, LF and NUL encode, but the parser refuses them, and so does xtext_valid.
+    CHECK(xtext_valid(xtext_encode(one)) == (c != '\r' && c != '\n' && c != 0));
+  }
+  for (const std::string_view forbidden : {"a+0D", "+0A", "x+00y"}) {
+    INFO(forbidden);
+    CHECK_FALSE(xtext_valid(forbidden));
+    const auto r = parse::mail_parameters("ENVID=" + std::string(forbidden));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::forbidden_octet_in_xtext);
   }
 
   esmtp_param_writer w;

@@ -2,6 +2,7 @@
 //                     [--max-line N] [--max-lines N] [--after CMD] < REPLIES
 // sansmtp parse ehlo  [--json] [--allow-bare-lf] [--max-line N] < EHLO-REPLY
 // (--lenient-bare-lf, --lenient-utf8, --lenient-codes: the earlier spellings)
+//   (a leading 220 greeting, as in a whole transcript, is skipped)
 #include "cli11_args.hpp"
 #include "parse_cmds.hpp"
 #include "report_json.hpp"
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -173,7 +175,8 @@ json ehlo_json(const capabilities& c, const reply& r) {
   return j;
 }
 
-void print_ehlo_text(const capabilities& c, const reply& r) {
+void print_ehlo_text(const capabilities& c, const reply& r, const std::optional<std::string>& greeting) {
+  if (greeting) fmt::print("skipped the 220 greeting: {}\n", *greeting);
   if (!c.ok) {
     print_reply_text(r);
     print_diagnosis(r, answered_command::ehlo);
@@ -239,7 +242,10 @@ int run_parse_reply(args argv) {
 }
 
 int run_parse_ehlo(args argv) {
-  CLI::App app{"Read an EHLO reply from stdin: the server's name and its extensions", "sansmtp parse ehlo"};
+  CLI::App app{
+      "Read an EHLO reply from stdin (a leading 220 greeting is skipped): the server's name and its "
+      "extensions",
+      "sansmtp parse ehlo"};
   reply_reader_options o;
   bool json_output = false;
   app.add_flag("--json", json_output, "Print one JSON object (keys in the README)");
@@ -249,8 +255,18 @@ int run_parse_ehlo(args argv) {
   reply_reader reader(o);
   std::optional<int> status;
   std::size_t extra = 0;
+  bool first = true;
+  // A whole transcript (swaks, a raw capture) starts with the server's 220
+  // greeting (RFC 5321 §3.1, §4.2); the EHLO reply is the one after it.
+  std::optional<std::string> greeting;
   const auto error = read_stdin(reader, [&](const reply& r) {
-    if (status) {  // only the first reply is the EHLO reply
+    const bool leading_greeting = first && r.code == 220;
+    first = false;
+    if (leading_greeting) {
+      greeting = std::string(r.lines.empty() ? std::string_view() : r.lines[0]);
+      return;
+    }
+    if (status) {  // only the first reply after the greeting is the EHLO reply
       ++extra;
       return;
     }
@@ -258,17 +274,23 @@ int run_parse_ehlo(args argv) {
     if (json_output)
       fmt::print("{}\n", dump_line(ehlo_json(c, r)));
     else
-      print_ehlo_text(c, r);
+      print_ehlo_text(c, r, greeting);
     status = !c.ok ? exit_fail : c.findings.empty() ? exit_pass : exit_warn;
   });
   std::fflush(stdout);
+  // JSON keeps its documented keys ("greeting" is the EHLO reply's own text),
+  // so the skipped greeting is said here.
+  if (greeting && status && json_output)
+    fmt::print(stderr, "sansmtp parse ehlo: skipped the 220 greeting before the EHLO reply\n");
   if (extra) fmt::print(stderr, "sansmtp parse ehlo: {} more replies after the first ignored\n", extra);
   if (error) {
     print_error(*error, json_output, "ehlo");
     return exit_fail;
   }
   if (!status) {
-    fmt::print(stderr, "sansmtp parse ehlo: no reply in the input\n");
+    fmt::print(
+        stderr, "sansmtp parse ehlo: {}\n",
+        greeting ? "only a 220 greeting in the input, no EHLO reply after it" : "no reply in the input");
     return exit_fail;
   }
   return *status;

@@ -25,6 +25,8 @@
 #include <sansmtp/parse.hpp>
 #include <sansmtp/reply.hpp>
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -58,6 +60,46 @@ enum class extension : std::uint8_t {
   xclient,              // Postfix XCLIENT
 };
 inline constexpr std::size_t extension_count = 19;
+
+// Every extension, in enum order: `for (extension e : all_extensions)`.
+inline constexpr auto all_extensions = [] {
+  std::array<extension, extension_count> all{};
+  for (std::size_t i = 0; i < extension_count; ++i) all[i] = static_cast<extension>(i);
+  return all;
+}();
+
+// The extensions of a bit set (bit 1 << extension), in enum order.
+class extension_range {
+ public:
+  constexpr explicit extension_range(std::uint32_t bits) noexcept : bits_(bits) {}
+  class iterator {
+   public:
+    using value_type = extension;
+    using difference_type = std::ptrdiff_t;
+    constexpr iterator() = default;
+    constexpr explicit iterator(std::uint32_t rest) noexcept : rest_(rest) {}
+    constexpr extension operator*() const noexcept { return static_cast<extension>(std::countr_zero(rest_)); }
+    constexpr iterator& operator++() noexcept {
+      rest_ &= rest_ - 1;  // clears the lowest set bit
+      return *this;
+    }
+    constexpr iterator operator++(int) noexcept {
+      auto old = *this;
+      ++*this;
+      return old;
+    }
+    friend constexpr bool operator==(iterator, iterator) noexcept = default;
+
+   private:
+    std::uint32_t rest_ = 0;
+  };
+  constexpr iterator begin() const noexcept { return iterator(bits_); }
+  constexpr iterator end() const noexcept { return iterator(0); }
+  constexpr bool empty() const noexcept { return bits_ == 0; }
+
+ private:
+  std::uint32_t bits_;
+};
 
 std::string_view extension_keyword(extension e) noexcept;  // "SIZE", "8BITMIME", "MT-PRIORITY", ...
 std::optional<extension> extension_of(std::string_view keyword) noexcept;  // case-insensitive
@@ -110,10 +152,14 @@ struct capabilities {
   // Typed view.
   std::uint32_t present = 0;  // bit (1 << extension)
   bool has(extension e) const noexcept { return (present >> static_cast<unsigned>(e)) & 1u; }
+  // The present extensions, in enum order: `for (extension e : caps.extensions())`.
+  extension_range extensions() const noexcept { return extension_range(present); }
   // SIZE's limit in octets; nullopt without SIZE, and for SIZE without a
   // parameter or with 0 (RFC 1870 §4: no fixed maximum).
   std::optional<std::uint64_t> size;
   std::vector<std::string_view> auth;  // mechanisms in order, AUTH= lines merged, no repeats
+  // Also nullopt when the LIMITS line breaks RFC 9422's grammar (a finding):
+  // §3.7 has the client ignore LIMITS entirely then.
   std::optional<smtp_limits> limits;
   std::optional<std::uint64_t> deliverby_min;               // RFC 2852 min-by-time, when given
   std::string_view mt_priority_profile;                     // RFC 6710, when given

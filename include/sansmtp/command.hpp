@@ -196,7 +196,7 @@ struct mail_parameters {
   bool requiretls = false;                      // REQUIRETLS (RFC 8689 §4.1)
   dsn_ret ret = dsn_ret::none;                  // RET= (RFC 3461 §4.3)
   std::optional<std::string_view> envid{};      // ENVID= xtext as sent (RFC 3461 §4.4)
-  std::optional<std::string_view> auth{};       // AUTH= xtext as sent, or "<>" (RFC 4954 §5)
+  std::optional<std::string_view> auth{};       // AUTH= xtext as sent; decoded: "<>"/Mailbox (RFC 4954 §5)
   std::optional<deliver_by> by{};               // BY= (RFC 2852)
   std::optional<int> mt_priority{};             // MT-PRIORITY= -9..9 (RFC 6710)
   std::optional<std::uint32_t> holdfor{};       // HOLDFOR= seconds (RFC 4865)
@@ -301,7 +301,7 @@ std::string_view verb_name(const command& c) noexcept;
 // house error shape (errc + offset into the line as passed in) and the
 // reply.
 struct command_error : parse_error {
-  int reply = 500;            // 500, 501, 504, 552, 553 or 555
+  int reply = 500;            // 500, 501, 504, 552 (SIZE too big), 553 or 555
   std::string_view enhanced;  // RFC 3463 code for the reply, e.g. "5.5.2"
 
   friend bool operator==(const command_error&, const command_error&) = default;
@@ -333,7 +333,10 @@ parse_result<path, command_error> mailbox(std::string_view text, const command_o
 }  // namespace parse
 
 // xtext (RFC 3461 §4): printable ASCII except "+" and "=", which are sent as
-// "+" and two upper-case hex digits.
+// "+" and two upper-case hex digits. xtext_valid agrees with the parameter
+// parser: it also refuses "+0D", "+0A" and "+00" (the parser's
+// forbidden_octet_in_xtext), since a decoded CR, LF or NUL would inject lines
+// into the DSNs and logs the value ends up in.
 bool xtext_valid(std::string_view xtext) noexcept;
 std::string xtext_decode(std::string_view xtext);  // precondition: xtext_valid
 std::string xtext_encode(std::string_view value);
