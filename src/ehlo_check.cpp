@@ -55,19 +55,21 @@ namespace detail {
 
 namespace {
 
-bool has_control(std::string_view s) noexcept {
-  return std::any_of(s.begin(), s.end(), [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; });
+// Anything escape_for_display would escape but "\\".
+bool unsafe_text(std::string_view s) noexcept {
+  return !valid_utf8(s) || first_unsafe_to_display(s) != std::string_view::npos;
 }
 
 }  // namespace
 
 void lint::add(std::string_view code, severity level, std::string message, std::string suggestion) {
-  // The one gate every finding passes: no raw control byte from the name may
-  // reach a terminal or log. Messages quote names escaped already; this is
-  // the backstop. A suggestion is something to send, and a name with a
-  // control byte in it is nothing to send: drop it.
-  if (has_control(message)) message = escape_for_display(message);
-  if (has_control(suggestion)) suggestion.clear();
+  // The one gate every finding passes: no raw control (C0, C1, bidi; see
+  // unsafe_to_display) or broken UTF-8 from the name may reach a terminal
+  // or log. Messages quote names escaped already; this is the backstop. A
+  // suggestion is something to send, and a name with a control in it is
+  // nothing to send: drop it.
+  if (unsafe_text(message)) message = escape_for_display(message);
+  if (unsafe_text(suggestion)) suggestion.clear();
   report_.findings.push_back({code, level, std::move(message), std::move(suggestion)});
   // severity and verdict share their order: info counts as pass.
   report_.result = std::max(report_.result, static_cast<verdict>(static_cast<int>(level)));
@@ -86,29 +88,22 @@ std::string escape_for_display(std::string_view text) {
   out.reserve(text.size());
   std::size_t i = 0;
   while (i < text.size()) {
-    const char c = text[i];
-    if (c == '\\') {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    // One well-formed sequence (ASCII included) stays as it is unless its
+    // code point is unsafe_to_display; then each of its octets is escaped,
+    // as is a stray octet, so the escaped text is lossless.
+    const std::size_t len = detail::utf8_length(lead);
+    const auto seq = text.substr(i, len);
+    const bool whole = seq.size() == len && (lead < 0x80 || (len > 1 && detail::valid_utf8(seq)));
+    if (lead == '\\') {
       out += "\\\\";
-      ++i;
-    } else if (ascii::is_printable(c)) {
-      out += c;
-      ++i;
-    } else if (ascii::is_non_ascii(c)) {
-      // Keep one valid UTF-8 sequence as it is; escape a stray byte.
-      const auto lead = static_cast<unsigned char>(c);
-      const std::size_t len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-      const auto seq = text.substr(i, len);
-      if (len > 1 && seq.size() == len && detail::valid_utf8(seq)) {
-        out += seq;
-        i += len;
-      } else {
-        out += fmt::format("\\x{:02x}", lead);
-        ++i;
-      }
+    } else if (whole && !detail::unsafe_to_display(detail::utf8_code_point(seq))) {
+      out += seq;
     } else {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-      ++i;
+      for (const char c : whole ? seq : seq.substr(0, 1))
+        out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     }
+    i += whole ? len : 1;
   }
   return out;
 }

@@ -179,6 +179,56 @@ TEST_CASE("invalid-character: controls, space and non-LDH ASCII, never echoed ra
   CHECK(escape_for_display("a\r\n\\b\xff\xc3\xa9") == "a\\x0d\\x0a\\\\b\\xff\xc3\xa9");
 }
 
+TEST_CASE("escape_for_display: C1 and bidirectional controls are escaped octet by octet, other UTF-8 kept") {
+  // U+009B is CSI: "\xc2\x9b" "31m" turns a terminal red as ESC [31m does.
+  CHECK(escape_for_display("a\xc2\x9b"
+                           "31mred.com") == "a\\xc2\\x9b31mred.com");
+  CHECK(escape_for_display("\xc2\x80|\xc2\x85|\xc2\x9f") == "\\xc2\\x80|\\xc2\\x85|\\xc2\\x9f");
+  // The neighbours of the C1 range are ordinary text.
+  CHECK(escape_for_display("\x7f\xc2\xa0\xc2\xa9") == "\\x7f\xc2\xa0\xc2\xa9");
+  // Bidirectional embeddings, overrides, isolates and marks (CVE-2021-42574).
+  const std::string bidi[] = {
+      "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",  // U+202A-U+202E
+      "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",                  // U+2066-U+2069
+      "\xe2\x80\x8e", "\xe2\x80\x8f", "\xd8\x9c",  // U+200E, U+200F, U+061C
+  };
+  for (const auto& b : bidi) {
+    INFO(escape_for_display(b));
+    const auto shown = escape_for_display("x" + b + "y");
+    CHECK(shown.find(b) == std::string::npos);
+    CHECK(shown.find_first_of(
+              "\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94"
+              "\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9"
+              "\xaa\xab\xac\xad\xae\xaf\xd8\xe2") == std::string::npos);  // all ASCII now
+    CHECK(shown.front() == 'x');
+    CHECK(shown.back() == 'y');
+  }
+  CHECK(escape_for_display("a\xe2\x80\xae"
+                           "b") == "a\\xe2\\x80\\xaeb");
+  // Next to them, U+2029, U+2070, U+200D (ZWJ, part of emoji) and U+061B stay.
+  for (const std::string kept :
+       {"\xe2\x80\xa9", "\xe2\x81\xb0", "\xe2\x80\x8d", "\xd8\x9b", "\xf0\x9f\x93\xa7"})
+    CHECK(escape_for_display(kept) == kept);
+}
+
+TEST_CASE("ehlo-check findings never carry a C1 or bidirectional control raw") {
+  for (const std::string name : {"a\xc2\x9b"
+                                 "31mred.com",
+                                 "mx.\xe2\x80\xae"
+                                 "moc.example-corp.net",
+                                 "\xc2\x85"}) {
+    INFO(escape_for_display(name));
+    const auto report = check_ehlo_name(name);
+    CHECK(report.result == verdict::fail);
+    for (const auto& f : report.findings) {
+      CHECK(f.message.find("\xc2\x9b") == std::string::npos);
+      CHECK(f.message.find("\xc2\x85") == std::string::npos);
+      CHECK(f.message.find("\xe2\x80\xae") == std::string::npos);
+      CHECK(f.suggestion.find_first_of("\xc2\xe2") == std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("non-ascii: RFC 6531 3.7.1 wants the A-label in EHLO") {
   require_finding(
       {"\xce\x94\xce\xb7\xce\xbc\xce\xbf\xcf\x83\xce\xb8\xce\xad\xce\xbd\xce\xbf\xcf\x85\xcf\x82.example-"

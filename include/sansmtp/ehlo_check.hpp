@@ -54,7 +54,12 @@ std::string_view profile_name(lint_profile p) noexcept;
 
 // The text with every byte that is not printable ASCII or part of valid UTF-8
 // written as \xNN (and "\" as "\\"): safe to show on a terminal or in a log,
-// so a name carrying CR, LF or NUL is never echoed raw.
+// so a name carrying CR, LF or NUL is never echoed raw. Control code points
+// in valid UTF-8 are escaped the same way, octet by octet: the C1 controls
+// U+0080-U+009F (U+009B is CSI, a terminal escape) and the bidirectional
+// formatting characters U+061C, U+200E, U+200F, U+202A-U+202E and
+// U+2066-U+2069 (they reorder the text shown around them). Any other valid
+// UTF-8 stays as it is.
 std::string escape_for_display(std::string_view text);
 
 }  // namespace sansmtp
