@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ ehlo_check_options internal() {
 
 std::vector<std::string> codes(const ehlo_report& r) {
   std::vector<std::string> out;
-  for (const auto& f : r.findings) out.emplace_back(f.code);
+  for (const auto& f : r.findings) out.emplace_back(ehlo_check_code_name(f.code));
   return out;
 }
 
@@ -167,7 +168,7 @@ TEST_CASE("invalid-character: controls, space and non-LDH ASCII, never echoed ra
     const auto r = check(name);
     CHECK(r.result == verdict::fail);
     for (const auto& f : r.findings) {
-      INFO(f.code);
+      INFO(ehlo_check_code_name(f.code));
       CHECK(f.message.find_first_of(std::string("\r\n\0\x7f\x01", 5)) == std::string::npos);
       CHECK(f.suggestion.find_first_of(std::string("\r\n\0\x7f\x01", 5)) == std::string::npos);
     }
@@ -445,4 +446,58 @@ TEST_CASE("verdict is the worst finding and info passes") {
   CHECK(severity_name(severity::warn) == "warn");
   CHECK(verdict_name(verdict::fail) == "fail");
   CHECK(profile_name(lint_profile::internal) == "internal");
+}
+
+TEST_CASE("finding codes: an enum whose names are the README's kebab-case strings") {
+  using c = ehlo_check_code;
+  const std::pair<ehlo_check_code, std::string_view> all[] = {
+      {c::syntax, "syntax"},
+      {c::empty, "empty"},
+      {c::empty_label, "empty-label"},
+      {c::label_hyphen, "label-hyphen"},
+      {c::label_too_long, "label-too-long"},
+      {c::trailing_dot, "trailing-dot"},
+      {c::name_too_long, "name-too-long"},
+      {c::underscore, "underscore"},
+      {c::invalid_character, "invalid-character"},
+      {c::non_ascii, "non-ascii"},
+      {c::bad_a_label, "bad-a-label"},
+      {c::r_ldh_label, "r-ldh-label"},
+      {c::not_fqdn, "not-fqdn"},
+      {c::container_hostname, "container-hostname"},
+      {c::numeric_tld, "numeric-tld"},
+      {c::bare_ip, "bare-ip"},
+      {c::localhost, "localhost"},
+      {c::special_use_name, "special-use-name"},
+      {c::bracketed_name, "bracketed-name"},
+      {c::untagged_ipv6_literal, "untagged-ipv6-literal"},
+      {c::unregistered_literal_tag, "unregistered-literal-tag"},
+      {c::leading_zero, "leading-zero"},
+      {c::loopback_address, "loopback-address"},
+      {c::unspecified_address, "unspecified-address"},
+      {c::documentation_address, "documentation-address"},
+      {c::multicast_address, "multicast-address"},
+      {c::private_address, "private-address"},
+      {c::shared_address, "shared-address"},
+      {c::link_local_address, "link-local-address"},
+      {c::reserved_address, "reserved-address"},
+      {c::public_literal, "public-literal"},
+      {c::dynamic_looking, "dynamic-looking"},
+  };
+  std::set<std::string_view> seen;
+  for (const auto& [code, name] : all) {
+    CHECK(ehlo_check_code_name(code) == name);
+    CHECK(seen.insert(ehlo_check_code_name(code)).second);
+  }
+  CHECK(static_cast<std::size_t>(c::dynamic_looking) + 1 == std::size(all));  // every enumerator listed
+  // has() and find() by enumerator, and by name as before.
+  const auto r = check_ehlo_name("[10.42.0.17]");
+  CHECK(r.has(c::private_address));
+  CHECK(r.has("private-address"));
+  REQUIRE(r.find(c::private_address) != nullptr);
+  CHECK(r.find(c::private_address) == r.find("private-address"));
+  CHECK(r.find(c::private_address)->code == c::private_address);
+  CHECK_FALSE(r.has(c::loopback_address));
+  CHECK_FALSE(r.has("private_address"));
+  CHECK(r.find(c::loopback_address) == nullptr);
 }

@@ -23,7 +23,7 @@ nlohmann::ordered_json report_to_json(const ehlo_report& report) {
   auto& findings = j["findings"] = nlohmann::ordered_json::array();
   for (const auto& f : report.findings) {
     nlohmann::ordered_json o;
-    o["code"] = std::string(f.code);
+    o["code"] = std::string(ehlo_check_code_name(f.code));
     o["severity"] = std::string(severity_name(f.level));
     o["message"] = f.message;
     if (!f.suggestion.empty()) o["suggestion"] = f.suggestion;
