@@ -399,13 +399,16 @@ void check_linter(std::string_view in, const parse_result<ehlo_host>& parsed, li
 
   verdict worst = verdict::pass;
   for (const auto& f : report.findings) {
-    const std::string which = " in finding \"" + escape(f.code) + "\"" + where;
-    FUZZ_CHECK(is_kebab(f.code), "code not kebab-case" + which);
+    const auto name = ehlo_check_code_name(f.code);
+    const std::string which = " in finding \"" + escape(name) + "\"" + where;
+    FUZZ_CHECK(is_kebab(name), "code not kebab-case" + which);
     FUZZ_CHECK(!f.message.empty(), "empty message" + which);
     FUZZ_CHECK(!has_crlfnul(f.message), "raw CR/LF/NUL in message \"" + escape(f.message) + "\"" + which);
     FUZZ_CHECK(!has_crlfnul(f.suggestion),
                "raw CR/LF/NUL in suggestion \"" + escape(f.suggestion) + "\"" + which);
     FUZZ_CHECK(report.find(f.code) != nullptr && report.has(f.code), "find()/has() miss" + which);
+    FUZZ_CHECK(report.find(name) == report.find(f.code) && report.has(name),
+               "find()/has() by name miss" + which);
     worst = std::max(worst, verdict_of(f.level));
   }
   FUZZ_CHECK(report.result == worst, "verdict " + std::string(verdict_name(report.result)) +

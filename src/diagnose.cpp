@@ -1,12 +1,18 @@
-// Failure replies -> a kind and an explanation. One ordered table of rules,
-// first match wins: the specific kinds (the EHLO name, TLS, AUTH) come before
-// the broad ones (relay, policy) because servers reuse 5.7.1 for all of them.
+// Failure replies -> a kind and an explanation. The reply code and the
+// enhanced status decide first (RFC 5321 §4.2.1, RFC 3463 §3); the text only
+// refines what they leave open, through one ordered table of rules, first
+// match wins: the specific kinds (the EHLO name, TLS, AUTH) come before the
+// broad ones (relay, policy) because servers reuse 5.7.1 for all of them.
+// The text rules read words only: addresses, host names and URLs are names,
+// and "<relay@example.com>" or "starttls.example.net" says nothing about
+// relaying or TLS.
 #include <sansmtp/diagnose.hpp>
 
 #include "ascii.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 namespace sansmtp {
@@ -22,6 +28,24 @@ struct rule {
   phrases any;                           // any of these, case-insensitive, in the text
   bool esc_and_phrase;                   // both an ESC and a phrase must match (else either)
   std::string_view unless;               // a phrase that rules this out
+};
+
+// Enhanced statuses that decide a 5xx whatever its text says (RFC 3463 §3):
+// "5.1." matches a prefix; the first match wins.
+struct status_rule {
+  std::string_view esc;
+  failure_kind kind;
+};
+constexpr status_rule decisive_statuses[] = {
+    {"5.1.1", failure_kind::mailbox_unknown},   // bad destination mailbox address
+    {"5.1.10", failure_kind::mailbox_unknown},  // Microsoft 365: recipient not found (RFC 7505: null MX)
+    // The rest of X.1.x are addressing statuses (bad system, bad syntax, bad
+    // sender's system address, ...): an address problem, whatever words the
+    // text holds; explained as such.
+    {"5.1.", failure_kind::other_permanent},
+    {"5.2.3", failure_kind::message_too_large},  // message length exceeds administrative limit
+    {"5.3.4", failure_kind::message_too_large},  // message too big for system
+    {"5.7.8", failure_kind::auth_failed},        // authentication credentials invalid (RFC 4954)
 };
 
 // Real texts behind the phrases are in tests/test_diagnose.cpp.
@@ -94,10 +118,58 @@ bool contains(std::string_view haystack, std::string_view needle) {
   return !needle.empty() && haystack.find(needle) != std::string_view::npos;
 }
 
+// "5.7." matches a prefix of the ESC, "5.7.1" only itself.
+bool esc_is(std::string_view pattern, const std::string& esc) {
+  return !pattern.empty() && !esc.empty() &&
+         (pattern.back() == '.' ? esc.starts_with(pattern) : esc == pattern);
+}
+
 bool esc_matches(const rule& r, const std::string& esc) {
   for (const auto e : r.escs)
-    if (!e.empty() && !esc.empty() && (e.back() == '.' ? esc.starts_with(e) : esc == e)) return true;
+    if (esc_is(e, esc)) return true;
   return false;
+}
+
+bool is_word_char(char c) { return ascii::is_alpha(c) || ascii::is_digit(c); }
+
+// A token that names something rather than saying something: an address
+// (anything with "@"), a URL, or a host name (a dot between two letters or
+// digits: "relay.example.com", "[192.0.2.1]"; a sentence's final dot is not).
+bool is_name_token(std::string_view token) {
+  constexpr std::string_view punctuation = "()[]{}<>\"',;:!?";
+  while (!token.empty() && (punctuation.find(token.front()) != token.npos)) token.remove_prefix(1);
+  while (!token.empty() && (punctuation.find(token.back()) != token.npos || token.back() == '.'))
+    token.remove_suffix(1);
+  if (token.find('@') != token.npos || token.starts_with("http://") || token.starts_with("https://") ||
+      token.starts_with("www."))
+    return true;
+  for (std::size_t i = 1; i + 1 < token.size(); ++i)
+    if (token[i] == '.' && is_word_char(token[i - 1]) && is_word_char(token[i + 1])) return true;
+  return false;
+}
+
+// The text the rules read: the lines in lower case, with every "<...>" (a
+// path, RFC 5321 §4.1.2) and every name token blanked out.
+std::string words_of(std::span<const std::string_view> lines) {
+  std::string text;
+  for (const auto line : lines) {
+    text += ascii::lower(line);
+    text += ' ';
+  }
+  for (auto open = text.find('<'); open != std::string::npos; open = text.find('<', open + 1)) {
+    const auto close = text.find('>', open);
+    if (close == std::string::npos) break;
+    std::fill(text.begin() + static_cast<std::ptrdiff_t>(open),
+              text.begin() + static_cast<std::ptrdiff_t>(close) + 1, ' ');
+  }
+  for (std::size_t start = 0; start < text.size();) {
+    const auto end = std::min(text.find_first_of(" \t", start), text.size());
+    if (is_name_token(std::string_view(text).substr(start, end - start)))
+      std::fill(text.begin() + static_cast<std::ptrdiff_t>(start),
+                text.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+    start = end + 1;
+  }
+  return text;
 }
 
 bool phrase_matches(const rule& r, const std::string& text) {
@@ -122,7 +194,7 @@ bool applies(const rule& r, int code, const std::string& esc, const std::string&
 
 bool about_helo(answered_command c) { return c == answered_command::ehlo || c == answered_command::helo; }
 
-std::string explain(failure_kind kind, const std::string& text) {
+std::string explain(failure_kind kind, const std::string& text, const std::string& esc) {
   switch (kind) {
     case failure_kind::helo_rejected:
       return "the server refused the name this client gave in EHLO/HELO. Servers want a fully-qualified "
@@ -161,6 +233,10 @@ std::string explain(failure_kind kind, const std::string& text) {
              "reputation). Read the text and any URL in it; the fix is in the sending system's reputation or "
              "setup, not in the message syntax.";
     case failure_kind::other_permanent:
+      if (esc_is("5.1.", esc))
+        return "the server refused an address of the envelope (an RFC 3463 X.1.x addressing status): the "
+               "sender's or a recipient's address or its domain is wrong, does not exist or does not "
+               "resolve. Check the address the text names; retrying unchanged will not help.";
       return "a permanent failure: do not retry it unchanged; the text says why.";
     case failure_kind::none:
       break;
@@ -275,18 +351,22 @@ std::string_view failure_kind_name(failure_kind k) noexcept {
 diagnosis diagnose(int code, std::optional<enhanced_status> enhanced, std::span<const std::string_view> lines,
                    answered_command answered) {
   diagnosis out;
-  if (code / 100 != 4 && code / 100 != 5) return out;
-  std::string text;
-  for (const auto line : lines) {
-    text += ascii::lower(line);
-    text += ' ';
-  }
+  const int reply_class = code / 100;
+  if (reply_class != 4 && reply_class != 5) return out;
+  const std::string text = words_of(lines);
   const std::string esc = enhanced ? to_string(*enhanced) : std::string();
-  // §4.1.4: 501 and 504 to EHLO/HELO are about its argument.
+  const auto decisive = std::find_if(std::begin(decisive_statuses), std::end(decisive_statuses),
+                                     [&](const status_rule& s) { return esc_is(s.esc, esc); });
   if (about_helo(answered) && (code == 501 || code == 504)) {
-    out.kind = failure_kind::helo_rejected;
+    out.kind = failure_kind::helo_rejected;  // §4.1.4: 501 and 504 to EHLO/HELO are about its argument
+  } else if (reply_class == 5 && decisive != std::end(decisive_statuses)) {
+    out.kind = decisive->kind;
   } else {
     for (const auto& r : rules) {
+      // §4.2.1: a 4xx is transient. Only a text that names the EHLO name
+      // (Postfix's 450 "Helo command rejected") says more than "retry".
+      if (reply_class == 4 && r.kind != failure_kind::helo_rejected && r.kind != failure_kind::temporary)
+        continue;
       if (applies(r, code, esc, text)) {
         out.kind = r.kind;
         break;
@@ -300,12 +380,12 @@ diagnosis diagnose(int code, std::optional<enhanced_status> enhanced, std::span<
     out.explanation = fmt::format(
         "This {} arrived in answer to {}, but it is about your EHLO name: many servers check the EHLO name "
         "only when MAIL or RCPT arrives, so the refusal shows up there. In short: {}",
-        head, command, explain(out.kind, text));
+        head, command, explain(out.kind, text, esc));
   else if (answered == answered_command::unknown)  // the caller did not say: no claim about it
-    out.explanation = fmt::format("This {}: {}", head, explain(out.kind, text));
+    out.explanation = fmt::format("This {}: {}", head, explain(out.kind, text, esc));
   else
     out.explanation =
-        fmt::format("This {} arrived in answer to {}: {}", head, command, explain(out.kind, text));
+        fmt::format("This {} arrived in answer to {}: {}", head, command, explain(out.kind, text, esc));
   return out;
 }
 

@@ -43,11 +43,89 @@ std::string_view profile_name(lint_profile p) noexcept {
   return p == lint_profile::internal ? "internal" : "internet";
 }
 
-bool ehlo_report::has(std::string_view code) const noexcept { return find(code) != nullptr; }
+std::string_view ehlo_check_code_name(ehlo_check_code c) noexcept {
+  switch (c) {
+    case ehlo_check_code::syntax:
+      return "syntax";
+    case ehlo_check_code::empty:
+      return "empty";
+    case ehlo_check_code::empty_label:
+      return "empty-label";
+    case ehlo_check_code::label_hyphen:
+      return "label-hyphen";
+    case ehlo_check_code::label_too_long:
+      return "label-too-long";
+    case ehlo_check_code::trailing_dot:
+      return "trailing-dot";
+    case ehlo_check_code::name_too_long:
+      return "name-too-long";
+    case ehlo_check_code::underscore:
+      return "underscore";
+    case ehlo_check_code::invalid_character:
+      return "invalid-character";
+    case ehlo_check_code::non_ascii:
+      return "non-ascii";
+    case ehlo_check_code::bad_a_label:
+      return "bad-a-label";
+    case ehlo_check_code::r_ldh_label:
+      return "r-ldh-label";
+    case ehlo_check_code::not_fqdn:
+      return "not-fqdn";
+    case ehlo_check_code::container_hostname:
+      return "container-hostname";
+    case ehlo_check_code::numeric_tld:
+      return "numeric-tld";
+    case ehlo_check_code::bare_ip:
+      return "bare-ip";
+    case ehlo_check_code::localhost:
+      return "localhost";
+    case ehlo_check_code::special_use_name:
+      return "special-use-name";
+    case ehlo_check_code::bracketed_name:
+      return "bracketed-name";
+    case ehlo_check_code::untagged_ipv6_literal:
+      return "untagged-ipv6-literal";
+    case ehlo_check_code::unregistered_literal_tag:
+      return "unregistered-literal-tag";
+    case ehlo_check_code::leading_zero:
+      return "leading-zero";
+    case ehlo_check_code::loopback_address:
+      return "loopback-address";
+    case ehlo_check_code::unspecified_address:
+      return "unspecified-address";
+    case ehlo_check_code::documentation_address:
+      return "documentation-address";
+    case ehlo_check_code::multicast_address:
+      return "multicast-address";
+    case ehlo_check_code::private_address:
+      return "private-address";
+    case ehlo_check_code::shared_address:
+      return "shared-address";
+    case ehlo_check_code::link_local_address:
+      return "link-local-address";
+    case ehlo_check_code::reserved_address:
+      return "reserved-address";
+    case ehlo_check_code::public_literal:
+      return "public-literal";
+    case ehlo_check_code::dynamic_looking:
+      return "dynamic-looking";
+  }
+  return "unknown";
+}
 
-const finding* ehlo_report::find(std::string_view code) const noexcept {
+bool ehlo_report::has(ehlo_check_code code) const noexcept { return find(code) != nullptr; }
+
+const finding* ehlo_report::find(ehlo_check_code code) const noexcept {
   const auto it =
       std::find_if(findings.begin(), findings.end(), [&](const finding& f) { return f.code == code; });
+  return it == findings.end() ? nullptr : &*it;
+}
+
+bool ehlo_report::has(std::string_view code_name) const noexcept { return find(code_name) != nullptr; }
+
+const finding* ehlo_report::find(std::string_view code_name) const noexcept {
+  const auto it = std::find_if(findings.begin(), findings.end(),
+                               [&](const finding& f) { return ehlo_check_code_name(f.code) == code_name; });
   return it == findings.end() ? nullptr : &*it;
 }
 
@@ -55,25 +133,27 @@ namespace detail {
 
 namespace {
 
-bool has_control(std::string_view s) noexcept {
-  return std::any_of(s.begin(), s.end(), [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; });
+// Anything escape_for_display would escape but "\\".
+bool unsafe_text(std::string_view s) noexcept {
+  return !valid_utf8(s) || first_unsafe_to_display(s) != std::string_view::npos;
 }
 
 }  // namespace
 
-void lint::add(std::string_view code, severity level, std::string message, std::string suggestion) {
-  // The one gate every finding passes: no raw control byte from the name may
-  // reach a terminal or log. Messages quote names escaped already; this is
-  // the backstop. A suggestion is something to send, and a name with a
-  // control byte in it is nothing to send: drop it.
-  if (has_control(message)) message = escape_for_display(message);
-  if (has_control(suggestion)) suggestion.clear();
+void lint::add(ehlo_check_code code, severity level, std::string message, std::string suggestion) {
+  // The one gate every finding passes: no raw control (C0, C1, bidi; see
+  // unsafe_to_display) or broken UTF-8 from the name may reach a terminal
+  // or log. Messages quote names escaped already; this is the backstop. A
+  // suggestion is something to send, and a name with a control in it is
+  // nothing to send: drop it.
+  if (unsafe_text(message)) message = escape_for_display(message);
+  if (unsafe_text(suggestion)) suggestion.clear();
   report_.findings.push_back({code, level, std::move(message), std::move(suggestion)});
   // severity and verdict share their order: info counts as pass.
   report_.result = std::max(report_.result, static_cast<verdict>(static_cast<int>(level)));
 }
 
-void lint::add(std::string_view code, severity internet, severity internal, std::string message,
+void lint::add(ehlo_check_code code, severity internet, severity internal, std::string message,
                std::string suggestion) {
   add(code, profile_ == lint_profile::internal ? internal : internet, std::move(message),
       std::move(suggestion));
@@ -86,29 +166,22 @@ std::string escape_for_display(std::string_view text) {
   out.reserve(text.size());
   std::size_t i = 0;
   while (i < text.size()) {
-    const char c = text[i];
-    if (c == '\\') {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    // One well-formed sequence (ASCII included) stays as it is unless its
+    // code point is unsafe_to_display; then each of its octets is escaped,
+    // as is a stray octet, so the escaped text is lossless.
+    const std::size_t len = detail::utf8_length(lead);
+    const auto seq = text.substr(i, len);
+    const bool whole = seq.size() == len && (lead < 0x80 || (len > 1 && detail::valid_utf8(seq)));
+    if (lead == '\\') {
       out += "\\\\";
-      ++i;
-    } else if (ascii::is_printable(c)) {
-      out += c;
-      ++i;
-    } else if (ascii::is_non_ascii(c)) {
-      // Keep one valid UTF-8 sequence as it is; escape a stray byte.
-      const auto lead = static_cast<unsigned char>(c);
-      const std::size_t len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-      const auto seq = text.substr(i, len);
-      if (len > 1 && seq.size() == len && detail::valid_utf8(seq)) {
-        out += seq;
-        i += len;
-      } else {
-        out += fmt::format("\\x{:02x}", lead);
-        ++i;
-      }
+    } else if (whole && !detail::unsafe_to_display(detail::utf8_code_point(seq))) {
+      out += seq;
     } else {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-      ++i;
+      for (const char c : whole ? seq : seq.substr(0, 1))
+        out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     }
+    i += whole ? len : 1;
   }
   return out;
 }
@@ -149,7 +222,7 @@ void add_range(lint& out, const ip_range& range, std::string_view shown) {
 }
 
 void add_public_literal(lint& out, std::string_view shown) {
-  out.add("public-literal", severity::info,
+  out.add(ehlo_check_code::public_literal, severity::info,
           fmt::format("{} is a public address: RFC 5321 section 4.1.4 allows a literal when the host "
                       "has no name, but it must be the address the connection comes from; a name "
                       "with matching forward and reverse DNS is accepted more widely",
@@ -160,7 +233,7 @@ void add_public_literal(lint& out, std::string_view shown) {
 void lint_ipv4(lint& out, const std::array<std::uint8_t, 4>& address, std::string_view text) {
   const auto shown = ipv4_text(address);
   if (has_leading_zero(text))
-    out.add("leading-zero", severity::fail,
+    out.add(ehlo_check_code::leading_zero, severity::fail,
             fmt::format("{} has a leading zero: RFC 5321 Snum allows it, but glibc inet_pton (Exim, "
                         "OpenSMTPD) refuses it and other software reads it as octal",
                         escape_for_display(text)),
@@ -181,12 +254,12 @@ void lint_ipv6(lint& out, const std::array<std::uint8_t, 16>& address, std::stri
   const auto* inner_range = detail::find_ipv4_range(inner);
   const auto inner_text = ipv4_text(inner);
   if (inner_range) {
-    out.add("reserved-address", inner_range->internet, inner_range->internal,
+    out.add(ehlo_check_code::reserved_address, inner_range->internet, inner_range->internal,
             fmt::format("{} is IPv4-mapped (::ffff:0:0/96, RFC 4291) around {}, which is {} ({})", shown,
                         inner_text, inner_range->what, inner_range->cidr),
             "send this host's fully-qualified name");
   } else {
-    out.add("reserved-address", range->internet, range->internal,
+    out.add(ehlo_check_code::reserved_address, range->internet, range->internal,
             fmt::format("{} is IPv4-mapped (::ffff:0:0/96, RFC 4291): an IPv4 client should send "
                         "the IPv4 literal",
                         shown),
@@ -200,7 +273,7 @@ void lint_literal(lint& out, const parse_result<ehlo_host>& parsed, std::string_
   const auto content = name.substr(1, close == std::string_view::npos ? name.npos : close - 1);
   if (const auto v6 = parse::ipv6_address(content)) {
     out.add(
-        "untagged-ipv6-literal", severity::fail,
+        ehlo_check_code::untagged_ipv6_literal, severity::fail,
         fmt::format("[{}] lacks the \"IPv6:\" tag RFC 5321 section 4.1.3 requires; it parses only "
                     "as a general literal with tag \"{}\" (or not at all)",
                     escape_for_display(content), escape_for_display(content.substr(0, content.find(':')))),
@@ -213,7 +286,7 @@ void lint_literal(lint& out, const parse_result<ehlo_host>& parsed, std::string_
     const bool numeric = ascii::all_of(tld, ascii::is_digit);  // a broken IPv4 literal, not a name
     if (const auto inner = parse::ehlo_argument(content);
         inner && inner->kind == host_kind::domain && !numeric && close == name.size() - 1)
-      out.add("bracketed-name", severity::fail,
+      out.add(ehlo_check_code::bracketed_name, severity::fail,
               fmt::format("{} is a host name in brackets: RFC 5321 section 4.1.3 brackets only address "
                           "literals",
                           escape_for_display(name)),
@@ -231,7 +304,7 @@ void lint_literal(lint& out, const parse_result<ehlo_host>& parsed, std::string_
       return lint_ipv6(out, host.address, host.value);
     case host_kind::general_literal: {
       const auto v4 = parse::ipv4_address(host.value);
-      out.add("unregistered-literal-tag", severity::fail,
+      out.add(ehlo_check_code::unregistered_literal_tag, severity::fail,
               fmt::format("the tag \"{}\" is not registered: IPv6 is the only address literal tag "
                           "(RFC 5321 sections 4.1.3 and 8, IANA Address Literal Tags)",
                           escape_for_display(host.tag)),
@@ -247,7 +320,7 @@ void lint_literal(lint& out, const parse_result<ehlo_host>& parsed, std::string_
 // A dotted quad or an IPv6 address sent without brackets.
 bool lint_bare_ip(lint& out, std::string_view name) {
   if (const auto v4 = parse::ipv4_address(name)) {
-    out.add("bare-ip", severity::fail,
+    out.add(ehlo_check_code::bare_ip, severity::fail,
             fmt::format("{} is an IPv4 address without brackets: RFC 5321 section 4.1.3 writes "
                         "address literals as [a.b.c.d], and RFC 1123 section 2.1 says a host name "
                         "never has the dotted-decimal form",
@@ -257,7 +330,7 @@ bool lint_bare_ip(lint& out, std::string_view name) {
     return true;
   }
   if (const auto v6 = parse::ipv6_address(name)) {
-    out.add("bare-ip", severity::fail,
+    out.add(ehlo_check_code::bare_ip, severity::fail,
             fmt::format("{} is an IPv6 address without brackets and tag: RFC 5321 section 4.1.3 "
                         "writes it as [IPv6:...]",
                         escape_for_display(name)),
@@ -275,7 +348,7 @@ void lint_control_characters(lint& out, std::string_view name) {
   const auto first = std::find_if(name.begin(), name.end(), bad);
   if (first == name.end()) return;
   const auto count = std::count_if(name.begin(), name.end(), bad);
-  out.add("invalid-character", severity::fail,
+  out.add(ehlo_check_code::invalid_character, severity::fail,
           fmt::format("{} control or space character{} (first \"{}\" at offset {}): never valid in "
                       "an EHLO name, and CR or LF would inject a second command",
                       count, count == 1 ? "" : "s", escape_for_display(std::string_view(&*first, 1)),
@@ -289,7 +362,7 @@ ehlo_report check_ehlo_name(std::string_view name, const ehlo_check_options& opt
   report.name = std::string(name);
   lint out(report, options.profile);
   if (name.empty()) {
-    out.add("empty", severity::fail,
+    out.add(ehlo_check_code::empty, severity::fail,
             "the name is empty: RFC 5321 section 4.1.1.1 requires a domain or an address literal",
             "send this host's fully-qualified name");
     return report;
@@ -299,7 +372,7 @@ ehlo_report check_ehlo_name(std::string_view name, const ehlo_check_options& opt
   if (parsed)
     report.kind = parsed->kind;
   else
-    out.add("syntax", severity::fail,
+    out.add(ehlo_check_code::syntax, severity::fail,
             fmt::format("not valid RFC 5321 EHLO syntax (Domain or address-literal): {} at offset {}",
                         make_error_code(parsed.error().code).message(), parsed.error().offset));
   lint_control_characters(out, name);

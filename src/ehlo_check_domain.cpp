@@ -53,45 +53,52 @@ bool a_label_round_trips(std::string_view label) {
 
 struct special_name {
   std::string_view suffix;  // matches the name itself or any name below it
-  std::string_view code;
+  ehlo_check_code code;
   severity internet, internal;
   std::string_view why;
 };
 
 // Most specific first; the first match wins.
 constexpr special_name special_names[] = {
-    {"localhost.localdomain", "localhost", F, F, "the loopback name of many /etc/hosts files"},
-    {"localhost", "localhost", F, F, "reserved for loopback (RFC 6761 section 6.3)"},
-    {"svc.cluster.local", "special-use-name", F, W,
+    {"localhost.localdomain", ehlo_check_code::localhost, F, F, "the loopback name of many /etc/hosts files"},
+    {"localhost", ehlo_check_code::localhost, F, F, "reserved for loopback (RFC 6761 section 6.3)"},
+    {"svc.cluster.local", ehlo_check_code::special_use_name, F, W,
      "a Kubernetes service name, resolvable only inside its cluster"},
-    {"cluster.local", "special-use-name", F, W, "Kubernetes cluster DNS, resolvable only inside the cluster"},
-    {"local", "special-use-name", F, W, "reserved for Multicast DNS (RFC 6762)"},
-    {"ec2.internal", "special-use-name", F, W, "an AWS VPC-internal name"},
-    {"compute.internal", "special-use-name", F, W, "an AWS VPC-internal name"},
-    {"internal.cloudapp.net", "special-use-name", F, W, "an Azure VNet-internal name"},
-    {"internal", "special-use-name", F, W,
+    {"cluster.local", ehlo_check_code::special_use_name, F, W,
+     "Kubernetes cluster DNS, resolvable only inside the cluster"},
+    {"local", ehlo_check_code::special_use_name, F, W, "reserved for Multicast DNS (RFC 6762)"},
+    {"ec2.internal", ehlo_check_code::special_use_name, F, W, "an AWS VPC-internal name"},
+    {"compute.internal", ehlo_check_code::special_use_name, F, W, "an AWS VPC-internal name"},
+    {"internal.cloudapp.net", ehlo_check_code::special_use_name, F, W, "an Azure VNet-internal name"},
+    {"internal", ehlo_check_code::special_use_name, F, W,
      "a top-level domain reserved by ICANN for private use (GCP VMs use it too)"},
-    {"home.arpa", "special-use-name", F, W, "reserved for home networks (RFC 8375)"},
-    {"in-addr.arpa", "special-use-name", F, F, "a reverse-DNS zone, not a host name (RFC 6761 section 6.1)"},
-    {"ip6.arpa", "special-use-name", F, F, "a reverse-DNS zone, not a host name (RFC 6761 section 6.1)"},
-    {"test", "special-use-name", F, W, "reserved for testing (RFC 6761 section 6.2)"},
-    {"example", "special-use-name", F, F, "reserved for documentation (RFC 6761 section 6.5)"},
-    {"example.com", "special-use-name", F, F, "reserved for documentation (RFC 2606, RFC 6761)"},
-    {"example.net", "special-use-name", F, F, "reserved for documentation (RFC 2606, RFC 6761)"},
-    {"example.org", "special-use-name", F, F, "reserved for documentation (RFC 2606, RFC 6761)"},
-    {"invalid", "special-use-name", F, F, "guaranteed not to exist (RFC 6761 section 6.4)"},
-    {"onion", "special-use-name", F, F, "a Tor onion service, not in the DNS (RFC 7686)"},
-    {"alt", "special-use-name", F, F, "reserved for non-DNS namespaces (RFC 9476)"},
-    {"localdomain", "special-use-name", F, W,
+    {"home.arpa", ehlo_check_code::special_use_name, F, W, "reserved for home networks (RFC 8375)"},
+    {"in-addr.arpa", ehlo_check_code::special_use_name, F, F,
+     "a reverse-DNS zone, not a host name (RFC 6761 section 6.1)"},
+    {"ip6.arpa", ehlo_check_code::special_use_name, F, F,
+     "a reverse-DNS zone, not a host name (RFC 6761 section 6.1)"},
+    {"test", ehlo_check_code::special_use_name, F, W, "reserved for testing (RFC 6761 section 6.2)"},
+    {"example", ehlo_check_code::special_use_name, F, F, "reserved for documentation (RFC 6761 section 6.5)"},
+    {"example.com", ehlo_check_code::special_use_name, F, F,
+     "reserved for documentation (RFC 2606, RFC 6761)"},
+    {"example.net", ehlo_check_code::special_use_name, F, F,
+     "reserved for documentation (RFC 2606, RFC 6761)"},
+    {"example.org", ehlo_check_code::special_use_name, F, F,
+     "reserved for documentation (RFC 2606, RFC 6761)"},
+    {"invalid", ehlo_check_code::special_use_name, F, F, "guaranteed not to exist (RFC 6761 section 6.4)"},
+    {"onion", ehlo_check_code::special_use_name, F, F, "a Tor onion service, not in the DNS (RFC 7686)"},
+    {"alt", ehlo_check_code::special_use_name, F, F, "reserved for non-DNS namespaces (RFC 9476)"},
+    {"localdomain", ehlo_check_code::special_use_name, F, W,
      "not a delegated top-level domain; used in /etc/hosts, and spam filters (rspamd, "
      "SpamAssassin) score it"},
-    {"lan", "special-use-name", F, W, "not a delegated top-level domain; home routers use it"},
-    {"home", "special-use-name", F, W,
+    {"lan", ehlo_check_code::special_use_name, F, W, "not a delegated top-level domain; home routers use it"},
+    {"home", ehlo_check_code::special_use_name, F, W,
      "not a delegated top-level domain (ICANN name-collision list); home routers use it"},
-    {"corp", "special-use-name", F, W,
+    {"corp", ehlo_check_code::special_use_name, F, W,
      "not a delegated top-level domain (ICANN name-collision list); Active Directory uses it"},
-    {"intra", "special-use-name", F, W, "not a delegated top-level domain; intranets use it"},
-    {"priv", "special-use-name", F, W, "not a delegated top-level domain; private networks use it"},
+    {"intra", ehlo_check_code::special_use_name, F, W, "not a delegated top-level domain; intranets use it"},
+    {"priv", ehlo_check_code::special_use_name, F, W,
+     "not a delegated top-level domain; private networks use it"},
 };
 
 bool is_at_or_below(std::string_view name, std::string_view suffix) noexcept {
@@ -207,7 +214,7 @@ void lint_non_ascii(lint& out, std::string_view name, std::string& ascii_name) {
   if (std::none_of(name.begin(), name.end(), ascii::is_non_ascii)) return;
   const std::string shown = escape_for_display(name);
   if (!valid_utf8(name)) {
-    out.add("non-ascii", F,
+    out.add(ehlo_check_code::non_ascii, F,
             fmt::format("{} holds bytes that are not ASCII and not valid UTF-8: RFC 6531 section 3.7.1 "
                         "requires an ASCII (LDH or A-label) name in EHLO",
                         shown));
@@ -215,14 +222,14 @@ void lint_non_ascii(lint& out, std::string_view name, std::string& ascii_name) {
   }
   std::string error;
   if (auto a = to_a_labels(std::string(name), error)) {
-    out.add("non-ascii", F,
+    out.add(ehlo_check_code::non_ascii, F,
             fmt::format("{} is an internationalized (U-label) name: RFC 6531 section 3.7.1 requires "
                         "the ASCII A-label form in EHLO, even to SMTPUTF8 servers",
                         shown),
             *a);
     ascii_name = *a;
   } else {
-    out.add("non-ascii", F,
+    out.add(ehlo_check_code::non_ascii, F,
             fmt::format("{} is not ASCII and has no A-label form ({}): RFC 6531 section 3.7.1 "
                         "requires an ASCII name in EHLO",
                         shown, error));
@@ -235,22 +242,22 @@ void lint_labels(lint& out, std::string_view name, const std::vector<std::string
     const auto shown = escape_for_display(label);
     if (label.empty()) {
       if (!std::exchange(empty, true))
-        out.add("empty-label", F,
+        out.add(ehlo_check_code::empty_label, F,
                 fmt::format("{} has an empty label (\"..\" or a leading dot): RFC 5321 section 4.1.2 "
                             "sub-domains are never empty",
                             escape_for_display(name)));
       continue;
     }
     if (label.size() > max_label_chars && !std::exchange(too_long, true))
-      out.add("label-too-long", F,
+      out.add(ehlo_check_code::label_too_long, F,
               fmt::format("a label is {} octets long; RFC 1035 section 2.3.4 allows 63", label.size()));
     if ((label.front() == '-' || label.back() == '-') && !std::exchange(hyphen, true))
-      out.add("label-hyphen", F,
+      out.add(ehlo_check_code::label_hyphen, F,
               fmt::format("the label \"{}\" starts or ends with a hyphen: RFC 5321 section 4.1.2 "
                           "(Let-dig at both ends) does not allow it",
                           shown));
     if (label.find('_') != label.npos && !std::exchange(underscore, true))
-      out.add("underscore", F,
+      out.add(ehlo_check_code::underscore, F,
               fmt::format("\"{}\" contains an underscore: RFC 5321 section 4.1.2 says \"the underscore "
                           "character is not permitted\" and servers must answer 501",
                           shown),
@@ -259,18 +266,18 @@ void lint_labels(lint& out, std::string_view name, const std::vector<std::string
       return ascii::is_printable(c) && !ascii::is_ldh(c) && c != '_' && c != ' ';
     });
     if (odd != label.end() && !std::exchange(bad_char, true))
-      out.add("invalid-character", F,
+      out.add(ehlo_check_code::invalid_character, F,
               fmt::format("\"{}\" contains \"{}\": RFC 5321 section 4.1.2 allows only letters, digits "
                           "and hyphens in labels",
                           shown, escape_for_display(std::string_view(&*odd, 1))));
     if (ascii::istarts_with(label, "xn--")) {
       if (!a_label_round_trips(label))
-        out.add("bad-a-label", F,
+        out.add(ehlo_check_code::bad_a_label, F,
                 fmt::format("\"{}\" starts with xn-- but is not a valid A-label (it does not decode "
                             "to a U-label that encodes back to it, RFC 5891 section 5.4)",
                             shown));
     } else if (label.size() >= 4 && label[2] == '-' && label[3] == '-') {
-      out.add("r-ldh-label", W,
+      out.add(ehlo_check_code::r_ldh_label, W,
               fmt::format("\"{}\" has \"--\" in positions 3 and 4: RFC 5890 section 2.3.1 reserves "
                           "such labels for future IDNA prefixes",
                           shown));
@@ -279,7 +286,7 @@ void lint_labels(lint& out, std::string_view name, const std::vector<std::string
 }
 
 void lint_single_label(lint& out, std::string_view name) {
-  out.add("not-fqdn", F, W,
+  out.add(ehlo_check_code::not_fqdn, F, W,
           fmt::format("{} is a single label, not a fully-qualified domain name: RFC 5321 sections "
                       "2.3.5 and 4.1.4 require the host's FQDN, and Postfix "
                       "reject_non_fqdn_helo_hostname refuses it",
@@ -287,7 +294,7 @@ void lint_single_label(lint& out, std::string_view name) {
           "configure the client's EHLO name to this host's fully-qualified name");
   const auto container = container_kind(name);
   if (!container.empty())
-    out.add("container-hostname", W,
+    out.add(ehlo_check_code::container_hostname, W,
             fmt::format("{} looks like {}; a container's host name is not a mail name, and clients "
                         "then fall back to it or to [127.0.0.1]",
                         escape_for_display(name), container),
@@ -304,13 +311,13 @@ void lint_domain(lint& out, std::string_view name) {
 
   if (n.size() > 1 && n.back() == '.') {
     n.remove_suffix(1);
-    out.add("trailing-dot", F,
+    out.add(ehlo_check_code::trailing_dot, F,
             "the name ends with a dot: RFC 5321 section 4.1.2 Domain has no root dot (OpenSMTPD "
             "refuses it; Postfix tolerates one)",
             std::string(n));
   }
   if (n.size() > max_dns_name_chars)
-    out.add("name-too-long", F,
+    out.add(ehlo_check_code::name_too_long, F,
             fmt::format("the name is {} characters; a DNS name has at most 253 (255 octets on the "
                         "wire, RFC 1035 section 2.3.4)",
                         n.size()));
@@ -325,7 +332,7 @@ void lint_domain(lint& out, std::string_view name) {
             fmt::format("{} is under \"{}\", {}: public servers cannot resolve it", escape_for_display(n),
                         special->suffix, special->why),
             "send this host's public fully-qualified name");
-    if (special->code == "localhost") return;  // not-fqdn would only repeat it
+    if (special->code == ehlo_check_code::localhost) return;  // not-fqdn would only repeat it
   }
 
   if (labels.size() == 1) {
@@ -334,18 +341,18 @@ void lint_domain(lint& out, std::string_view name) {
   }
   const auto tld = labels.back();
   if (ascii::all_of(tld, ascii::is_digit))
-    out.add("numeric-tld", F,
+    out.add(ehlo_check_code::numeric_tld, F,
             fmt::format("the last label \"{}\" is all digits: RFC 1123 section 2.1 and RFC 3696 "
                         "section 2 say top-level domains are never numeric",
                         escape_for_display(tld)));
   if (embeds_ipv4(n))
-    out.add("dynamic-looking", W,
+    out.add(ehlo_check_code::dynamic_looking, W,
             fmt::format("{} embeds an IPv4 address, like ISP names for dynamically assigned "
                         "addresses; spam filters (Spamhaus PBL-style rules, rspamd) score such names",
                         escape_for_display(n)),
             "send a name of the host's own, with matching forward and reverse DNS");
   else if (const auto word = dynamic_word(n); !word.empty())
-    out.add("dynamic-looking", W,
+    out.add(ehlo_check_code::dynamic_looking, W,
             fmt::format("{} contains \"{}\", a word ISPs use for dynamically assigned addresses; spam "
                         "filters score such names",
                         escape_for_display(n), word),

@@ -14,7 +14,7 @@ struct ip_range {
   std::array<std::uint8_t, 16> prefix;
   unsigned bits;
   std::string_view cidr;  // as people write it: "10.0.0.0/8"
-  std::string_view code;  // the linter finding
+  ehlo_check_code code;   // the linter finding
   severity internet;      // severity with lint_profile::internet
   severity internal;      // ... and with lint_profile::internal
   std::string_view what;  // "private address space (RFC 1918)"

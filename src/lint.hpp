@@ -15,9 +15,9 @@ class lint {
  public:
   lint(ehlo_report& report, lint_profile profile) : report_(report), profile_(profile) {}
 
-  void add(std::string_view code, severity level, std::string message, std::string suggestion = {});
+  void add(ehlo_check_code code, severity level, std::string message, std::string suggestion = {});
   // The severity depends on the profile: `internet` vs `internal`.
-  void add(std::string_view code, severity internet, severity internal, std::string message,
+  void add(ehlo_check_code code, severity internet, severity internal, std::string message,
            std::string suggestion = {});
 
   lint_profile profile() const noexcept { return profile_; }

@@ -79,7 +79,8 @@ inline std::size_t plain_line_end(const char* p, std::size_t n) noexcept {
 }
 
 // The first octet of `text` that textstring (HT / SP / %d33-126) does not
-// allow. `cr_code` names a CR (the reader calls it bare_cr: its line end is
+// allow; with `allow_utf8` also well-formed UTF-8 whose code points are not
+// unsafe_to_display. `cr_code` names a CR (the reader calls it bare_cr: its line end is
 // already cut off). `unfinished`: the text may go on, so a final CR or a
 // UTF-8 sequence cut by its end is not yet a fault.
 inline std::optional<text_fault> check_reply_text(std::string_view text, bool allow_utf8, errc cr_code,
@@ -97,7 +98,13 @@ inline std::optional<text_fault> check_reply_text(std::string_view text, bool al
     } else {
       std::size_t j = i;
       while (j < text.size() && ascii::is_non_ascii(text[j])) ++j;
-      const auto bad_at = first_invalid_utf8(text.substr(i, j - i), unfinished && j == text.size());
+      const auto run = text.substr(i, j - i);
+      const auto bad_at = first_invalid_utf8(run, unfinished && j == text.size());
+      // Well-formed C1 and bidi controls are controls all the same: they
+      // would reach a screen or a log raw (see unsafe_to_display).
+      const auto unsafe_at = first_unsafe_to_display(run);
+      if (unsafe_at != std::string_view::npos && (bad_at == std::string_view::npos || unsafe_at < bad_at))
+        return text_fault{errc::control_character, i + unsafe_at};
       if (bad_at != std::string_view::npos) return text_fault{errc::bad_utf8, i + bad_at};
       i = j;
     }

@@ -65,6 +65,14 @@ inline run_result run(std::vector<std::string> args, const std::string& input = 
   return r;
 }
 
+// The UTF-8 of a C1 control (U+009B CSI, U+0085 NEL) or a bidirectional
+// control (U+202E RLO, U+2066 LRI, U+200F RLM), if any is in `s`.
+inline bool has_raw_unicode_control(const std::string& s) {
+  for (const char* c : {"\xc2\x9b", "\xc2\x85", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\x8f"})
+    if (s.find(c) != std::string::npos) return true;
+  return false;
+}
+
 inline std::vector<std::string> lines(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;

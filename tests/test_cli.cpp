@@ -72,6 +72,44 @@ TEST_CASE("ehlo-check never echoes CR, LF or NUL-like bytes raw") {
   CHECK(out[1].find(R"("code":"non-ascii")") != std::string::npos);
 }
 
+TEST_CASE("ehlo-check never echoes C1 or bidirectional controls raw") {
+  const std::string csi =
+      "a\xc2\x9b"
+      "31mred.com";
+  const std::string rlo =
+      "mx.\xe2\x80\xae"
+      "ten.example-corp\xe2\x81\xa6.net\xe2\x80\x8f\xc2\x85";
+  for (const auto& name : {csi, rlo}) {
+    const auto human = run({"ehlo-check", name});
+    CHECK(human.status == 2);
+    CHECK_FALSE(has_raw_unicode_control(human.out));
+    CHECK_FALSE(has_raw_unicode_control(human.err));
+  }
+  CHECK(run({"ehlo-check", csi}).out.find("\"a\\xc2\\x9b31mred.com\": FAIL") != std::string::npos);
+  // JSON: the exact name, with the controls as \u escapes, and the display form.
+  const auto json = run({"ehlo-check", "--json", csi, rlo});
+  CHECK_FALSE(has_raw_unicode_control(json.out));
+  const auto out = lines(json.out);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].find(R"("name":"a\u009b31mred.com")") != std::string::npos);
+  CHECK(out[0].find(R"("name_escaped":"a\\xc2\\x9b31mred.com")") != std::string::npos);
+  CHECK(out[1].find(R"(\u202e)") != std::string::npos);
+  // Names as arguments to options and unknown commands are echoed escaped too.
+  for (const auto& args : std::vector<std::vector<std::string>>{{"ehlo-check", "--profile", csi},
+                                                                {"ehlo-check", "--" + csi},
+                                                                {csi},
+                                                                {"parse", csi},
+                                                                {"parse", "reply", "--after", csi},
+                                                                {"parse", "command", "--" + csi},
+                                                                {"data", "decode", "--bare-lf", csi}}) {
+    const auto r = run(args);
+    CHECK(r.status == 64);
+    CHECK_FALSE(has_raw_unicode_control(r.out));
+    CHECK_FALSE(has_raw_unicode_control(r.err));
+    CHECK(r.err.find("\\xc2\\x9b") != std::string::npos);
+  }
+}
+
 TEST_CASE("ehlo-check human output names the verdict, findings and suggestions") {
   const auto r = run({"ehlo-check", "10.42.0.17"});
   CHECK(r.out.find("\"10.42.0.17\": FAIL") != std::string::npos);

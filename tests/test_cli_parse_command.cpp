@@ -7,6 +7,7 @@
 
 #include <string>
 
+using sansmtp::test::has_raw_unicode_control;
 using sansmtp::test::lines;
 using sansmtp::test::run;
 using json = nlohmann::json;
@@ -117,6 +118,24 @@ TEST_CASE("parse command: a line without its end is refused at the limit, as a s
   // Within the limit it is still only incomplete.
   CHECK(json::parse(lines(run({"parse", "command", "--json"}, "NOOP " + std::string(505, 'a')).out).at(0)) ==
         json::parse(R"({"error":"incomplete","offset":510})"));
+}
+
+TEST_CASE("parse command --smtputf8: C1 and bidirectional controls never reach the output raw") {
+  for (const std::string control : {"\xc2\x9b", "\xc2\x85", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\x8f"}) {
+    const std::string input = "MAIL FROM:<j\xc3\xb6rg" + control +
+                              "31m@example.com> SMTPUTF8\r\n"
+                              "RCPT TO:<b" +
+                              control + "@example.com>\r\nVRFY x" + control + "\r\n";
+    for (const bool as_json : {false, true}) {
+      std::vector<std::string> args{"parse", "command", "--smtputf8"};
+      if (as_json) args.push_back("--json");
+      const auto r = run(args, input);
+      INFO(r.out);
+      CHECK_FALSE(has_raw_unicode_control(r.out));
+      CHECK_FALSE(has_raw_unicode_control(r.err));
+      CHECK(lines(r.out).size() >= 3);
+    }
+  }
 }
 
 TEST_CASE("parse command: human output shows the reply and points at the octet") {

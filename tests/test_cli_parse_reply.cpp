@@ -58,6 +58,24 @@ TEST_CASE("parse reply without --json: the reply and, for a failure, the diagnos
   CHECK(run({"parse", "reply", "--after", "nonsense"}, "250 ok\r\n").status == 64);
 }
 
+TEST_CASE("parse reply --lenient-utf8: C1 and bidirectional controls are refused, never printed") {
+  for (const std::string control : {"\xc2\x9b", "\xc2\x85", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\x8f"}) {
+    const std::string input = "250 caf\xc3\xa9\r\n550 5.7.1 a" + control + "31m\r\n";
+    for (const bool as_json : {false, true}) {
+      std::vector<std::string> args{"parse", "reply", "--lenient-utf8"};
+      if (as_json) args.push_back("--json");
+      const auto r = run(args, input);
+      CHECK(r.status == 2);
+      CHECK_FALSE(has_raw_unicode_control(r.out));
+      CHECK_FALSE(has_raw_unicode_control(r.err));
+      // Other UTF-8 is shown as it is.
+      CHECK(r.out.find("caf\xc3\xa9") != std::string::npos);
+      CHECK((as_json ? r.out : r.err).find("control_character") != std::string::npos);
+      CHECK((as_json ? r.out : r.err).find("22") != std::string::npos);  // the octet after "550 5.7.1 a"
+    }
+  }
+}
+
 TEST_CASE("parse ehlo --json: the documented keys") {
   const auto r = run({"parse", "ehlo", "--json"},
                      "250-smtp.example.com at your service\r\n250-SIZE 35882577\r\n250-AUTH=LOGIN\r\n"

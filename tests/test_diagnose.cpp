@@ -112,6 +112,72 @@ TEST_CASE("diagnose: real reply texts land in the right kind") {
   }
 }
 
+TEST_CASE("diagnose: the code and the enhanced status outrank words in addresses, host names and URLs") {
+  using ac = answered_command;
+  using fk = failure_kind;
+  struct vector {
+    std::string wire;
+    answered_command after;
+    failure_kind kind;
+  };
+  const vector vectors[] = {
+      // A 4xx is transient: "relay" in the address does not make it a relay refusal.
+      {"450 4.2.0 <bob@relay.example.com>: Recipient address rejected: Greylisted\r\n", ac::rcpt,
+       fk::temporary},
+      {"451 4.7.1 <relay@example.com>: Relay access denied, try again later\r\n", ac::rcpt, fk::temporary},
+      {"454 4.7.0 TLS not available due to local problem\r\n", ac::starttls, fk::temporary},
+      {"450 4.1.8 <a@nowhere.example>: Sender address rejected: Domain not found\r\n", ac::rcpt,
+       fk::temporary},
+      // ... unless its text is specific about the EHLO name.
+      {"450 4.7.1 <x>: Helo command rejected: Host not found\r\n", ac::rcpt, fk::helo_rejected},
+      // The ESC decides: X.3.4 is the size, whatever host the text names.
+      {"552 5.3.4 Message size exceeds fixed limit (relay.example.com)\r\n", ac::end_of_data,
+       fk::message_too_large},
+      // X.1.1: the mailbox, even when the address or the table names TLS or relaying.
+      {"550 5.1.1 <starttls@example.com>: Recipient address rejected: User unknown\r\n", ac::rcpt,
+       fk::mailbox_unknown},
+      {"550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in relay recipient table\r\n",
+       ac::rcpt, fk::mailbox_unknown},  // Postfix relay_recipient_maps
+      // Other X.1.x statuses are address problems, not policy.
+      {"550 5.1.0 Sender address rejected: Domain not found\r\n", ac::mail, fk::other_permanent},
+      {"550 5.1.2 <x@nxdomain.example>: Recipient address rejected: Domain not found\r\n", ac::rcpt,
+       fk::other_permanent},
+      {"553 5.1.3 <relay@@example.com>... Bad recipient address syntax\r\n", ac::rcpt, fk::other_permanent},
+      // 5.7.1 leaves it open; the words decide, never the names.
+      {"550 5.7.1 <relay@example.com>: Recipient address rejected: User unknown\r\n", ac::rcpt,
+       fk::mailbox_unknown},
+      {"554 5.7.1 Service unavailable; see https://relay.example.net/starttls-policy.html\r\n", ac::rcpt,
+       fk::policy},
+      {"550 5.7.1 Message refused, see http://www.example.org/relay?starttls=1 for details\r\n", ac::rcpt,
+       fk::policy},
+      {"554 5.7.1 Rejected by www.starttls-relay.example\r\n", ac::rcpt, fk::policy},
+      {"550 5.7.1 Client host rejected: cannot find your hostname, [192.0.2.1] helo.example.net\r\n",
+       ac::rcpt, fk::policy},
+      {"550 5.7.1 <user@helo.example.org>: Recipient address rejected: Access denied\r\n", ac::rcpt,
+       fk::policy},
+      // A host name that happens to contain "helo" is not the EHLO name.
+      {"550 5.7.1 Mail from mx.helo-world.example refused\r\n", ac::mail, fk::policy},
+      // Words still count after a name, and at the end of a sentence.
+      {"554 5.7.1 <a@example.net>: Relay access denied.\r\n", ac::rcpt, fk::relay_denied},
+  };
+  for (const auto& v : vectors) {
+    INFO(v.wire);
+    const auto d = diagnose_wire(v.wire, v.after);
+    CHECK(failure_kind_name(d.kind) == failure_kind_name(v.kind));
+  }
+}
+
+TEST_CASE("diagnose: an X.1.x status is explained as an address problem") {
+  const auto d =
+      diagnose_wire("550 5.1.0 Sender address rejected: Domain not found\r\n", answered_command::mail);
+  CHECK(d.kind == failure_kind::other_permanent);
+  CHECK(d.explanation.find("This 550 5.1.0 arrived in answer to MAIL FROM: the server refused an address") ==
+        0);
+  const auto other = diagnose_wire("552 5.2.2 Mailbox full\r\n", answered_command::rcpt);
+  CHECK(other.kind == failure_kind::other_permanent);
+  CHECK(other.explanation.find("address") == std::string::npos);
+}
+
 TEST_CASE("diagnose: a late EHLO-name rejection names the command it answered") {
   const auto d =
       diagnose_wire("550 Requested action not taken: Invalid HeloHost (#5.5.0)\r\n", answered_command::mail);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ ehlo_check_options internal() {
 
 std::vector<std::string> codes(const ehlo_report& r) {
   std::vector<std::string> out;
-  for (const auto& f : r.findings) out.emplace_back(f.code);
+  for (const auto& f : r.findings) out.emplace_back(ehlo_check_code_name(f.code));
   return out;
 }
 
@@ -167,7 +168,7 @@ TEST_CASE("invalid-character: controls, space and non-LDH ASCII, never echoed ra
     const auto r = check(name);
     CHECK(r.result == verdict::fail);
     for (const auto& f : r.findings) {
-      INFO(f.code);
+      INFO(ehlo_check_code_name(f.code));
       CHECK(f.message.find_first_of(std::string("\r\n\0\x7f\x01", 5)) == std::string::npos);
       CHECK(f.suggestion.find_first_of(std::string("\r\n\0\x7f\x01", 5)) == std::string::npos);
     }
@@ -177,6 +178,56 @@ TEST_CASE("invalid-character: controls, space and non-LDH ASCII, never echoed ra
     CHECK(f.suggestion.find_first_of(std::string("\r\n\0", 3)) == std::string::npos);
   }
   CHECK(escape_for_display("a\r\n\\b\xff\xc3\xa9") == "a\\x0d\\x0a\\\\b\\xff\xc3\xa9");
+}
+
+TEST_CASE("escape_for_display: C1 and bidirectional controls are escaped octet by octet, other UTF-8 kept") {
+  // U+009B is CSI: "\xc2\x9b" "31m" turns a terminal red as ESC [31m does.
+  CHECK(escape_for_display("a\xc2\x9b"
+                           "31mred.com") == "a\\xc2\\x9b31mred.com");
+  CHECK(escape_for_display("\xc2\x80|\xc2\x85|\xc2\x9f") == "\\xc2\\x80|\\xc2\\x85|\\xc2\\x9f");
+  // The neighbours of the C1 range are ordinary text.
+  CHECK(escape_for_display("\x7f\xc2\xa0\xc2\xa9") == "\\x7f\xc2\xa0\xc2\xa9");
+  // Bidirectional embeddings, overrides, isolates and marks (CVE-2021-42574).
+  const std::string bidi[] = {
+      "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",  // U+202A-U+202E
+      "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",                  // U+2066-U+2069
+      "\xe2\x80\x8e", "\xe2\x80\x8f", "\xd8\x9c",  // U+200E, U+200F, U+061C
+  };
+  for (const auto& b : bidi) {
+    INFO(escape_for_display(b));
+    const auto shown = escape_for_display("x" + b + "y");
+    CHECK(shown.find(b) == std::string::npos);
+    CHECK(shown.find_first_of(
+              "\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94"
+              "\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9"
+              "\xaa\xab\xac\xad\xae\xaf\xd8\xe2") == std::string::npos);  // all ASCII now
+    CHECK(shown.front() == 'x');
+    CHECK(shown.back() == 'y');
+  }
+  CHECK(escape_for_display("a\xe2\x80\xae"
+                           "b") == "a\\xe2\\x80\\xaeb");
+  // Next to them, U+2029, U+2070, U+200D (ZWJ, part of emoji) and U+061B stay.
+  for (const std::string kept :
+       {"\xe2\x80\xa9", "\xe2\x81\xb0", "\xe2\x80\x8d", "\xd8\x9b", "\xf0\x9f\x93\xa7"})
+    CHECK(escape_for_display(kept) == kept);
+}
+
+TEST_CASE("ehlo-check findings never carry a C1 or bidirectional control raw") {
+  for (const std::string name : {"a\xc2\x9b"
+                                 "31mred.com",
+                                 "mx.\xe2\x80\xae"
+                                 "moc.example-corp.net",
+                                 "\xc2\x85"}) {
+    INFO(escape_for_display(name));
+    const auto report = check_ehlo_name(name);
+    CHECK(report.result == verdict::fail);
+    for (const auto& f : report.findings) {
+      CHECK(f.message.find("\xc2\x9b") == std::string::npos);
+      CHECK(f.message.find("\xc2\x85") == std::string::npos);
+      CHECK(f.message.find("\xe2\x80\xae") == std::string::npos);
+      CHECK(f.suggestion.find_first_of("\xc2\xe2") == std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("non-ascii: RFC 6531 3.7.1 wants the A-label in EHLO") {
@@ -395,4 +446,58 @@ TEST_CASE("verdict is the worst finding and info passes") {
   CHECK(severity_name(severity::warn) == "warn");
   CHECK(verdict_name(verdict::fail) == "fail");
   CHECK(profile_name(lint_profile::internal) == "internal");
+}
+
+TEST_CASE("finding codes: an enum whose names are the README's kebab-case strings") {
+  using c = ehlo_check_code;
+  const std::pair<ehlo_check_code, std::string_view> all[] = {
+      {c::syntax, "syntax"},
+      {c::empty, "empty"},
+      {c::empty_label, "empty-label"},
+      {c::label_hyphen, "label-hyphen"},
+      {c::label_too_long, "label-too-long"},
+      {c::trailing_dot, "trailing-dot"},
+      {c::name_too_long, "name-too-long"},
+      {c::underscore, "underscore"},
+      {c::invalid_character, "invalid-character"},
+      {c::non_ascii, "non-ascii"},
+      {c::bad_a_label, "bad-a-label"},
+      {c::r_ldh_label, "r-ldh-label"},
+      {c::not_fqdn, "not-fqdn"},
+      {c::container_hostname, "container-hostname"},
+      {c::numeric_tld, "numeric-tld"},
+      {c::bare_ip, "bare-ip"},
+      {c::localhost, "localhost"},
+      {c::special_use_name, "special-use-name"},
+      {c::bracketed_name, "bracketed-name"},
+      {c::untagged_ipv6_literal, "untagged-ipv6-literal"},
+      {c::unregistered_literal_tag, "unregistered-literal-tag"},
+      {c::leading_zero, "leading-zero"},
+      {c::loopback_address, "loopback-address"},
+      {c::unspecified_address, "unspecified-address"},
+      {c::documentation_address, "documentation-address"},
+      {c::multicast_address, "multicast-address"},
+      {c::private_address, "private-address"},
+      {c::shared_address, "shared-address"},
+      {c::link_local_address, "link-local-address"},
+      {c::reserved_address, "reserved-address"},
+      {c::public_literal, "public-literal"},
+      {c::dynamic_looking, "dynamic-looking"},
+  };
+  std::set<std::string_view> seen;
+  for (const auto& [code, name] : all) {
+    CHECK(ehlo_check_code_name(code) == name);
+    CHECK(seen.insert(ehlo_check_code_name(code)).second);
+  }
+  CHECK(static_cast<std::size_t>(c::dynamic_looking) + 1 == std::size(all));  // every enumerator listed
+  // has() and find() by enumerator, and by name as before.
+  const auto r = check_ehlo_name("[10.42.0.17]");
+  CHECK(r.has(c::private_address));
+  CHECK(r.has("private-address"));
+  REQUIRE(r.find(c::private_address) != nullptr);
+  CHECK(r.find(c::private_address) == r.find("private-address"));
+  CHECK(r.find(c::private_address)->code == c::private_address);
+  CHECK_FALSE(r.has(c::loopback_address));
+  CHECK_FALSE(r.has("private_address"));
+  CHECK(r.find(c::loopback_address) == nullptr);
 }

@@ -313,6 +313,50 @@ TEST_CASE("leniency allow_utf8: UTF-8 text passes, and only valid UTF-8") {
   CHECK(error_name(read_every_way("250 a\xe2\x82", o)) == "incomplete");
 }
 
+namespace {
+
+// The UTF-8 of code points that are controls though well-formed: C1
+// (U+0080, U+0085 NEL, U+009B CSI, U+009F) and the bidirectional formatting
+// characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069).
+const std::string utf8_controls[] = {
+    "\xc2\x80",     "\xc2\x85",     "\xc2\x9b",     "\xc2\x9f",     "\xd8\x9c",     "\xe2\x80\x8e",
+    "\xe2\x80\x8f", "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",
+    "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",
+};
+// Their neighbours, which are text: U+00A0, U+061B, U+200D, U+2029, U+206A.
+const std::string utf8_text[] = {"\xc2\xa0", "\xd8\x9b", "\xe2\x80\x8d", "\xe2\x80\xa9", "\xe2\x81\xaa"};
+
+}  // namespace
+
+TEST_CASE("leniency allow_utf8: C1 and bidirectional controls are control_character at their first octet") {
+  reply_reader_options o;
+  o.allow_utf8 = true;
+  for (const auto& c : utf8_controls) {
+    // In the first line, after other UTF-8, and in a later line of a multiline reply.
+    const std::string inputs[] = {"250 a" + c + "31m\r\n", "250 caf\xc3\xa9 " + c + "\r\n",
+                                  "250-ok\r\n250 x" + c + "\r\n"};
+    const std::uint64_t offsets[] = {5, 10, 13};
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto e = read_every_way(inputs[i], o);
+      CHECK(error_name(e) == "control_character");
+      if (e.error) CHECK(e.error->offset == offsets[i]);
+    }
+    // Before the line is complete the reader already knows (finish() names it).
+    CHECK(error_name(read_every_way("250 a" + c, o)) == "control_character");
+  }
+  for (const auto& t : utf8_text) {
+    const auto r = read_every_way("250 a" + t + "b\r\n", o);
+    CHECK_FALSE(r.error);
+    REQUIRE(r.replies.size() == 1);
+    CHECK(r.replies[0].lines[0] == "a" + t + "b");
+  }
+  // The earlier fault wins: a control before broken UTF-8, broken UTF-8 before a control.
+  CHECK(error_name(read_every_way("250 \xc2\x9b\xff\r\n", o)) == "control_character");
+  CHECK(error_name(read_every_way("250 \xff\xc2\x9b\r\n", o)) == "bad_utf8");
+  // Without the leniency they are non_ascii, like any octet >= 0x80.
+  CHECK(error_name(read_every_way("250 a\xc2\x9b\r\n")) == "non_ascii");
+}
+
 TEST_CASE("leniency allow_mismatched_codes: the last line's code wins") {
   reply_reader_options o;
   o.allow_mismatched_codes = true;
@@ -381,6 +425,22 @@ TEST_CASE("write_reply refuses bad codes, ESCs and text, writing nothing") {
   utf8.allow_utf8 = true;
   CHECK(write(250, std::nullopt, {"caf\xc3\xa9"}, utf8) == "250 caf\xc3\xa9\r\n");
   CHECK(write(250, std::nullopt, {"caf\xc3"}, utf8) == "bad_utf8");
+}
+
+TEST_CASE("write_reply under allow_utf8 refuses C1 and bidirectional controls, as the reader does") {
+  reply_writer_options w;
+  w.allow_utf8 = true;
+  reply_reader_options r;
+  r.allow_utf8 = true;
+  for (const auto& c : utf8_controls) {
+    CHECK(write(550, esc(5, 7, 1), {"ok", "a" + c + "b"}, w) == "control_character");
+    CHECK(error_name(read_chunks("550 a" + c + "b\r\n", {}, r)) == "control_character");
+  }
+  for (const auto& t : utf8_text) {
+    const auto wire = write(250, std::nullopt, {"a" + t}, w);
+    CHECK(wire == "250 a" + t + "\r\n");
+    CHECK_FALSE(read_chunks(wire, {}, r).error);
+  }
 }
 
 TEST_CASE("write_reply line limit: a line of N octets fits, N+1 is wrapped or refused") {

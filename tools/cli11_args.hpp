@@ -3,16 +3,34 @@
 
 #include "commands.hpp"
 
+#include <sansmtp/ehlo_check.hpp>
+
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
+#include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 namespace sansmtp::cli {
+
+// escape_for_display, but each LF that ends a line of `text` kept as it is.
+inline std::string escape_for_display_lines(std::string_view text) {
+  std::string out;
+  for (std::size_t start = 0; start < text.size();) {
+    const auto lf = text.find('\n', start);
+    out += escape_for_display(text.substr(start, lf == text.npos ? text.npos : lf - start));
+    if (lf == text.npos) break;
+    out += '\n';
+    start = lf + 1;
+  }
+  return out;
+}
 
 // Parses `argv` (the words after the subcommand) into `app`. nullopt: go on;
 // otherwise the exit status (0 after --help, exit_usage after an error, with
@@ -25,7 +43,11 @@ inline std::optional<int> parse_cli11(CLI::App& app, args argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // CLI11's message quotes the offending word as typed: escaped, like
+    // every other echo of user input.
+    std::ostringstream message;
+    app.exit(e, std::cout, message);
+    fmt::print(stderr, "{}", escape_for_display_lines(message.str()));
     return exit_usage;
   }
   return std::nullopt;

@@ -56,8 +56,8 @@ void print_human(const ehlo_report& r, const palette& p, std::string_view prefix
   const auto kind = r.kind ? host_kind_name(*r.kind) : std::string_view("invalid syntax");
   fmt::print("{}\"{}\": {} ({})\n", prefix, escape_for_display(r.name), verdict_label(p, r.result), kind);
   for (const auto& f : r.findings) {
-    fmt::print("  {}{:<4}{} {}: {}\n", colour_of(p, f.level), severity_name(f.level), p.reset, f.code,
-               f.message);
+    fmt::print("  {}{:<4}{} {}: {}\n", colour_of(p, f.level), severity_name(f.level), p.reset,
+               ehlo_check_code_name(f.code), f.message);
     if (!f.suggestion.empty()) fmt::print("       suggestion: {}\n", escape_for_display(f.suggestion));
   }
 }

@@ -6,6 +6,8 @@
 // brackets, which would silently turn "[10.0.0.1]" into "10.0.0.1".
 #include "commands.hpp"
 
+#include <sansmtp/ehlo_check.hpp>
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
   }
   for (const auto& s : subcommands)
     if (s.name == command) return s.run(args(argv + 2, argv + argc));
-  if (!command.empty()) fmt::print(stderr, "sansmtp: unknown command '{}'\n\n", command);
+  if (!command.empty())
+    fmt::print(stderr, "sansmtp: unknown command '{}'\n\n", sansmtp::escape_for_display(command));
   print_help(stderr);
   return exit_usage;
 }

@@ -3,6 +3,8 @@
 #include "commands.hpp"
 #include "parse_cmds.hpp"
 
+#include <sansmtp/ehlo_check.hpp>
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -39,7 +41,7 @@ int run_parse(args a) {
   }
   for (const auto& k : kinds)
     if (k.name == kind) return k.run(a.subspan(1));
-  if (!kind.empty()) fmt::print(stderr, "sansmtp parse: unknown kind '{}'\n\n", kind);
+  if (!kind.empty()) fmt::print(stderr, "sansmtp parse: unknown kind '{}'\n\n", escape_for_display(kind));
   print_help(stderr);
   return exit_usage;
 }

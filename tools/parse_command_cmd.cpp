@@ -101,6 +101,18 @@ struct to_json {
   }
 };
 
+// A field's value for a terminal: JSON's shape, strings through
+// escape_for_display (under --smtputf8 they may hold any UTF-8, C1 and
+// bidirectional controls included).
+std::string field_text(const json& value) {
+  if (value.is_string()) return fmt::format("\"{}\"", escape_for_display(value.get<std::string>()));
+  if (!value.is_object()) return value.dump();
+  std::string out = "{";
+  for (const auto& [key, v] : value.items())
+    out += fmt::format("{}\"{}\":{}", out.size() > 1 ? "," : "", escape_for_display(key), field_text(v));
+  return out + "}";
+}
+
 // Human rendering: the command's fields, or the reply, the error and a caret.
 void print_text(std::size_t number, std::string_view line, const parse_result<command, command_error>& r) {
   if (r) {
@@ -108,9 +120,9 @@ void print_text(std::size_t number, std::string_view line, const parse_result<co
     std::string fields;
     for (const auto& [key, value] : j.items()) {
       if (key == "verb") continue;
-      fields += fmt::format("  {}={}", key, value.dump(-1, ' ', false, json::error_handler_t::replace));
+      fields += fmt::format("  {}={}", key, field_text(value));
     }
-    fmt::print("{}: {}{}\n", number, verb_name(*r), fields);
+    fmt::print("{}: {}{}\n", number, escape_for_display(verb_name(*r)), fields);
     return;
   }
   const auto& e = r.error();

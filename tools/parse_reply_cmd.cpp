@@ -9,6 +9,7 @@
 
 #include <sansmtp/capabilities.hpp>
 #include <sansmtp/diagnose.hpp>
+#include <sansmtp/ehlo_check.hpp>
 #include <sansmtp/reply.hpp>
 
 #include <fmt/format.h>
@@ -74,14 +75,16 @@ void print_error(const reply_error& e, bool json_output, std::string_view who) {
                errc_name(e.code), e.offset);
 }
 
-// The reply as it was on the wire (lines are ASCII or checked UTF-8).
+// The reply as it was on the wire. The reader lets no control through, but
+// the text still goes through escape_for_display as every echo does (a "\"
+// shows as "\\").
 void print_reply_text(const reply& r) {
   for (std::size_t i = 0; i < r.lines.size(); ++i) {
     const bool last = i + 1 == r.lines.size();
     if (r.lines[i].empty() && last)
       fmt::print("{}\n", r.code);
     else
-      fmt::print("{}{}{}\n", r.code, last ? ' ' : '-', r.lines[i]);
+      fmt::print("{}{}{}\n", r.code, last ? ' ' : '-', escape_for_display(r.lines[i]));
   }
 }
 
@@ -182,16 +185,23 @@ void print_ehlo_text(const capabilities& c, const reply& r, const std::optional<
     print_diagnosis(r, answered_command::ehlo);
     return;
   }
-  fmt::print("server: {}\n", c.domain);
-  if (!c.greeting.empty()) fmt::print("greeting: {}\n", c.greeting);
+  fmt::print("server: {}\n", escape_for_display(c.domain));
+  if (!c.greeting.empty()) fmt::print("greeting: {}\n", escape_for_display(c.greeting));
   fmt::print("extensions:\n");
-  for (const auto& l : c.lines) fmt::print("  {}{}\n", ehlo_params(l), l.known ? "" : "  (not known here)");
+  for (const auto& l : c.lines)
+    fmt::print("  {}{}\n", escape_for_display(ehlo_params(l)), l.known ? "" : "  (not known here)");
   if (c.has(extension::size))
     fmt::print("message size limit: {}\n", c.size ? fmt::format("{} octets", *c.size) : "none fixed");
-  if (!c.auth.empty()) fmt::print("auth mechanisms: {}\n", fmt::join(c.auth, " "));
+  if (!c.auth.empty()) {
+    std::string mechanisms;
+    for (const auto m : c.auth) mechanisms += (mechanisms.empty() ? "" : " ") + escape_for_display(m);
+    fmt::print("auth mechanisms: {}\n", mechanisms);
+  }
   for (const auto& f : c.findings) {
     fmt::print("finding: {} on line {}", ehlo_problem_name(f.problem), f.line + 1);
-    if (!f.keyword.empty()) fmt::print(" ({}{}{})", f.keyword, f.param.empty() ? "" : " ", f.param);
+    if (!f.keyword.empty())
+      fmt::print(" ({}{}{})", escape_for_display(f.keyword), f.param.empty() ? "" : " ",
+                 escape_for_display(f.param));
     if (f.problem == ehlo_problem::bad_domain) fmt::print(": {}", make_error_code(f.error.code).message());
     fmt::print("\n");
   }

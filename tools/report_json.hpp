@@ -13,7 +13,9 @@ namespace sansmtp::cli {
 nlohmann::ordered_json report_to_json(const ehlo_report& report);
 
 // One line of JSON; bytes that are not UTF-8 become U+FFFD (the JSON then also
-// carries a lossless "name_escaped").
+// carries a lossless "name_escaped"), and control code points (DEL, C1,
+// bidirectional controls) are written \uXXXX, so the line is safe on a
+// terminal and still parses to the exact strings.
 std::string dump_line(const nlohmann::ordered_json& j);
 
 }  // namespace sansmtp::cli

@@ -7,6 +7,7 @@
 
 #include <sansmtp/parse.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,9 +28,48 @@ struct ehlo_check_options {
   lint_profile profile = lint_profile::internet;
 };
 
+// What a finding is about; the README's "Finding codes" table says what each
+// means. Stable API: enumerators are only ever appended, and
+// ehlo_check_code_name() gives each one's kebab-case name ("private-address"),
+// which the JSON output carries.
+enum class ehlo_check_code : std::uint8_t {
+  syntax,                    // not RFC 5321 Domain / address-literal
+  empty,                     // empty name
+  empty_label,               // ".." or a leading dot
+  label_hyphen,              // a label starts or ends with "-"
+  label_too_long,            // a label over 63 octets
+  trailing_dot,              // a root dot at the end
+  name_too_long,             // over 253 characters
+  underscore,                // "_" in a label
+  invalid_character,         // controls, space, non-LDH ASCII
+  non_ascii,                 // a U-label or bytes that are not ASCII
+  bad_a_label,               // "xn--" that does not round-trip
+  r_ldh_label,               // "--" in positions 3-4, not "xn--"
+  not_fqdn,                  // a single label
+  container_hostname,        // a Docker container ID or Kubernetes pod name
+  numeric_tld,               // an all-digit last label
+  bare_ip,                   // an IP address without brackets
+  localhost,                 // localhost and below
+  special_use_name,          // RFC 6761 and friends, cloud- and cluster-internal names
+  bracketed_name,            // "[mx.example.net]"
+  untagged_ipv6_literal,     // "[2001:db8::1]"
+  unregistered_literal_tag,  // "[IPv4:1.2.3.4]"
+  leading_zero,              // "[010.0.0.1]"
+  loopback_address,
+  unspecified_address,
+  documentation_address,
+  multicast_address,
+  private_address,
+  shared_address,
+  link_local_address,
+  reserved_address,
+  public_literal,   // info: allowed, but a name is accepted more widely
+  dynamic_looking,  // embeds the IP, or ISP words
+};
+std::string_view ehlo_check_code_name(ehlo_check_code c) noexcept;  // "private-address", ...
+
 struct finding {
-  // Stable API, kebab-case ("private-address"); see README for the full list.
-  std::string_view code;
+  ehlo_check_code code = ehlo_check_code::syntax;
   severity level = severity::info;
   std::string message;     // one sentence; names the RFC or software that objects
   std::string suggestion;  // a fixed name or an action; empty when none applies
@@ -42,8 +82,11 @@ struct ehlo_report {
   verdict result = verdict::pass;  // the worst finding (info counts as pass)
   std::vector<finding> findings;
 
-  bool has(std::string_view code) const noexcept;
-  const finding* find(std::string_view code) const noexcept;
+  bool has(ehlo_check_code code) const noexcept;
+  const finding* find(ehlo_check_code code) const noexcept;  // the first finding with that code
+  // By kebab-case name ("private-address"), as before the codes were an enum.
+  bool has(std::string_view code_name) const noexcept;
+  const finding* find(std::string_view code_name) const noexcept;
 };
 
 ehlo_report check_ehlo_name(std::string_view name, const ehlo_check_options& options = {});
@@ -54,7 +97,12 @@ std::string_view profile_name(lint_profile p) noexcept;
 
 // The text with every byte that is not printable ASCII or part of valid UTF-8
 // written as \xNN (and "\" as "\\"): safe to show on a terminal or in a log,
-// so a name carrying CR, LF or NUL is never echoed raw.
+// so a name carrying CR, LF or NUL is never echoed raw. Control code points
+// in valid UTF-8 are escaped the same way, octet by octet: the C1 controls
+// U+0080-U+009F (U+009B is CSI, a terminal escape) and the bidirectional
+// formatting characters U+061C, U+200E, U+200F, U+202A-U+202E and
+// U+2066-U+2069 (they reorder the text shown around them). Any other valid
+// UTF-8 stays as it is.
 std::string escape_for_display(std::string_view text);
 
 }  // namespace sansmtp

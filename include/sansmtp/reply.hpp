@@ -105,9 +105,14 @@ struct reply_reader_options {
   bool allow_bare_lf = false;
   // LENIENCY: UTF-8 in reply text (sent by some RFC 6531 SMTPUTF8 servers,
   // though §4.2 allows only ASCII). The text is validated as UTF-8 then
-  // (bad_utf8), but it reaches logs and screens: bidirectional overrides and
-  // look-alike characters can make a reply read differently to a human than
-  // to the program (the "Trojan Source" class, CVE-2021-42574).
+  // (bad_utf8), and control code points in it are refused as the ASCII ones
+  // are (control_character, at the first octet of the code point): the C1
+  // controls U+0080-U+009F (U+009B is CSI, a terminal escape) and the
+  // bidirectional formatting characters U+061C, U+200E, U+200F,
+  // U+202A-U+202E and U+2066-U+2069, which reorder what a screen shows (the
+  // "Trojan Source" class, CVE-2021-42574). What it re-enables: the text
+  // still reaches logs and screens, and look-alike characters can make a
+  // reply read differently to a human than to the program.
   bool allow_utf8 = false;
   // LENIENCY: lines of one multiline reply may carry different codes; the
   // reply's code is the last line's (the line that ends it, §4.2.1). This
@@ -210,7 +215,10 @@ class reply_reader {
 struct reply_writer_options {
   std::size_t max_line_length = 512;  // as reply_reader_options, §4.5.3.1.5; 0 = no limit
   std::size_t max_lines = 128;        // 0 = no limit
-  bool allow_utf8 = false;  // see reply_reader_options::allow_utf8
+  // See reply_reader_options::allow_utf8: the writer accepts exactly the
+  // text the reader does, so C1 and bidirectional controls are
+  // control_character here too.
+  bool allow_utf8 = false;
 };
 
 // Server side: appends the wire form of a reply to `out`. Each element of
