@@ -1,6 +1,6 @@
 // Internal: "did this word come before?" for ASCII case-insensitive words
 // (EHLO keywords and SASL mechanisms, RFC 5321 §2.4; ESMTP parameter
-// keywords, §4.1.2), in O(log n) time per word, whatever the words.
+// keywords, §4.1.2), in time linear in the word's length, whatever the words.
 #pragma once
 
 #include "ascii.hpp"
@@ -9,17 +9,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <set>
+#include <vector>
 
 namespace sansmtp::detail {
 
 // Peers control how many words arrive (an EHLO reply of 64 KB holds 12000
 // SASL names), so comparing each with all earlier ones is quadratic. Real
 // lists are short: up to `inline_words` they are scanned in place without
-// allocating; past that they move into an ordered set. Not a hash set: the
-// peer chooses the words, and words that collide in an unseeded hash would
-// make it quadratic again (hash flooding); a comparison tree has no input
-// that degrades it. Views point into text the caller keeps alive.
+// allocating; past that they go into a trie of case-folded octets, whose
+// cost is linear in the octets inserted whatever the words are. Not a hash
+// set: the peer chooses the words, and words that collide in an unseeded
+// hash make it quadratic again (hash flooding); not an ordered set either,
+// which costs O(n log n). A trie node's children are a list, so one octet
+// costs at most 256 steps: a constant.
 class seen_words {
  public:
   static constexpr std::size_t inline_words = 16;
@@ -33,26 +35,42 @@ class seen_words {
       few_[count_++] = word;
       return true;
     }
-    if (many_.empty()) many_.insert(few_.begin(), few_.end());  // the first word past the inline ones
-    return many_.insert(word).second;
+    if (nodes_.empty()) {  // the first word past the inline ones
+      nodes_.emplace_back();  // the root
+      for (const auto w : few_) add(w);
+    }
+    return add(word);
   }
 
  private:
-  // ASCII case-insensitive order.
-  struct fold_less {
-    bool operator()(std::string_view a, std::string_view b) const noexcept {
-      const std::size_t n = a.size() < b.size() ? a.size() : b.size();
-      for (std::size_t i = 0; i < n; ++i) {
-        const char x = ascii::to_lower(a[i]), y = ascii::to_lower(b[i]);
-        if (x != y) return static_cast<unsigned char>(x) < static_cast<unsigned char>(y);
-      }
-      return a.size() < b.size();
-    }
+  struct node {
+    std::uint32_t child = 0;    // first child, 0 = none (the root is no one's child)
+    std::uint32_t sibling = 0;  // next child of the same parent, 0 = none
+    unsigned char octet = 0;    // folded
+    bool word_end = false;
   };
+
+  bool add(std::string_view word) {
+    std::uint32_t at = 0;
+    for (const char c : word) {
+      const auto octet = static_cast<unsigned char>(ascii::to_lower(c));
+      std::uint32_t child = nodes_[at].child;
+      while (child != 0 && nodes_[child].octet != octet) child = nodes_[child].sibling;
+      if (child == 0) {
+        child = static_cast<std::uint32_t>(nodes_.size());
+        nodes_.push_back(node{0, nodes_[at].child, octet, false});
+        nodes_[at].child = child;
+      }
+      at = child;
+    }
+    if (nodes_[at].word_end) return false;
+    nodes_[at].word_end = true;
+    return true;
+  }
 
   std::array<std::string_view, inline_words> few_;
   std::size_t count_ = 0;  // in few_
-  std::set<std::string_view, fold_less> many_;
+  std::vector<node> nodes_;
 };
 
 }  // namespace sansmtp::detail

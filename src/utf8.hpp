@@ -76,9 +76,11 @@ constexpr char32_t utf8_code_point(std::string_view seq) noexcept {
 //   embeddings and overrides U+202A-U+202E, the isolates U+2066-U+2069 and
 //   the marks U+200E, U+200F, U+061C reorder the text around them, so it
 //   reads differently to a person than to a program (CVE-2021-42574).
+// - The line and paragraph separators U+2028, U+2029: line ends to editors,
+//   JSON viewers and some log pipelines, so they forge log lines as LF does.
 constexpr bool unsafe_to_display(char32_t cp) noexcept {
   return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+         cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 // The offset of the first code point of `text` that is unsafe_to_display, or

@@ -192,6 +192,7 @@ TEST_CASE("escape_for_display: C1 and bidirectional controls are escaped octet b
       "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",  // U+202A-U+202E
       "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",                  // U+2066-U+2069
       "\xe2\x80\x8e", "\xe2\x80\x8f", "\xd8\x9c",  // U+200E, U+200F, U+061C
+      "\xe2\x80\xa8", "\xe2\x80\xa9",                // U+2028, U+2029 (line ends to some viewers)
   };
   for (const auto& b : bidi) {
     INFO(escape_for_display(b));
