@@ -317,14 +317,15 @@ namespace {
 
 // The UTF-8 of code points that are controls though well-formed: C1
 // (U+0080, U+0085 NEL, U+009B CSI, U+009F) and the bidirectional formatting
-// characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069).
+// characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), and
+// the line and paragraph separators U+2028, U+2029.
 const std::string utf8_controls[] = {
     "\xc2\x80",     "\xc2\x85",     "\xc2\x9b",     "\xc2\x9f",     "\xd8\x9c",     "\xe2\x80\x8e",
     "\xe2\x80\x8f", "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",
-    "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",
+    "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9", "\xe2\x80\xa8", "\xe2\x80\xa9",
 };
-// Their neighbours, which are text: U+00A0, U+061B, U+200D, U+2029, U+206A.
-const std::string utf8_text[] = {"\xc2\xa0", "\xd8\x9b", "\xe2\x80\x8d", "\xe2\x80\xa9", "\xe2\x81\xaa"};
+// Their neighbours, which are text: U+00A0, U+061B, U+200D, U+2027, U+206A.
+const std::string utf8_text[] = {"\xc2\xa0", "\xd8\x9b", "\xe2\x80\x8d", "\xe2\x80\xa7", "\xe2\x81\xaa"};
 
 }  // namespace
 
