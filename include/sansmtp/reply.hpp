@@ -135,13 +135,23 @@ struct reply_step {
 
 // Client side: server bytes in, complete replies out, with any chunking.
 //
-//   for (;;) {
-//     auto step = reader.next(input);
-//     input.remove_prefix(step.consumed);
-//     if (step.status == reply_status::reply) { handle(reader.current()); continue; }
-//     break;  // need_data: read more from the network; error: reader.error()
+//   ```cpp
+//   // Feeds one chunk from the network; the codes of the replies it
+//   // completed go to `codes`. False once the stream broke a rule.
+//   bool feed(sansmtp::reply_reader& reader, std::string_view input, std::vector<int>& codes) {
+//     for (;;) {
+//       const auto step = reader.next(input);
+//       input.remove_prefix(step.consumed);
+//       if (step.status == sansmtp::reply_status::reply) {
+//         codes.push_back(reader.current().code);  // views valid until the next call
+//         continue;
+//       }
+//       return step.status == sansmtp::reply_status::need_data;  // error: reader.error()
+//     }
 //   }
-//   ... at the end of the stream: if (auto e = reader.finish()) ...
+//   // At the end of the stream: a stream that ends inside a reply is an error.
+//   bool end(sansmtp::reply_reader& reader) { return !reader.finish(); }
+//   ```
 //
 // Memory: a line cut by a chunk boundary is copied (at most max_line_length
 // octets); the lines of a reply still incomplete when a call returns are
