@@ -58,6 +58,18 @@ inline bool ldh_iequals(std::string_view ldh, std::string_view upper) noexcept {
 parse_result<std::string_view, command_error> match_string(std::string_view text,
                                                            const command_options& options);
 
+// A line's content without its CRLF (a bare LF only when allowed), checked
+// against the limit (which counts the CRLF, RFC 5321 §4.5.3.1.4), with no CR
+// or LF left inside, and trailing SP/HT tolerated (notes) or refused
+// (RFC 5321 §4.1.1). Command lines and AUTH response lines.
+parse_result<std::string_view, command_error> line_content(std::string_view line, std::size_t max_line_length,
+                                                           bool allow_bare_lf, bool reject_trailing_whitespace,
+                                                           line_notes& notes);
+
+// RFC 4954 §4: base64 = base64-terminal / ( 1*(4base64-char) [base64-terminal] ).
+// The offset of the first octet that breaks it, or npos. Empty is refused.
+std::size_t bad_base64_at(std::string_view s) noexcept;
+
 // Writes `c` (CRLF included) at the end of `out` and parses it back under
 // `options`: the command parsed from `out` (views into it), or the error
 // naming the field, with `out` as it was. serialize() and the builders.

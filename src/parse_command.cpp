@@ -68,13 +68,6 @@ namespace {
 
 using detail::command_kind;
 using detail::make_command_error;
-using result = parse_result<command, command_error>;
-
-// Shifts an error found in a sub-field to an offset in the line.
-command_error shifted(command_error e, std::size_t by) noexcept {
-  e.offset += by;
-  return e;
-}
 
 // CR and LF may only end the line (RFC 5321 §2.3.8): any other one is the
 // start of a smuggling or injection attempt.
@@ -91,6 +84,62 @@ command_error line_break_error(std::string_view content) noexcept {
     if (content[i] == '\n') return make_command_error(errc::bare_lf, i, command_kind::other);
   }
   return {};
+}
+
+}  // namespace
+
+namespace detail {
+
+parse_result<std::string_view, command_error> line_content(std::string_view line, std::size_t max_line_length,
+                                                           bool allow_bare_lf, bool reject_trailing_whitespace,
+                                                           line_notes& notes) {
+  notes = {};
+  std::string_view content = line;
+  if (content.size() >= 2 && content.substr(content.size() - 2) == "\r\n") {
+    content.remove_suffix(2);
+  } else if (!content.empty() && content.back() == '\n') {
+    if (!allow_bare_lf) return make_command_error(errc::bare_lf, content.size() - 1, command_kind::other);
+    content.remove_suffix(1);
+  }
+  // §4.5.3.1.4: the limit counts the CRLF.
+  if (max_line_length && content.size() + 2 > max_line_length)
+    return make_command_error(errc::line_too_long, max_line_length < 2 ? 0 : max_line_length - 2,
+                              command_kind::other);
+  if (has_cr_or_lf(content.data(), content.size())) return line_break_error(content);
+  if (!content.empty() && (content.back() == ' ' || content.back() == '\t')) {
+    std::size_t start = content.size();
+    while (start > 0 && (content[start - 1] == ' ' || content[start - 1] == '\t')) --start;
+    // RFC 5321 §4.1.1: receivers SHOULD tolerate it.
+    if (reject_trailing_whitespace) return make_command_error(errc::trailing_whitespace, start, command_kind::other);
+    notes.trailing_whitespace = content.size() - start;
+    content = content.substr(0, start);
+  }
+  return content;
+}
+
+std::size_t bad_base64_at(std::string_view s) noexcept {
+  const auto is_b64 = [](char c) { return ascii::is_let_dig(c) || c == '+' || c == '/'; };
+  if (s.empty() || s.size() % 4 != 0) return s.size() - s.size() % 4;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (is_b64(s[i])) continue;
+    // "=" only as the last one or two characters of the final quantum.
+    if (s[i] == '=' && (i == s.size() - 1 || (i == s.size() - 2 && s[i + 1] == '='))) continue;
+    return i;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::make_command_error;
+using result = parse_result<command, command_error>;
+
+// Shifts an error found in a sub-field to an offset in the line.
+command_error shifted(command_error e, std::size_t by) noexcept {
+  e.offset += by;
+  return e;
 }
 
 // "VERB" with nothing after it.
@@ -198,19 +247,6 @@ result bdat_command(std::string_view rest, std::size_t at) {
   return c;
 }
 
-// RFC 4954 §4: base64 = base64-terminal / ( 1*(4base64-char) [base64-terminal] ).
-std::size_t bad_base64_at(std::string_view s) noexcept {
-  const auto is_b64 = [](char c) { return ascii::is_let_dig(c) || c == '+' || c == '/'; };
-  if (s.empty() || s.size() % 4 != 0) return s.size() - s.size() % 4;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (is_b64(s[i])) continue;
-    // "=" only as the last one or two characters of the final quantum.
-    if (s[i] == '=' && (i == s.size() - 1 || (i == s.size() - 2 && s[i + 1] == '='))) continue;
-    return i;
-  }
-  return std::string_view::npos;
-}
-
 result auth_command(std::string_view rest, std::size_t at) {
   const auto arg = argument_of(rest, at);
   if (!arg) return arg.error();
@@ -229,7 +265,7 @@ result auth_command(std::string_view rest, std::size_t at) {
   if (sp != std::string_view::npos) {
     const auto response = arg->substr(sp + 1);
     if (response != "=")
-      if (const auto b = bad_base64_at(response); b != std::string_view::npos)
+      if (const auto b = detail::bad_base64_at(response); b != std::string_view::npos)
         return bad(errc::bad_initial_response, sp + 1 + b);
     c.initial_response = response;
   }
@@ -282,29 +318,10 @@ result command_line(std::string_view line, const command_options& options) {
 }
 
 result command_line(std::string_view line, const command_options& options, line_notes& notes) {
-  notes = {};
-  std::string_view content = line;
-  if (content.size() >= 2 && content.substr(content.size() - 2) == "\r\n") {
-    content.remove_suffix(2);
-  } else if (!content.empty() && content.back() == '\n') {
-    if (!options.allow_bare_lf) return make_command_error(errc::bare_lf, content.size() - 1, command_kind::other);
-    content.remove_suffix(1);
-  }
-  // §4.5.3.1.4: the limit counts the CRLF.
-  if (options.max_line_length && content.size() + 2 > options.max_line_length)
-    return make_command_error(errc::line_too_long,
-                              options.max_line_length < 2 ? 0 : options.max_line_length - 2,
-                              command_kind::other);
-  if (detail::has_cr_or_lf(content.data(), content.size())) return line_break_error(content);
-  if (!content.empty() && (content.back() == ' ' || content.back() == '\t')) {
-    std::size_t start = content.size();
-    while (start > 0 && (content[start - 1] == ' ' || content[start - 1] == '\t')) --start;
-    // RFC 5321 §4.1.1: receivers SHOULD tolerate it.
-    if (options.reject_trailing_whitespace)
-      return make_command_error(errc::trailing_whitespace, start, command_kind::other);
-    notes.trailing_whitespace = content.size() - start;
-    content = content.substr(0, start);
-  }
+  const auto framed = detail::line_content(line, options.max_line_length, options.allow_bare_lf,
+                                           options.reject_trailing_whitespace, notes);
+  if (!framed) return framed.error();
+  const std::string_view content = *framed;
   if (content.empty()) return make_command_error(errc::empty_command, 0, command_kind::other);
 
   // Keyword = Ldh-str (§4.1.2); a verb ends at SP or the end of the line.

@@ -782,3 +782,51 @@ TEST_CASE("every prefix of a valid line is refused or accepted without reading p
       });
     }
 }
+
+TEST_CASE("AUTH response lines (RFC 4954 section 4): base64, empty, cancel, limits") {
+  const auto ok = [](std::string_view line, const auth_response_options& o = {}) {
+    std::string got;
+    const auto each = [&](std::string_view input, const std::function<void(std::string_view)>& check) {
+      if (input.size() < 4000) return for_each_placement(input, check);
+      check(std::string(input));  // beyond the guard page's size
+    };
+    each(line, [&](std::string_view in) {
+      line_notes notes;
+      const auto r = parse::auth_response(in, o, notes);
+      std::string now = r ? (r->cancelled ? std::string("cancel") : "b64:" + std::string(r->base64))
+                          : std::string(r.error().name()) + "@" + std::to_string(r.error().offset) + " " +
+                                std::to_string(r.error().reply) + " " + std::string(r.error().enhanced);
+      if (r && notes.trailing_whitespace) now += " +ws" + std::to_string(notes.trailing_whitespace);
+      if (got.empty()) got = now;
+      CHECK(got == now);  // every placement agrees
+    });
+    return got;
+  };
+  CHECK(ok("dGVzdAB0ZXN0AHRlc3Q=\r\n") == "b64:dGVzdAB0ZXN0AHRlc3Q=");
+  CHECK(ok("\r\n") == "b64:");  // an empty response
+  CHECK(ok("*\r\n") == "cancel");
+  CHECK(ok("AAAA  \r\n") == "b64:AAAA +ws2");  // tolerated (RFC 5321 4.1.1) and noted
+  auth_response_options strict;
+  strict.reject_trailing_whitespace = true;
+  CHECK(ok("AAAA \r\n", strict) == "trailing_whitespace@4 501 5.5.2");
+  CHECK(ok("AAA\r\n") == "bad_initial_response@0 501 5.5.2");
+  CHECK(ok("AA=A\r\n") == "bad_initial_response@2 501 5.5.2");
+  CHECK(ok("** \r\n") == "bad_initial_response@0 501 5.5.2");
+  CHECK(ok("AAAA\n") == "bare_lf@4 500 5.5.2");
+  CHECK(ok("AA\rAA\r\n") == "bare_cr@2 500 5.5.2");
+  CHECK(ok("AAAA\r\nQUIT\r\n") == "invalid_character@4 500 5.5.2");
+  auth_response_options lf;
+  lf.allow_bare_lf = true;
+  CHECK(ok("AAAA\n", lf) == "b64:AAAA");
+  // The limit: 12288 octets with CRLF by default; N accepted, N+1 refused.
+  const std::string at_limit(12284, 'A');
+  CHECK(ok(at_limit + "AA\r\n").substr(0, 4) == "bad_");  // 12288 octets: judged, not too long
+  CHECK(ok(at_limit + "\r\n") == "b64:" + at_limit);
+  CHECK(ok(at_limit + "AAAA\r\n") == "line_too_long@12286 500 5.5.6");
+  auth_response_options small;
+  small.max_line_length = 10;
+  CHECK(ok("AAAAAAAA\r\n", small) == "b64:AAAAAAAA");
+  CHECK(ok("AAAAAAAAAAAA\r\n", small) == "line_too_long@8 500 5.5.6");
+  small.max_line_length = 0;  // no limit
+  CHECK(ok(std::string(100000, 'A') + "\r\n", small).substr(0, 4) == "b64:");
+}

@@ -105,6 +105,18 @@ const std::map<std::string, probe>& probes() {
           return s + "   \r\n";
         },
         [](const std::string& in) { sink = parse::command_line(in, open_command_options()).has_value(); }}},
+      {"auth_response_long",
+       {[](std::size_t k) {
+          std::string s;
+          for (std::size_t i = 0; i < k; ++i) s += "QUJD";
+          return s + "ZA==  \r\n";
+        },
+        [](const std::string& in) {
+          auth_response_options o;
+          o.max_line_length = 0;
+          o.allow_bare_lf = true;
+          sink = parse::auth_response(in, o).has_value();
+        }}},
       {"reply_many_lines",
        {[](std::size_t k) {
           std::string s;
