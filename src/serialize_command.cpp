@@ -177,18 +177,10 @@ struct first_difference {
     const auto& b = back<cmd::bdat>();
     return a.size != b.size ? "size" : a.last != b.last ? "last" : "";
   }
-  std::string_view operator()(const cmd::vrfy& a) const {
-    return a.argument == back<cmd::vrfy>().argument ? "" : "argument";
-  }
-  std::string_view operator()(const cmd::expn& a) const {
-    return a.argument == back<cmd::expn>().argument ? "" : "argument";
-  }
-  std::string_view operator()(const cmd::help& a) const {
-    return a.argument == back<cmd::help>().argument ? "" : "argument";
-  }
-  std::string_view operator()(const cmd::noop& a) const {
-    return a.argument == back<cmd::noop>().argument ? "" : "argument";
-  }
+  // VRFY, EXPN, HELP, NOOP: the argument is all.
+  template <class T>
+  requires requires(const T& t) { t.argument; }
+  std::string_view operator()(const T& a) const { return a.argument == back<T>().argument ? "" : "argument"; }
   std::string_view operator()(const cmd::auth& a) const {
     const auto& b = back<cmd::auth>();
     return a.mechanism != b.mechanism ? "mechanism" : a.initial_response != b.initial_response ? "initial_response" : "";
@@ -198,6 +190,7 @@ struct first_difference {
     return a.verb != b.verb ? "verb" : a.argument != b.argument ? "argument" : "";
   }
   template <class T>
+  requires(!requires(const T& t) { t.argument; })
   std::string_view operator()(const T&) const {  // DATA, RSET, QUIT, STARTTLS: the verb is all
     return "";
   }

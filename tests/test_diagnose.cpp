@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,16 +24,27 @@ diagnosis diagnose_wire(std::string_view wire, answered_command after) {
   return diagnose(rep.code, rep.enhanced, lines, after);
 }
 
+// A reply on the wire, what it answered, and the kind it must get.
+struct vector {
+  std::string wire;
+  answered_command after;
+  failure_kind kind;
+};
+
+void check_kinds(std::span<const vector> vectors) {
+  for (const auto& v : vectors) {
+    INFO(v.wire);
+    const auto d = diagnose_wire(v.wire, v.after);
+    CHECK(failure_kind_name(d.kind) == failure_kind_name(v.kind));
+    CHECK(d.explanation.empty() == (v.kind == failure_kind::none));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("diagnose: real reply texts land in the right kind") {
   using ac = answered_command;
   using fk = failure_kind;
-  struct vector {
-    std::string wire;
-    answered_command after;
-    failure_kind kind;
-  };
   const vector vectors[] = {
       // The EHLO name, wherever it shows up.
       {"550 Requested action not taken: Invalid HeloHost (#5.5.0)\r\n", ac::mail,
@@ -104,22 +116,12 @@ TEST_CASE("diagnose: real reply texts land in the right kind") {
       {"250 2.0.0 Ok: queued as 4Y2Z\r\n", ac::end_of_data, fk::none},
       {"354 End data with <CR><LF>.<CR><LF>\r\n", ac::data, fk::none},
   };
-  for (const auto& v : vectors) {
-    INFO(v.wire);
-    const auto d = diagnose_wire(v.wire, v.after);
-    CHECK(failure_kind_name(d.kind) == failure_kind_name(v.kind));
-    CHECK(d.explanation.empty() == (v.kind == failure_kind::none));
-  }
+  check_kinds(vectors);
 }
 
 TEST_CASE("diagnose: the code and the enhanced status outrank words in addresses, host names and URLs") {
   using ac = answered_command;
   using fk = failure_kind;
-  struct vector {
-    std::string wire;
-    answered_command after;
-    failure_kind kind;
-  };
   const vector vectors[] = {
       // A 4xx is transient: "relay" in the address does not make it a relay refusal.
       {"450 4.2.0 <bob@relay.example.com>: Recipient address rejected: Greylisted\r\n", ac::rcpt,
@@ -160,11 +162,7 @@ TEST_CASE("diagnose: the code and the enhanced status outrank words in addresses
       // Words still count after a name, and at the end of a sentence.
       {"554 5.7.1 <a@example.net>: Relay access denied.\r\n", ac::rcpt, fk::relay_denied},
   };
-  for (const auto& v : vectors) {
-    INFO(v.wire);
-    const auto d = diagnose_wire(v.wire, v.after);
-    CHECK(failure_kind_name(d.kind) == failure_kind_name(v.kind));
-  }
+  check_kinds(vectors);
 }
 
 TEST_CASE("diagnose: an X.1.x status is explained as an address problem") {
