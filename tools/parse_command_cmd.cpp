@@ -50,7 +50,8 @@ json param_value(const esmtp_param& p) {
 
 json params_json(esmtp_param_range params) {
   json out = json::object();
-  for (const auto& p : params) out[upper(p.keyword)] = param_value(p);
+  // The parser refused repeated keywords (in any case): every key is new.
+  for (const auto& p : params) append_new_key(out, upper(p.keyword), param_value(p));
   return out;
 }
 

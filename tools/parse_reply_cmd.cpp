@@ -6,6 +6,7 @@
 #include "cli11_args.hpp"
 #include "parse_cmds.hpp"
 #include "report_json.hpp"
+#include "seen_words.hpp"
 
 #include <sansmtp/capabilities.hpp>
 #include <sansmtp/diagnose.hpp>
@@ -134,16 +135,17 @@ json ehlo_json(const capabilities& c, const reply& r) {
   j["domain"] = std::string(c.domain);
   j["greeting"] = std::string(c.greeting);
   auto& keywords = j["keywords"] = json::object();
+  detail::seen_words seen;  // linear whatever the peer sends (a JSON lookup is not)
   for (const auto& l : c.lines) {
+    if (!seen.insert(l.keyword)) continue;  // the typed view keeps the first
     std::string key(l.keyword);
     for (auto& ch : key) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
-    if (keywords.contains(key)) continue;  // the typed view keeps the first
     auto params = json::array();
     if (l.known == extension::auth)
       for (const auto m : c.auth) params.push_back(std::string(m));
     else
       for (const auto p : l.params) params.push_back(std::string(p));
-    keywords[key] = std::move(params);
+    append_new_key(keywords, std::move(key), std::move(params));
   }
   j["size"] = c.size ? json(*c.size) : json(nullptr);
   auto& auth = j["auth"] = json::array();
