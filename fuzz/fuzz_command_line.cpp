@@ -20,7 +20,13 @@
 //     inside their input; accepted parameter texts iterate back to themselves.
 //  6. The path fast path (src/parse_path.cpp match_simple_path) and the Ragel
 //     machine give the same answer for the line read as a path, MAIL and RCPT.
+//  7. make_command() owns exactly what serialize() writes (or refuses the
+//     same way, naming the same field); the builders given the accepted
+//     command's own fields rebuild the same line.
+//  8. parse::auth_response on the same bytes: an answer within its input;
+//     an accepted response is "*", empty, or base64 that is part of the line.
 #include <sansmtp/command.hpp>
+#include <sansmtp/command_builder.hpp>
 
 #include "command_internal.hpp"
 #include "fuzz_check.hpp"
@@ -126,6 +132,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(back.has_value(), "serialized line refused: " + fuzz::escape(written));
       FUZZ_CHECK(*back == *r, "serialized line parses differently: " + fuzz::escape(written));
     }
+    // 7. The owning builder agrees with the serializer.
+    const auto owned = make_command(*r, options);
+    FUZZ_CHECK(owned.has_value() == !ec, "make_command and serialize disagree");
+    if (owned) {
+      FUZZ_CHECK(owned->line() == std::string_view(out).substr(1), "make_command wrote another line");
+      FUZZ_CHECK(owned->command() == *r, "make_command holds another command");
+      std::optional<build_result> rebuilt;
+      if (const auto* e = std::get_if<cmd::ehlo>(&*r)) rebuilt = make_ehlo(e->host.text, options);
+      if (const auto* vr = std::get_if<cmd::vrfy>(&*r)) rebuilt = make_vrfy(vr->argument, options);
+      if (const auto* a = std::get_if<cmd::auth>(&*r)) rebuilt = make_auth(a->mechanism, a->initial_response);
+      if (rebuilt) {
+        FUZZ_CHECK(rebuilt->has_value(), "a builder refused the fields of an accepted command: " +
+                                             std::string(rebuilt->error().field));
+        if (*rebuilt) FUZZ_CHECK((*rebuilt)->line() == owned->line(), "a builder wrote another line");
+      }
+    } else {
+      FUZZ_CHECK(owned.error() == ec, "make_command and serialize refuse differently");
+    }
+  }
+
+  // 8. AUTH response lines.
+  auth_response_options auth_options;
+  auth_options.allow_bare_lf = options.allow_bare_lf;
+  auth_options.reject_trailing_whitespace = options.reject_trailing_whitespace;
+  const auto ar = parse::auth_response(line, auth_options);
+  if (ar) {
+    FUZZ_CHECK(!ar->cancelled || ar->base64.empty(), "a cancelled response carries data");
+    FUZZ_CHECK(ar->base64.empty() || (ar->base64.data() >= line.data() &&
+                                      ar->base64.data() + ar->base64.size() <= line.data() + line.size()),
+               "the response does not point into the line");
+  } else {
+    FUZZ_CHECK(ar.error().code != errc::ok && ar.error().offset <= line.size(), "auth_response error out of range");
   }
 
   // 6. Fast path and machine agree.
