@@ -3,7 +3,7 @@
 // Builds as a libFuzzer target and as a corpus replay (see fuzz/README.md).
 //
 // Input: byte 0 selects options (bit 0 smtputf8, 1 unknown parameters,
-// 2 space after colon, 3 missing brackets, 4 trailing whitespace, 5 bare LF,
+// 2 space after colon, 3 missing brackets, 4 reject trailing whitespace, 5 bare LF,
 // 6 HELO literal, 7 a 64-octet line limit instead of 512); the rest is the line.
 //
 // Invariants:
