@@ -14,7 +14,7 @@ namespace sansmtp {
 namespace detail {
 
 command_error make_command_error(errc code, std::size_t offset, command_kind kind) noexcept {
-  command_error e{code, offset, 501, "5.5.2"};
+  command_error e{{code, offset}, 501, "5.5.2"};
   switch (code) {
     // The line itself is unusable: "500 Syntax error, command unrecognized"
     // (§4.2.3; §4.5.3.1.9 "500 Line too long").
