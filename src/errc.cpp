@@ -67,6 +67,15 @@ constexpr entry entries[] = {
     {"bad_initial_response", "not base64 or \"=\" (RFC 4954 section 4)"},
     {"inconsistent_command", "the command's fields would not parse back to the same command"},
     {"invalid_state", "a call the object's current state does not allow (nothing was changed)"},
+    {"bad_sequence", "a command this state does not allow (RFC 5321 section 4.1.4)"},
+    {"not_offered", "an extension or parameter the server did not advertise"},
+    {"too_many_recipients", "more recipients than the limit (RFC 5321 section 4.5.3.1.10)"},
+    {"too_many_transactions", "more mail transactions than the limit"},
+    {"too_many_errors", "more bad commands than the session allows"},
+    {"message_too_large", "the message is larger than the SIZE limit (RFC 1870)"},
+    {"starttls_injection", "plaintext after STARTTLS, before the TLS handshake (CVE-2011-0411)"},
+    {"encryption_required", "AUTH before TLS (RFC 4954 section 4)"},
+    {"timeout", "the peer was silent for longer than the timeout (RFC 5321 section 4.5.3.2)"},
 };
 
 // The table follows the enum: the last code of each group sits where its
@@ -77,7 +86,8 @@ static_assert(at(errc::line_too_long, "line_too_long"));
 static_assert(at(errc::bad_enhanced_status, "bad_enhanced_status"));
 static_assert(at(errc::inconsistent_command, "inconsistent_command"));
 static_assert(at(errc::invalid_state, "invalid_state"));
-static_assert(std::size(entries) == static_cast<std::size_t>(errc::invalid_state) + 1);
+static_assert(at(errc::timeout, "timeout"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::timeout) + 1);
 
 class category final : public std::error_category {
  public:

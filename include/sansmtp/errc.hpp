@@ -69,6 +69,16 @@ enum class errc {
   inconsistent_command,
   // Local misuse (a call the object's state does not allow; nothing changed)
   invalid_state,
+  // Sessions (RFC 5321 §4.1.4, §4.5.3; RFC 3030, 3207, 4954)
+  bad_sequence,           // a command the state does not allow (503)
+  not_offered,            // an extension or parameter the server did not advertise
+  too_many_recipients,    // more RCPTs than the limit (452 4.5.3)
+  too_many_transactions,  // more MAILs than the limit
+  too_many_errors,        // more bad commands than the budget
+  message_too_large,      // the message grew past the SIZE limit (552 5.3.4)
+  starttls_injection,     // plaintext after STARTTLS (CVE-2011-0411)
+  encryption_required,    // AUTH before TLS (538 5.7.11)
+  timeout,                // the peer was silent for longer than the timeout
 };
 
 const std::error_category& error_category() noexcept;

@@ -11,3 +11,4 @@
 #include <sansmtp/host_name.hpp>
 #include <sansmtp/parse.hpp>
 #include <sansmtp/reply.hpp>
+#include <sansmtp/server.hpp>

@@ -1,0 +1,199 @@
+// Tests: drives a sansmtp::server over input cut into chunks, with an
+// application that answers every event the way a permissive MTA would, and
+// renders what happened as one canonical log. The log leaves out what
+// depends on timing (how data was split into pieces, the pipelining and
+// early-talker flags), so the same input must give the same log and the
+// same output whatever the chunking.
+#pragma once
+
+#include <sansmtp/server.hpp>
+
+#include "command_describe.hpp"
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sansmtp::test {
+
+inline std::string shown(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) >= 127) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[static_cast<unsigned char>(c) >> 4];
+      out += hex[static_cast<unsigned char>(c) & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+struct session_result {
+  std::string log;     // one line per event, canonical
+  std::string output;  // everything the server wrote
+  std::vector<std::string> messages;  // bodies of the messages that ended without error
+  bool closed = false;
+  std::vector<bool> pipelined_flags, early_flags;  // per command event, in order
+};
+
+// How the application answers; the defaults accept everything.
+struct responder {
+  // Called for each command event; return false to use the default answer.
+  std::function<bool(server&, const server_event::command&)> on_command;
+  bool tls_handshake_succeeds = true;
+  int greeting = 220;
+};
+
+inline void default_answer(server& s, const server_event::command& c) {
+  const auto& v = c.value;
+  if (std::holds_alternative<cmd::ehlo>(v) || std::holds_alternative<cmd::lhlo>(v)) {
+    s.send_ehlo_reply("hello");
+  } else if (std::holds_alternative<cmd::data>(v)) {
+    s.send(354, "End data with <CR><LF>.<CR><LF>");
+  } else if (std::holds_alternative<cmd::quit>(v)) {
+    s.send(221, "2.0.0 Bye");
+  } else if (std::holds_alternative<cmd::starttls>(v)) {
+    s.send(220, "2.0.0 Ready to start TLS");
+  } else if (std::holds_alternative<cmd::auth>(v)) {
+    const auto& a = std::get<cmd::auth>(v);
+    if (a.initial_response)
+      s.send(235, "2.7.0 Authentication successful");
+    else
+      s.send(334, "");
+  } else if (std::holds_alternative<cmd::vrfy>(v)) {
+    s.send(252, "2.5.0 Cannot VRFY user");
+  } else if (std::holds_alternative<cmd::help>(v)) {
+    s.send(214, "2.0.0 See RFC 5321");
+  } else if (!std::holds_alternative<cmd::bdat>(v)) {
+    s.send(250, "2.0.0 Ok");
+  }
+}
+
+// Runs `input` through a server cut at `cuts` (ascending offsets); EOF at
+// the end when `eof`.
+inline session_result run_session(std::string_view input, const std::vector<std::size_t>& cuts,
+                                  const server_options& options = {}, const responder& app = {},
+                                  bool eof = true) {
+  server s(options);
+  session_result r;
+  std::string body;
+  const auto drain = [&] {
+    for (;;) {
+      auto event = s.next_event();
+      if (std::holds_alternative<server_event::need_data>(event)) return;
+      if (const auto* p = std::get_if<server_event::paused>(&event)) {
+        if (p->why == server_event::paused::reason::tls_handshake) {
+          if (app.tls_handshake_succeeds) {
+            const auto ec = s.tls_established();
+            r.log += ec ? "tls refused " + std::string(errc_name(ec)) + "\n" : std::string("tls up\n");
+            if (!ec) continue;
+          }
+        }
+        return;
+      }
+      if (auto* c = std::get_if<server_event::command>(&event)) {
+        r.log += "cmd " + describe(c->value);
+        if (c->notes.trailing_whitespace) r.log += " +ws";
+        r.log += "\n";
+        r.pipelined_flags.push_back(c->unadvertised_pipelining);
+        r.early_flags.push_back(c->before_greeting);
+        if (!app.on_command || !app.on_command(s, *c)) default_answer(s, *c);
+      } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
+        r.log += "bad " + std::to_string(b->suggested.code) + " " + std::string(errc_name(b->error.code)) + " [" +
+                 shown(b->line) + "]\n";
+        s.send(b->suggested);
+      } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
+        body.append(d->bytes.data(), d->bytes.size());
+      } else if (const auto* k = std::get_if<server_event::chunk_end>(&event)) {
+        r.log += "chunk " + std::to_string(k->size) + "\n";
+        s.send(250, "2.0.0 Chunk accepted");
+      } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
+        r.log += "end size=" + std::to_string(e->size);
+        if (e->error) r.log += " " + std::string(e->error->name()) + "@" + std::to_string(e->error->offset);
+        r.log += " [" + shown(body) + "]\n";
+        if (!e->error) r.messages.push_back(body);
+        body.clear();
+        for (std::size_t i = 0; i < e->replies_owed; ++i)
+          s.send(e->error ? e->suggested : server_reply{250, "2.0.0 Queued"});
+      } else if (const auto* a = std::get_if<server_event::auth_response>(&event)) {
+        r.log += a->value.cancelled ? "auth cancel\n" : "auth response\n";
+        if (a->value.cancelled)
+          s.send(501, "5.7.0 Authentication cancelled");
+        else
+          s.send(235, "2.7.0 Authentication successful");
+      } else if (const auto* pc = std::get_if<server_event::peer_closed>(&event)) {
+        r.log += pc->inside_message ? "closed inside\n" : "closed\n";
+      } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
+        r.log += "fatal " + std::string(errc_name(f->code)) + "\n";
+        s.send(f->suggested);
+      }
+    }
+  };
+  s.send(app.greeting, "mx.example ESMTP");
+  std::size_t from = 0;
+  for (std::size_t i = 0; i <= cuts.size(); ++i) {
+    const std::size_t to = i < cuts.size() ? cuts[i] : input.size();
+    std::string_view chunk = input.substr(from, to - from);
+    from = to;
+    // Push what fits; drain; repeat (a driver reads at most receive_capacity()).
+    while (!chunk.empty()) {
+      const auto n = std::min(chunk.size(), s.receive_capacity());
+      if (n == 0) {
+        drain();
+        if (s.receive_capacity() == 0) break;  // closed, or stuck: the log shows it
+        continue;
+      }
+      s.receive(chunk.substr(0, n));
+      chunk.remove_prefix(n);
+      drain();
+    }
+  }
+  if (eof && !s.closed()) s.receive_eof();
+  drain();
+  const auto out = s.pending_output();
+  r.output.assign(out.data(), out.size());
+  r.closed = s.closed();
+  return r;
+}
+
+// Runs whole, byte by byte and split at every point; all must agree. Returns
+// the whole run's result.
+inline session_result run_every_way(std::string_view input, const server_options& options = {},
+                                    const responder& app = {}, bool eof = true) {
+  const auto whole = run_session(input, {}, options, app, eof);
+  std::vector<std::size_t> bytes;
+  for (std::size_t i = 1; i < input.size(); ++i) bytes.push_back(i);
+  const auto by_byte = run_session(input, bytes, options, app, eof);
+  if (by_byte.log != whole.log || by_byte.output != whole.output)
+    throw std::runtime_error("byte by byte differs:\n" + by_byte.log + "---\n" + whole.log);
+  for (std::size_t cut = 1; cut < input.size(); ++cut) {
+    const auto split = run_session(input, {cut}, options, app, eof);
+    if (split.log != whole.log || split.output != whole.output)
+      throw std::runtime_error("split at " + std::to_string(cut) + " differs:\n" + split.log + "---\n" +
+                               whole.log + "\noutput:\n" + shown(split.output) + "\n---\n" + shown(whole.output));
+  }
+  return whole;
+}
+
+// The reply codes in the output, in order ("220 250 250 354 250 221").
+inline std::string reply_codes(std::string_view output) {
+  std::string codes;
+  std::size_t start = 0;
+  while (start < output.size()) {
+    const auto end = output.find("\r\n", start);
+    const auto line = output.substr(start, end - start);
+    if (line.size() >= 4 && line[3] == ' ') codes += (codes.empty() ? "" : " ") + std::string(line.substr(0, 3));
+    if (line.size() == 3) codes += (codes.empty() ? "" : " ") + std::string(line);
+    if (end == std::string_view::npos) break;
+    start = end + 2;
+  }
+  return codes;
+}
+
+}  // namespace sansmtp::test

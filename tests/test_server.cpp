@@ -1,0 +1,516 @@
+// The server session (RFC 5321 sequencing, RFC 2920 pipelining, DATA and
+// BDAT framing, STARTTLS, AUTH, LMTP, limits). Every scenario runs whole,
+// byte by byte and split at every point (run_every_way), and must give the
+// same events and the same replies.
+#include <sansmtp/server.hpp>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wrestrict"  // GCC PR 105329, "literal" + std::string
+#endif
+
+#include <catch2/catch.hpp>
+
+#include "server_harness.hpp"
+
+#include <algorithm>
+#include <string>
+
+using namespace sansmtp;
+using sansmtp::test::reply_codes;
+using sansmtp::test::responder;
+using sansmtp::test::run_every_way;
+using sansmtp::test::run_session;
+
+namespace {
+
+const std::string hello = "EHLO client.example\r\n";
+const std::string envelope = "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n";
+
+server_options chunking() {
+  server_options o;
+  o.chunking = true;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("server: one transaction from greeting to QUIT, the body dot-unstuffed") {
+  const auto r = run_every_way(hello + envelope + "DATA\r\nSubject: t\r\n\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n");
+  CHECK(r.log ==
+        "cmd EHLO client.example\n"
+        "cmd MAIL <a@example.org> {}\n"
+        "cmd RCPT <b@example.net> {}\n"
+        "cmd DATA\n"
+        "end size=26 [Subject: t\\r\\n\\r\\n.dot\\r\\nbody\\r\\n]\n"
+        "cmd QUIT\n");
+  CHECK(reply_codes(r.output) == "220 250 250 250 354 250 221");
+  CHECK(r.output.find("250-localhost hello\r\n250-PIPELINING\r\n250-SIZE\r\n250-8BITMIME\r\n") != std::string::npos);
+  CHECK(r.closed);
+  REQUIRE(r.messages.size() == 1);
+}
+
+TEST_CASE("server: a pipelined group is answered in order, and the next transaction follows") {
+  const std::string two = hello + envelope + "RCPT TO:<c@example.net>\r\nDATA\r\nx\r\n.\r\n" + envelope +
+                          "DATA\r\ny\r\n.\r\nQUIT\r\n";
+  const auto r = run_every_way(two);
+  CHECK(reply_codes(r.output) == "220 250 250 250 250 354 250 250 250 354 250 221");
+  CHECK(r.messages == std::vector<std::string>{"x\r\n", "y\r\n"});
+}
+
+TEST_CASE("server: the transition table suggests 503 for every bad sequence (RFC 5321 4.1.4)") {
+  struct scenario {
+    std::string input;
+    std::string codes;
+  };
+  const scenario cases[] = {
+      {"MAIL FROM:<a@b.example>\r\n", "220 503"},                              // before EHLO
+      {hello + "RCPT TO:<a@b.example>\r\n", "220 250 503"},                    // before MAIL
+      {hello + "DATA\r\n", "220 250 503"},                                     // before RCPT
+      {hello + "MAIL FROM:<a@b.example>\r\nDATA\r\n", "220 250 250 503"},      // no recipient
+      {hello + envelope + "MAIL FROM:<c@d.example>\r\n", "220 250 250 250 503"},  // nested MAIL
+      {hello + envelope + "RSET\r\nRCPT TO:<x@y.example>\r\n", "220 250 250 250 250 503"},
+      {hello + envelope + "EHLO again.example\r\nRCPT TO:<x@y.example>\r\n", "220 250 250 250 250 503"},
+      {"HELO client.example\r\nMAIL FROM:<a@b.example>\r\n", "220 250 250"},  // HELO is enough for mail
+      {"NOOP\r\nRSET\r\nVRFY postmaster\r\nHELP\r\n", "220 250 250 252 214"},  // without EHLO (4.1.4)
+      {"FOO bar\r\n", "220 500"},
+      {"LHLO client.example\r\n", "220 500"},  // LMTP's verb on SMTP
+  };
+  for (const auto& c : cases) {
+    INFO(c.input);
+    CHECK(reply_codes(run_every_way(c.input).output) == c.codes);
+  }
+  // A failed EHLO leaves the state as it was (4.1.4).
+  responder refuse_ehlo;
+  refuse_ehlo.on_command = [](server& s, const server_event::command& c) {
+    if (!std::holds_alternative<cmd::ehlo>(c.value)) return false;
+    s.send(550, "5.7.1 Invalid HeloHost");
+    return true;
+  };
+  CHECK(reply_codes(run_every_way("EHLO [10.42.0.17]\r\nMAIL FROM:<a@b.example>\r\n", {}, refuse_ehlo).output) ==
+        "220 550 503");
+}
+
+TEST_CASE("server: a parser error is a recoverable bad command with the parser's reply") {
+  const auto r = run_every_way(hello + "MAIL FROM:<a..b@example.org>\r\nMAIL FROM:<a@example.org>\r\n");
+  CHECK(r.log == "cmd EHLO client.example\nbad 501 bad_local_part [MAIL FROM:<a..b@example.org>\\r\\n]\n"
+                 "cmd MAIL <a@example.org> {}\nclosed\n");
+  CHECK(r.output.find("501 5.1.7 ") != std::string::npos);
+  // Trailing white space is tolerated (RFC 5321 4.1.1) and reported.
+  CHECK(run_every_way("NOOP  \r\n").log == "cmd NOOP - +ws\nclosed\n");
+}
+
+TEST_CASE("server: every smuggling variant is body content or an error, never an end of data") {
+  // RFC-NOTES B1.2: what some MTA once took for the end of data.
+  const std::string variants[] = {"\n.\n", "\n.\r\n", "\r.\r", "\r\n.\n", "\r\n.\r", "\r.\r\n", "\n.\r",
+                                  "\r\r\n.\r\r\n", std::string("\r\n\x00.\r\n", 6), std::string("\r\n.\x00\r\n", 6),
+                                  std::string("\n\x00.\n", 4)};
+  const std::string smuggled = "MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<victim@example.net>\r\nDATA\r\n";
+  for (const auto& v : variants) {
+    for (const auto policy : {bare_line_ending::reject, bare_line_ending::normalize, bare_line_ending::allow}) {
+      INFO("variant " << test::shown(v) << " policy " << static_cast<int>(policy));
+      server_options o;
+      o.data.bare_lf = o.data.bare_cr = policy;
+      const auto r = run_every_way(hello + envelope + "DATA\r\nhello" + v + smuggled + "evil body\r\n.\r\nQUIT\r\n", o);
+      // Exactly one message, whatever the policy: the smuggled commands are content.
+      CHECK(r.log.find("cmd MAIL <evil") == std::string::npos);
+      const auto first_end = r.log.find("end size=");
+      REQUIRE(first_end != std::string::npos);
+      CHECK(r.log.find("end size=", first_end + 1) == std::string::npos);
+      CHECK(r.log.substr(r.log.size() - 9) == "cmd QUIT\n");
+      // A bare CR or LF (not part of a CRLF) makes the message refused under reject.
+      std::string without_crlf = v;
+      for (std::size_t at; (at = without_crlf.find("\r\n")) != std::string::npos;) without_crlf.erase(at, 2);
+      const bool bare = without_crlf.find_first_of("\r\n") != std::string::npos;
+      if (policy == bare_line_ending::reject && bare) {
+        CHECK(r.messages.empty());  // refused, nothing delivered
+        CHECK(r.output.find("550 5.6.0") != std::string::npos);
+      } else {
+        REQUIRE(r.messages.size() == 1);
+        CHECK(r.messages[0].find("MAIL FROM:<evil@attacker.example>") != std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE("server: STARTTLS - pipelined plaintext is fatal by default, discarded on request") {
+  server_options o;
+  o.starttls = true;
+  // Injection in the same segment as STARTTLS (CVE-2011-0411).
+  auto r = run_session(hello + "STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n", {}, o);
+  CHECK(r.log == "cmd EHLO client.example\nfatal starttls_injection\n");
+  CHECK(reply_codes(r.output) == "220 250 554");
+  CHECK(r.closed);
+  o.after_starttls = starttls_injection::discard;
+  r = run_session(hello + "STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n", {}, o);
+  CHECK(r.log == "cmd EHLO client.example\ncmd STARTTLS\ntls up\nclosed\n");
+  CHECK(reply_codes(r.output) == "220 250 220");
+  // A clean upgrade: STARTTLS alone, then EHLO again; the state before TLS is forgotten.
+  const auto clean = run_every_way(hello + "STARTTLS\r\n", o, {}, false);
+  CHECK(clean.log == "cmd EHLO client.example\ncmd STARTTLS\ntls up\n");
+  CHECK(clean.output.find("STARTTLS") != std::string::npos);
+}
+
+TEST_CASE("server: after TLS the session is back to before EHLO and STARTTLS is no longer offered") {
+  server_options o;
+  o.starttls = true;
+  server s(o);
+  REQUIRE_FALSE(s.send(220, "mx ESMTP"));
+  s.receive(hello);
+  REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
+  REQUIRE_FALSE(s.send_ehlo_reply());
+  s.receive("STARTTLS\r\n");
+  REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
+  CHECK(std::holds_alternative<server_event::paused>(s.next_event()));
+  CHECK(s.tls_established() == errc::invalid_state);  // not before the 220
+  REQUIRE_FALSE(s.send(220, "2.0.0 Go ahead"));
+  const auto p = s.next_event();
+  REQUIRE(std::holds_alternative<server_event::paused>(p));
+  CHECK(std::get<server_event::paused>(p).why == server_event::paused::reason::tls_handshake);
+  CHECK_FALSE(s.wants_read());
+  REQUIRE_FALSE(s.tls_established());
+  CHECK(s.tls());
+  s.consume_output(s.pending_output().size());
+  s.receive("MAIL FROM:<a@b.example>\r\n");
+  auto e = s.next_event();
+  REQUIRE(std::holds_alternative<server_event::bad_command>(e));
+  CHECK(std::get<server_event::bad_command>(e).suggested.code == 503);
+  s.send(std::get<server_event::bad_command>(e).suggested);
+  s.receive(hello);
+  REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
+  REQUIRE_FALSE(s.send_ehlo_reply());
+  const auto out = std::string(s.pending_output().data(), s.pending_output().size());
+  CHECK(out.find("STARTTLS") == std::string::npos);
+  s.receive("STARTTLS\r\n");
+  e = s.next_event();
+  REQUIRE(std::holds_alternative<server_event::bad_command>(e));
+  CHECK(std::get<server_event::bad_command>(e).suggested.code == 502);
+}
+
+TEST_CASE("server: plaintext that arrives after the 220 to STARTTLS is never parsed") {
+  server_options o;
+  o.starttls = true;
+  for (const auto policy : {starttls_injection::reject, starttls_injection::discard}) {
+    o.after_starttls = policy;
+    server s(o);
+    s.send(220, "mx");
+    s.receive(hello + "STARTTLS\r\n");
+    s.next_event();
+    s.send_ehlo_reply();
+    s.next_event();
+    s.send(220, "2.0.0 Ready");
+    CHECK_FALSE(s.receive("RSET\r\n"));  // a client that did not wait for the handshake
+    CHECK(s.trailing_data() == "RSET\r\n");
+    if (policy == starttls_injection::reject) {
+      CHECK(s.tls_established() == errc::starttls_injection);
+      CHECK(s.closed());
+    } else {
+      CHECK_FALSE(s.tls_established());
+      CHECK(s.trailing_data().empty());
+      CHECK(std::holds_alternative<server_event::need_data>(s.next_event()));
+    }
+  }
+}
+
+TEST_CASE("server: BDAT counts exact octets across any chunking (RFC 3030)") {
+  const auto o = chunking();
+  auto r = run_every_way(hello + envelope + "BDAT 5\r\nhel\nlBDAT 3 LAST\r\no\r\nQUIT\r\n", o);
+  CHECK(r.log.find("chunk 5\n") != std::string::npos);
+  CHECK(r.log.find("end size=8 bare_lf@3 [hel\\nlo\\r\\n]") != std::string::npos);
+  r = run_every_way(hello + envelope + "BDAT 7\r\nhello\r\nBDAT 0 LAST\r\nQUIT\r\n", o);
+  CHECK(r.messages == std::vector<std::string>{"hello\r\n"});
+  CHECK(reply_codes(r.output) == "220 250 250 250 250 250 221");
+  // Commands inside a chunk are data.
+  r = run_every_way(hello + envelope + "BDAT 12 LAST\r\nQUIT\r\nRSET\r\nNOOP\r\n", o);
+  CHECK(r.messages == std::vector<std::string>{"QUIT\r\nRSET\r\n"});
+  CHECK(r.log.find("cmd NOOP") != std::string::npos);
+  // DATA after BDAT in one transaction is 503 (RFC 3030 section 2).
+  r = run_every_way(hello + envelope + "BDAT 3\r\nabcDATA\r\n", o);
+  CHECK(reply_codes(r.output) == "220 250 250 250 250 503");
+}
+
+TEST_CASE("server: a refused BDAT's chunk is read and dropped, never parsed as commands") {
+  // Without CHUNKING: 502, after its 12 octets are consumed.
+  auto r = run_every_way(hello + envelope + "BDAT 12\r\nQUIT\r\nQUIT\r\nNOOP\r\n");
+  CHECK(r.log == "cmd EHLO client.example\ncmd MAIL <a@example.org> {}\ncmd RCPT <b@example.net> {}\n"
+                 "bad 502 not_offered [BDAT 12\\r\\n]\ncmd NOOP -\nclosed\n");
+  // Out of sequence, with CHUNKING: 503, the chunk dropped.
+  r = run_every_way(hello + "BDAT 6 LAST\r\nRSET\r\nNOOP\r\n", chunking());
+  CHECK(r.log == "cmd EHLO client.example\nbad 503 bad_sequence [BDAT 6 LAST\\r\\n]\ncmd NOOP -\nclosed\n");
+}
+
+TEST_CASE("server: a BDAT reply cannot be sent before its chunk was read") {
+  server s(chunking());
+  s.send(220, "mx");
+  s.receive(hello + envelope + "BDAT 10\r\nabc");
+  for (int i = 0; i < 3; ++i) {
+    auto e = s.next_event();
+    REQUIRE(std::holds_alternative<server_event::command>(e));
+    if (i == 0) s.send_ehlo_reply(); else s.send(250, "ok");
+  }
+  REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));  // BDAT
+  CHECK(s.send(250, "too early") == errc::invalid_state);
+  REQUIRE(std::holds_alternative<server_event::message_data>(s.next_event()));
+  CHECK(std::holds_alternative<server_event::need_data>(s.next_event()));
+  CHECK(s.send(250, "too early") == errc::invalid_state);
+  s.receive("defghij");
+  REQUIRE(std::holds_alternative<server_event::message_data>(s.next_event()));
+  REQUIRE(std::holds_alternative<server_event::chunk_end>(s.next_event()));
+  CHECK_FALSE(s.send(250, "2.0.0 ok"));
+  CHECK(s.send(250, "nothing owed") == errc::invalid_state);
+}
+
+TEST_CASE("server: AUTH framing (RFC 4954): TLS first, 334 exchanges, cancel, once per session") {
+  server_options o;
+  o.auth_mechanisms = {"PLAIN", "LOGIN"};
+  auto r = run_every_way(hello + "AUTH PLAIN AGJvYgBzZWNyZXQ=\r\n", o);
+  CHECK(reply_codes(r.output) == "220 250 538");  // no TLS
+  CHECK(r.output.find("AUTH") == std::string::npos);  // not offered before TLS
+  o.allow_auth_without_tls = true;
+  r = run_every_way(hello + "AUTH LOGIN\r\nYm9i\r\nAUTH PLAIN\r\n", o);
+  CHECK(r.log == "cmd EHLO client.example\ncmd AUTH LOGIN -\nauth response\n"
+                 "bad 503 bad_sequence [AUTH PLAIN\\r\\n]\nclosed\n");
+  CHECK(reply_codes(r.output) == "220 250 334 235 503");  // the second AUTH is a bad sequence
+  r = run_every_way(hello + "AUTH LOGIN\r\n*\r\nNOOP\r\n", o);
+  CHECK(reply_codes(r.output) == "220 250 334 501 250");
+  r = run_every_way(hello + "AUTH LOGIN\r\nnot base64!\r\nNOOP\r\n", o);
+  CHECK(reply_codes(r.output) == "220 250 334 501 250");
+  r = run_every_way(hello + "AUTH CRAM-MD5\r\n", o);
+  CHECK(reply_codes(r.output) == "220 250 504");
+  CHECK(run_every_way("HELO client.example\r\nAUTH PLAIN\r\n", o).output.find("503") != std::string::npos);
+  // The response line has its own, larger limit (12288 by default).
+  const std::string long_response(12000, 'A');
+  r = run_session(hello + "AUTH LOGIN\r\n" + long_response + "\r\n", {}, o);
+  CHECK(r.log.find("auth response") != std::string::npos);
+  o.max_auth_line_length = 100;
+  r = run_session(hello + "AUTH LOGIN\r\n" + std::string(99, 'A') + "\r\nNOOP\r\n", {}, o);
+  CHECK(reply_codes(r.output) == "220 250 334 500 250");
+}
+
+TEST_CASE("server: LMTP answers the end of data once per accepted recipient (RFC 2033)") {
+  server_options o;
+  o.lmtp = true;
+  responder refuse_second;
+  refuse_second.on_command = [](server& s, const server_event::command& c) {
+    const auto* r = std::get_if<cmd::rcpt>(&c.value);
+    if (!r || r->forward_path.local_part != "nobody") return false;
+    s.send(550, "5.1.1 No such user");
+    return true;
+  };
+  const auto r = run_every_way("LHLO client.example\r\n" + envelope + "RCPT TO:<nobody@example.net>\r\n"
+                               "RCPT TO:<c@example.net>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n",
+                               o, refuse_second);
+  CHECK(reply_codes(r.output) == "220 250 250 250 550 250 354 250 250 221");
+  CHECK(run_every_way("EHLO client.example\r\n", o).output.find("500 5.5.1") != std::string::npos);
+}
+
+TEST_CASE("server: command line limit 512 with CRLF: N accepted, N+1 refused and skipped") {
+  const std::string noop = "NOOP ";
+  const auto line_of = [&](std::size_t n) { return noop + std::string(n - noop.size() - 2, 'a') + "\r\n"; };
+  CHECK(reply_codes(run_session(line_of(512) + "RSET\r\n", {}).output) == "220 250 250");
+  auto r = run_session(line_of(513) + "RSET\r\n", {});
+  CHECK(reply_codes(r.output) == "220 500 250");
+  CHECK(r.output.find("500 5.5.6") != std::string::npos);
+  // Over the limit, nothing of the line is ever parsed, however it is cut.
+  r = run_every_way("NOOP " + std::string(600, 'a') + "\r\nQUIT\r\n");
+  CHECK(reply_codes(r.output) == "220 500 221");
+  server_options o;
+  o.commands.max_line_length = 20;
+  CHECK(reply_codes(run_every_way(line_of(20) + line_of(21), o).output) == "220 250 500");
+}
+
+TEST_CASE("server: recipients limit: N accepted, N+1 is 452 (RFC 5321 4.5.3.1.10)") {
+  server_options o;
+  o.max_recipients = 3;
+  std::string in = hello + "MAIL FROM:<a@example.org>\r\n";
+  for (int i = 0; i < 4; ++i) in += "RCPT TO:<r" + std::to_string(i) + "@example.net>\r\n";
+  CHECK(reply_codes(run_every_way(in, o).output) == "220 250 250 250 250 250 452");
+  // The default is the RFC's 100.
+  std::string hundred = hello + "MAIL FROM:<a@example.org>\r\n";
+  for (int i = 0; i < 101; ++i) hundred += "RCPT TO:<r" + std::to_string(i) + "@example.net>\r\n";
+  const auto codes = reply_codes(run_session(hundred, {}).output);
+  CHECK(std::count(codes.begin(), codes.end(), ' ') == 103);
+  CHECK(codes.substr(codes.size() - 7) == "250 452");
+}
+
+TEST_CASE("server: message size: SIZE= over the limit is 552, a body over it is read and refused") {
+  server_options o;
+  o.max_message_size = 10;
+  CHECK(reply_codes(run_every_way(hello + "MAIL FROM:<a@example.org> SIZE=10\r\n", o).output) == "220 250 250");
+  CHECK(reply_codes(run_every_way(hello + "MAIL FROM:<a@example.org> SIZE=11\r\n", o).output) == "220 250 552");
+  CHECK(run_every_way(hello, o).output.find("250-SIZE 10\r\n") != std::string::npos);
+  auto r = run_every_way(hello + envelope + "DATA\r\n12345678\r\n.\r\nQUIT\r\n", o);
+  CHECK(r.messages.size() == 1);  // 10 octets: fits
+  r = run_every_way(hello + envelope + "DATA\r\n123456789\r\n.\r\nQUIT\r\n", o);
+  CHECK(r.messages.empty());
+  CHECK(r.log.find("end size=11 message_too_large@10") != std::string::npos);
+  CHECK(reply_codes(r.output) == "220 250 250 250 354 552 221");
+}
+
+TEST_CASE("server: bad command budget: N refusals answered, N+1 is 421 and the end") {
+  server_options o;
+  o.max_bad_commands = 3;
+  const auto r = run_every_way("FOO\r\nFOO\r\nFOO\r\nFOO\r\nNOOP\r\n", o);
+  CHECK(reply_codes(r.output) == "220 500 500 500 421");
+  CHECK(r.closed);
+  CHECK(r.log.find("fatal too_many_errors") != std::string::npos);
+}
+
+TEST_CASE("server: transactions per session: N accepted, then 421") {
+  server_options o;
+  o.max_transactions = 1;
+  o.limits = true;
+  const auto r = run_every_way(hello + envelope + "DATA\r\nx\r\n.\r\nMAIL FROM:<a@example.org>\r\n", o);
+  CHECK(reply_codes(r.output) == "220 250 250 250 354 250 421");
+  CHECK(r.closed);
+  CHECK(r.output.find("LIMITS RCPTMAX=100 MAILMAX=1\r\n") != std::string::npos);
+}
+
+TEST_CASE("server: extensions that were not offered are refused") {
+  struct scenario {
+    std::string input;
+    std::string codes;
+  };
+  const scenario cases[] = {
+      {hello + "MAIL FROM:<a@example.org> SMTPUTF8\r\n", "220 250 555"},
+      {hello + "MAIL FROM:<a@example.org> BODY=BINARYMIME\r\n", "220 250 555"},
+      {hello + "MAIL FROM:<a@example.org> RET=FULL\r\n", "220 250 555"},
+      {hello + "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net> NOTIFY=NEVER\r\n", "220 250 250 555"},
+      {hello + "STARTTLS\r\n", "220 250 502"},
+      {hello + "AUTH PLAIN\r\n", "220 250 502"},
+      {hello + "MAIL FROM:<j\xc3\xb6rg@example.org>\r\n", "220 250 553"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.input);
+    CHECK(reply_codes(run_every_way(c.input).output) == c.codes);
+  }
+  // Offered, they pass; SMTPUTF8 lets UTF-8 into RCPT only for that transaction.
+  server_options o;
+  o.smtputf8 = true;
+  o.chunking = o.binarymime = true;
+  CHECK(reply_codes(run_every_way(hello + "MAIL FROM:<j\xc3\xb6rg@example.org> SMTPUTF8\r\n"
+                                          "RCPT TO:<b\xc3\xb6@example.net>\r\n",
+                                  o)
+                        .output) == "220 250 250 250");
+  CHECK(reply_codes(run_every_way(hello + "MAIL FROM:<a@example.org>\r\nRCPT TO:<b\xc3\xb6@example.net>\r\n", o)
+                        .output) == "220 250 250 553");
+  // RFC 3030 section 3: BINARYMIME then DATA is a bad sequence.
+  CHECK(reply_codes(run_every_way(hello + "MAIL FROM:<a@example.org> BODY=BINARYMIME\r\n"
+                                          "RCPT TO:<b@example.net>\r\nDATA\r\n",
+                                  o)
+                        .output) == "220 250 250 250 503");
+}
+
+TEST_CASE("server: after a 554 greeting only QUIT is accepted (RFC 5321 3.1)") {
+  responder closed_shop;
+  closed_shop.greeting = 554;
+  const auto r = run_every_way("EHLO client.example\r\nNOOP\r\nQUIT\r\n", {}, closed_shop);
+  CHECK(reply_codes(r.output) == "554 503 503 221");
+}
+
+TEST_CASE("server: early talkers and unadvertised pipelining are reported") {
+  // Bytes before the greeting: the first command carries the flag.
+  server s;
+  s.receive("EHLO early.example\r\n");
+  CHECK(std::holds_alternative<server_event::paused>(s.next_event()));  // the greeting is owed
+  s.send(220, "mx");
+  auto e = s.next_event();
+  REQUIRE(std::holds_alternative<server_event::command>(e));
+  CHECK(std::get<server_event::command>(e).before_greeting);
+  // HELO offers no PIPELINING: a second command sent before the first reply is flagged.
+  auto r = run_session("HELO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n", {});
+  CHECK(r.pipelined_flags == std::vector<bool>{false, true, true});
+  r = run_session("HELO client.example\r\n", {});
+  CHECK(r.pipelined_flags == std::vector<bool>{false});
+  // After EHLO with PIPELINING, the same is normal.
+  r = run_session(hello + envelope, {});
+  CHECK(r.pipelined_flags == std::vector<bool>{false, false, false});
+  CHECK(r.early_flags == std::vector<bool>{false, false, false});
+}
+
+TEST_CASE("server: nothing after DATA, AUTH, STARTTLS or QUIT is parsed before the deciding reply") {
+  server s;
+  s.send(220, "mx");
+  s.receive(hello + envelope + "DATA\r\nMAIL FROM:<not-a-command@example.org>\r\n.\r\n");
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
+    if (i == 0) s.send_ehlo_reply(); else s.send(250, "ok");
+  }
+  REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));  // DATA
+  CHECK(std::holds_alternative<server_event::paused>(s.next_event()));
+  CHECK_FALSE(s.wants_read());
+  CHECK(s.timeout() == std::chrono::seconds{0});  // waiting for the application
+  s.send(354, "go");
+  CHECK(s.wants_read());
+  CHECK(s.timeout() == std::chrono::seconds{300});
+  REQUIRE(std::holds_alternative<server_event::message_data>(s.next_event()));
+  REQUIRE(std::holds_alternative<server_event::message_end>(s.next_event()));
+}
+
+TEST_CASE("server: local misuse is refused and changes nothing") {
+  server s;
+  CHECK(s.send(250, "not a greeting") == errc::invalid_state);  // a greeting is 220, 554 or 421
+  CHECK_FALSE(s.send(220, "mx"));
+  server t;
+  t.send(220, "mx");
+  CHECK(t.send(250, "nothing owed") == errc::invalid_state);
+  CHECK(t.send_ehlo_reply() == errc::invalid_state);
+  CHECK(t.tls_established() == errc::invalid_state);
+  t.receive("NOOP\r\n");
+  REQUIRE(std::holds_alternative<server_event::command>(t.next_event()));
+  CHECK(t.send(250, "bad\r\ntext") == errc::control_character);  // write_reply refuses; still owed
+  CHECK(t.send(354, "not to NOOP") == errc::invalid_state);        // would switch to DATA
+  CHECK(t.send(334, "not to NOOP") == errc::invalid_state);
+  CHECK_FALSE(t.send(250, "ok"));
+  // The receive buffer is bounded.
+  server_options o;
+  o.receive_buffer = 16;
+  server u(o);
+  CHECK(u.receive_capacity() == 16);
+  CHECK(u.receive(std::string(17, 'a')) == errc::invalid_state);
+  CHECK_FALSE(u.receive(std::string(16, 'a')));
+  CHECK(u.receive_capacity() == 0);
+  CHECK_FALSE(u.wants_read());
+}
+
+TEST_CASE("server: output above the high-water mark stops reading, timeouts close with 421") {
+  server_options o;
+  o.output_high_water = 10;
+  server s(o);
+  s.send(220, "a greeting longer than ten octets");
+  CHECK_FALSE(s.wants_read());
+  s.consume_output(s.pending_output().size());
+  CHECK(s.wants_read());
+  CHECK(s.timeout() == std::chrono::seconds{300});
+  s.on_timeout();
+  CHECK(s.closed());
+  const std::string out(s.pending_output().data(), s.pending_output().size());
+  CHECK(out.rfind("421 4.4.2 localhost", 0) == 0);
+  CHECK(s.timeout() == std::chrono::seconds{0});
+  CHECK(s.receive("NOOP\r\n") == errc::invalid_state);
+}
+
+TEST_CASE("server: the end of the connection is reported, inside a message or not") {
+  CHECK(run_every_way(hello + envelope + "DATA\r\nunfinished").log.find("closed inside") != std::string::npos);
+  CHECK(run_every_way("NOO").log == "closed inside\n");
+  CHECK(run_every_way("NOOP\r\n").log == "cmd NOOP -\nclosed\n");
+}
+
+TEST_CASE("AUTH helpers: base64 and PLAIN (RFC 4648, RFC 4616)") {
+  CHECK(decode_base64("") == std::string());
+  CHECK(decode_base64("Zm9vYmFy") == std::string("foobar"));
+  CHECK(decode_base64("Zm9vYg==") == std::string("foob"));
+  CHECK(decode_base64("Zm9vYmE=") == std::string("fooba"));
+  CHECK_FALSE(decode_base64("Zm9vYh=="));  // pad bits set: not canonical
+  CHECK_FALSE(decode_base64("Zm9"));
+  CHECK_FALSE(decode_base64("Zm9v!mFy"));
+  CHECK_FALSE(decode_base64("Zg=a"));
+  for (const std::string& s : {std::string(), std::string("a"), std::string("ab"), std::string("abc"), std::string("\0\xff\x10", 3)})
+    CHECK(decode_base64(encode_base64(s)) == s);
+  const auto c = decode_auth_plain(encode_base64(std::string("\0bob\0secret", 11)));
+  REQUIRE(c);
+  CHECK(c->authorization_id.empty());
+  CHECK(c->user == "bob");
+  CHECK(c->password == "secret");
+  CHECK_FALSE(decode_auth_plain(encode_base64(std::string("bob\0secret", 10))));
+  CHECK_FALSE(decode_auth_plain(encode_base64(std::string("\0\0secret", 8))));
+}
