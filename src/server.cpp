@@ -81,8 +81,12 @@ server::server(server_options options)
 
 std::size_t server::receive_capacity() const noexcept {
   if (closed_ || eof_) return 0;
-  const std::size_t held = mode_ == mode::tls_pending ? trailing_.size() : in_.size() - in_pos_;
+  const std::size_t held = buffered_bytes();
   return held >= options_.receive_buffer ? 0 : options_.receive_buffer - held;
+}
+
+std::size_t server::buffered_bytes() const noexcept {
+  return mode_ == mode::tls_pending ? trailing_.size() : in_.size() - in_pos_;
 }
 
 std::error_code server::receive(std::string_view bytes) {

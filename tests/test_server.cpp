@@ -135,16 +135,23 @@ TEST_CASE("server: every smuggling variant is body content or an error, never an
 TEST_CASE("server: STARTTLS - pipelined plaintext is fatal by default, discarded on request") {
   server_options o;
   o.starttls = true;
-  // Injection in the same segment as STARTTLS (CVE-2011-0411).
-  auto r = run_session(hello + "STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n", {}, o);
-  CHECK(r.log == "cmd EHLO client.example\nfatal starttls_injection\n");
+  const std::string injected = hello + "STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n";
+  // In the STARTTLS segment (CVE-2011-0411): 554 instead of 220.
+  auto r = run_session(injected, {}, o);
+  CHECK(r.log == "cmd EHLO client.example\nstarttls injection\n");
   CHECK(reply_codes(r.output) == "220 250 554");
   CHECK(r.closed);
+  // Arriving after the STARTTLS segment: the 220 went out, the handshake is refused.
+  r = run_session(injected, {hello.size() + 10}, o);
+  CHECK(r.log == "cmd EHLO client.example\ncmd STARTTLS\nstarttls injection\n");
+  CHECK(reply_codes(r.output) == "220 250 220");
+  CHECK(r.closed);
+  // Discarded on request, wherever it came.
   o.after_starttls = starttls_injection::discard;
-  r = run_session(hello + "STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n", {}, o);
+  r = run_every_way(injected, o);
   CHECK(r.log == "cmd EHLO client.example\ncmd STARTTLS\ntls up\nclosed\n");
   CHECK(reply_codes(r.output) == "220 250 220");
-  // A clean upgrade: STARTTLS alone, then EHLO again; the state before TLS is forgotten.
+  // A clean upgrade.
   const auto clean = run_every_way(hello + "STARTTLS\r\n", o, {}, false);
   CHECK(clean.log == "cmd EHLO client.example\ncmd STARTTLS\ntls up\n");
   CHECK(clean.output.find("STARTTLS") != std::string::npos);

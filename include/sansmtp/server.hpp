@@ -229,6 +229,8 @@ class server {
   std::error_code receive(std::string_view bytes);
   std::error_code receive_eof();
   std::size_t receive_capacity() const noexcept;
+  // Octets received and not yet consumed (at most receive_buffer).
+  std::size_t buffered_bytes() const noexcept;
 
   server_event_t next_event();
 

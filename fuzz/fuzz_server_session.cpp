@@ -1,0 +1,103 @@
+// Fuzz target: the server session (sansmtp::server) against an application
+// that answers every event (tests/server_harness.hpp), with options from
+// the input.
+//
+// Input: byte 0 selects options (bit 0 CHUNKING and BINARYMIME, 1 LMTP,
+// 2 STARTTLS offered, 3 STARTTLS injection discarded instead of rejected,
+// 4-5 DATA policy for bare CR/LF: reject, normalize, allow, reject with a
+// 64-octet text line, 6 small limits: 64-octet command lines, 3 recipients,
+// 100-octet messages, 5 bad commands, a 256-octet receive buffer, 7 AUTH
+// PLAIN/LOGIN without TLS and SMTPUTF8); byte 1 seeds the chunking; the
+// rest is what the client sends.
+//
+// Invariants:
+//  1. Never crashes, never leaks (ASan), no undefined behaviour (UBSan).
+//  2. Split differential: the same events and the same replies whatever the
+//     chunking (whole, and cut at random points); the one exception is the
+//     reply to plaintext injected after STARTTLS (554 when it came in the
+//     STARTTLS segment, a refused handshake after it).
+//  3. Memory: the receive buffer never holds more than receive_buffer.
+//  4. Every message delivered without error is smuggling-free under the
+//     reject policy: no bare CR or LF in it (DATA and BDAT alike).
+//  5. The output is a sequence of replies the strict reply reader accepts.
+#include <sansmtp/reply.hpp>
+#include <sansmtp/server.hpp>
+
+#include "fuzz_check.hpp"
+#include "server_harness.hpp"
+
+using namespace sansmtp;
+
+namespace {
+
+server_options options_from(std::uint8_t bits) {
+  server_options o;
+  o.chunking = o.binarymime = bits & 1;
+  o.lmtp = bits & 2;
+  o.starttls = bits & 4;
+  if (bits & 8) o.after_starttls = starttls_injection::discard;
+  static constexpr bare_line_ending policies[] = {bare_line_ending::reject, bare_line_ending::normalize,
+                                                  bare_line_ending::allow, bare_line_ending::reject};
+  const auto policy = (bits >> 4) & 3;
+  o.data.bare_lf = o.data.bare_cr = policies[policy];
+  if (policy == 3) o.data.max_line_length = 64;
+  if (bits & 64) {
+    o.commands.max_line_length = 64;
+    o.max_recipients = 3;
+    o.max_message_size = 100;
+    o.max_bad_commands = 5;
+    o.receive_buffer = 256;
+  }
+  if (bits & 128) {
+    o.auth_mechanisms = {"PLAIN", "LOGIN"};
+    o.allow_auth_without_tls = true;
+    o.smtputf8 = true;
+  }
+  return o;
+}
+
+bool has_bare_line_ending(std::string_view m) {
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    if (m[i] == '\r' && (i + 1 == m.size() || m[i + 1] != '\n')) return true;
+    if (m[i] == '\n' && (i == 0 || m[i - 1] != '\r')) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::set_input(data, size);
+  auto in = fuzz::knobbed(data, size);
+  if (!in) return 0;
+  const auto options = options_from(in->knobs);
+  const auto whole = test::run_session(in->stream, {}, options);
+  const auto cuts = fuzz::random_cuts(in->stream.size(), in->rng, 8, 40);
+  const auto split = test::run_session(in->stream, cuts, options);
+  FUZZ_CHECK(split.log == whole.log, "events differ:\n" + split.log + "---\n" + whole.log);
+  // Plaintext after STARTTLS is refused either way, but with a 554 only when
+  // it came in the STARTTLS segment: the one timing-dependent reply.
+  if (whole.log.find("starttls injection") == std::string::npos)
+    FUZZ_CHECK(split.output == whole.output, "replies differ");
+  for (const auto* r : {&whole, &split})
+    FUZZ_CHECK(r->most_buffered <= options.receive_buffer,
+               "buffered " + std::to_string(r->most_buffered) + " octets");
+  const bool strict = options.data.bare_lf == bare_line_ending::reject && !options.binarymime;
+  if (strict)
+    for (const auto& m : whole.messages)
+      FUZZ_CHECK(!has_bare_line_ending(m), "a message with a bare CR or LF was delivered: " + fuzz::escape(m));
+  // The replies read back strictly.
+  reply_reader reader;
+  std::string_view out = whole.output;
+  for (;;) {
+    const auto step = reader.next(out);
+    out.remove_prefix(step.consumed);
+    if (step.status != reply_status::reply) {
+      FUZZ_CHECK(step.status == reply_status::need_data, "the server wrote a broken reply: " +
+                                                             std::string(reader.error()->name()));
+      break;
+    }
+  }
+  FUZZ_CHECK(!reader.finish(), "the output ends inside a reply");
+  return 0;
+}
