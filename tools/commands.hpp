@@ -18,6 +18,7 @@ using args = std::span<char* const>;
 int run_ehlo_check(args a);
 int run_data(args a);
 int run_parse(args a);  // parse_cmd.cpp: dispatches on its first argument
+int run_serve(args a);  // serve_cmd.cpp: serve --stdio
 
 // Colour only when stdout is a terminal and NO_COLOR is unset.
 bool use_colour();

@@ -2,11 +2,11 @@
 // sansmtp data encode [--bare-lf normalize|reject] [--bare-cr normalize|reject] < MESSAGE
 #include "cli11_args.hpp"
 #include "commands.hpp"
+#include "sha256.hpp"
 
 #include <sansmtp/data.hpp>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -41,22 +41,6 @@ bool write_all(std::span<const char> bytes) {
   return bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size();
 }
 
-class sha256 {
- public:
-  sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
-  void update(std::span<const char> bytes) { EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()); }
-  std::string hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_.get(), digest, &n);
-    std::string out;
-    for (unsigned i = 0; i < n; ++i) out += fmt::format("{:02x}", digest[i]);
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
-};
 
 int decode(const data_decoder_options& options, bool json) {
   data_decoder decoder(options);

@@ -34,6 +34,7 @@ constexpr subcommand subcommands[] = {
     {"ehlo-check", "lint EHLO names: will a server accept them?", run_ehlo_check},
     {"data", "DATA transparency: decode after a 354, or encode a message", run_data},
     {"parse", "parse protocol text from stdin: commands, replies, EHLO replies", run_parse},
+    {"serve", "speak SMTP on stdin/stdout and deliver to a Maildir", run_serve},
 };
 
 void print_help(std::FILE* to) {

@@ -337,7 +337,7 @@ class server {
   // Session and transaction state.
   bool greeted_ = false, greeting_rejected_ = false, early_ = false;
   bool hello_ = false, esmtp_ = false, tls_ = false, authenticated_ = false;
-  bool closed_ = false, fatal_ = false, eof_reported_ = false;
+  bool closed_ = false, fatal_ = false;
   bool in_transaction_ = false, bdat_used_ = false, binarymime_ = false, smtputf8_txn_ = false;
   bool pipelined_next_ = false;
   std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0;
