@@ -5,7 +5,6 @@
 #include "reply_text.hpp"
 
 #include <cstdint>
-#include <vector>
 
 namespace sansmtp {
 
@@ -26,37 +25,47 @@ std::error_code write_reply(std::string& out, int code, std::optional<enhanced_s
   const std::size_t max_line = options.max_line_length ? options.max_line_length : SIZE_MAX;
   if (overhead > max_line) return errc::reply_line_too_long;
   const std::size_t room = max_line - overhead;
-  std::vector<std::string_view> lines;
   const std::string_view none[] = {std::string_view()};
   if (paragraphs.empty()) paragraphs = none;
-  for (std::string_view text : paragraphs) {
+  // Each paragraph's wire lines, in order: the same walk counts them (and
+  // checks them) first, then writes them, so nothing is allocated and a
+  // refused reply writes nothing.
+  const auto for_each_line = [&](auto&& emit) -> std::error_code {
+    for (std::string_view text : paragraphs) {
+      while (text.size() > room) {
+        // Break at the last space that leaves a line within the limit.
+        const auto space = text.rfind(' ', room);
+        if (space == std::string_view::npos) return errc::reply_line_too_long;
+        emit(text.substr(0, space));
+        text.remove_prefix(space + 1);
+      }
+      emit(text);
+    }
+    return {};
+  };
+  std::size_t count = 0;
+  for (const std::string_view text : paragraphs)
     if (auto fault = detail::check_reply_text(text, options.allow_utf8, errc::control_character, false))
       return fault->code;
-    while (text.size() > room) {
-      // Break at the last space that leaves a line within the limit.
-      const auto space = text.rfind(' ', room);
-      if (space == std::string_view::npos) return errc::reply_line_too_long;
-      lines.push_back(text.substr(0, space));
-      text.remove_prefix(space + 1);
-    }
-    lines.push_back(text);
-  }
-  if (options.max_lines && lines.size() > options.max_lines) return errc::too_many_reply_lines;
+  if (auto ec = for_each_line([&](std::string_view) { ++count; })) return ec;
+  if (options.max_lines && count > options.max_lines) return errc::too_many_reply_lines;
 
-  const std::string digits = std::to_string(code);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    out += digits;
-    const bool last = i + 1 == lines.size();
+  char digits[3] = {static_cast<char>('0' + code / 100), static_cast<char>('0' + code / 10 % 10),
+                    static_cast<char>('0' + code % 10)};
+  std::size_t written = 0;
+  for_each_line([&](std::string_view line) {
+    out.append(digits, 3);
+    const bool last = ++written == count;
     if (!esc.empty()) {
       out += last ? ' ' : '-';
       out += esc;
-      if (!lines[i].empty()) out += ' ';
-    } else if (!lines[i].empty() || !last) {
+      if (!line.empty()) out += ' ';
+    } else if (!line.empty() || !last) {
       out += last ? ' ' : '-';
     }
-    out += lines[i];
+    out += line;
     out += "\r\n";
-  }
+  });
   return {};
 }
 

@@ -453,9 +453,9 @@ server_event_t server::end_message() {
   // A DATA message owes its replies now; a BDAT LAST's first one was queued
   // with the command and becomes ready.
   std::size_t queue = end.replies_owed;
-  for (auto it = owed_.rbegin(); it != owed_.rend(); ++it)
-    if (it->what == owed::message && !it->ready) {
-      it->ready = true;
+  for (auto& a : owed_.items())
+    if (a.what == owed::message && !a.ready) {
+      a.ready = true;
       --queue;
       break;
     }

@@ -137,9 +137,10 @@ inline session_result run_session(std::string_view input, const std::vector<std:
       } else if (const auto* pc = std::get_if<server_event::peer_closed>(&event)) {
         r.log += pc->inside_message ? "closed inside\n" : "closed\n";
       } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
-        // CVE-2011-0411: whether the injection is seen with STARTTLS (554)
-        // or at the handshake depends on when the bytes came; one line.
-        r.log += f->code == errc::starttls_injection ? std::string("starttls injection\n")
+        // CVE-2011-0411: whether the injection is seen with STARTTLS (554
+        // instead of the command event) or at the handshake (after it)
+        // depends on when the bytes came; the log says the same either way.
+        r.log += f->code == errc::starttls_injection ? std::string("cmd STARTTLS\nstarttls injection\n")
                                                      : "fatal " + std::string(errc_name(f->code)) + "\n";
         s.send(f->suggested);
       }

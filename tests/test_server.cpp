@@ -138,7 +138,7 @@ TEST_CASE("server: STARTTLS - pipelined plaintext is fatal by default, discarded
   const std::string injected = hello + "STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n";
   // In the STARTTLS segment (CVE-2011-0411): 554 instead of 220.
   auto r = run_session(injected, {}, o);
-  CHECK(r.log == "cmd EHLO client.example\nstarttls injection\n");
+  CHECK(r.log == "cmd EHLO client.example\ncmd STARTTLS\nstarttls injection\n");
   CHECK(reply_codes(r.output) == "220 250 554");
   CHECK(r.closed);
   // Arriving after the STARTTLS segment: the 220 went out, the handshake is refused.

@@ -58,7 +58,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -286,6 +285,34 @@ class server {
     bool smtputf8 = false;      // MAIL ... SMTPUTF8
     bool binarymime = false;    // MAIL ... BODY=BINARYMIME
   };
+  // Replies owed, oldest first: a vector used as a queue, so that steady
+  // state allocates nothing (a deque frees and takes blocks as it goes).
+  class owed_queue {
+   public:
+    bool empty() const noexcept { return head_ == items_.size(); }
+    awaiting& front() noexcept { return items_[head_]; }
+    const awaiting& front() const noexcept { return items_[head_]; }
+    const awaiting& back() const noexcept { return items_.back(); }
+    awaiting& back() noexcept { return items_.back(); }
+    std::span<awaiting> items() noexcept { return {items_.data() + head_, items_.size() - head_}; }
+    void push_back(const awaiting& a) {
+      if (head_ > 0 && head_ * 2 >= items_.size()) {  // drop the answered half
+        items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+      items_.push_back(a);
+    }
+    void pop_front() noexcept {
+      if (++head_ == items_.size()) {
+        items_.clear();
+        head_ = 0;
+      }
+    }
+
+   private:
+    std::vector<awaiting> items_;
+    std::size_t head_ = 0;
+  };
 
   server_event_t next_command();
   server_event_t next_data();
@@ -318,7 +345,7 @@ class server {
   bool eof_ = false;
   std::string out_;
   std::size_t out_pos_ = 0;
-  std::deque<awaiting> owed_;
+  owed_queue owed_;
   std::string trailing_;
   std::string suggestion_;    // text of a suggested reply built for the last event
   std::string refused_line_;  // the line of a refused BDAT, kept while its chunk is dropped
