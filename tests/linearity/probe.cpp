@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -105,6 +106,41 @@ const std::map<std::string, probe>& probes() {
           return s + "   \r\n";
         },
         [](const std::string& in) { sink = parse::command_line(in, open_command_options()).has_value(); }}},
+      {"server_long_body",  // one DATA message of k lines
+       {[](std::size_t k) {
+          std::string s = "EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n";
+          for (std::size_t i = 0; i < k; ++i) s += "..line\nwith bare endings\r and dots\r\n";
+          return s + ".\r\n";
+        },
+        [](const std::string& in) {
+          server_options o;
+          o.data.bare_lf = o.data.bare_cr = bare_line_ending::normalize;
+          o.data.max_line_length = 0;
+          server s(o);
+          s.send(220, "mx");
+          std::string_view rest = in;
+          std::size_t octets = 0;
+          while (!rest.empty()) {
+            const auto n = std::min<std::size_t>({rest.size(), 1460, s.receive_capacity()});
+            s.receive(rest.substr(0, n));
+            rest.remove_prefix(n);
+            for (;;) {
+              auto e = s.next_event();
+              if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e))
+                break;
+              if (const auto* c = std::get_if<server_event::command>(&e)) {
+                if (std::holds_alternative<cmd::data>(c->value)) s.send(354, "Go ahead");
+                else s.send(250, "2.0.0 Ok");
+              } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
+                octets += d->bytes.size();
+              } else if (std::holds_alternative<server_event::message_end>(e)) {
+                s.send(250, "2.0.0 Queued");
+              }
+            }
+            s.consume_output(s.pending_output().size());
+          }
+          sink = octets;
+        }}},
       {"auth_response_long",
        {[](std::size_t k) {
           std::string s;
@@ -116,6 +152,44 @@ const std::map<std::string, probe>& probes() {
           o.max_line_length = 0;
           o.allow_bare_lf = true;
           sink = parse::auth_response(in, o).has_value();
+        }}},
+      {"server_transactions",  // the session: k pipelined transactions in 16 KiB reads
+       {[](std::size_t k) {
+          std::string s = "EHLO client.example\r\n";
+          for (std::size_t i = 0; i < k; ++i)
+            s += "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"
+                 "Subject: hi\r\n\r\nHello Bob.\r\n.\r\n";
+          return s;
+        },
+        [](const std::string& in) {
+          server_options o;
+          o.max_bad_commands = 0;
+          server s(o);
+          s.send(220, "mx");
+          std::string_view rest = in;
+          std::size_t messages = 0;
+          while (!rest.empty()) {
+            const auto n = std::min<std::size_t>({rest.size(), 16384, s.receive_capacity()});
+            s.receive(rest.substr(0, n));
+            rest.remove_prefix(n);
+            for (;;) {
+              auto e = s.next_event();
+              if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e))
+                break;
+              if (const auto* c = std::get_if<server_event::command>(&e)) {
+                if (std::holds_alternative<cmd::ehlo>(c->value)) s.send_ehlo_reply();
+                else if (std::holds_alternative<cmd::data>(c->value)) s.send(354, "Go ahead");
+                else s.send(250, "2.0.0 Ok");
+              } else if (std::holds_alternative<server_event::message_end>(e)) {
+                ++messages;
+                s.send(250, "2.0.0 Queued");
+              } else if (const auto* b = std::get_if<server_event::bad_command>(&e)) {
+                s.send(b->suggested);
+              }
+            }
+            s.consume_output(s.pending_output().size());
+          }
+          sink = messages;
         }}},
       {"reply_many_lines",
        {[](std::size_t k) {
