@@ -521,3 +521,64 @@ TEST_CASE("AUTH helpers: base64 and PLAIN (RFC 4648, RFC 4616)") {
   CHECK_FALSE(decode_auth_plain(encode_base64(std::string("bob\0secret", 10))));
   CHECK_FALSE(decode_auth_plain(encode_base64(std::string("\0\0secret", 8))));
 }
+
+TEST_CASE("server: every cell of the transition table, against RFC 5321 4.1.4, RFC 3030, 3207, 4954") {
+  // How to reach each phase (EHLO answered 250, MAIL 250, RCPT 250, BDAT chunk 250).
+  const std::vector<std::pair<std::string, std::string>> phases = {
+      {"no_hello", ""},
+      {"hello", hello},
+      {"mail", hello + "MAIL FROM:<a@example.org>\r\n"},
+      {"rcpt", hello + envelope},
+      {"bdat", hello + envelope + "BDAT 2\r\nab"},
+  };
+  // One command of each class, and whether each phase takes it (written from
+  // the RFCs, not from the table): '.' accepted, 'x' 503 bad sequence.
+  struct row {
+    std::string command;
+    std::string expected;  // per phase, in the order above
+  };
+  const row rows[] = {
+      {"EHLO again.example\r\n", "....."},        // any time; resets (4.1.4)
+      {"MAIL FROM:<c@example.org>\r\n", "x.xxx"},  // after hello, outside a transaction
+      {"RCPT TO:<d@example.net>\r\n", "xx..x"},    // after MAIL; not after BDAT chunks
+      {"DATA\r\n", "xxx.x"},                       // after RCPT; not after BDAT (RFC 3030 2)
+      {"BDAT 1 LAST\r\nz", "xxx.."},               // after RCPT or BDAT chunks
+      {"STARTTLS\r\n", "..xxx"},                   // outside a transaction (RFC 3207 4)
+      {"AUTH PLAIN\r\n", "x.xxx"},                 // after EHLO, outside a transaction (RFC 4954 4)
+      {"RSET\r\n", "....."},
+      {"NOOP\r\n", "....."},
+      {"VRFY postmaster\r\n", "....."},
+      {"HELP\r\n", "....."},
+      {"QUIT\r\n", "....."},
+  };
+  server_options o;
+  o.chunking = o.starttls = true;
+  o.auth_mechanisms = {"PLAIN"};
+  o.allow_auth_without_tls = true;
+  for (const auto& r : rows) {
+    for (std::size_t p = 0; p < phases.size(); ++p) {
+      INFO(phases[p].first << " then " << test::shown(r.command));
+      const auto prefix = run_session(phases[p].second, {}, o, {}, false);
+      const auto both = run_session(phases[p].second + r.command, {}, o, {}, false);
+      const auto last = reply_codes(both.output).substr(reply_codes(prefix.output).size() + 1, 3);
+      CHECK((last == "503" ? 'x' : '.') == r.expected[p]);
+    }
+  }
+}
+
+TEST_CASE("server: AUTH response line limit: N accepted, N+1 refused (RFC 4954 4)") {
+  server_options o;
+  o.auth_mechanisms = {"LOGIN"};
+  o.allow_auth_without_tls = true;
+  o.max_auth_line_length = 100;
+  CHECK(reply_codes(run_every_way(hello + "AUTH LOGIN\r\n" + std::string(96, 'A') + "\r\nNOOP\r\n", o).output) ==
+        "220 250 334 235 250");  // 98 octets with CRLF (base64 comes in quanta of 4)
+  CHECK(reply_codes(run_every_way(hello + "AUTH LOGIN\r\n" + std::string(100, 'A') + "\r\nNOOP\r\n", o).output) ==
+        "220 250 334 500 250");  // 102
+  o.max_auth_line_length = 98;
+  CHECK(reply_codes(run_every_way(hello + "AUTH LOGIN\r\n" + std::string(96, 'A') + "\r\n", o).output) ==
+        "220 250 334 235");
+  o.max_auth_line_length = 97;
+  CHECK(reply_codes(run_every_way(hello + "AUTH LOGIN\r\n" + std::string(96, 'A') + "\r\n", o).output) ==
+        "220 250 334 500");
+}
