@@ -168,6 +168,20 @@ server_event_t server::closed_by_peer(bool inside_message) {
   return server_event::peer_closed{inside_message};
 }
 
+namespace {
+
+// The error for a line cut at the limit: where its CRLF would have had to be.
+command_error line_too_long(std::string_view cut) noexcept {
+  command_error e;
+  e.code = errc::line_too_long;
+  e.offset = cut.size() >= 2 ? cut.size() - 2 : 0;
+  e.reply = 500;
+  e.enhanced = "5.5.6";
+  return e;
+}
+
+}  // namespace
+
 // The next complete line within `limit` octets (LF included); an over-long
 // one is dropped to its LF without being kept (§4.5.3.1.4).
 server::line_status server::take_line(std::size_t limit, std::string_view& line) {
@@ -200,14 +214,8 @@ server_event_t server::next_command() {
   switch (take_line(options_.commands.max_line_length, line)) {
     case line_status::line:
       return command_event(line);
-    case line_status::too_long: {
-      command_error e;
-      e.code = errc::line_too_long;
-      e.offset = line.size() >= 2 ? line.size() - 2 : 0;
-      e.reply = 500;
-      e.enhanced = "5.5.6";
-      return refuse(e, line, {500, "5.5.6 Line too long"});
-    }
+    case line_status::too_long:
+      return refuse(line_too_long(line), line, {500, "5.5.6 Line too long"});
     case line_status::need_data:
       break;
   }
@@ -223,15 +231,8 @@ server_event_t server::next_auth_line() {
     return server_event::need_data{};
   }
   mode_ = mode::commands;  // unless the application answers 334 again
-  if (status == line_status::too_long) {
-    command_error e;
-    e.code = errc::line_too_long;
-    e.offset = line.size() >= 2 ? line.size() - 2 : 0;
-    e.reply = 500;
-    e.enhanced = "5.5.6";
-    // RFC 4954 §4: the exchange fails with 500 5.5.6.
-    return refuse(e, line, {500, "5.5.6 Authentication Exchange line is too long"});
-  }
+  if (status == line_status::too_long)  // RFC 4954 §4: the exchange fails with 500 5.5.6
+    return refuse(line_too_long(line), line, {500, "5.5.6 Authentication Exchange line is too long"});
   auth_response_options o;
   o.max_line_length = options_.max_auth_line_length;
   o.allow_bare_lf = options_.commands.allow_bare_lf;
