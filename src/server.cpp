@@ -114,23 +114,14 @@ void server::compact() noexcept {
 
 // --- events --------------------------------------------------------------------
 
-bool server::waiting_for_reply() const noexcept {
-  if (fatal_) return true;
-  if (owed_.empty()) return false;
-  // Replies that decide how the next bytes are read: nothing after their
-  // command is parsed until they are sent (RFC 2920 §3.1: DATA, QUIT end a
-  // group; RFC 3207 §4.2, RFC 4954 §4: STARTTLS and AUTH switch modes).
-  switch (owed_.back().what) {
-    case owed::greeting:
-    case owed::data:
-    case owed::auth:
-    case owed::starttls:
-    case owed::quit:
-      return true;
-    default:
-      return false;
-  }
-}
+// Nothing more is parsed while a reply is owed: the replies decide the
+// state (a 250 to MAIL opens the transaction, 354 starts DATA, 220 to
+// STARTTLS switches to TLS, a 250 to RSET ends the transaction), so a
+// command read ahead of the reply to the one before it would be judged
+// against a stale state (RFC 2920 §3.1 lets a client pipeline RSET, MAIL,
+// RCPT; each must meet the state its predecessors' replies left). Pipelined
+// bytes wait in the buffer; the events come one reply at a time.
+bool server::waiting_for_reply() const noexcept { return fatal_ || !owed_.empty(); }
 
 server_event_t server::next_event() {
   if (closed_) return server_event::paused{server_event::paused::reason::closed};

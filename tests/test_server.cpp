@@ -582,3 +582,35 @@ TEST_CASE("server: AUTH response line limit: N accepted, N+1 refused (RFC 4954 4
   CHECK(reply_codes(run_every_way(hello + "AUTH LOGIN\r\n" + std::string(96, 'A') + "\r\n", o).output) ==
         "220 250 334 500");
 }
+
+TEST_CASE("server: a pipelined command is judged against the state its predecessors' replies left") {
+  // RFC 2920 3.1: RSET, MAIL, RCPT may follow each other in one group. The
+  // application answers only when the session pauses: MAIL after RSET, and
+  // MAIL after the end of a message, must not be seen before those replies.
+  server s;
+  s.send(220, "mx");
+  s.receive(hello + envelope + "DATA\r\nx\r\n.\r\nMAIL FROM:<c@example.org>\r\nRSET\r\nMAIL FROM:<d@example.org>\r\n");
+  std::vector<std::string> seen;
+  for (int turns = 0; turns < 20; ++turns) {
+    auto e = s.next_event();
+    if (std::holds_alternative<server_event::need_data>(e)) break;
+    if (std::holds_alternative<server_event::paused>(e)) {
+      // Answer the oldest owed reply now: 354 to DATA, 250 otherwise.
+      const auto last = seen.empty() ? std::string() : seen.back();
+      CHECK_FALSE(last.empty());
+      if (last == "DATA") s.send(354, "go");
+      else if (last == "EHLO") s.send_ehlo_reply();
+      else s.send(250, "ok");
+      seen.push_back("(replied)");
+      continue;
+    }
+    if (const auto* c = std::get_if<server_event::command>(&e)) seen.emplace_back(verb_name(c->value));
+    if (std::holds_alternative<server_event::message_data>(e)) seen.emplace_back("data");
+    if (std::holds_alternative<server_event::message_end>(e)) seen.emplace_back("end");
+    if (std::holds_alternative<server_event::bad_command>(e)) seen.emplace_back("BAD");
+  }
+  const std::vector<std::string> expected = {
+      "EHLO", "(replied)", "MAIL", "(replied)", "RCPT", "(replied)", "DATA", "(replied)", "data", "end",
+      "(replied)", "MAIL", "(replied)", "RSET", "(replied)", "MAIL", "(replied)"};
+  CHECK(seen == expected);
+}

@@ -145,7 +145,10 @@ struct need_data {};
 // Nothing more until the application acts.
 struct paused {
   enum class reason : std::uint8_t {
-    reply_owed,     // a deciding reply: the greeting, after DATA, AUTH, STARTTLS, QUIT
+    // A reply is owed (the greeting, or the answer to the last event):
+    // replies decide the state, so nothing more is parsed until it is sent
+    // (pipelined bytes wait in the buffer).
+    reply_owed,
     tls_handshake,  // 220 to STARTTLS was sent: do the handshake, then tls_established()
     closed,         // the session is over (QUIT answered, 421, fatal error, EOF)
   } why = reason::reply_owed;
