@@ -154,9 +154,9 @@ server_event_t server::refuse(const command_error& e, std::string_view line, ser
   return server_event::bad_command{e, line, suggested};
 }
 
-server_event_t server::closed_by_peer(bool inside_message) {
+server_event_t server::closed_by_peer(bool unfinished) {
   close();
-  return server_event::peer_closed{inside_message};
+  return server_event::peer_closed{unfinished};
 }
 
 namespace {

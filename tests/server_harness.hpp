@@ -135,7 +135,7 @@ inline session_result run_session(std::string_view input, const std::vector<std:
         else
           s.send(235, "2.7.0 Authentication successful");
       } else if (const auto* pc = std::get_if<server_event::peer_closed>(&event)) {
-        r.log += pc->inside_message ? "closed inside\n" : "closed\n";
+        r.log += pc->unfinished ? "closed unfinished\n" : "closed\n";
       } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
         // CVE-2011-0411: whether the injection is seen with STARTTLS (554
         // instead of the command event) or at the handshake (after it)

@@ -497,8 +497,8 @@ TEST_CASE("server: output above the high-water mark stops reading, timeouts clos
 }
 
 TEST_CASE("server: the end of the connection is reported, inside a message or not") {
-  CHECK(run_every_way(hello + envelope + "DATA\r\nunfinished").log.find("closed inside") != std::string::npos);
-  CHECK(run_every_way("NOO").log == "closed inside\n");
+  CHECK(run_every_way(hello + envelope + "DATA\r\nunfinished").log.find("closed unfinished") != std::string::npos);
+  CHECK(run_every_way("NOO").log == "closed unfinished\n");
   CHECK(run_every_way("NOOP\r\n").log == "cmd NOOP -\nclosed\n");
 }
 

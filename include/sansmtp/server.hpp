@@ -202,7 +202,9 @@ struct auth_response {
 
 // The peer closed its side (receive_eof()).
 struct peer_closed {
-  bool inside_message = false;  // the connection ended inside DATA or BDAT
+  // The connection ended inside something: a command line without its CRLF,
+  // a message (DATA without its end), or a BDAT chunk.
+  bool unfinished = false;
 };
 
 // The session cannot go on; send `suggested` and close. Sticky.
@@ -327,7 +329,7 @@ class server {
   server_event_t end_chunk();
   server_event_t refuse(const command_error& e, std::string_view line, server_reply suggested);
   server_event_t fail(errc code, server_reply suggested);
-  server_event_t closed_by_peer(bool inside_message);
+  server_event_t closed_by_peer(bool unfinished);
   std::optional<server_reply> check_state(const sansmtp::command& c, command_error& e) const;
   std::uint8_t current_phase() const noexcept;
   bool waiting_for_reply() const noexcept;
