@@ -76,6 +76,8 @@ constexpr entry entries[] = {
     {"starttls_injection", "plaintext after STARTTLS, before the TLS handshake (CVE-2011-0411)"},
     {"encryption_required", "AUTH before TLS (RFC 4954 section 4)"},
     {"timeout", "the peer was silent for longer than the timeout (RFC 5321 section 4.5.3.2)"},
+    {"bad_ehlo_name", "the EHLO name would be refused by servers (see sansmtp ehlo-check)"},
+    {"unexpected_reply", "a reply when no command was waiting for one"},
 };
 
 // The table follows the enum: the last code of each group sits where its
@@ -86,8 +88,8 @@ static_assert(at(errc::line_too_long, "line_too_long"));
 static_assert(at(errc::bad_enhanced_status, "bad_enhanced_status"));
 static_assert(at(errc::inconsistent_command, "inconsistent_command"));
 static_assert(at(errc::invalid_state, "invalid_state"));
-static_assert(at(errc::timeout, "timeout"));
-static_assert(std::size(entries) == static_cast<std::size_t>(errc::timeout) + 1);
+static_assert(at(errc::unexpected_reply, "unexpected_reply"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::unexpected_reply) + 1);
 
 class category final : public std::error_category {
  public:

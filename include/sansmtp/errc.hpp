@@ -79,6 +79,8 @@ enum class errc {
   starttls_injection,     // plaintext after STARTTLS (CVE-2011-0411)
   encryption_required,    // AUTH before TLS (538 5.7.11)
   timeout,                // the peer was silent for longer than the timeout
+  bad_ehlo_name,          // the EHLO name fails check_ehlo_name (client)
+  unexpected_reply,       // a reply when no command awaited one (client)
 };
 
 const std::error_category& error_category() noexcept;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sansmtp/capabilities.hpp>
+#include <sansmtp/client.hpp>
 #include <sansmtp/command.hpp>
 #include <sansmtp/command_builder.hpp>
 #include <sansmtp/data.hpp>
@@ -12,3 +13,4 @@
 #include <sansmtp/parse.hpp>
 #include <sansmtp/reply.hpp>
 #include <sansmtp/server.hpp>
+#include <sansmtp/session.hpp>

@@ -54,6 +54,7 @@
 #include <sansmtp/data.hpp>
 #include <sansmtp/errc.hpp>
 #include <sansmtp/reply.hpp>
+#include <sansmtp/session.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -67,13 +68,6 @@
 #include <vector>
 
 namespace sansmtp {
-
-// What to do with plaintext that follows STARTTLS before the TLS handshake
-// (CVE-2011-0411: a command injected there runs inside the TLS session).
-enum class starttls_injection {
-  reject,   // default: a fatal error, 554 suggested; nothing is parsed
-  discard,  // LENIENCY: drop the bytes (RFC 3207 §4.2 allows no more than this)
-};
 
 struct server_options {
   // The first word of the EHLO/LHLO reply (RFC 5321 §4.1.1.1: the server's

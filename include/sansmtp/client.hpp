@@ -1,0 +1,206 @@
+// The sans-IO SMTP client session, command level (RFC 5321 with RFC 2920
+// PIPELINING, 3207 STARTTLS, 2033 LMTP): the application sends commands,
+// the session checks each against the state and what the server offered,
+// writes it, pairs every reply with the command it answers (FIFO), and
+// explains failures. Replies come in through receive(); events come out of
+// next_event(); bytes to write come out of pending_output().
+//
+//   ```cpp
+//   // A client turn: feed what the server sent, react to the replies.
+//   void on_bytes(sansmtp::client& c, std::string_view from_server, std::vector<std::string>& log) {
+//     c.receive(from_server);
+//     for (;;) {
+//       const auto event = c.next_event();
+//       if (std::holds_alternative<sansmtp::client_event::need_data>(event)) break;
+//       if (std::holds_alternative<sansmtp::client_event::paused>(event)) break;
+//       if (const auto* r = std::get_if<sansmtp::client_event::reply>(&event)) {
+//         if (r->failure.kind != sansmtp::failure_kind::none) log.push_back(r->failure.explanation);
+//         if (r->answered == sansmtp::answered_command::greeting && r->value.code == 220) c.send_hello();
+//       }
+//     }
+//   }
+//   ```
+//
+// Lifetime rule: every view inside an event stays valid until the next
+// non-const call on the client. capabilities() stays valid until the next
+// EHLO reply or tls_established().
+//
+// Memory bound: replies are read with reply_reader (a line, and the lines
+// of one reply, bounded by reply_reader_options); the output grows with what
+// the application sends; one queue entry per command awaiting its reply.
+#pragma once
+
+#include <sansmtp/capabilities.hpp>
+#include <sansmtp/command.hpp>
+#include <sansmtp/data.hpp>
+#include <sansmtp/diagnose.hpp>
+#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/errc.hpp>
+#include <sansmtp/reply.hpp>
+#include <sansmtp/session.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+namespace sansmtp {
+
+struct client_options {
+  // The name EHLO (or LHLO, HELO) sends. Checked with check_ehlo_name before
+  // anything is sent: a `fail` verdict makes send_hello() refuse
+  // (errc::bad_ehlo_name) unless send_failing_ehlo_name says otherwise.
+  std::string ehlo_name;
+  ehlo_check_options ehlo_check;
+  // Send a name the linter fails anyway (a test rig, a private relay that
+  // wants it). The origin of this library: such a name is often refused
+  // later, at MAIL or RCPT, with a reply that does not mention it.
+  bool send_failing_ehlo_name = false;
+  bool lmtp = false;  // RFC 2033: LHLO, and one reply per recipient after the data
+  reply_reader_options replies;
+  // What send() may write (limits; smtputf8 is set from the capabilities).
+  command_options commands;
+  data_encoder_options data;
+  starttls_injection after_starttls = starttls_injection::reject;
+  // RFC 5321 §4.5.3.2: how long to wait for each reply.
+  std::chrono::seconds greeting_timeout{300};          // initial 220
+  std::chrono::seconds mail_timeout{300};              // MAIL
+  std::chrono::seconds rcpt_timeout{300};              // RCPT
+  std::chrono::seconds data_initiation_timeout{120};   // DATA's 354
+  std::chrono::seconds data_block_timeout{180};        // while the body is sent
+  std::chrono::seconds data_termination_timeout{600};  // after the final dot
+  std::chrono::seconds command_timeout{300};           // everything else
+};
+
+namespace client_event {
+
+// Push more bytes (or receive_eof()).
+struct need_data {};
+
+struct paused {
+  enum class reason : std::uint8_t {
+    ready,          // nothing is awaited: send the next command (or the body)
+    tls_handshake,  // 220 to STARTTLS arrived: do the handshake, then tls_established()
+    closed,         // the session is over
+  } why = reason::ready;
+};
+
+// A reply, with the command it answers. `failure` explains a 4xx/5xx (kind
+// none for success); when it is about the EHLO name, it names the name sent.
+struct reply {
+  sansmtp::reply value;
+  answered_command answered = answered_command::unknown;
+  diagnosis failure;
+  // EHLO answered 500 or 502: the session sent HELO in its place (RFC 5321
+  // §4.1.4 fallback; no other code is retried).
+  bool fell_back_to_helo = false;
+};
+
+// The session cannot go on (421, a broken reply stream, plaintext after the
+// 220 to STARTTLS, a timeout); `explanation` names the state. Sticky.
+struct fatal_error {
+  errc code = errc::ok;
+  std::string explanation;
+};
+
+// The server closed the connection; `explanation` names the state.
+struct peer_closed {
+  std::string explanation;
+};
+
+}  // namespace client_event
+
+using client_event_t = std::variant<client_event::need_data, client_event::paused, client_event::reply,
+                                    client_event::fatal_error, client_event::peer_closed>;
+
+class client {
+ public:
+  explicit client(client_options options = {});
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  // Server bytes. After the 220 to STARTTLS they go to trailing_data(),
+  // never to the reply reader.
+  std::error_code receive(std::string_view bytes);
+  std::error_code receive_eof();
+
+  client_event_t next_event();
+
+  // EHLO (LHLO for LMTP) with options.ehlo_name, after the greeting.
+  std::error_code send_hello();
+  // Any other command, checked against the state (the greeting came, a
+  // hello was answered before MAIL, MAIL before RCPT, RCPT before DATA) and
+  // against what the server offered (BDAT needs CHUNKING, SMTPUTF8/BODY/
+  // SIZE/DSN/REQUIRETLS parameters their extensions, SIZE under the limit,
+  // STARTTLS and AUTH mechanisms offered). Without PIPELINING one command
+  // is in flight at a time; with it, a group ends at EHLO, DATA, BDAT LAST,
+  // STARTTLS, AUTH, QUIT, NOOP, VRFY, EXPN (RFC 2920 §3.1). Refused:
+  // invalid_state, not_offered, message_too_large, or the serializer's
+  // error (CR/LF/NUL in a field); nothing is written then.
+  std::error_code send(const command& c);
+  // The message after DATA's 354, in chunks of any size (dot-stuffed and
+  // CRLF-normalised by data_encoder), then end_body() writes the final dot.
+  std::error_code send_body(std::string_view chunk);
+  std::error_code end_body();
+
+  std::span<const char> pending_output() const noexcept;
+  void consume_output(std::size_t n) noexcept;
+
+  // The server's EHLO reply, read; nullopt before it (or after HELO).
+  const std::optional<sansmtp::capabilities>& capabilities() const noexcept { return capabilities_; }
+  // The reply bytes after the 220 to STARTTLS (never parsed).
+  std::string_view trailing_data() const noexcept { return trailing_; }
+  // The handshake is done: capabilities are forgotten, EHLO must be sent
+  // again (RFC 3207 §4.2). Refused after injected bytes under `reject`.
+  std::error_code tls_established();
+  bool tls() const noexcept { return tls_; }
+  bool closed() const noexcept { return closed_; }
+
+  // RFC 5321 §4.5.3.2: how long to wait now; zero when nothing is awaited.
+  std::chrono::seconds timeout() const noexcept;
+  // The timer expired: the session closes; next_event() reports a
+  // fatal_error{timeout} naming what was awaited. Send nothing more: close.
+  void on_timeout();
+
+ private:
+  enum class phase : std::uint8_t { greeting, ready, body, tls_pending, closed };
+  struct awaited {
+    answered_command what;
+    bool ends_group = false;
+  };
+
+  client_event_t on_reply(const sansmtp::reply& r);
+  client_event_t fail(errc code, std::string explanation);
+  std::string state_name() const;
+  std::optional<errc> check(const command& c) const;
+  bool group_open() const noexcept;
+  void write(const command& c, answered_command what, bool ends_group, std::error_code& ec);
+
+  client_options options_;
+  phase phase_ = phase::greeting;
+  reply_reader reader_;
+  std::string in_;
+  std::size_t in_pos_ = 0;
+  bool eof_ = false;
+  std::string out_;
+  std::size_t out_pos_ = 0;
+  std::vector<awaited> awaited_;
+  std::size_t awaited_head_ = 0;
+  std::optional<sansmtp::capabilities> capabilities_;
+  std::vector<std::string> ehlo_lines_;  // what capabilities_ points into
+  data_encoder encoder_;
+  std::string trailing_;
+  bool greeted_ = false, greeting_rejected_ = false, hello_ = false, esmtp_ = false, tls_ = false;
+  bool closed_ = false, fatal_ = false;
+  std::optional<client_event::fatal_error> pending_fatal_;  // on_timeout()'s, reported once
+  bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;
+  std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
+};
+
+}  // namespace sansmtp

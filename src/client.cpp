@@ -1,0 +1,407 @@
+// The client session: the reply reader over what the server sends, a FIFO
+// of the commands awaiting replies, the capabilities from the EHLO reply,
+// and the DATA encoder for the body. Every decision depends only on the
+// bytes received and the commands sent, so any chunking gives the same
+// events.
+#include <sansmtp/client.hpp>
+#include <sansmtp/command_builder.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sansmtp {
+namespace {
+
+// RFC 2920 §3.1: these end a pipelined group (their reply changes what
+// may follow); any command an extension adds does too.
+bool ends_group(const command& c) noexcept {
+  if (const auto* b = std::get_if<cmd::bdat>(&c)) return b->last;
+  return !(std::holds_alternative<cmd::mail>(c) || std::holds_alternative<cmd::rcpt>(c) ||
+           std::holds_alternative<cmd::rset>(c));
+}
+
+answered_command answered_by(const command& c) noexcept {
+  switch (c.index()) {
+    case 0:
+    case 2:  // EHLO, LHLO
+      return answered_command::ehlo;
+    case 1:
+      return answered_command::helo;
+    case 3:
+      return answered_command::mail;
+    case 4:
+      return answered_command::rcpt;
+    case 5:
+      return answered_command::data;
+    case 6:
+      return std::get<cmd::bdat>(c).last ? answered_command::end_of_data : answered_command::bdat;
+    case 7:
+      return answered_command::rset;
+    case 8:
+      return answered_command::vrfy;
+    case 9:
+      return answered_command::expn;
+    case 10:
+      return answered_command::help;
+    case 11:
+      return answered_command::noop;
+    case 12:
+      return answered_command::quit;
+    case 13:
+      return answered_command::starttls;
+    case 14:
+      return answered_command::auth;
+    default:
+      return answered_command::unknown;
+  }
+}
+
+}  // namespace
+
+client::client(client_options options)
+    : options_(std::move(options)), reader_(options_.replies), encoder_(options_.data) {
+  awaited_.push_back({answered_command::greeting, true});  // the server speaks first
+}
+
+// --- bytes in ------------------------------------------------------------------
+
+std::error_code client::receive(std::string_view bytes) {
+  if (closed_ || eof_) return errc::invalid_state;
+  if (phase_ == phase::tls_pending) {
+    trailing_.append(bytes);  // RFC 3207 §4.2: never parsed as a reply
+    return {};
+  }
+  if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  in_.append(bytes);
+  return {};
+}
+
+std::error_code client::receive_eof() {
+  if (eof_ || closed_) return errc::invalid_state;
+  eof_ = true;
+  return {};
+}
+
+// --- events ----------------------------------------------------------------------
+
+std::string client::state_name() const {
+  if (phase_ == phase::body) return "while sending the message";
+  if (awaited_head_ < awaited_.size())
+    return fmt::format("while waiting for the reply to {}", answered_command_text(awaited_[awaited_head_].what));
+  return "between commands";
+}
+
+client_event_t client::fail(errc code, std::string explanation) {
+  fatal_ = closed_ = true;
+  phase_ = phase::closed;
+  return client_event::fatal_error{code, std::move(explanation)};
+}
+
+client_event_t client::next_event() {
+  if (pending_fatal_) {
+    auto e = std::move(*pending_fatal_);
+    pending_fatal_.reset();
+    return e;
+  }
+  if (closed_) return client_event::paused{client_event::paused::reason::closed};
+  if (phase_ == phase::tls_pending) return client_event::paused{client_event::paused::reason::tls_handshake};
+  const std::string_view held = std::string_view(in_).substr(in_pos_);
+  const auto step = reader_.next(held);
+  in_pos_ += step.consumed;
+  if (step.status == reply_status::reply) return on_reply(reader_.current());
+  if (step.status == reply_status::error) {
+    const auto& e = *reader_.error();
+    return fail(e.code, fmt::format("the server's reply broke RFC 5321 section 4.2 ({}) at octet {}, {}",
+                                    e.name(), e.offset, state_name()));
+  }
+  if (eof_) {
+    const auto explanation = fmt::format("the server closed the connection {}", state_name());
+    closed_ = true;
+    phase_ = phase::closed;
+    return client_event::peer_closed{explanation};
+  }
+  if (awaited_head_ == awaited_.size()) return client_event::paused{client_event::paused::reason::ready};
+  return client_event::need_data{};
+}
+
+client_event_t client::on_reply(const sansmtp::reply& r) {
+  if (awaited_head_ == awaited_.size())
+    return fail(errc::unexpected_reply, fmt::format("the server sent a {} reply that no command asked for", r.code));
+  const auto what = awaited_[awaited_head_].what;
+  if (++awaited_head_ == awaited_.size()) {
+    awaited_.clear();
+    awaited_head_ = 0;
+  }
+  client_event::reply event{r, what, {}, false};
+  if (r.code >= 400) {
+    event.failure = diagnose(r, what);
+    // The story this library was born from: a refusal at MAIL or RCPT that
+    // is about the EHLO name. Say which name was sent.
+    if (event.failure.kind == failure_kind::helo_rejected)
+      event.failure.explanation +=
+          fmt::format(" The EHLO name sent was \"{}\" (check it with: sansmtp ehlo-check).",
+                      escape_for_display(options_.ehlo_name));
+  }
+  const bool positive = r.code / 100 == 2;
+  switch (what) {
+    case answered_command::greeting:
+      // §3.1: 220, or 554 (then only QUIT makes sense).
+      greeted_ = r.code == 220 || r.code == 554;
+      greeting_rejected_ = r.code == 554;
+      phase_ = phase::ready;
+      break;
+    case answered_command::ehlo:
+      if (r.code == 250) {
+        hello_ = esmtp_ = true;
+        ehlo_lines_.assign(r.lines.begin(), r.lines.end());
+        const std::vector<std::string_view> views(ehlo_lines_.begin(), ehlo_lines_.end());
+        capabilities_ = parse::ehlo_response(r.code, views);
+        mail_sent_ = rcpt_sent_ = false;
+      } else if ((r.code == 500 || r.code == 502) && !options_.lmtp) {
+        // RFC 5321 §4.1.4: a server that does not know EHLO; HELO instead.
+        std::error_code ec;
+        if (const auto helo = make_helo(options_.ehlo_name)) write(helo->command(), answered_command::helo, true, ec);
+        event.fell_back_to_helo = !ec;
+      }
+      break;
+    case answered_command::helo:
+      if (r.code == 250) {
+        hello_ = true;
+        esmtp_ = false;
+        capabilities_.reset();
+        mail_sent_ = rcpt_sent_ = false;
+      }
+      break;
+    case answered_command::mail:
+      if (!positive) mail_sent_ = false;
+      break;
+    case answered_command::rcpt:
+      if (positive) ++lmtp_replies_;
+      break;
+    case answered_command::data:
+      if (r.code == 354) {
+        phase_ = phase::body;
+        encoder_.reset();
+      }
+      break;
+    case answered_command::end_of_data:
+      if (!options_.lmtp || awaited_head_ == awaited_.size() ||
+          awaited_[awaited_head_].what != answered_command::end_of_data) {
+        mail_sent_ = rcpt_sent_ = smtputf8_txn_ = false;
+        lmtp_replies_ = 0;
+      }
+      break;
+    case answered_command::rset:
+      if (positive) {
+        mail_sent_ = rcpt_sent_ = smtputf8_txn_ = false;
+        lmtp_replies_ = 0;
+      }
+      break;
+    case answered_command::starttls:
+      if (r.code == 220) {
+        // RFC 3207 §4.2: whatever came after the 220 is not trusted after
+        // TLS (a forged "250-STARTTLS" or capability line).
+        phase_ = phase::tls_pending;
+        trailing_.assign(in_, in_pos_);
+        in_.clear();
+        in_pos_ = 0;
+      }
+      break;
+    case answered_command::quit:
+      if (r.code == 221) {
+        closed_ = true;
+        phase_ = phase::closed;
+      }
+      break;
+    default:
+      break;
+  }
+  if (r.code == 421) {  // §3.8: the server is closing the channel
+    closed_ = true;
+    phase_ = phase::closed;
+  }
+  return event;
+}
+
+// --- commands ------------------------------------------------------------------------
+
+bool client::group_open() const noexcept {
+  if (awaited_head_ == awaited_.size()) return true;
+  const bool pipelining = esmtp_ && capabilities_ && capabilities_->has(extension::pipelining);
+  return pipelining && !awaited_.back().ends_group;
+}
+
+std::optional<errc> client::check(const command& c) const {
+  if (closed_ || phase_ != phase::ready || !greeted_ || !group_open()) return errc::invalid_state;
+  if (greeting_rejected_ && !std::holds_alternative<cmd::quit>(c)) return errc::bad_sequence;
+  const auto* caps = capabilities_ ? &*capabilities_ : nullptr;
+  const auto offered = [&](extension e) { return caps && caps->has(e); };
+  if (const auto* m = std::get_if<cmd::mail>(&c)) {
+    if (!hello_ || mail_sent_) return errc::bad_sequence;
+    const auto& p = m->params;
+    if ((p.smtputf8 && !offered(extension::smtputf8)) ||
+        (p.body == body_type::eight_bit_mime && !offered(extension::eightbitmime)) ||
+        (p.body == body_type::binary_mime && !offered(extension::binarymime)) ||
+        ((p.ret != dsn_ret::none || p.envid) && !offered(extension::dsn)) ||
+        (p.requiretls && !offered(extension::requiretls)) || (p.size && !offered(extension::size)) ||
+        (p.auth && !offered(extension::auth)) || (p.by && !offered(extension::deliverby)) ||
+        (p.mt_priority && !offered(extension::mt_priority)) ||
+        ((p.holdfor || p.holduntil) && !offered(extension::futurerelease)))
+      return errc::not_offered;
+    // RFC 1870 §6: a message over the advertised limit fails before MAIL.
+    if (p.size && caps && caps->size && *p.size > *caps->size) return errc::message_too_large;
+  } else if (const auto* r = std::get_if<cmd::rcpt>(&c)) {
+    if (!mail_sent_) return errc::bad_sequence;
+    if ((r->params.notify || r->params.orcpt) && !offered(extension::dsn)) return errc::not_offered;
+  } else if (std::holds_alternative<cmd::data>(c)) {
+    if (!rcpt_sent_) return errc::bad_sequence;
+  } else if (std::holds_alternative<cmd::bdat>(c)) {
+    if (!offered(extension::chunking)) return errc::not_offered;
+    if (!rcpt_sent_) return errc::bad_sequence;
+  } else if (std::holds_alternative<cmd::starttls>(c)) {
+    if (!offered(extension::starttls) || tls_) return errc::not_offered;
+    if (mail_sent_) return errc::bad_sequence;
+  } else if (const auto* a = std::get_if<cmd::auth>(&c)) {
+    if (!caps || std::none_of(caps->auth.begin(), caps->auth.end(),
+                              [&](std::string_view mech) { return mech == a->mechanism; }))
+      return errc::not_offered;
+    if (mail_sent_) return errc::bad_sequence;
+  } else if (std::holds_alternative<cmd::lhlo>(c) != options_.lmtp &&
+             (std::holds_alternative<cmd::ehlo>(c) || std::holds_alternative<cmd::lhlo>(c))) {
+    return errc::invalid_verb;  // RFC 2033: LHLO is LMTP's, EHLO SMTP's
+  }
+  return std::nullopt;
+}
+
+void client::write(const command& c, answered_command what, bool group_end, std::error_code& ec) {
+  auto opts = options_.commands;
+  // RFC 6531: UTF-8 only once SMTPUTF8 is offered, in RCPT only for a
+  // transaction that asked for it.
+  const bool utf8 = capabilities_ && capabilities_->has(extension::smtputf8);
+  opts.smtputf8 = std::holds_alternative<cmd::rcpt>(c) ? utf8 && smtputf8_txn_ : utf8;
+  if (const auto e = serialize(c, out_, opts)) {
+    ec = e.error_code();
+    return;
+  }
+  awaited_.push_back({what, group_end});
+}
+
+std::error_code client::send(const command& c) {
+  if (const auto refusal = check(c)) return *refusal;
+  std::error_code ec;
+  write(c, answered_by(c), ends_group(c), ec);
+  if (ec) return ec;
+  if (const auto* m = std::get_if<cmd::mail>(&c)) {
+    mail_sent_ = true;
+    smtputf8_txn_ = m->params.smtputf8;
+  }
+  if (std::holds_alternative<cmd::rcpt>(c)) rcpt_sent_ = true;
+  if (std::holds_alternative<cmd::ehlo>(c) || std::holds_alternative<cmd::lhlo>(c) ||
+      std::holds_alternative<cmd::helo>(c))
+    mail_sent_ = rcpt_sent_ = false;
+  return {};
+}
+
+std::error_code client::send_hello() {
+  if (closed_ || phase_ != phase::ready || !greeted_ || awaited_head_ != awaited_.size())
+    return errc::invalid_state;
+  if (greeting_rejected_) return errc::bad_sequence;
+  const auto report = check_ehlo_name(options_.ehlo_name, options_.ehlo_check);
+  if (report.result == verdict::fail && !options_.send_failing_ehlo_name) return errc::bad_ehlo_name;
+  const auto hello = options_.lmtp ? make_lhlo(options_.ehlo_name) : make_ehlo(options_.ehlo_name);
+  if (!hello) return hello.error().error_code();  // a name the grammar refuses, even when overridden
+  std::error_code ec;
+  write(hello->command(), answered_command::ehlo, true, ec);
+  return ec;
+}
+
+std::error_code client::send_body(std::string_view chunk) {
+  if (phase_ != phase::body) return errc::invalid_state;
+  for (;;) {
+    const auto piece = encoder_.next(chunk);
+    out_.append(piece.bytes.data(), piece.bytes.size());
+    chunk.remove_prefix(piece.consumed);
+    if (piece.status != data_status::more) break;
+  }
+  if (const auto& e = encoder_.error()) return e->error_code();
+  return {};
+}
+
+std::error_code client::end_body() {
+  if (phase_ != phase::body) return errc::invalid_state;
+  const auto tail = encoder_.finish();
+  out_.append(tail.data(), tail.size());
+  phase_ = phase::ready;
+  // RFC 2033 §4.2: LMTP answers once per accepted recipient.
+  const std::size_t replies = options_.lmtp ? std::max<std::size_t>(lmtp_replies_, 1) : 1;
+  for (std::size_t i = 0; i < replies; ++i) awaited_.push_back({answered_command::end_of_data, true});
+  return {};
+}
+
+// --- output, TLS, time ----------------------------------------------------------------
+
+std::span<const char> client::pending_output() const noexcept {
+  return {out_.data() + out_pos_, out_.size() - out_pos_};
+}
+
+void client::consume_output(std::size_t n) noexcept {
+  out_pos_ += std::min(n, out_.size() - out_pos_);
+  if (out_pos_ == out_.size()) {
+    out_.clear();
+    out_pos_ = 0;
+  }
+}
+
+std::error_code client::tls_established() {
+  if (phase_ != phase::tls_pending) return errc::invalid_state;
+  if (!trailing_.empty() && options_.after_starttls == starttls_injection::reject) {
+    fatal_ = closed_ = true;
+    phase_ = phase::closed;
+    return errc::starttls_injection;
+  }
+  trailing_.clear();
+  tls_ = true;
+  // RFC 3207 §4.2: forget what the server said before TLS; EHLO again.
+  capabilities_.reset();
+  ehlo_lines_.clear();
+  hello_ = esmtp_ = false;
+  mail_sent_ = rcpt_sent_ = false;
+  reader_.reset();
+  phase_ = phase::ready;
+  return {};
+}
+
+std::chrono::seconds client::timeout() const noexcept {
+  if (closed_ || phase_ == phase::tls_pending) return std::chrono::seconds{0};
+  if (phase_ == phase::body) return options_.data_block_timeout;
+  if (awaited_head_ == awaited_.size()) return std::chrono::seconds{0};
+  switch (awaited_[awaited_head_].what) {
+    case answered_command::greeting:
+      return options_.greeting_timeout;
+    case answered_command::mail:
+      return options_.mail_timeout;
+    case answered_command::rcpt:
+      return options_.rcpt_timeout;
+    case answered_command::data:
+      return options_.data_initiation_timeout;
+    case answered_command::end_of_data:
+      return options_.data_termination_timeout;
+    default:
+      return options_.command_timeout;
+  }
+}
+
+void client::on_timeout() {
+  if (closed_) return;
+  const auto explanation = fmt::format("no reply {} within {} seconds (RFC 5321 section 4.5.3.2)",
+                                       state_name(), timeout().count());
+  fatal_ = closed_ = true;
+  phase_ = phase::closed;
+  pending_fatal_ = client_event::fatal_error{errc::timeout, explanation};
+}
+
+}  // namespace sansmtp

@@ -1,0 +1,421 @@
+// The client session, command level: scripted server transcripts (each at
+// every split point) and a client joined in memory with the server.
+#include <sansmtp/client.hpp>
+#include <sansmtp/command_builder.hpp>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wrestrict"  // GCC PR 105329, "literal" + std::string
+#endif
+
+#include <catch2/catch.hpp>
+
+#include "data_helpers.hpp"
+#include "server_harness.hpp"
+
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace sansmtp;
+
+namespace {
+
+// What the application does, step by step: each step is tried when the
+// client has an event; a step that is refused with invalid_state waits for
+// the next event (a reply), any other result is logged and the step is done.
+struct step {
+  std::string name;
+  std::function<std::error_code(client&)> run;
+};
+
+step command_step(std::string name, build_result built) {
+  REQUIRE(built);
+  const auto owned = *built;
+  return {std::move(name), [owned](client& c) { return c.send(owned.command()); }};
+}
+
+step hello_step() {
+  return {"hello", [](client& c) { return c.send_hello(); }};
+}
+
+step body_step(std::string body) {
+  return {"body", [body](client& c) {
+            if (auto ec = c.send_body(body)) return ec;
+            return c.end_body();
+          }};
+}
+
+struct client_run {
+  std::string log;
+  std::string output;
+};
+
+client_options options_for(std::string name = "mail.acme-corp.com") {
+  client_options o;
+  o.ehlo_name = std::move(name);
+  return o;
+}
+
+// Feeds `server_bytes` to a client cut at `cuts`, running `steps` as the
+// events allow.
+client_run run_client(std::string_view server_bytes, const std::vector<std::size_t>& cuts,
+                      const std::vector<step>& steps, const client_options& options) {
+  client c(options);
+  client_run r;
+  std::size_t next = 0;
+  const auto try_steps = [&] {
+    while (next < steps.size()) {
+      const auto ec = steps[next].run(c);
+      if (ec == errc::invalid_state) return;
+      if (ec) r.log += "step " + steps[next].name + " refused " + std::string(errc_name(ec)) + "\n";
+      ++next;
+    }
+  };
+  const auto drain = [&] {
+    for (;;) {
+      const auto event = c.next_event();
+      if (std::holds_alternative<client_event::need_data>(event)) return;
+      if (const auto* p = std::get_if<client_event::paused>(&event)) {
+        if (p->why == client_event::paused::reason::ready) {
+          const auto before = next;
+          try_steps();
+          if (next != before) continue;
+        }
+        return;
+      }
+      if (const auto* rep = std::get_if<client_event::reply>(&event)) {
+        r.log += "reply " + std::string(answered_command_text(rep->answered)) + " " + std::to_string(rep->value.code);
+        if (rep->failure.kind != failure_kind::none)
+          r.log += " " + std::string(failure_kind_name(rep->failure.kind));
+        if (rep->fell_back_to_helo) r.log += " helo-fallback";
+        r.log += "\n";
+        try_steps();
+      } else if (const auto* f = std::get_if<client_event::fatal_error>(&event)) {
+        r.log += "fatal " + std::string(errc_name(f->code)) + "\n";
+      } else if (std::holds_alternative<client_event::peer_closed>(event)) {
+        r.log += "peer closed\n";
+      }
+    }
+  };
+  std::size_t from = 0;
+  for (std::size_t i = 0; i <= cuts.size(); ++i) {
+    const std::size_t to = i < cuts.size() ? cuts[i] : server_bytes.size();
+    c.receive(server_bytes.substr(from, to - from));
+    from = to;
+    drain();
+  }
+  const auto out = c.pending_output();
+  r.output.assign(out.data(), out.size());
+  return r;
+}
+
+client_run run_client_every_way(std::string_view server_bytes, const std::vector<step>& steps,
+                                const client_options& options = options_for()) {
+  const auto whole = run_client(server_bytes, {}, steps, options);
+  for (std::size_t cut = 1; cut < server_bytes.size(); ++cut) {
+    const auto split = run_client(server_bytes, {cut}, steps, options);
+    if (split.log != whole.log || split.output != whole.output)
+      throw std::runtime_error("split at " + std::to_string(cut) + " differs:\n" + split.log + "---\n" + whole.log);
+  }
+  std::vector<std::size_t> bytes;
+  for (std::size_t i = 1; i < server_bytes.size(); ++i) bytes.push_back(i);
+  const auto by_byte = run_client(server_bytes, bytes, steps, options);
+  if (by_byte.log != whole.log || by_byte.output != whole.output) throw std::runtime_error("byte by byte differs");
+  return whole;
+}
+
+const std::string ehlo_ok = "250-mx.example.net hello\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n";
+
+}  // namespace
+
+TEST_CASE("client: greeting variants: multiline 220, a bare 220, 554") {
+  const std::vector<step> steps = {hello_step(), command_step("quit", make_quit())};
+  auto r = run_client_every_way("220-mx.example.net ESMTP\r\n220 second line\r\n" + ehlo_ok + "221 bye\r\n", steps);
+  CHECK(r.log == "reply the connection (the greeting) 220\nreply EHLO 250\nreply QUIT 221\n");
+  CHECK(r.output == "EHLO mail.acme-corp.com\r\nQUIT\r\n");
+  r = run_client_every_way("220\r\n" + ehlo_ok, steps);
+  CHECK(r.output == "EHLO mail.acme-corp.com\r\nQUIT\r\n");
+  // 554: only QUIT (RFC 5321 3.1).
+  r = run_client_every_way("554 5.7.1 No service for you\r\n221 bye\r\n", steps);
+  CHECK(r.log == "reply the connection (the greeting) 554 policy\nstep hello refused bad_sequence\nreply QUIT 221\n");
+  CHECK(r.output == "QUIT\r\n");
+}
+
+TEST_CASE("client: EHLO falls back to HELO on 500 and 502 only (RFC 5321 4.1.4)") {
+  const std::vector<step> steps = {hello_step()};
+  for (const int code : {500, 502}) {
+    const auto r = run_client_every_way("220 mx\r\n" + std::to_string(code) + " what?\r\n250 mx\r\n", steps);
+    CHECK(r.output == "EHLO mail.acme-corp.com\r\nHELO mail.acme-corp.com\r\n");
+    CHECK(r.log.find("helo-fallback") != std::string::npos);
+    CHECK(r.log.find("reply HELO 250") != std::string::npos);
+  }
+  for (const int code : {421, 504, 550}) {
+    INFO(code);
+    const auto r = run_client_every_way("220 mx\r\n" + std::to_string(code) + " no\r\n", steps);
+    CHECK(r.output == "EHLO mail.acme-corp.com\r\n");
+    CHECK(r.log.find("helo-fallback") == std::string::npos);
+  }
+}
+
+TEST_CASE("client: the EHLO name is checked before anything is sent, and named in a late refusal") {
+  // The origin story: a pod's address literal.
+  auto o = options_for("[10.42.0.17]");
+  client c(o);
+  c.receive("220 mx\r\n");
+  c.next_event();
+  CHECK(c.send_hello() == errc::bad_ehlo_name);
+  CHECK(c.pending_output().empty());
+  o.send_failing_ehlo_name = true;
+  const std::vector<step> steps = {
+      hello_step(), command_step("mail", make_mail("a@example.org"))};
+  const auto r = run_client("220 mx\r\n250 mx\r\n550 Requested action not taken: Invalid HeloHost (#5.5.0)\r\n", {},
+                            steps, o);
+  CHECK(r.log.find("reply MAIL FROM 550 helo-rejected") != std::string::npos);
+  // The explanation names the name that was sent.
+  client d(o);
+  d.receive("220 mx\r\n250 mx\r\n");
+  d.next_event();
+  REQUIRE_FALSE(d.send_hello());
+  d.next_event();
+  REQUIRE_FALSE(d.send(make_mail("a@example.org")->command()));
+  d.receive("550 Requested action not taken: Invalid HeloHost (#5.5.0)\r\n");
+  const auto e = d.next_event();
+  REQUIRE(std::holds_alternative<client_event::reply>(e));
+  CHECK(std::get<client_event::reply>(e).failure.explanation.find("\"[10.42.0.17]\"") != std::string::npos);
+}
+
+TEST_CASE("client: pipelining only when offered; a group ends at DATA (RFC 2920 3.1)") {
+  const std::vector<step> steps = {hello_step(),
+                                   command_step("mail", make_mail("a@example.org")),
+                                   command_step("rcpt1", make_rcpt("b@example.net")),
+                                   command_step("rcpt2", make_rcpt("nobody@example.net")),
+                                   command_step("data", make_data()),
+                                   body_step("Subject: x\r\n\r\n.dot\r\nno final newline"),
+                                   command_step("quit", make_quit())};
+  const std::string replies = "220 mx\r\n" + ehlo_ok + "250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n354 go\r\n" +
+                              "250 queued\r\n221 bye\r\n";
+  const auto r = run_client_every_way(replies, steps);
+  CHECK(r.output ==
+        "EHLO mail.acme-corp.com\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+        "RCPT TO:<nobody@example.net>\r\nDATA\r\nSubject: x\r\n\r\n..dot\r\nno final newline\r\n.\r\n"
+        "QUIT\r\n");
+  CHECK(r.log.find("reply RCPT TO 550 mailbox-unknown") != std::string::npos);
+  // Without PIPELINING, one command at a time: the same lines, but each
+  // only after the reply before it (same bytes, so check the timing).
+  client c(options_for());
+  c.receive("220 mx\r\n250 mx\r\n");
+  c.next_event();
+  REQUIRE_FALSE(c.send_hello());
+  c.next_event();
+  REQUIRE_FALSE(c.send(make_mail("a@example.org")->command()));
+  CHECK(c.send(make_rcpt("b@example.net")->command()) == errc::invalid_state);  // MAIL's reply first
+}
+
+TEST_CASE("client: what the server did not offer is refused before anything is written") {
+  client c(options_for());
+  c.receive("220 mx\r\n" + ehlo_ok);
+  c.next_event();
+  REQUIRE_FALSE(c.send_hello());
+  c.next_event();
+  const auto before = c.pending_output().size();
+  esmtp_param_writer big;
+  big.size(1001);
+  CHECK(c.send(make_mail("a@example.org", big)->command()) == errc::message_too_large);  // SIZE 1000 (RFC 1870)
+  esmtp_param_writer utf8;
+  utf8.add("SMTPUTF8");
+  CHECK(c.send(make_mail("a@example.org", utf8)->command()) == errc::not_offered);
+  CHECK(c.send(make_bdat(3, true)->command()) == errc::not_offered);  // no CHUNKING
+  CHECK(c.send(make_starttls()->command()) == errc::not_offered);
+  CHECK(c.send(make_rcpt("b@example.net")->command()) == errc::bad_sequence);  // before MAIL
+  // A CR/LF smuggled through a field: the serializer refuses it.
+  cmd::mail injected{path{"a\r\nRCPT TO:<evil@x.example>", "example.org"}, {}};
+  CHECK(c.send(injected));
+  CHECK(c.pending_output().size() == before);
+  esmtp_param_writer fits;
+  fits.size(1000);
+  CHECK_FALSE(c.send(make_mail("a@example.org", fits)->command()));
+}
+
+TEST_CASE("client: STARTTLS response injection never reaches the state after TLS") {
+  // The 220 and a forged capability in the same segment (the NO STARTTLS study).
+  const std::string forged = "220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go ahead\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n";
+  for (const auto policy : {starttls_injection::reject, starttls_injection::discard}) {
+    auto o = options_for();
+    o.after_starttls = policy;
+    client c(o);
+    c.receive(forged);
+    c.next_event();
+    REQUIRE_FALSE(c.send_hello());
+    c.next_event();
+    REQUIRE_FALSE(c.send(make_starttls()->command()));
+    REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));  // the 220
+    const auto p = c.next_event();
+    REQUIRE(std::holds_alternative<client_event::paused>(p));
+    CHECK(std::get<client_event::paused>(p).why == client_event::paused::reason::tls_handshake);
+    CHECK(c.trailing_data() == "250-PIPELINING\r\n250 AUTH PLAIN\r\n");
+    if (policy == starttls_injection::reject) {
+      CHECK(c.tls_established() == errc::starttls_injection);
+      CHECK(c.closed());
+    } else {
+      CHECK_FALSE(c.tls_established());
+      CHECK_FALSE(c.capabilities());  // forgotten: EHLO again
+      CHECK(c.send(make_mail("a@example.org")->command()) == errc::bad_sequence);
+      REQUIRE_FALSE(c.send_hello());
+      c.receive("250-mx\r\n250 SIZE 100\r\n");
+      c.next_event();
+      REQUIRE(c.capabilities());
+      CHECK_FALSE(c.capabilities()->has(extension::pipelining));  // the forged line is gone
+      CHECK_FALSE(c.capabilities()->has(extension::auth));
+    }
+  }
+}
+
+TEST_CASE("client: LMTP reads one reply per accepted recipient after the data (RFC 2033)") {
+  auto o = options_for();
+  o.lmtp = true;
+  const std::vector<step> steps = {hello_step(),
+                                   command_step("mail", make_mail("a@example.org")),
+                                   command_step("rcpt1", make_rcpt("b@example.net")),
+                                   command_step("rcpt2", make_rcpt("c@example.net")),
+                                   command_step("data", make_data()),
+                                   body_step("hi\r\n"),
+                                   command_step("quit", make_quit())};
+  const auto r = run_client_every_way(
+      "220 mx LMTP\r\n250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 b ok\r\n452 c full\r\n221 bye\r\n",
+      steps, o);
+  CHECK(r.output.rfind("LHLO mail.acme-corp.com\r\n", 0) == 0);
+  CHECK(r.log.find("reply the end of the message data 250\nreply the end of the message data 452") !=
+        std::string::npos);
+  CHECK(r.output.substr(r.output.size() - 6) == "QUIT\r\n");
+}
+
+TEST_CASE("client: 421, EOF, a broken reply and a silent server end the session with the state named") {
+  const std::vector<step> steps = {hello_step(), command_step("mail", make_mail("a@example.org"))};
+  auto r = run_client_every_way("220 mx\r\n" + ehlo_ok + "421 4.3.2 shutting down\r\n", steps);
+  CHECK(r.log.find("reply MAIL FROM 421 temporary") != std::string::npos);
+  client c(options_for());
+  c.receive("220 mx\r\n" + ehlo_ok);
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  c.send(make_mail("a@example.org")->command());
+  CHECK(c.timeout() == std::chrono::seconds{300});
+  c.receive_eof();
+  const auto e = c.next_event();
+  REQUIRE(std::holds_alternative<client_event::peer_closed>(e));
+  CHECK(std::get<client_event::peer_closed>(e).explanation.find("MAIL FROM") != std::string::npos);
+  client d(options_for());
+  d.receive("220 mx\r\n999 nonsense\r\n");
+  d.next_event();
+  CHECK(std::holds_alternative<client_event::fatal_error>(d.next_event()));
+  CHECK(d.closed());
+  client t(options_for());
+  CHECK(t.timeout() == std::chrono::seconds{300});  // the initial 220 (RFC 5321 4.5.3.2.1)
+  t.on_timeout();
+  const auto f = t.next_event();
+  REQUIRE(std::holds_alternative<client_event::fatal_error>(f));
+  CHECK(std::get<client_event::fatal_error>(f).code == errc::timeout);
+  CHECK(std::get<client_event::fatal_error>(f).explanation.find("the greeting") != std::string::npos);
+}
+
+TEST_CASE("client: per-state timeouts (RFC 5321 4.5.3.2)") {
+  client c(options_for());
+  c.receive("220 mx\r\n" + ehlo_ok + "250 ok\r\n250 ok\r\n354 go\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  c.send(make_mail("a@example.org")->command());
+  CHECK(c.timeout() == std::chrono::seconds{300});
+  c.next_event();
+  c.send(make_rcpt("b@example.net")->command());
+  c.next_event();
+  c.send(make_data()->command());
+  CHECK(c.timeout() == std::chrono::seconds{120});
+  c.next_event();
+  CHECK(c.timeout() == std::chrono::seconds{180});  // sending the body
+  c.send_body("x");
+  c.end_body();
+  CHECK(c.timeout() == std::chrono::seconds{600});  // after the final dot
+}
+
+TEST_CASE("client and server joined in memory: random messages arrive intact, any chunking") {
+  std::mt19937 rng(20231218);
+  const char alphabet[] = {'a', '.', '\r', '\n', ' ', 'Z', '.', '\r', '\n', '\t'};
+  for (int round = 0; round < 300; ++round) {
+    std::string body;
+    const std::size_t len = rng() % (round < 250 ? 200 : 3000);
+    for (std::size_t i = 0; i < len; ++i)
+      body += (rng() % 3 == 0) ? alphabet[rng() % sizeof alphabet] : static_cast<char>('a' + rng() % 26);
+    server_options so;
+    so.data.max_line_length = 0;
+    server s(so);
+    s.send(220, "mx.example.net ESMTP");
+    client c(options_for());
+    std::vector<std::string> delivered;
+    std::string received;
+    bool body_sent = false;
+    // Pump bytes both ways in random chunk sizes until both are quiet.
+    for (int turn = 0; turn < 10000 && !c.closed(); ++turn) {
+      auto out = s.pending_output();
+      std::size_t n = std::min<std::size_t>(out.size(), 1 + rng() % 64);
+      if (n) {
+        c.receive({out.data(), n});
+        s.consume_output(n);
+      }
+      for (;;) {
+        const auto e = c.next_event();
+        if (const auto* r = std::get_if<client_event::reply>(&e)) {
+          if (r->answered == answered_command::greeting) REQUIRE_FALSE(c.send_hello());
+          if (r->answered == answered_command::ehlo) {
+            REQUIRE_FALSE(c.send(make_mail("a@example.org")->command()));
+            REQUIRE_FALSE(c.send(make_rcpt("b@example.net")->command()));
+            REQUIRE_FALSE(c.send(make_data()->command()));
+          }
+          if (r->answered == answered_command::data && r->value.code == 354 && !body_sent) {
+            body_sent = true;
+            for (std::size_t at = 0; at < body.size();) {
+              const std::size_t k = std::min<std::size_t>(body.size() - at, 1 + rng() % 50);
+              REQUIRE_FALSE(c.send_body(std::string_view(body).substr(at, k)));
+              at += k;
+            }
+            REQUIRE_FALSE(c.end_body());
+          }
+          if (r->answered == answered_command::end_of_data) {
+            CHECK(r->value.code == 250);
+            REQUIRE_FALSE(c.send(make_quit()->command()));
+          }
+          continue;
+        }
+        if (std::holds_alternative<client_event::fatal_error>(e)) FAIL("client fatal");
+        break;
+      }
+      const auto to_server = c.pending_output();
+      n = std::min<std::size_t>({to_server.size(), 1 + rng() % 64, s.receive_capacity()});
+      if (n) {
+        s.receive({to_server.data(), n});
+        c.consume_output(n);
+      }
+      for (;;) {
+        auto e = s.next_event();
+        if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e))
+          break;
+        if (const auto* cmd = std::get_if<server_event::command>(&e)) {
+          test::default_answer(s, *cmd);
+        } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
+          received.append(d->bytes.data(), d->bytes.size());
+        } else if (const auto* end = std::get_if<server_event::message_end>(&e)) {
+          REQUIRE_FALSE(end->error);
+          delivered.push_back(received);
+          s.send(250, "2.0.0 Queued");
+        } else if (const auto* b = std::get_if<server_event::bad_command>(&e)) {
+          FAIL("server refused: " << test::shown(b->line));
+        }
+      }
+    }
+    INFO("round " << round << " body " << test::shown(body));
+    REQUIRE(c.closed());
+    REQUIRE(delivered.size() == 1);
+    CHECK(delivered[0] == test::normalized_line_endings(body));
+  }
+}
