@@ -185,7 +185,7 @@ TEST_CASE("client: the EHLO name is checked before anything is sent, and named i
   CHECK(std::get<client_event::reply>(e).failure.explanation.find("\"[10.42.0.17]\"") != std::string::npos);
 }
 
-TEST_CASE("client: pipelining only when offered; a group ends at DATA (RFC 2920 3.1)") {
+TEST_CASE("client: pipelining only when offered, a group ends at DATA (RFC 2920 3.1)") {
   const std::vector<step> steps = {hello_step(),
                                    command_step("mail", make_mail("a@example.org")),
                                    command_step("rcpt1", make_rcpt("b@example.net")),
