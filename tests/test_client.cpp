@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "client_harness.hpp"
 #include "data_helpers.hpp"
 #include "server_harness.hpp"
 
@@ -21,109 +22,13 @@ using namespace sansmtp;
 
 namespace {
 
-// What the application does, step by step: each step is tried when the
-// client has an event; a step that is refused with invalid_state waits for
-// the next event (a reply), any other result is logged and the step is done.
-struct step {
-  std::string name;
-  std::function<std::error_code(client&)> run;
-};
-
-step command_step(std::string name, build_result built) {
-  REQUIRE(built);
-  const auto owned = *built;
-  return {std::move(name), [owned](client& c) { return c.send(owned.command()); }};
-}
-
-step hello_step() {
-  return {"hello", [](client& c) { return c.send_hello(); }};
-}
-
-step body_step(std::string body) {
-  return {"body", [body](client& c) {
-            if (auto ec = c.send_body(body)) return ec;
-            return c.end_body();
-          }};
-}
-
-struct client_run {
-  std::string log;
-  std::string output;
-};
-
-client_options options_for(std::string name = "mail.acme-corp.com") {
-  client_options o;
-  o.ehlo_name = std::move(name);
-  return o;
-}
-
-// Feeds `server_bytes` to a client cut at `cuts`, running `steps` as the
-// events allow.
-client_run run_client(std::string_view server_bytes, const std::vector<std::size_t>& cuts,
-                      const std::vector<step>& steps, const client_options& options) {
-  client c(options);
-  client_run r;
-  std::size_t next = 0;
-  const auto try_steps = [&] {
-    while (next < steps.size()) {
-      const auto ec = steps[next].run(c);
-      if (ec == errc::invalid_state) return;
-      if (ec) r.log += "step " + steps[next].name + " refused " + std::string(errc_name(ec)) + "\n";
-      ++next;
-    }
-  };
-  const auto drain = [&] {
-    for (;;) {
-      const auto event = c.next_event();
-      if (std::holds_alternative<client_event::need_data>(event)) return;
-      if (const auto* p = std::get_if<client_event::paused>(&event)) {
-        if (p->why == client_event::paused::reason::ready) {
-          const auto before = next;
-          try_steps();
-          if (next != before) continue;
-        }
-        return;
-      }
-      if (const auto* rep = std::get_if<client_event::reply>(&event)) {
-        r.log += "reply " + std::string(answered_command_text(rep->answered)) + " " + std::to_string(rep->value.code);
-        if (rep->failure.kind != failure_kind::none)
-          r.log += " " + std::string(failure_kind_name(rep->failure.kind));
-        if (rep->fell_back_to_helo) r.log += " helo-fallback";
-        r.log += "\n";
-        try_steps();
-      } else if (const auto* f = std::get_if<client_event::fatal_error>(&event)) {
-        r.log += "fatal " + std::string(errc_name(f->code)) + "\n";
-      } else if (std::holds_alternative<client_event::peer_closed>(event)) {
-        r.log += "peer closed\n";
-      }
-    }
-  };
-  std::size_t from = 0;
-  for (std::size_t i = 0; i <= cuts.size(); ++i) {
-    const std::size_t to = i < cuts.size() ? cuts[i] : server_bytes.size();
-    c.receive(server_bytes.substr(from, to - from));
-    from = to;
-    drain();
-  }
-  const auto out = c.pending_output();
-  r.output.assign(out.data(), out.size());
-  return r;
-}
-
-client_run run_client_every_way(std::string_view server_bytes, const std::vector<step>& steps,
-                                const client_options& options = options_for()) {
-  const auto whole = run_client(server_bytes, {}, steps, options);
-  for (std::size_t cut = 1; cut < server_bytes.size(); ++cut) {
-    const auto split = run_client(server_bytes, {cut}, steps, options);
-    if (split.log != whole.log || split.output != whole.output)
-      throw std::runtime_error("split at " + std::to_string(cut) + " differs:\n" + split.log + "---\n" + whole.log);
-  }
-  std::vector<std::size_t> bytes;
-  for (std::size_t i = 1; i < server_bytes.size(); ++i) bytes.push_back(i);
-  const auto by_byte = run_client(server_bytes, bytes, steps, options);
-  if (by_byte.log != whole.log || by_byte.output != whole.output) throw std::runtime_error("byte by byte differs");
-  return whole;
-}
+using test::body_step;
+using test::command_step;
+using test::hello_step;
+using test::options_for;
+using test::run_client;
+using test::run_client_every_way;
+using test::step;
 
 const std::string ehlo_ok = "250-mx.example.net hello\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n";
 

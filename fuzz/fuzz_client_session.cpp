@@ -1,0 +1,80 @@
+// Fuzz target: the client session (sansmtp::client) reading arbitrary server
+// bytes while it runs a scripted submission (tests/client_harness.hpp):
+// EHLO, MAIL, two RCPTs, DATA, a body with dot lines and bare line ends,
+// QUIT, sent as far as the replies allow.
+//
+// Input: byte 0 selects options (bit 0 LMTP, 1 STARTTLS first, 2 injected
+// bytes discarded instead of rejected, 3 a small reply line limit, 4 bare
+// LF allowed in replies); byte 1 seeds the chunking; the rest is what the
+// server sends.
+//
+// Invariants:
+//  1. Never crashes, never leaks, no undefined behaviour.
+//  2. Split differential: the same events and the same client output
+//     whatever the chunking of the server's bytes.
+//  3. The client's output is a sequence of command lines the strict parser
+//     accepts, followed by a dot-stuffed body that ends at CRLF.CRLF: no
+//     line the client writes carries a bare CR or LF.
+#include <sansmtp/command.hpp>
+
+#include "client_harness.hpp"
+#include "fuzz_check.hpp"
+
+using namespace sansmtp;
+
+namespace {
+
+client_options options_from(std::uint8_t bits) {
+  auto o = test::options_for();
+  o.lmtp = bits & 1;
+  if (bits & 4) o.after_starttls = starttls_injection::discard;
+  if (bits & 8) o.replies.max_line_length = 32;
+  o.replies.allow_bare_lf = bits & 16;
+  return o;
+}
+
+std::vector<test::step> script(std::uint8_t bits) {
+  std::vector<test::step> steps = {test::hello_step()};
+  if (bits & 2) steps.push_back(test::command_step("starttls", make_starttls()));
+  steps.push_back(test::command_step("mail", make_mail("alice@example.org")));
+  steps.push_back(test::command_step("rcpt1", make_rcpt("bob@example.net")));
+  steps.push_back(test::command_step("rcpt2", make_rcpt("carol@example.net")));
+  steps.push_back(test::command_step("data", make_data()));
+  steps.push_back(test::body_step("Subject: t\r\n\r\n.dot\n..two\rlast"));
+  steps.push_back(test::command_step("quit", make_quit()));
+  return steps;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::set_input(data, size);
+  auto in = fuzz::knobbed(data, size);
+  if (!in) return 0;
+  const auto options = options_from(in->knobs);
+  const auto steps = script(in->knobs);
+  const auto whole = test::run_client(in->stream, {}, steps, options);
+  const auto cuts = fuzz::random_cuts(in->stream.size(), in->rng, 8, 40);
+  const auto split = test::run_client(in->stream, cuts, steps, options);
+  FUZZ_CHECK(split.log == whole.log, "events differ:\n" + split.log + "---\n" + whole.log);
+  FUZZ_CHECK(split.output == whole.output, "output differs");
+  // What the client wrote: command lines, and after DATA a body ending at
+  // CRLF.CRLF with no bare CR or LF anywhere.
+  std::string_view out = whole.output;
+  bool in_body = false;
+  while (!out.empty()) {
+    const auto lf = out.find('\n');
+    FUZZ_CHECK(lf != std::string_view::npos && lf > 0 && out[lf - 1] == '\r', "a line without CRLF");
+    const auto line = out.substr(0, lf + 1);
+    out.remove_prefix(lf + 1);
+    FUZZ_CHECK(line.substr(0, line.size() - 2).find_first_of("\r\n") == std::string_view::npos, "bare CR/LF");
+    if (in_body) {
+      if (line == ".\r\n") in_body = false;
+      continue;
+    }
+    const auto c = parse::command_line(line);
+    FUZZ_CHECK(c.has_value(), "the client wrote a line the parser refuses: " + fuzz::escape(line));
+    if (std::holds_alternative<cmd::data>(*c)) in_body = true;
+  }
+  return 0;
+}
