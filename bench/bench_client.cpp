@@ -1,0 +1,192 @@
+// The client session joined in memory with the server session: pipelined
+// transactions per second (MAIL, RCPT, DATA, a short body, four replies),
+// heap allocations per transaction in steady state (a counting operator
+// new), and the client's body throughput beside memchr over the same bytes.
+// Run:
+//   build/gcc/bench/bench_client --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <sansmtp/client.hpp>
+#include <sansmtp/command_builder.hpp>
+#include <sansmtp/server.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+namespace {
+std::atomic<std::uint64_t> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace sansmtp;
+
+// One client and one server joined by in-memory pipes.
+struct pair {
+  server s;
+  client c;
+  owned_command mail = *make_mail("alice@example.org");
+  owned_command rcpt = *make_rcpt("bob@example.net");
+  owned_command data = *make_data();
+  std::string body = "Subject: hi\r\n\r\nHello Bob.\r\n";
+  std::uint64_t delivered = 0;
+  bool ready = false;      // EHLO answered
+  bool auto_body = true;   // send `body` at the 354 (off: the benchmark sends its own)
+  bool in_body = false;
+
+  pair() : s(), c(client_options{"mail.acme-corp.com"}) {
+    s.send(220, "mx.example.net ESMTP");
+    pump();
+  }
+
+  void server_turn() {
+    const auto out = c.pending_output();
+    if (!out.empty() && s.receive_capacity() >= out.size()) {
+      s.receive({out.data(), out.size()});
+      c.consume_output(out.size());
+    }
+    for (;;) {
+      auto e = s.next_event();
+      if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
+      if (const auto* cmd = std::get_if<server_event::command>(&e)) {
+        const auto& v = cmd->value;
+        if (std::holds_alternative<cmd::ehlo>(v)) s.send_ehlo_reply();
+        else if (std::holds_alternative<cmd::data>(v)) s.send(354, "Go ahead");
+        else s.send(250, "2.0.0 Ok");
+      } else if (std::holds_alternative<server_event::message_end>(e)) {
+        ++delivered;
+        s.send(250, "2.0.0 Queued");
+      }
+    }
+  }
+
+  void client_turn() {
+    const auto out = s.pending_output();
+    if (!out.empty()) {
+      c.receive({out.data(), out.size()});
+      s.consume_output(out.size());
+    }
+    for (;;) {
+      const auto e = c.next_event();
+      if (const auto* r = std::get_if<client_event::reply>(&e)) {
+        if (r->answered == answered_command::greeting) c.send_hello();
+        if (r->answered == answered_command::ehlo) ready = true;
+        if (r->answered == answered_command::data && r->value.code == 354) {
+          in_body = true;
+          if (auto_body) {
+            c.send_body(body);
+            c.end_body();
+            in_body = false;
+          }
+        }
+        continue;
+      }
+      break;
+    }
+  }
+
+  void pump() {
+    for (int i = 0; i < 8; ++i) {
+      client_turn();
+      server_turn();
+    }
+  }
+
+  void transaction() {
+    c.send(mail.command());
+    c.send(rcpt.command());
+    c.send(data.command());
+    for (int i = 0; i < 3; ++i) {
+      server_turn();
+      client_turn();
+    }
+  }
+};
+
+void BM_joined_transactions(benchmark::State& state) {
+  pair p;
+  for (int i = 0; i < 64; ++i) p.transaction();  // warm up
+  const auto before_alloc = allocations.load();
+  const auto before = p.delivered;
+  for (auto _ : state) p.transaction();
+  const auto done = p.delivered - before;
+  if (done != static_cast<std::uint64_t>(state.iterations())) state.SkipWithError("a transaction did not complete");
+  state.counters["transactions/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+  state.counters["allocs/transaction"] =
+      static_cast<double>(allocations.load() - before_alloc) / static_cast<double>(done ? done : 1);
+}
+BENCHMARK(BM_joined_transactions);
+
+std::string make_body(std::size_t size) {
+  std::string m;
+  std::uint32_t x = static_cast<std::uint32_t>(size);
+  std::size_t lines = 0;
+  while (m.size() < size) {
+    std::string line(76, 'x');
+    for (auto& ch : line) ch = static_cast<char>('a' + (x = x * 1664525u + 1013904223u) % 26);
+    if (++lines % 1000 == 0) line[0] = '.';
+    m += line + "\r\n";
+  }
+  return m;
+}
+
+// The client's body path alone: a message of range(0) octets through
+// send_body() in 64 KiB pieces (dot-stuffed into the output buffer, which
+// is drained after each piece, as a driver's write would).
+void BM_client_body(benchmark::State& state) {
+  const auto body = make_body(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    state.PauseTiming();
+    pair p;  // a fresh session in the body of a transaction
+    p.auto_body = false;
+    p.c.send(p.mail.command());
+    p.c.send(p.rcpt.command());
+    p.c.send(p.data.command());
+    for (int i = 0; i < 3 && !p.in_body; ++i) {
+      p.server_turn();
+      p.client_turn();
+    }
+    if (!p.in_body) state.SkipWithError("no 354");
+    p.c.consume_output(p.c.pending_output().size());
+    state.ResumeTiming();
+    for (std::size_t at = 0; at < body.size(); at += 65536) {
+      if (p.c.send_body(std::string_view(body).substr(at, 65536))) state.SkipWithError("send_body refused");
+      p.c.consume_output(p.c.pending_output().size());
+    }
+    p.c.end_body();
+    p.c.consume_output(p.c.pending_output().size());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_client_body)->Arg(100 << 10)->Arg(10 << 20);
+
+void BM_memchr_same_bytes(benchmark::State& state) {
+  const auto body = make_body(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    const char* p = body.data();
+    const char* end = p + body.size();
+    std::size_t lines = 0;
+    while (const void* lf = std::memchr(p, '\n', static_cast<std::size_t>(end - p))) {
+      ++lines;
+      p = static_cast<const char*>(lf) + 1;
+    }
+    benchmark::DoNotOptimize(lines);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_memchr_same_bytes)->Arg(100 << 10)->Arg(10 << 20);
+
+}  // namespace
+
+BENCHMARK_MAIN();
