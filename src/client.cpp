@@ -102,6 +102,15 @@ client_event_t client::fail(errc code, std::string explanation) {
 }
 
 client_event_t client::next_event() {
+  if (submission_reported_) {  // the results handed out last time expire now
+    submission_reported_ = false;
+    sub_.reset();
+  }
+  if (report_submission_) {
+    report_submission_ = false;
+    submission_reported_ = true;
+    return client_event::submitted{sub_->results, sub_->transactions};
+  }
   if (pending_fatal_) {
     auto e = std::move(*pending_fatal_);
     pending_fatal_.reset();
@@ -109,6 +118,8 @@ client_event_t client::next_event() {
   }
   if (closed_) return client_event::paused{client_event::paused::reason::closed};
   if (phase_ == phase::tls_pending) return client_event::paused{client_event::paused::reason::tls_handshake};
+  if (phase_ == phase::body && sub_ && !pump_body())
+    return client_event::paused{client_event::paused::reason::write_output};
   const std::string_view held = std::string_view(in_).substr(in_pos_);
   const auto step = reader_.next(held);
   in_pos_ += step.consumed;
@@ -224,7 +235,216 @@ client_event_t client::on_reply(const sansmtp::reply& r) {
     closed_ = true;
     phase_ = phase::closed;
   }
+  if (sub_ && !report_submission_ && !submission_reported_) on_submission_reply(what, r);
   return event;
+}
+
+// --- transaction level (submit) --------------------------------------------------------
+
+namespace {
+
+bool non_ascii(std::string_view s) noexcept {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+std::string reply_text(const reply& r) {
+  std::string text;
+  for (const auto line : r.lines) {
+    if (!text.empty()) text += ' ';
+    text.append(line);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::error_code client::submit(const envelope& env, message_source& source) {
+  if (closed_ || phase_ != phase::ready || !hello_ || sub_ || awaited_head_ != awaited_.size() || mail_sent_)
+    return errc::invalid_state;
+  if (env.recipients.empty()) return errc::missing_argument;
+  const auto* caps = capabilities_ ? &*capabilities_ : nullptr;
+  const auto offered = [&](extension e) { return caps && caps->has(e); };
+  // RFC 6531 §3.4: a non-ASCII address needs SMTPUTF8, offered and asked for.
+  bool utf8 = non_ascii(env.reverse_path);
+  for (const auto& r : env.recipients) utf8 = utf8 || non_ascii(r.address);
+  if ((utf8 && !offered(extension::smtputf8)) || (env.eight_bit && !offered(extension::eightbitmime)) ||
+      (env.requiretls && !offered(extension::requiretls)))
+    return errc::not_offered;
+  // RFC 1870 §6: over the advertised limit, refused before MAIL.
+  if (env.size && caps && caps->size && *env.size > *caps->size) return errc::message_too_large;
+  esmtp_param_writer params;
+  if (env.size && offered(extension::size)) params.size(*env.size);
+  if (env.eight_bit) params.body(body_type::eight_bit_mime);
+  if (utf8) params.add("SMTPUTF8");
+  if (env.requiretls) params.add("REQUIRETLS");
+  for (const auto& p : esmtp_param_range(env.mail_params.text()))
+    p.has_value ? params.add(p.keyword, p.value) : params.add(p.keyword);
+  if (env.mail_params.error()) return env.mail_params.error()->error_code();
+  auto opts = options_.commands;
+  opts.smtputf8 = offered(extension::smtputf8);
+  auto mail = make_mail(env.reverse_path, params, opts);
+  if (!mail) return mail.error().error_code();
+  if (const auto refusal = check(mail->command())) return *refusal;
+  submission sub;
+  sub.source = &source;
+  sub.mail = std::move(*mail);
+  for (const auto& r : env.recipients) {
+    auto rcpt = make_rcpt(r.address, r.params, opts);
+    if (!rcpt) return rcpt.error().error_code();
+    if ((r.params.text().find("NOTIFY=") != std::string::npos || r.params.text().find("ORCPT=") != std::string::npos) &&
+        !offered(extension::dsn))
+      return errc::not_offered;
+    sub.rcpts.push_back(std::move(*rcpt));
+    sub.results.push_back({r.address, 0, 0, {}});
+  }
+  // RFC 9422: RCPTMAX recipients per transaction, MAILMAX transactions.
+  const auto& limits = caps ? caps->limits : std::nullopt;
+  sub.batch_size = env.recipients.size();
+  if (limits && limits->rcptmax && *limits->rcptmax > 0 && *limits->rcptmax < sub.batch_size)
+    sub.batch_size = static_cast<std::size_t>(*limits->rcptmax);
+  const std::size_t batches = (env.recipients.size() + sub.batch_size - 1) / sub.batch_size;
+  if (batches > 1 && (!source.rewind() || (limits && limits->mailmax && *limits->mailmax < batches)))
+    return errc::too_many_transactions;
+  sub_ = std::move(sub);
+  start_transaction();
+  return {};
+}
+
+void client::start_transaction() {
+  auto& s = *sub_;
+  s.next_rcpt = s.batch_start;
+  s.rcpt_replies = s.accepted = s.end_replies = 0;
+  s.mail_ok = s.data_sent = s.failed = s.rset_sent = false;
+  lmtp_replies_ = 0;
+  std::error_code ec;
+  write(s.mail->command(), answered_command::mail, false, ec);
+  mail_sent_ = true;
+  smtputf8_txn_ = std::get<cmd::mail>(s.mail->command()).params.smtputf8;
+  // RFC 2920: with PIPELINING the whole envelope and DATA go at once.
+  if (capabilities_ && capabilities_->has(extension::pipelining)) {
+    const auto end = std::min(s.rcpts.size(), s.batch_start + s.batch_size);
+    for (; s.next_rcpt < end; ++s.next_rcpt) write(s.rcpts[s.next_rcpt].command(), answered_command::rcpt, false, ec);
+    rcpt_sent_ = true;
+    write(cmd::data{}, answered_command::data, true, ec);
+    s.data_sent = true;
+  }
+}
+
+// The submission's next move after each reply.
+void client::on_submission_reply(answered_command what, const sansmtp::reply& r) {
+  auto& s = *sub_;
+  const bool positive = r.code / 100 == 2;
+  const auto end = std::min(s.rcpts.size(), s.batch_start + s.batch_size);
+  const bool pipelined = s.data_sent && s.next_rcpt == end;  // everything went at once
+  std::error_code ec;
+  const auto finish_transaction = [&] {
+    ++s.transactions;
+    if (s.failed && !s.rset_sent && !closed_) {
+      write(cmd::rset{}, answered_command::rset, false, ec);  // a clean state for what follows
+      s.rset_sent = true;
+    }
+    mail_sent_ = rcpt_sent_ = false;
+    if (end < s.rcpts.size() && !closed_) {
+      s.batch_start = end;
+      s.source->rewind();
+      start_transaction();
+    } else {
+      report_submission_ = true;
+    }
+  };
+  const auto refuse_batch = [&](std::size_t from) {
+    for (std::size_t i = from; i < end; ++i)
+      if (s.results[i].text.empty()) {
+        s.results[i].rcpt_code = s.results[i].rcpt_code ? s.results[i].rcpt_code : r.code;
+        s.results[i].text = reply_text(r);
+      }
+  };
+  switch (what) {
+    case answered_command::mail:
+      s.mail_ok = positive;
+      if (!positive) {
+        s.failed = true;
+        refuse_batch(s.batch_start);
+        if (!pipelined) finish_transaction();
+      } else if (!pipelined && s.next_rcpt < end) {
+        write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false, ec);
+        rcpt_sent_ = true;
+      }
+      break;
+    case answered_command::rcpt: {
+      auto& result = s.results[s.batch_start + s.rcpt_replies++];
+      result.rcpt_code = r.code;
+      if (!positive) result.text = reply_text(r);
+      if (positive) ++s.accepted;
+      if (pipelined) break;
+      if (s.next_rcpt < end) {
+        write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false, ec);
+      } else if (s.accepted) {
+        write(cmd::data{}, answered_command::data, true, ec);
+        s.data_sent = true;
+      } else {
+        s.failed = true;  // no recipient: no DATA
+        finish_transaction();
+      }
+      break;
+    }
+    case answered_command::data:
+      if (r.code == 354) {
+        // RFC 2920 §3.1: DATA accepted with no recipient left; end the
+        // (empty) message at once, nothing is delivered.
+        if (!s.accepted) {
+          finish_body();
+          s.failed = true;
+        }
+      } else {
+        s.failed = true;
+        for (std::size_t i = s.batch_start; i < end; ++i)
+          if (s.results[i].rcpt_code / 100 == 2) {
+            s.results[i].delivery_code = r.code;
+            s.results[i].text = reply_text(r);
+          }
+        finish_transaction();
+      }
+      break;
+    case answered_command::end_of_data: {
+      // LMTP (RFC 2033 §4.2): one reply per accepted recipient, in order;
+      // SMTP: one reply for all of them.
+      std::size_t seen = 0;
+      for (std::size_t i = s.batch_start; i < end; ++i) {
+        if (s.results[i].rcpt_code / 100 != 2) continue;
+        if (!options_.lmtp || seen++ == s.end_replies) {
+          s.results[i].delivery_code = r.code;
+          s.results[i].text = reply_text(r);
+          if (options_.lmtp) break;
+        }
+      }
+      ++s.end_replies;
+      if (!positive) s.failed = true;
+      const std::size_t owed = options_.lmtp ? std::max<std::size_t>(s.accepted, 1) : 1;
+      if (s.end_replies >= owed) finish_transaction();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// Pulls the message while less than the high-water mark is unsent; true
+// once the final dot is written.
+bool client::pump_body() {
+  while (out_.size() - out_pos_ < options_.output_high_water) {
+    const auto piece = sub_->source->next();
+    if (piece.empty()) {
+      finish_body();
+      return true;
+    }
+    if (write_body(piece)) {  // a bare CR/LF refused under the encoder's `reject`
+      finish_body();
+      sub_->failed = true;
+      return true;
+    }
+  }
+  return false;
 }
 
 // --- commands ------------------------------------------------------------------------
@@ -236,7 +456,7 @@ bool client::group_open() const noexcept {
 }
 
 std::optional<errc> client::check(const command& c) const {
-  if (closed_ || phase_ != phase::ready || !greeted_ || !group_open()) return errc::invalid_state;
+  if (sub_ || closed_ || phase_ != phase::ready || !greeted_ || !group_open()) return errc::invalid_state;
   if (greeting_rejected_ && !std::holds_alternative<cmd::quit>(c)) return errc::bad_sequence;
   const auto* caps = capabilities_ ? &*capabilities_ : nullptr;
   const auto offered = [&](extension e) { return caps && caps->has(e); };
@@ -320,6 +540,16 @@ std::error_code client::send_hello() {
 }
 
 std::error_code client::send_body(std::string_view chunk) {
+  if (sub_) return errc::invalid_state;  // submit() sends its own message
+  return write_body(chunk);
+}
+
+std::error_code client::end_body() {
+  if (sub_) return errc::invalid_state;
+  return finish_body();
+}
+
+std::error_code client::write_body(std::string_view chunk) {
   if (phase_ != phase::body) return errc::invalid_state;
   for (;;) {
     const auto piece = encoder_.next(chunk);
@@ -331,7 +561,7 @@ std::error_code client::send_body(std::string_view chunk) {
   return {};
 }
 
-std::error_code client::end_body() {
+std::error_code client::finish_body() {
   if (phase_ != phase::body) return errc::invalid_state;
   const auto tail = encoder_.finish();
   out_.append(tail.data(), tail.size());

@@ -324,3 +324,222 @@ TEST_CASE("client and server joined in memory: random messages arrive intact, an
     CHECK(delivered[0] == test::normalized_line_endings(body));
   }
 }
+
+namespace {
+
+// A client submitting through a server in memory, bytes moved both ways in
+// random chunks. The server application refuses recipients whose local
+// part starts with "no" (550 5.1.1) and accepts everything else.
+struct joined_result {
+  std::vector<recipient_result> results;
+  std::size_t transactions = 0;
+  std::vector<std::string> delivered;        // bodies the server accepted
+  std::vector<std::size_t> rcpts_per_message;  // recipients each delivered message had
+  std::string client_log;
+  bool submitted = false;
+};
+
+joined_result run_joined(const server_options& so, const client_options& co, const envelope& env,
+                         std::string_view message, unsigned seed, std::size_t piece = 7) {
+  std::mt19937 rng(seed);
+  server s(so);
+  s.send(220, "mx.example.net ESMTP");
+  client c(co);
+  memory_source source(message, piece);
+  joined_result out;
+  std::string received;
+  std::size_t rcpts = 0;
+  for (int turn = 0; turn < 100000 && !c.closed(); ++turn) {
+    auto to_client = s.pending_output();
+    std::size_t n = std::min<std::size_t>(to_client.size(), 1 + rng() % 200);
+    if (n) {
+      c.receive({to_client.data(), n});
+      s.consume_output(n);
+    }
+    for (;;) {
+      const auto e = c.next_event();
+      if (const auto* r = std::get_if<client_event::reply>(&e)) {
+        out.client_log += std::string(answered_command_text(r->answered)) + " " + std::to_string(r->value.code) + "\n";
+        if (r->answered == answered_command::greeting) REQUIRE_FALSE(c.send_hello());
+        if (r->answered == answered_command::ehlo || r->answered == answered_command::helo)
+          REQUIRE_FALSE(c.submit(env, source));
+        continue;
+      }
+      if (const auto* sub = std::get_if<client_event::submitted>(&e)) {
+        out.results.assign(sub->recipients.begin(), sub->recipients.end());
+        out.transactions = sub->transactions;
+        out.submitted = true;
+        continue;
+      }
+      if (const auto* p = std::get_if<client_event::paused>(&e)) {
+        if (p->why == client_event::paused::reason::ready && out.submitted) REQUIRE_FALSE(c.send(make_quit()->command()));
+        break;
+      }
+      if (std::holds_alternative<client_event::fatal_error>(e)) FAIL("client fatal");
+      break;
+    }
+    const auto to_server = c.pending_output();
+    n = std::min<std::size_t>({to_server.size(), 1 + rng() % 200, s.receive_capacity()});
+    if (n) {
+      s.receive({to_server.data(), n});
+      c.consume_output(n);
+    }
+    for (;;) {
+      auto e = s.next_event();
+      if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
+      if (const auto* cmd = std::get_if<server_event::command>(&e)) {
+        if (const auto* r = std::get_if<cmd::rcpt>(&cmd->value); r && r->forward_path.local_part.starts_with("no")) {
+          s.send(550, "5.1.1 No such user");
+        } else {
+          if (std::holds_alternative<cmd::rcpt>(cmd->value)) ++rcpts;
+          if (std::holds_alternative<cmd::rset>(cmd->value) || std::holds_alternative<cmd::mail>(cmd->value)) rcpts = 0;
+          test::default_answer(s, *cmd);
+        }
+      } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
+        received.append(d->bytes.data(), d->bytes.size());
+      } else if (const auto* end = std::get_if<server_event::message_end>(&e)) {
+        REQUIRE_FALSE(end->error);
+        out.delivered.push_back(received);
+        out.rcpts_per_message.push_back(rcpts);
+        received.clear();
+        for (std::size_t i = 0; i < end->replies_owed; ++i) s.send(250, "2.0.0 Queued");
+      } else if (const auto* b = std::get_if<server_event::bad_command>(&e)) {
+        s.send(b->suggested);
+      }
+    }
+  }
+  return out;
+}
+
+envelope envelope_to(std::vector<std::string> rcpts) {
+  envelope env;
+  env.reverse_path = "alice@example.org";
+  for (auto& r : rcpts) env.recipients.push_back({std::move(r)});
+  return env;
+}
+
+}  // namespace
+
+TEST_CASE("client submit: partial acceptance is a result, with or without pipelining") {
+  const std::string message = "Subject: t\r\n\r\n.leading dot\r\nbare\nLF\r\n";
+  for (const bool pipelining : {true, false}) {
+    server_options so;
+    so.pipelining = pipelining;
+    for (unsigned seed = 0; seed < 20; ++seed) {
+      const auto r = run_joined(so, test::options_for(), envelope_to({"bob@example.net", "nobody@example.net", "carol@example.net"}),
+                                message, seed);
+      INFO("pipelining " << pipelining << " seed " << seed);
+      REQUIRE(r.submitted);
+      CHECK(r.transactions == 1);
+      REQUIRE(r.results.size() == 3);
+      CHECK(r.results[0].delivered());
+      CHECK(r.results[1].rcpt_code == 550);
+      CHECK(r.results[1].text.find("No such user") != std::string::npos);
+      CHECK_FALSE(r.results[1].delivered());
+      CHECK(r.results[2].delivered());
+      REQUIRE(r.delivered.size() == 1);
+      CHECK(r.delivered[0] == "Subject: t\r\n\r\n.leading dot\r\nbare\r\nLF\r\n");
+    }
+  }
+}
+
+TEST_CASE("client submit: no recipient accepted means no message (RFC 2920 3.1)") {
+  for (const bool pipelining : {true, false}) {
+    server_options so;
+    so.pipelining = pipelining;
+    const auto r = run_joined(so, test::options_for(), envelope_to({"nobody@example.net", "none@example.net"}), "x\r\n", 1);
+    REQUIRE(r.submitted);
+    CHECK(r.delivered.empty());
+    CHECK(r.results[0].rcpt_code == 550);
+    CHECK(r.results[1].rcpt_code == 550);
+  }
+}
+
+TEST_CASE("client submit: LIMITS RCPTMAX splits the recipients over transactions (RFC 9422)") {
+  server_options so;
+  so.limits = true;
+  so.max_recipients = 2;
+  const std::string message = "Subject: split\r\n\r\nsame body\r\n";
+  const auto r = run_joined(so, test::options_for(),
+                            envelope_to({"a@example.net", "b@example.net", "nobody@example.net", "d@example.net", "e@example.net"}),
+                            message, 7);
+  REQUIRE(r.submitted);
+  CHECK(r.transactions == 3);
+  REQUIRE(r.results.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) CHECK(r.results[i].delivered() == (i != 2));
+  CHECK(r.delivered == std::vector<std::string>(3, message));
+  CHECK(r.rcpts_per_message == std::vector<std::size_t>{2, 1, 1});  // [a b] [nobody d] [e]
+  // MAILMAX lower than the transactions needed: refused before anything.
+  client c(test::options_for());
+  c.receive("220 mx\r\n250-mx\r\n250 LIMITS RCPTMAX=1 MAILMAX=1\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  memory_source source("x\r\n");
+  CHECK(c.submit(envelope_to({"a@example.net", "b@example.net"}), source) == errc::too_many_transactions);
+}
+
+TEST_CASE("client submit: LMTP gives every accepted recipient its own delivery reply") {
+  server_options so;
+  so.lmtp = true;
+  auto co = test::options_for();
+  co.lmtp = true;
+  const auto r = run_joined(so, co, envelope_to({"b@example.net", "nobody@example.net", "c@example.net"}), "hi\r\n", 3);
+  REQUIRE(r.submitted);
+  CHECK(r.results[0].delivery_code == 250);
+  CHECK(r.results[1].delivery_code == 0);
+  CHECK(r.results[2].delivery_code == 250);
+}
+
+TEST_CASE("client submit: SIZE, SMTPUTF8 and 8BITMIME are declared or refused before MAIL") {
+  client c(test::options_for());
+  c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 SIZE 100\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  c.consume_output(c.pending_output().size());
+  memory_source source("x\r\n");
+  auto env = envelope_to({"b@example.net"});
+  env.size = 101;
+  CHECK(c.submit(env, source) == errc::message_too_large);
+  env.size = 100;
+  auto utf8 = env;
+  utf8.recipients[0].address = "b\xc3\xb6@example.net";
+  CHECK(c.submit(utf8, source) == errc::not_offered);  // no SMTPUTF8
+  auto eight = env;
+  eight.eight_bit = true;
+  CHECK(c.submit(eight, source) == errc::not_offered);  // no 8BITMIME
+  CHECK(c.submit(envelope_to({}), source) == errc::missing_argument);
+  CHECK(c.submit(envelope_to({"b@example.net\r\nRCPT TO:<x@y.example>"}), source));
+  CHECK(c.pending_output().empty());
+  REQUIRE_FALSE(c.submit(env, source));
+  CHECK(std::string_view(c.pending_output().data(), c.pending_output().size()) ==
+        "MAIL FROM:<alice@example.org> SIZE=100\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+  CHECK(c.send(make_noop()->command()) == errc::invalid_state);  // the submission runs
+}
+
+TEST_CASE("client submit: a large message is pulled as the output drains, never held whole") {
+  std::string message;
+  for (int i = 0; i < 20000; ++i) message += "line " + std::to_string(i) + " .\r\n";
+  auto co = test::options_for();
+  co.output_high_water = 4096;
+  client c(co);
+  c.receive("220 mx\r\n250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+  memory_source source(message, 1000);
+  std::size_t most_pending = 0, written = 0;
+  for (int turn = 0; turn < 10000; ++turn) {
+    const auto e = c.next_event();
+    if (const auto* r = std::get_if<client_event::reply>(&e)) {
+      if (r->answered == answered_command::greeting) c.send_hello();
+      if (r->answered == answered_command::ehlo) REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), source));
+      continue;
+    }
+    most_pending = std::max(most_pending, c.pending_output().size());
+    written += c.pending_output().size();
+    c.consume_output(c.pending_output().size());
+    if (c.timeout() == std::chrono::seconds{600}) break;  // the final dot is out
+  }
+  CHECK(c.timeout() == std::chrono::seconds{600});
+  CHECK(most_pending < 4096 + 1000 + 2000);  // the mark plus one piece (and its stuffing)
+  CHECK(written > message.size());
+}

@@ -32,6 +32,7 @@
 
 #include <sansmtp/capabilities.hpp>
 #include <sansmtp/command.hpp>
+#include <sansmtp/command_builder.hpp>
 #include <sansmtp/data.hpp>
 #include <sansmtp/diagnose.hpp>
 #include <sansmtp/ehlo_check.hpp>
@@ -52,6 +53,65 @@
 
 namespace sansmtp {
 
+// A message to send, pulled in pieces of any size: never held whole.
+class message_source {
+ public:
+  virtual ~message_source() = default;
+  // The next piece; empty at the end. Valid until the next call.
+  virtual std::string_view next() = 0;
+  // Back to the first piece, for a message that goes out in several
+  // transactions (LIMITS RCPTMAX); false when the source cannot.
+  virtual bool rewind() { return false; }
+};
+
+// A message in memory (the caller keeps it alive), handed out in pieces.
+class memory_source final : public message_source {
+ public:
+  explicit memory_source(std::string_view message, std::size_t piece = 64 * 1024) noexcept
+      : message_(message), piece_(piece ? piece : 1) {}
+  std::string_view next() override {
+    const auto out = message_.substr(at_, piece_);
+    at_ += out.size();
+    return out;
+  }
+  bool rewind() override {
+    at_ = 0;
+    return true;
+  }
+
+ private:
+  std::string_view message_;
+  std::size_t piece_;
+  std::size_t at_ = 0;
+};
+
+struct envelope_recipient {
+  std::string address;             // a mailbox as make_rcpt takes it ("bob@example.net")
+  esmtp_param_writer params = {};  // NOTIFY, ORCPT (DSN must be offered)
+};
+
+// One submission: MAIL, RCPT..., DATA and the message (client::submit).
+struct envelope {
+  std::string reverse_path;  // a mailbox, or "" for the null reverse-path
+  std::vector<envelope_recipient> recipients;
+  esmtp_param_writer mail_params = {};  // RET, ENVID, ... as the caller wants them
+  // Declared as SIZE= when the server offers SIZE; over its limit the
+  // submission is refused before MAIL (RFC 1870 §6).
+  std::optional<std::uint64_t> size;
+  bool eight_bit = false;   // BODY=8BITMIME (RFC 6152); refused unless offered
+  bool requiretls = false;  // REQUIRETLS (RFC 8689); refused unless offered
+};
+
+// What became of one recipient.
+struct recipient_result {
+  std::string address;
+  int rcpt_code = 0;      // the reply to its RCPT
+  int delivery_code = 0;  // the reply to the end of data (LMTP: its own); 0 if none
+  std::string text;       // the text of the deciding reply (the refusal, or the delivery)
+
+  bool delivered() const noexcept { return rcpt_code / 100 == 2 && delivery_code / 100 == 2; }
+};
+
 struct client_options {
   // The name EHLO (or LHLO, HELO) sends. Checked with check_ehlo_name before
   // anything is sent: a `fail` verdict makes send_hello() refuse
@@ -68,6 +128,8 @@ struct client_options {
   command_options commands;
   data_encoder_options data;
   starttls_injection after_starttls = starttls_injection::reject;
+  // submit() pulls the message only while less than this is unsent.
+  std::size_t output_high_water = 256 * 1024;
   // RFC 5321 §4.5.3.2: how long to wait for each reply.
   std::chrono::seconds greeting_timeout{300};          // initial 220
   std::chrono::seconds mail_timeout{300};              // MAIL
@@ -86,6 +148,7 @@ struct need_data {};
 struct paused {
   enum class reason : std::uint8_t {
     ready,          // nothing is awaited: send the next command (or the body)
+    write_output,   // a message is being sent: write pending_output(), then call again
     tls_handshake,  // 220 to STARTTLS arrived: do the handshake, then tls_established()
     closed,         // the session is over
   } why = reason::ready;
@@ -114,10 +177,23 @@ struct peer_closed {
   std::string explanation;
 };
 
+// A submission is over (every transaction it took has ended). Partial
+// acceptance is a result, not an error: each recipient says what became
+// of it.
+struct submitted {
+  std::span<const recipient_result> recipients;  // valid until the next non-const call
+  std::size_t transactions = 0;                  // more than one when LIMITS RCPTMAX split it
+  bool all_delivered() const noexcept {
+    for (const auto& r : recipients)
+      if (!r.delivered()) return false;
+    return !recipients.empty();
+  }
+};
+
 }  // namespace client_event
 
 using client_event_t = std::variant<client_event::need_data, client_event::paused, client_event::reply,
-                                    client_event::fatal_error, client_event::peer_closed>;
+                                    client_event::fatal_error, client_event::peer_closed, client_event::submitted>;
 
 class client {
  public:
@@ -144,6 +220,21 @@ class client {
   // invalid_state, not_offered, message_too_large, or the serializer's
   // error (CR/LF/NUL in a field); nothing is written then.
   std::error_code send(const command& c);
+  // Transaction level: sends MAIL, RCPT..., DATA and the message itself,
+  // pipelined when PIPELINING is offered (RFC 2920), answering every reply
+  // as it comes; ends with client_event::submitted. SIZE is declared when
+  // offered; SMTPUTF8 is asked for when an address is not ASCII; with
+  // LIMITS RCPTMAX (RFC 9422) the recipients are split over transactions
+  // (the source must rewind), and MAILMAX is honoured. Refused before
+  // anything is written: a state that is not idle after a hello
+  // (invalid_state), no recipients (missing_argument), an address or
+  // parameter the builders refuse (their errc), an extension not offered
+  // (not_offered), SIZE over the limit (message_too_large), a split the
+  // source or MAILMAX cannot take (too_many_transactions). `source` must
+  // live until `submitted`.
+  std::error_code submit(const envelope& env, message_source& source);
+  bool submitting() const noexcept { return sub_.has_value(); }
+
   // The message after DATA's 354, in chunks of any size (dot-stuffed and
   // CRLF-normalised by data_encoder), then end_body() writes the final dot.
   std::error_code send_body(std::string_view chunk);
@@ -175,7 +266,27 @@ class client {
     bool ends_group = false;
   };
 
+  struct submission {
+    message_source* source = nullptr;
+    std::optional<owned_command> mail;
+    std::vector<owned_command> rcpts;
+    std::vector<recipient_result> results;
+    std::size_t batch_size = 0;   // recipients per transaction
+    std::size_t batch_start = 0;  // first recipient of the current transaction
+    std::size_t next_rcpt = 0;    // next RCPT to send (absolute index)
+    std::size_t rcpt_replies = 0; // RCPT replies seen in this transaction
+    std::size_t accepted = 0;     // RCPTs accepted in this transaction
+    std::size_t end_replies = 0;  // end-of-data replies seen in this transaction
+    std::size_t transactions = 0;
+    bool mail_ok = false, data_sent = false, failed = false, rset_sent = false;
+  };
+
   client_event_t on_reply(const sansmtp::reply& r);
+  void on_submission_reply(answered_command what, const sansmtp::reply& r);
+  void start_transaction();
+  bool pump_body();
+  std::error_code write_body(std::string_view chunk);
+  std::error_code finish_body();
   client_event_t fail(errc code, std::string explanation);
   std::string state_name() const;
   std::optional<errc> check(const command& c) const;
@@ -199,6 +310,9 @@ class client {
   bool greeted_ = false, greeting_rejected_ = false, hello_ = false, esmtp_ = false, tls_ = false;
   bool closed_ = false, fatal_ = false;
   std::optional<client_event::fatal_error> pending_fatal_;  // on_timeout()'s, reported once
+  std::optional<submission> sub_;
+  bool report_submission_ = false;  // a submission ended: next_event() reports it
+  bool submission_reported_ = false;  // ... and forgets it on the call after
   bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;
   std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
 };
