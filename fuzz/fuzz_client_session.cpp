@@ -5,8 +5,8 @@
 //
 // Input: byte 0 selects options (bit 0 LMTP, 1 STARTTLS first, 2 injected
 // bytes discarded instead of rejected, 3 a small reply line limit, 4 bare
-// LF allowed in replies); byte 1 seeds the chunking; the rest is what the
-// server sends.
+// LF allowed in replies, 5 submit() instead of single commands); byte 1
+// seeds the chunking; the rest is what the server sends.
 //
 // Invariants:
 //  1. Never crashes, never leaks, no undefined behaviour.
@@ -19,6 +19,8 @@
 
 #include "client_harness.hpp"
 #include "fuzz_check.hpp"
+
+#include <memory>
 
 using namespace sansmtp;
 
@@ -36,6 +38,20 @@ client_options options_from(std::uint8_t bits) {
 std::vector<test::step> script(std::uint8_t bits) {
   std::vector<test::step> steps = {test::hello_step()};
   if (bits & 2) steps.push_back(test::command_step("starttls", make_starttls()));
+  if (bits & 32) {
+    // The transaction level: submit() drives MAIL, RCPTs, DATA and the body.
+    auto source = std::make_shared<memory_source>("Subject: t\r\n\r\n.dot\n..two\rlast", 5);
+    steps.push_back({"submit", [source](client& c) {
+                       envelope env;
+                       env.reverse_path = "alice@example.org";
+                       env.recipients = {{"bob@example.net"}, {"carol@example.net"}, {"dave@example.net"}};
+                       env.size = 40;
+                       source->rewind();  // each run (whole, split) reads it from the start
+                       return c.submit(env, *source);
+                     }});
+    steps.push_back(test::command_step("quit", make_quit()));
+    return steps;
+  }
   steps.push_back(test::command_step("mail", make_mail("alice@example.org")));
   steps.push_back(test::command_step("rcpt1", make_rcpt("bob@example.net")));
   steps.push_back(test::command_step("rcpt2", make_rcpt("carol@example.net")));

@@ -5,6 +5,7 @@
 // events.
 #include <sansmtp/client.hpp>
 #include <sansmtp/command_builder.hpp>
+#include <sansmtp/server.hpp>  // encode_base64
 
 #include <fmt/format.h>
 
@@ -211,6 +212,10 @@ client_event_t client::on_reply(const sansmtp::reply& r) {
         mail_sent_ = rcpt_sent_ = smtputf8_txn_ = false;
         lmtp_replies_ = 0;
       }
+      break;
+    case answered_command::auth:
+      auth_challenge_ = r.code == 334;
+      if (r.code == 235) authenticated_ = true;
       break;
     case answered_command::starttls:
       if (r.code == 220) {
@@ -456,12 +461,13 @@ bool client::group_open() const noexcept {
 }
 
 std::optional<errc> client::check(const command& c) const {
-  if (sub_ || closed_ || phase_ != phase::ready || !greeted_ || !group_open()) return errc::invalid_state;
+  if (sub_ || auth_challenge_ || closed_ || phase_ != phase::ready || !greeted_ || !group_open()) return errc::invalid_state;
   if (greeting_rejected_ && !std::holds_alternative<cmd::quit>(c)) return errc::bad_sequence;
   const auto* caps = capabilities_ ? &*capabilities_ : nullptr;
   const auto offered = [&](extension e) { return caps && caps->has(e); };
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
     if (!hello_ || mail_sent_) return errc::bad_sequence;
+    if (options_.starttls == tls_policy::required && !tls_) return errc::encryption_required;
     const auto& p = m->params;
     if ((p.smtputf8 && !offered(extension::smtputf8)) ||
         (p.body == body_type::eight_bit_mime && !offered(extension::eightbitmime)) ||
@@ -486,6 +492,8 @@ std::optional<errc> client::check(const command& c) const {
     if (!offered(extension::starttls) || tls_) return errc::not_offered;
     if (mail_sent_) return errc::bad_sequence;
   } else if (const auto* a = std::get_if<cmd::auth>(&c)) {
+    if (authenticated_) return errc::bad_sequence;
+    if (!tls_ && !options_.allow_auth_without_tls) return errc::encryption_required;
     if (!caps || std::none_of(caps->auth.begin(), caps->auth.end(),
                               [&](std::string_view mech) { return mech == a->mechanism; }))
       return errc::not_offered;
@@ -572,6 +580,63 @@ std::error_code client::finish_body() {
   return {};
 }
 
+bool client::starttls_wanted() const noexcept {
+  return options_.starttls != tls_policy::off && !tls_ && capabilities_ && capabilities_->has(extension::starttls);
+}
+
+std::error_code client::send_auth(std::string_view mechanism, std::optional<std::string_view> initial_response) {
+  const auto built = make_auth(mechanism, initial_response);
+  if (!built) return built.error().error_code();
+  return send(built->command());
+}
+
+std::error_code client::send_auth_response(std::string_view base64) {
+  if (!auth_challenge_ || closed_ || awaited_head_ != awaited_.size()) return errc::invalid_state;
+  // What the server's parser would refuse is not written (RFC 4954 §4:
+  // base64; "*" is cancel_auth()).
+  std::string line(base64);
+  line += "\r\n";
+  const auto parsed = parse::auth_response(line);
+  if (!parsed || parsed->cancelled) return parsed ? errc::bad_initial_response : parsed.error().error_code();
+  out_ += line;
+  auth_challenge_ = false;
+  awaited_.push_back({answered_command::auth, true});
+  return {};
+}
+
+std::error_code client::cancel_auth() {
+  if (!auth_challenge_ || closed_ || awaited_head_ != awaited_.size()) return errc::invalid_state;
+  out_ += "*\r\n";
+  auth_challenge_ = false;
+  awaited_.push_back({answered_command::auth, true});
+  return {};
+}
+
+std::optional<std::string> sasl_plain(std::string_view user, std::string_view password,
+                                      std::string_view authorization_id) {
+  const auto has_nul = [](std::string_view s) { return s.find('\0') != std::string_view::npos; };
+  if (user.empty() || password.empty() || has_nul(user) || has_nul(password) || has_nul(authorization_id))
+    return std::nullopt;
+  std::string raw(authorization_id);
+  raw += '\0';
+  raw.append(user);
+  raw += '\0';
+  raw.append(password);
+  return encode_base64(raw);
+}
+
+std::optional<std::string> sasl_xoauth2(std::string_view user, std::string_view token) {
+  const auto has_ctrl_a = [](std::string_view s) { return s.find('\x01') != std::string_view::npos; };
+  if (user.empty() || token.empty() || has_ctrl_a(user) || has_ctrl_a(token)) return std::nullopt;
+  std::string raw = "user=";
+  raw.append(user);
+  raw += '\x01';  // (a "\x01a..." literal would read as the escape \x01a)
+  raw += "auth=Bearer ";
+  raw.append(token);
+  raw += "\x01\x01";
+  return encode_base64(raw);
+}
+
 // --- output, TLS, time ----------------------------------------------------------------
 
 std::span<const char> client::pending_output() const noexcept {
@@ -598,7 +663,7 @@ std::error_code client::tls_established() {
   // RFC 3207 §4.2: forget what the server said before TLS; EHLO again.
   capabilities_.reset();
   ehlo_lines_.clear();
-  hello_ = esmtp_ = false;
+  hello_ = esmtp_ = authenticated_ = false;
   mail_sent_ = rcpt_sent_ = false;
   reader_.reset();
   phase_ = phase::ready;

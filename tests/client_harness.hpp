@@ -93,6 +93,12 @@ inline client_run run_client(std::string_view server_bytes, const std::vector<st
         r.log += "fatal " + std::string(errc_name(f->code)) + "\n";
       } else if (std::holds_alternative<client_event::peer_closed>(event)) {
         r.log += "peer closed\n";
+      } else if (const auto* sub = std::get_if<client_event::submitted>(&event)) {
+        r.log += "submitted in " + std::to_string(sub->transactions) + ":";
+        for (const auto& rr : sub->recipients)
+          r.log += " " + rr.address + "=" + std::to_string(rr.rcpt_code) + "/" + std::to_string(rr.delivery_code);
+        r.log += "\n";
+        try_steps();
       }
     }
   };

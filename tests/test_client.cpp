@@ -543,3 +543,85 @@ TEST_CASE("client submit: a large message is pulled as the output drains, never 
   CHECK(most_pending < 4096 + 1000 + 2000);  // the mark plus one piece (and its stuffing)
   CHECK(written > message.size());
 }
+
+TEST_CASE("client AUTH: TLS first unless allowed, PLAIN and LOGIN exchanges, cancel, once (RFC 4954)") {
+  CHECK(sasl_plain("bob", "secret") == std::string("AGJvYgBzZWNyZXQ="));
+  CHECK(decode_base64(*sasl_plain("bob", "secret", "admin")) == std::string("admin\0bob\0secret", 16));
+  CHECK_FALSE(sasl_plain(std::string("b\0b", 3), "x"));
+  CHECK_FALSE(sasl_plain("", "x"));
+  CHECK(decode_base64(*sasl_xoauth2("bob@example.org", "tok")) ==
+        std::string("user=bob@example.org\x01" "auth=Bearer tok\x01\x01"));
+  CHECK_FALSE(sasl_xoauth2("b\x01", "t"));
+
+  const std::string ehlo = "220 mx\r\n250-mx\r\n250 AUTH PLAIN LOGIN\r\n";
+  client strict(test::options_for());
+  strict.receive(ehlo);
+  strict.next_event();
+  strict.send_hello();
+  strict.next_event();
+  CHECK(strict.send_auth("PLAIN", *sasl_plain("bob", "secret")) == errc::encryption_required);
+  CHECK(strict.send_auth("CRAM-MD5") == errc::encryption_required);
+
+  auto o = test::options_for();
+  o.allow_auth_without_tls = true;
+  client c(o);
+  c.receive(ehlo + "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 2.7.0 ok\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  c.consume_output(c.pending_output().size());
+  CHECK(c.send_auth("CRAM-MD5") == errc::not_offered);
+  REQUIRE_FALSE(c.send_auth("LOGIN"));
+  auto e = c.next_event();
+  REQUIRE(std::holds_alternative<client_event::reply>(e));
+  CHECK(std::get<client_event::reply>(e).value.code == 334);
+  CHECK(c.send(make_noop()->command()) == errc::invalid_state);  // in the exchange
+  CHECK(c.send_auth_response("not base64!") == errc::bad_initial_response);
+  REQUIRE_FALSE(c.send_auth_response(encode_base64("bob")));
+  c.next_event();
+  REQUIRE_FALSE(c.send_auth_response(encode_base64("secret")));
+  e = c.next_event();
+  REQUIRE(std::holds_alternative<client_event::reply>(e));
+  CHECK(std::get<client_event::reply>(e).value.code == 235);
+  CHECK(c.authenticated());
+  CHECK(std::string_view(c.pending_output().data(), c.pending_output().size()) ==
+        "AUTH LOGIN\r\nYm9i\r\nc2VjcmV0\r\n");
+  CHECK(c.send_auth("PLAIN", *sasl_plain("bob", "secret")) == errc::bad_sequence);  // once per session
+
+  client k(o);
+  k.receive(ehlo + "334 \r\n501 5.7.0 cancelled\r\n");
+  k.next_event();
+  k.send_hello();
+  k.next_event();
+  k.consume_output(k.pending_output().size());
+  REQUIRE_FALSE(k.send_auth("PLAIN"));
+  k.next_event();
+  REQUIRE_FALSE(k.cancel_auth());
+  CHECK(std::string_view(k.pending_output().data(), k.pending_output().size()) == "AUTH PLAIN\r\n*\r\n");
+  e = k.next_event();
+  REQUIRE(std::holds_alternative<client_event::reply>(e));
+  CHECK(std::get<client_event::reply>(e).value.code == 501);
+  CHECK_FALSE(k.authenticated());
+}
+
+TEST_CASE("client STARTTLS policy: required refuses MAIL before TLS, opportunistic wants it when offered") {
+  auto o = test::options_for();
+  o.starttls = tls_policy::required;
+  client c(o);
+  c.receive("220 mx\r\n250-mx\r\n250 STARTTLS\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  CHECK(c.starttls_wanted());
+  CHECK(c.send(make_mail("a@example.org")->command()) == errc::encryption_required);
+  memory_source source("x\r\n");
+  CHECK(c.submit(envelope_to({"b@example.net"}), source) == errc::encryption_required);
+  o.starttls = tls_policy::off;
+  client d(o);
+  d.receive("220 mx\r\n250-mx\r\n250 STARTTLS\r\n");
+  d.next_event();
+  d.send_hello();
+  d.next_event();
+  CHECK_FALSE(d.starttls_wanted());
+  CHECK_FALSE(d.send(make_mail("a@example.org")->command()));
+}

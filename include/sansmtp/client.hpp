@@ -112,6 +112,14 @@ struct recipient_result {
   bool delivered() const noexcept { return rcpt_code / 100 == 2 && delivery_code / 100 == 2; }
 };
 
+// STARTTLS (RFC 3207) as the client wants it. The session does no TLS
+// itself: the driver sends STARTTLS when starttls_wanted() says so.
+enum class tls_policy {
+  off,
+  opportunistic,  // when the server offers it
+  required,       // a server that does not offer it is an error before MAIL
+};
+
 struct client_options {
   // The name EHLO (or LHLO, HELO) sends. Checked with check_ehlo_name before
   // anything is sent: a `fail` verdict makes send_hello() refuse
@@ -128,6 +136,10 @@ struct client_options {
   command_options commands;
   data_encoder_options data;
   starttls_injection after_starttls = starttls_injection::reject;
+  tls_policy starttls = tls_policy::opportunistic;
+  // AUTH before TLS sends the credentials in the clear (RFC 4954 §4, §14);
+  // off: send_auth() refuses it with encryption_required.
+  bool allow_auth_without_tls = false;
   // submit() pulls the message only while less than this is unsent.
   std::size_t output_high_water = 256 * 1024;
   // RFC 5321 §4.5.3.2: how long to wait for each reply.
@@ -220,6 +232,21 @@ class client {
   // invalid_state, not_offered, message_too_large, or the serializer's
   // error (CR/LF/NUL in a field); nothing is written then.
   std::error_code send(const command& c);
+  // STARTTLS now? The server offers it, TLS is not up, the policy is not off.
+  bool starttls_wanted() const noexcept;
+
+  // AUTH (RFC 4954 §4): the mechanism must be offered, TLS up unless
+  // allow_auth_without_tls (encryption_required), one success per session.
+  // The initial response is base64 ("=" for an empty one). A 334 comes as
+  // a reply event whose text is the challenge; answer it with
+  // send_auth_response() (base64) or cancel_auth() ("*", RFC 4954 §4).
+  // Credentials are only ever in pending_output(), never in an event.
+  std::error_code send_auth(std::string_view mechanism,
+                            std::optional<std::string_view> initial_response = std::nullopt);
+  std::error_code send_auth_response(std::string_view base64);
+  std::error_code cancel_auth();
+  bool authenticated() const noexcept { return authenticated_; }
+
   // Transaction level: sends MAIL, RCPT..., DATA and the message itself,
   // pipelined when PIPELINING is offered (RFC 2920), answering every reply
   // as it comes; ends with client_event::submitted. SIZE is declared when
@@ -308,7 +335,7 @@ class client {
   data_encoder encoder_;
   std::string trailing_;
   bool greeted_ = false, greeting_rejected_ = false, hello_ = false, esmtp_ = false, tls_ = false;
-  bool closed_ = false, fatal_ = false;
+  bool closed_ = false, fatal_ = false, authenticated_ = false, auth_challenge_ = false;
   std::optional<client_event::fatal_error> pending_fatal_;  // on_timeout()'s, reported once
   std::optional<submission> sub_;
   bool report_submission_ = false;  // a submission ended: next_event() reports it
@@ -316,5 +343,14 @@ class client {
   bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;
   std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
 };
+
+// SASL responses, base64-encoded, for send_auth()/send_auth_response():
+// PLAIN (RFC 4616: authzid NUL user NUL password; nullopt when a field holds
+// NUL or user/password are empty), LOGIN's two steps are just
+// encode_base64(user) and encode_base64(password), XOAUTH2 (Google's and
+// Microsoft's "user=...^Aauth=Bearer ...^A^A"; nullopt on a ^A in a field).
+std::optional<std::string> sasl_plain(std::string_view user, std::string_view password,
+                                      std::string_view authorization_id = {});
+std::optional<std::string> sasl_xoauth2(std::string_view user, std::string_view token);
 
 }  // namespace sansmtp
