@@ -519,6 +519,7 @@ void client::write(const command& c, answered_command what, bool group_end, std:
 }
 
 std::error_code client::send(const command& c) {
+  if (std::holds_alternative<cmd::bdat>(c)) return errc::invalid_state;  // send_chunk() carries the octets
   if (const auto refusal = check(c)) return *refusal;
   std::error_code ec;
   write(c, answered_by(c), ends_group(c), ec);
@@ -531,6 +532,20 @@ std::error_code client::send(const command& c) {
   if (std::holds_alternative<cmd::ehlo>(c) || std::holds_alternative<cmd::lhlo>(c) ||
       std::holds_alternative<cmd::helo>(c))
     mail_sent_ = rcpt_sent_ = false;
+  return {};
+}
+
+std::error_code client::send_chunk(std::string_view bytes, bool last) {
+  const cmd::bdat c{bytes.size(), last};
+  if (const auto refusal = check(c)) return *refusal;
+  std::error_code ec;
+  write(c, last ? answered_command::end_of_data : answered_command::bdat, last, ec);
+  if (ec) return ec;
+  out_.append(bytes);  // RFC 3030 §2: exactly the counted octets follow the line
+  if (last && options_.lmtp) {
+    // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
+    for (std::size_t i = 1; i < lmtp_replies_; ++i) awaited_.push_back({answered_command::end_of_data, true});
+  }
   return {};
 }
 

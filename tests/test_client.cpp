@@ -130,7 +130,7 @@ TEST_CASE("client: what the server did not offer is refused before anything is w
   esmtp_param_writer utf8;
   utf8.add("SMTPUTF8");
   CHECK(c.send(make_mail("a@example.org", utf8)->command()) == errc::not_offered);
-  CHECK(c.send(make_bdat(3, true)->command()) == errc::not_offered);  // no CHUNKING
+  CHECK(c.send_chunk("abc", true) == errc::not_offered);  // no CHUNKING
   CHECK(c.send(make_starttls()->command()) == errc::not_offered);
   CHECK(c.send(make_rcpt("b@example.net")->command()) == errc::bad_sequence);  // before MAIL
   // A CR/LF smuggled through a field: the serializer refuses it.
@@ -624,4 +624,29 @@ TEST_CASE("client STARTTLS policy: required refuses MAIL before TLS, opportunist
   d.next_event();
   CHECK_FALSE(d.starttls_wanted());
   CHECK_FALSE(d.send(make_mail("a@example.org")->command()));
+}
+
+TEST_CASE("client BDAT: chunks sent as counted, the server reads them exactly (RFC 3030)") {
+  // Against the scripted replies, at every split point.
+  const std::vector<step> steps = {hello_step(), command_step("mail", make_mail("a@example.org")),
+                                   command_step("rcpt", make_rcpt("b@example.net")),
+                                   {"chunk1", [](client& c) { return c.send_chunk("Subject: t\r\n\r\n.dot\n", false); }},
+                                   {"chunk2", [](client& c) { return c.send_chunk("BDAT 3\r\nend\r\n", true); }},
+                                   command_step("quit", make_quit())};
+  const auto r = run_client_every_way(
+      "220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n250 ok\r\n250 ok\r\n250 chunk\r\n250 done\r\n221 bye\r\n", steps);
+  CHECK(r.output ==
+        "EHLO mail.acme-corp.com\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+        "BDAT 19\r\nSubject: t\r\n\r\n.dot\nBDAT 13 LAST\r\nBDAT 3\r\nend\r\nQUIT\r\n");
+  CHECK(r.log.find("reply BDAT 250\nreply the end of the message data 250") != std::string::npos);
+  // Without CHUNKING, and BDAT through send(): refused, nothing written.
+  client c(test::options_for());
+  c.receive("220 mx\r\n250 mx\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  c.consume_output(c.pending_output().size());
+  CHECK(c.send_chunk("x", true) == errc::not_offered);
+  CHECK(c.send(make_bdat(1, true)->command()) == errc::invalid_state);
+  CHECK(c.pending_output().empty());
 }

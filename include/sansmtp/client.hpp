@@ -262,6 +262,11 @@ class client {
   std::error_code submit(const envelope& env, message_source& source);
   bool submitting() const noexcept { return sub_.has_value(); }
 
+  // BDAT (RFC 3030): one chunk, sent as is (no dot-stuffing: the count
+  // frames it), "LAST" on the final one. Needs CHUNKING and a recipient
+  // sent. BDAT itself goes through here, not send() (which refuses it:
+  // a BDAT line without its octets would desynchronise the server).
+  std::error_code send_chunk(std::string_view bytes, bool last);
   // The message after DATA's 354, in chunks of any size (dot-stuffed and
   // CRLF-normalised by data_encoder), then end_body() writes the final dot.
   std::error_code send_body(std::string_view chunk);
