@@ -119,7 +119,7 @@ client_event_t client::next_event() {
   }
   if (closed_) return client_event::paused{client_event::paused::reason::closed};
   if (phase_ == phase::tls_pending) return client_event::paused{client_event::paused::reason::tls_handshake};
-  if (phase_ == phase::body && sub_ && !pump_body())
+  if (phase_ == phase::body && sub_ && !submission_reported_ && !pump_body())
     return client_event::paused{client_event::paused::reason::write_output};
   const std::string_view held = std::string_view(in_).substr(in_pos_);
   const auto step = reader_.next(held);
@@ -264,7 +264,8 @@ std::string reply_text(const reply& r) {
 }  // namespace
 
 std::error_code client::submit(const envelope& env, message_source& source) {
-  if (closed_ || phase_ != phase::ready || !hello_ || sub_ || awaited_head_ != awaited_.size() || mail_sent_)
+  if (closed_ || phase_ != phase::ready || !hello_ || (sub_ && !submission_reported_) ||
+      awaited_head_ != awaited_.size() || mail_sent_)
     return errc::invalid_state;
   if (env.recipients.empty()) return errc::missing_argument;
   const auto* caps = capabilities_ ? &*capabilities_ : nullptr;
@@ -310,6 +311,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   const std::size_t batches = (env.recipients.size() + sub.batch_size - 1) / sub.batch_size;
   if (batches > 1 && (!source.rewind() || (limits && limits->mailmax && *limits->mailmax < batches)))
     return errc::too_many_transactions;
+  submission_reported_ = false;  // the last one's results expire with this call
   sub_ = std::move(sub);
   start_transaction();
   return {};
@@ -461,7 +463,10 @@ bool client::group_open() const noexcept {
 }
 
 std::optional<errc> client::check(const command& c) const {
-  if (sub_ || auth_challenge_ || closed_ || phase_ != phase::ready || !greeted_ || !group_open()) return errc::invalid_state;
+  // A submission that has been reported is over: its results stay readable
+  // until the next call, but the session is free again.
+  const bool submitting = sub_ && !submission_reported_;
+  if (submitting || auth_challenge_ || closed_ || phase_ != phase::ready || !greeted_ || !group_open()) return errc::invalid_state;
   if (greeting_rejected_ && !std::holds_alternative<cmd::quit>(c)) return errc::bad_sequence;
   const auto* caps = capabilities_ ? &*capabilities_ : nullptr;
   const auto offered = [&](extension e) { return caps && caps->has(e); };
@@ -563,12 +568,12 @@ std::error_code client::send_hello() {
 }
 
 std::error_code client::send_body(std::string_view chunk) {
-  if (sub_) return errc::invalid_state;  // submit() sends its own message
+  if (sub_ && !submission_reported_) return errc::invalid_state;  // submit() sends its own message
   return write_body(chunk);
 }
 
 std::error_code client::end_body() {
-  if (sub_) return errc::invalid_state;
+  if (sub_ && !submission_reported_) return errc::invalid_state;
   return finish_body();
 }
 

@@ -260,7 +260,7 @@ class client {
   // source or MAILMAX cannot take (too_many_transactions). `source` must
   // live until `submitted`.
   std::error_code submit(const envelope& env, message_source& source);
-  bool submitting() const noexcept { return sub_.has_value(); }
+  bool submitting() const noexcept { return sub_.has_value() && !submission_reported_; }
 
   // BDAT (RFC 3030): one chunk, sent as is (no dot-stuffing: the count
   // frames it), "LAST" on the final one. Needs CHUNKING and a recipient
