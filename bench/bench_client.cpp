@@ -10,23 +10,15 @@
 
 #include <benchmark/benchmark.h>
 
+#include "counting_new.hpp"
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
 
-namespace {
-std::atomic<std::uint64_t> allocations{0};
-}
-
-void* operator new(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+using sansmtp::bench::allocations;
 
 namespace {
 
