@@ -7,6 +7,8 @@
 #include <sansmtp/command_builder.hpp>
 #include <sansmtp/server.hpp>  // encode_base64
 
+#include "ascii.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -303,12 +305,33 @@ std::error_code client::submit(const envelope& env, message_source& source) {
     sub.rcpts.push_back(std::move(*rcpt));
     sub.results.push_back({r.address, 0, 0, {}});
   }
-  // RFC 9422: RCPTMAX recipients per transaction, MAILMAX transactions.
+  // RFC 9422 §4: at most RCPTMAX recipients and RCPTDOMAINMAX recipient
+  // domains per transaction (recipients kept in order, a transaction ends
+  // where the next recipient would break either), MAILMAX transactions.
   const auto& limits = caps ? caps->limits : std::nullopt;
-  sub.batch_size = env.recipients.size();
-  if (limits && limits->rcptmax && *limits->rcptmax > 0 && *limits->rcptmax < sub.batch_size)
-    sub.batch_size = static_cast<std::size_t>(*limits->rcptmax);
-  const std::size_t batches = (env.recipients.size() + sub.batch_size - 1) / sub.batch_size;
+  const auto limit_of = [&](const std::optional<std::uint64_t>& v) {
+    return v && *v > 0 ? static_cast<std::size_t>(*v) : SIZE_MAX;
+  };
+  const std::size_t rcptmax = limits ? limit_of(limits->rcptmax) : SIZE_MAX;
+  const std::size_t domainmax = limits ? limit_of(limits->rcptdomainmax) : SIZE_MAX;
+  std::vector<std::string_view> domains;  // of the batch being built
+  std::size_t in_batch = 0;
+  for (std::size_t i = 0; i < sub.rcpts.size(); ++i) {
+    const auto domain = std::get<cmd::rcpt>(sub.rcpts[i].command()).forward_path.domain;
+    // Domains compare case-insensitively (RFC 5321 §2.4).
+    const auto known = [&] {
+      return std::any_of(domains.begin(), domains.end(), [&](std::string_view d) { return ascii::iequals(d, domain); });
+    };
+    if (in_batch == rcptmax || (!known() && domains.size() == domainmax)) {
+      sub.batch_ends.push_back(i);
+      domains.clear();
+      in_batch = 0;
+    }
+    if (!known()) domains.push_back(domain);
+    ++in_batch;
+  }
+  sub.batch_ends.push_back(sub.rcpts.size());
+  const std::size_t batches = sub.batch_ends.size();
   if (batches > 1 && (!source.rewind() || (limits && limits->mailmax && *limits->mailmax < batches)))
     return errc::too_many_transactions;
   submission_reported_ = false;  // the last one's results expire with this call
@@ -319,6 +342,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
 
 void client::start_transaction() {
   auto& s = *sub_;
+  s.batch_start = s.batch ? s.batch_ends[s.batch - 1] : 0;
   s.next_rcpt = s.batch_start;
   s.rcpt_replies = s.accepted = s.end_replies = 0;
   s.mail_ok = s.data_sent = s.failed = s.rset_sent = false;
@@ -329,7 +353,7 @@ void client::start_transaction() {
   smtputf8_txn_ = std::get<cmd::mail>(s.mail->command()).params.smtputf8;
   // RFC 2920: with PIPELINING the whole envelope and DATA go at once.
   if (capabilities_ && capabilities_->has(extension::pipelining)) {
-    const auto end = std::min(s.rcpts.size(), s.batch_start + s.batch_size);
+    const auto end = s.batch_ends[s.batch];
     for (; s.next_rcpt < end; ++s.next_rcpt) write(s.rcpts[s.next_rcpt].command(), answered_command::rcpt, false, ec);
     rcpt_sent_ = true;
     write(cmd::data{}, answered_command::data, true, ec);
@@ -341,7 +365,7 @@ void client::start_transaction() {
 void client::on_submission_reply(answered_command what, const sansmtp::reply& r) {
   auto& s = *sub_;
   const bool positive = r.code / 100 == 2;
-  const auto end = std::min(s.rcpts.size(), s.batch_start + s.batch_size);
+  const auto end = s.batch_ends[s.batch];
   const bool pipelined = s.data_sent && s.next_rcpt == end;  // everything went at once
   std::error_code ec;
   const auto finish_transaction = [&] {
@@ -352,7 +376,7 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
     }
     mail_sent_ = rcpt_sent_ = false;
     if (end < s.rcpts.size() && !closed_) {
-      s.batch_start = end;
+      ++s.batch;
       s.source->rewind();
       start_transaction();
     } else {

@@ -247,9 +247,9 @@ TEST_CASE("client: per-state timeouts (RFC 5321 4.5.3.2)") {
 TEST_CASE("client and server joined in memory: random messages arrive intact, any chunking") {
   std::mt19937 rng(20231218);
   const char alphabet[] = {'a', '.', '\r', '\n', ' ', 'Z', '.', '\r', '\n', '\t'};
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < 1000; ++round) {
     std::string body;
-    const std::size_t len = rng() % (round < 250 ? 200 : 3000);
+    const std::size_t len = rng() % (round < 900 ? 200 : 3000);
     for (std::size_t i = 0; i < len; ++i)
       body += (rng() % 3 == 0) ? alphabet[rng() % sizeof alphabet] : static_cast<char>('a' + rng() % 26);
     server_options so;
@@ -649,4 +649,52 @@ TEST_CASE("client BDAT: chunks sent as counted, the server reads them exactly (R
   CHECK(c.send_chunk("x", true) == errc::not_offered);
   CHECK(c.send(make_bdat(1, true)->command()) == errc::invalid_state);
   CHECK(c.pending_output().empty());
+}
+
+TEST_CASE("client submit: LIMITS RCPTDOMAINMAX keeps each transaction within its domains (RFC 9422 4.3)") {
+  server_options so;
+  const std::string message = "x\r\n";
+  // A server that announces RCPTDOMAINMAX=2 (the sansmtp server does not, so
+  // the client reads it from a scripted EHLO reply and splits by itself).
+  client c(test::options_for());
+  c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 LIMITS RCPTDOMAINMAX=2\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  c.consume_output(c.pending_output().size());
+  memory_source source(message);
+  REQUIRE_FALSE(c.submit(envelope_to({"a@one.example", "b@two.example", "c@ONE.example", "d@three.example"}), source));
+  // The first transaction takes one.example and two.example (c@ONE matches),
+  // three.example waits for the next.
+  CHECK(std::string_view(c.pending_output().data(), c.pending_output().size()) ==
+        "MAIL FROM:<alice@example.org>\r\nRCPT TO:<a@one.example>\r\nRCPT TO:<b@two.example>\r\n"
+        "RCPT TO:<c@ONE.example>\r\nDATA\r\n");
+}
+
+TEST_CASE("client submit: CR, LF or NUL in any envelope field is refused before anything is written") {
+  const std::vector<std::string> bad = {"a\r\nRCPT TO:<evil@x.example>", "a\nb", "a\rb", std::string("a\0b", 3)};
+  for (const auto& payload : bad) {
+    client c(test::options_for());
+    c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 DSN\r\n");
+    c.next_event();
+    c.send_hello();
+    c.next_event();
+    c.consume_output(c.pending_output().size());
+    memory_source source("x\r\n");
+    auto env = envelope_to({"b@example.net"});
+    env.reverse_path = payload + "@example.org";
+    CHECK(c.submit(env, source));
+    env = envelope_to({payload + "@example.net"});
+    CHECK(c.submit(env, source));
+    env = envelope_to({"b@example.net"});
+    env.mail_params.add("ENVID", payload);
+    CHECK(c.submit(env, source));
+    env = envelope_to({"b@example.net"});
+    // xtext would carry it as +0D+0A, but a value that decodes to CR, LF or
+    // NUL ends up in DSNs and logs: refused too (forbidden_octet_in_xtext).
+    env.recipients[0].params.orcpt("rfc822", payload);
+    CHECK(c.submit(env, source));
+    CHECK(c.pending_output().empty());
+    CHECK_FALSE(c.submitting());
+  }
 }

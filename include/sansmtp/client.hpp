@@ -251,8 +251,8 @@ class client {
   // pipelined when PIPELINING is offered (RFC 2920), answering every reply
   // as it comes; ends with client_event::submitted. SIZE is declared when
   // offered; SMTPUTF8 is asked for when an address is not ASCII; with
-  // LIMITS RCPTMAX (RFC 9422) the recipients are split over transactions
-  // (the source must rewind), and MAILMAX is honoured. Refused before
+  // LIMITS RCPTMAX and RCPTDOMAINMAX (RFC 9422) the recipients are split
+  // over transactions (the source must rewind), and MAILMAX is honoured. Refused before
   // anything is written: a state that is not idle after a hello
   // (invalid_state), no recipients (missing_argument), an address or
   // parameter the builders refuse (their errc), an extension not offered
@@ -303,8 +303,9 @@ class client {
     std::optional<owned_command> mail;
     std::vector<owned_command> rcpts;
     std::vector<recipient_result> results;
-    std::size_t batch_size = 0;   // recipients per transaction
-    std::size_t batch_start = 0;  // first recipient of the current transaction
+    std::vector<std::size_t> batch_ends;  // one past each transaction's last recipient
+    std::size_t batch = 0;                // the current transaction
+    std::size_t batch_start = 0;          // its first recipient
     std::size_t next_rcpt = 0;    // next RCPT to send (absolute index)
     std::size_t rcpt_replies = 0; // RCPT replies seen in this transaction
     std::size_t accepted = 0;     // RCPTs accepted in this transaction
