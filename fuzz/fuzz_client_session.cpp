@@ -5,7 +5,8 @@
 //
 // Input: byte 0 selects options (bit 0 LMTP, 1 STARTTLS first, 2 injected
 // bytes discarded instead of rejected, 3 a small reply line limit, 4 bare
-// LF allowed in replies, 5 submit() instead of single commands); byte 1
+// LF allowed in replies, 5 submit() instead of single commands, 6 with
+// submit(), BDAT when CHUNKING is offered); byte 1
 // seeds the chunking; the rest is what the server sends.
 //
 // Invariants:
@@ -13,8 +14,9 @@
 //  2. Split differential: the same events and the same client output
 //     whatever the chunking of the server's bytes.
 //  3. The client's output is a sequence of command lines the strict parser
-//     accepts, followed by a dot-stuffed body that ends at CRLF.CRLF: no
-//     line the client writes carries a bare CR or LF.
+//     accepts, a dot-stuffed body after DATA that ends at CRLF.CRLF, and
+//     after each BDAT exactly its counted octets: no line the client writes
+//     carries a bare CR or LF.
 #include <sansmtp/command.hpp>
 
 #include "client_harness.hpp"
@@ -41,11 +43,12 @@ std::vector<test::step> script(std::uint8_t bits) {
   if (bits & 32) {
     // The transaction level: submit() drives MAIL, RCPTs, DATA and the body.
     auto source = std::make_shared<memory_source>("Subject: t\r\n\r\n.dot\n..two\rlast", 5);
-    steps.push_back({"submit", [source](client& c) {
+    steps.push_back({"submit", [source, bits](client& c) {
                        envelope env;
                        env.reverse_path = "alice@example.org";
                        env.recipients = {{"bob@example.net"}, {"carol@example.net"}, {"dave@example.net"}};
                        env.size = 40;
+                       env.prefer_bdat = bits & 64;  // BDAT when CHUNKING is offered
                        source->rewind();  // each run (whole, split) reads it from the start
                        return c.submit(env, *source);
                      }});
@@ -91,6 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto c = parse::command_line(line);
     FUZZ_CHECK(c.has_value(), "the client wrote a line the parser refuses: " + fuzz::escape(line));
     if (std::holds_alternative<cmd::data>(*c)) in_body = true;
+    if (const auto* b = std::get_if<cmd::bdat>(&*c)) {  // exactly the counted octets follow
+      FUZZ_CHECK(out.size() >= b->size, "a BDAT chunk shorter than its count");
+      out.remove_prefix(static_cast<std::size_t>(b->size));
+    }
   }
   return 0;
 }

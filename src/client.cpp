@@ -121,8 +121,14 @@ client_event_t client::next_event() {
   }
   if (closed_) return client_event::paused{client_event::paused::reason::closed};
   if (phase_ == phase::tls_pending) return client_event::paused{client_event::paused::reason::tls_handshake};
-  if (phase_ == phase::body && sub_ && !submission_reported_ && !pump_body())
-    return client_event::paused{client_event::paused::reason::write_output};
+  if (phase_ == phase::body && sub_ && !submission_reported_) {
+    if (sub_->bdat) {
+      if (pump_chunks() == pump_result::output_full)
+        return client_event::paused{client_event::paused::reason::write_output};
+    } else if (!pump_body()) {
+      return client_event::paused{client_event::paused::reason::write_output};
+    }
+  }
   const std::string_view held = std::string_view(in_).substr(in_pos_);
   const auto step = reader_.next(held);
   in_pos_ += step.consumed;
@@ -276,13 +282,17 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   bool utf8 = non_ascii(env.reverse_path);
   for (const auto& r : env.recipients) utf8 = utf8 || non_ascii(r.address);
   if ((utf8 && !offered(extension::smtputf8)) || (env.eight_bit && !offered(extension::eightbitmime)) ||
-      (env.requiretls && !offered(extension::requiretls)))
+      (env.requiretls && !offered(extension::requiretls)) ||
+      (env.binary && !(offered(extension::binarymime) && offered(extension::chunking))))
     return errc::not_offered;
   // RFC 1870 §6: over the advertised limit, refused before MAIL.
   if (env.size && caps && caps->size && *env.size > *caps->size) return errc::message_too_large;
   esmtp_param_writer params;
   if (env.size && offered(extension::size)) params.size(*env.size);
-  if (env.eight_bit) params.body(body_type::eight_bit_mime);
+  if (env.binary)
+    params.body(body_type::binary_mime);
+  else if (env.eight_bit)
+    params.body(body_type::eight_bit_mime);
   if (utf8) params.add("SMTPUTF8");
   if (env.requiretls) params.add("REQUIRETLS");
   for (const auto& p : esmtp_param_range(env.mail_params.text()))
@@ -295,6 +305,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   if (const auto refusal = check(mail->command())) return *refusal;
   submission sub;
   sub.source = &source;
+  sub.bdat = env.binary || (env.prefer_bdat && offered(extension::chunking));
   sub.mail = std::move(*mail);
   for (const auto& r : env.recipients) {
     auto rcpt = make_rcpt(r.address, r.params, opts);
@@ -356,9 +367,23 @@ void client::start_transaction() {
     const auto end = s.batch_ends[s.batch];
     for (; s.next_rcpt < end; ++s.next_rcpt) write(s.rcpts[s.next_rcpt].command(), answered_command::rcpt, false, ec);
     rcpt_sent_ = true;
-    write(cmd::data{}, answered_command::data, true, ec);
-    s.data_sent = true;
+    begin_message();
   }
+}
+
+// After the RCPTs: DATA (the body follows its 354), or the first BDAT
+// chunks straight away (RFC 3030: no go-ahead reply).
+void client::begin_message() {
+  auto& s = *sub_;
+  s.data_sent = true;
+  if (!s.bdat) {
+    std::error_code ec;
+    write(cmd::data{}, answered_command::data, true, ec);
+    return;
+  }
+  s.chunks_started = false;
+  s.held.clear();
+  phase_ = phase::body;
 }
 
 // The submission's next move after each reply.
@@ -411,8 +436,7 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
       if (s.next_rcpt < end) {
         write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false, ec);
       } else if (s.accepted) {
-        write(cmd::data{}, answered_command::data, true, ec);
-        s.data_sent = true;
+        begin_message();
       } else {
         s.failed = true;  // no recipient: no DATA
         finish_transaction();
@@ -437,6 +461,17 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
         finish_transaction();
       }
       break;
+    case answered_command::bdat:
+      // RFC 3030 §2: a refused chunk fails the transaction (RSET after it).
+      if (!positive) {
+        s.failed = true;
+        for (std::size_t i = s.batch_start; i < end; ++i)
+          if (s.results[i].rcpt_code / 100 == 2 && s.results[i].text.empty()) {
+            s.results[i].delivery_code = r.code;
+            s.results[i].text = reply_text(r);
+          }
+      }
+      break;
     case answered_command::end_of_data: {
       // LMTP (RFC 2033 §4.2): one reply per accepted recipient, in order;
       // SMTP: one reply for all of them.
@@ -458,6 +493,36 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
     default:
       break;
   }
+}
+
+// BDAT: one chunk per piece of the source, the last one marked LAST (an
+// empty message is "BDAT 0 LAST"). Without PIPELINING each chunk waits for
+// the reply to the one before.
+client::pump_result client::pump_chunks() {
+  auto& s = *sub_;
+  const bool pipelining = capabilities_ && capabilities_->has(extension::pipelining);
+  while (out_.size() - out_pos_ < options_.output_high_water) {
+    if (!pipelining && awaited_head_ != awaited_.size()) return pump_result::waiting;
+    if (!s.chunks_started) {
+      s.held.assign(s.source->next());
+      s.chunks_started = true;
+    }
+    const auto next = s.source->next();
+    const bool last = next.empty();
+    const cmd::bdat c{s.held.size(), last};
+    std::error_code ec;
+    write(c, last ? answered_command::end_of_data : answered_command::bdat, last, ec);
+    out_.append(s.held);  // exactly the counted octets
+    if (last) {
+      // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
+      for (std::size_t i = 1; options_.lmtp && i < lmtp_replies_; ++i)
+        awaited_.push_back({answered_command::end_of_data, true});
+      phase_ = phase::ready;
+      return pump_result::done;
+    }
+    s.held.assign(next);
+  }
+  return pump_result::output_full;
 }
 
 // Pulls the message while less than the high-water mark is unsent; true

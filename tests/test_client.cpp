@@ -397,6 +397,8 @@ joined_result run_joined(const server_options& so, const client_options& co, con
         }
       } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
         received.append(d->bytes.data(), d->bytes.size());
+      } else if (std::holds_alternative<server_event::chunk_end>(e)) {
+        s.send(250, "2.0.0 Chunk accepted");
       } else if (const auto* end = std::get_if<server_event::message_end>(&e)) {
         REQUIRE_FALSE(end->error);
         out.delivered.push_back(received);
@@ -697,4 +699,45 @@ TEST_CASE("client submit: CR, LF or NUL in any envelope field is refused before 
     CHECK(c.pending_output().empty());
     CHECK_FALSE(c.submitting());
   }
+}
+
+TEST_CASE("client submit: BDAT chunks when preferred, BINARYMIME as is (RFC 3030)") {
+  for (const bool pipelining : {true, false}) {
+    server_options so;
+    so.chunking = so.binarymime = true;
+    so.pipelining = pipelining;
+    auto env = envelope_to({"bob@example.net", "nobody@example.net", "carol@example.net"});
+    env.prefer_bdat = true;
+    const std::string text = "Subject: t\r\n\r\n.leading dot\r\nend\r\n";
+    for (unsigned seed = 0; seed < 10; ++seed) {
+      INFO("pipelining " << pipelining << " seed " << seed);
+      const auto r = run_joined(so, test::options_for(), env, text, seed, 9);
+      REQUIRE(r.submitted);
+      CHECK(r.delivered == std::vector<std::string>{text});  // not dot-stuffed, not changed
+      CHECK(r.results[0].delivered());
+      CHECK(r.results[1].rcpt_code == 550);
+      CHECK(r.results[2].delivered());
+    }
+    // BINARYMIME: any octets, bare CR and LF and NUL included, arrive exactly.
+    auto binary = envelope_to({"bob@example.net"});
+    binary.binary = true;
+    const std::string octets("\x00\x01\r.\n\r\n.\r\n\xff", 11);
+    const auto r = run_joined(so, test::options_for(), binary, octets, 3, 4);
+    REQUIRE(r.submitted);
+    CHECK(r.delivered == std::vector<std::string>{octets});
+    // An empty message is BDAT 0 LAST.
+    const auto empty = run_joined(so, test::options_for(), env, "", 5);
+    REQUIRE(empty.submitted);
+    CHECK(empty.delivered == std::vector<std::string>{""});
+  }
+  // BINARYMIME not offered: refused before MAIL.
+  client c(test::options_for());
+  c.receive("220 mx\r\n250-mx\r\n250 CHUNKING\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  memory_source source("x");
+  auto binary = envelope_to({"b@example.net"});
+  binary.binary = true;
+  CHECK(c.submit(binary, source) == errc::not_offered);
 }

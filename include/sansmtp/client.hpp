@@ -100,6 +100,12 @@ struct envelope {
   std::optional<std::uint64_t> size;
   bool eight_bit = false;   // BODY=8BITMIME (RFC 6152); refused unless offered
   bool requiretls = false;  // REQUIRETLS (RFC 8689); refused unless offered
+  // BODY=BINARYMIME (RFC 3030 §3): the message goes as is, in BDAT chunks;
+  // refused unless BINARYMIME and CHUNKING are offered.
+  bool binary = false;
+  // Send the message in BDAT chunks when CHUNKING is offered (RFC 3030),
+  // DATA otherwise; BDAT needs no dot-stuffing and no end-of-data scan.
+  bool prefer_bdat = false;
 };
 
 // What became of one recipient.
@@ -312,12 +318,19 @@ class client {
     std::size_t end_replies = 0;  // end-of-data replies seen in this transaction
     std::size_t transactions = 0;
     bool mail_ok = false, data_sent = false, failed = false, rset_sent = false;
+    // BDAT (RFC 3030): the message goes as chunks; one piece is held back
+    // (copied) so that the last chunk can say LAST.
+    bool bdat = false, chunks_started = false;
+    std::string held;
   };
 
   client_event_t on_reply(const sansmtp::reply& r);
   void on_submission_reply(answered_command what, const sansmtp::reply& r);
   void start_transaction();
   bool pump_body();
+  enum class pump_result : std::uint8_t { done, output_full, waiting };
+  pump_result pump_chunks();
+  void begin_message();
   std::error_code write_body(std::string_view chunk);
   std::error_code finish_body();
   client_event_t fail(errc code, std::string explanation);
