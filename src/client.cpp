@@ -746,6 +746,26 @@ std::optional<std::string> sasl_xoauth2(std::string_view user, std::string_view 
   return encode_base64(raw);
 }
 
+std::optional<std::string> sasl_oauthbearer(std::string_view user, std::string_view token) {
+  const auto has_ctrl_a = [](std::string_view s) { return s.find('\x01') != std::string_view::npos; };
+  if (token.empty() || has_ctrl_a(user) || has_ctrl_a(token)) return std::nullopt;
+  std::string raw = "n,";
+  if (!user.empty()) {
+    raw += "a=";
+    for (const char c : user) {  // RFC 5801 §4 saslname: "," and "=" escaped
+      if (c == ',') raw += "=2C";
+      else if (c == '=') raw += "=3D";
+      else raw += c;
+    }
+  }
+  raw += ',';
+  raw += '\x01';
+  raw += "auth=Bearer ";
+  raw.append(token);
+  raw += "\x01\x01";
+  return encode_base64(raw);
+}
+
 // --- output, TLS, time ----------------------------------------------------------------
 
 std::span<const char> client::pending_output() const noexcept {

@@ -224,6 +224,20 @@ TEST_CASE("client: 421, EOF, a broken reply and a silent server end the session 
   CHECK(std::get<client_event::fatal_error>(f).explanation.find("the greeting") != std::string::npos);
 }
 
+TEST_CASE("client and server take raw bytes through the same door") {
+  client c(test::options_for());
+  const std::byte greeting[] = {std::byte{'2'}, std::byte{'2'}, std::byte{'0'}, std::byte{'\r'}, std::byte{'\n'}};
+  REQUIRE_FALSE(c.receive(std::span<const std::byte>(greeting)));
+  const auto e = c.next_event();
+  REQUIRE(std::holds_alternative<client_event::reply>(e));
+  CHECK(std::get<client_event::reply>(e).value.code == 220);
+  server s;
+  s.send(220, "mx");
+  const std::byte noop[] = {std::byte{'N'}, std::byte{'O'}, std::byte{'O'}, std::byte{'P'}, std::byte{'\r'}, std::byte{'\n'}};
+  REQUIRE_FALSE(s.receive(std::span<const std::byte>(noop)));
+  CHECK(std::holds_alternative<server_event::command>(s.next_event()));
+}
+
 TEST_CASE("client: per-state timeouts (RFC 5321 4.5.3.2)") {
   client c(options_for());
   c.receive("220 mx\r\n" + ehlo_ok + "250 ok\r\n250 ok\r\n354 go\r\n");
@@ -554,6 +568,11 @@ TEST_CASE("client AUTH: TLS first unless allowed, PLAIN and LOGIN exchanges, can
   CHECK(decode_base64(*sasl_xoauth2("bob@example.org", "tok")) ==
         std::string("user=bob@example.org\x01" "auth=Bearer tok\x01\x01"));
   CHECK_FALSE(sasl_xoauth2("b\x01", "t"));
+  CHECK(decode_base64(*sasl_oauthbearer("bob@example.org", "tok")) ==
+        std::string("n,a=bob@example.org,\x01" "auth=Bearer tok\x01\x01"));
+  CHECK(decode_base64(*sasl_oauthbearer("a,b=c", "t")) == std::string("n,a=a=2Cb=3Dc,\x01" "auth=Bearer t\x01\x01"));
+  CHECK(decode_base64(*sasl_oauthbearer("", "t")) == std::string("n,,\x01" "auth=Bearer t\x01\x01"));
+  CHECK_FALSE(sasl_oauthbearer("bob", ""));
 
   const std::string ehlo = "220 mx\r\n250-mx\r\n250 AUTH PLAIN LOGIN\r\n";
   client strict(test::options_for());

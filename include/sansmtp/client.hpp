@@ -222,6 +222,10 @@ class client {
   // Server bytes. After the 220 to STARTTLS they go to trailing_data(),
   // never to the reply reader.
   std::error_code receive(std::string_view bytes);
+  // The same for raw bytes (DESIGN.md: bytes in through one door).
+  std::error_code receive(std::span<const std::byte> bytes) {
+    return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
   std::error_code receive_eof();
 
   client_event_t next_event();
@@ -364,6 +368,8 @@ class client {
 };
 
 // SASL responses, base64-encoded, for send_auth()/send_auth_response():
+// (a 334 to OAUTHBEARER after a failed token carries a JSON error; answer it
+// with send_auth_response("AQ==") — a single ^A, RFC 7628 §3.2.3 — not "*").
 // PLAIN (RFC 4616: authzid NUL user NUL password; nullopt when a field holds
 // NUL or user/password are empty), LOGIN's two steps are just
 // encode_base64(user) and encode_base64(password), XOAUTH2 (Google's and
@@ -371,5 +377,9 @@ class client {
 std::optional<std::string> sasl_plain(std::string_view user, std::string_view password,
                                       std::string_view authorization_id = {});
 std::optional<std::string> sasl_xoauth2(std::string_view user, std::string_view token);
+// OAUTHBEARER (RFC 7628 §3.1): "n,a=<user>,^Aauth=Bearer <token>^A^A" (the
+// GS2 header names the user; "," and "=" in it are written =2C and =3D);
+// nullopt on a ^A in a field or an empty token.
+std::optional<std::string> sasl_oauthbearer(std::string_view user, std::string_view token);
 
 }  // namespace sansmtp
