@@ -183,9 +183,8 @@ client_event_t client::on_reply(const sansmtp::reply& r) {
         mail_sent_ = rcpt_sent_ = false;
       } else if ((r.code == 500 || r.code == 502) && !options_.lmtp) {
         // RFC 5321 §4.1.4: a server that does not know EHLO; HELO instead.
-        std::error_code ec;
-        if (const auto helo = make_helo(options_.ehlo_name)) write(helo->command(), answered_command::helo, true, ec);
-        event.fell_back_to_helo = !ec;
+        const auto helo = make_helo(options_.ehlo_name);
+        event.fell_back_to_helo = helo && !write(helo->command(), answered_command::helo, true);
       }
       break;
     case answered_command::helo:
@@ -256,9 +255,7 @@ client_event_t client::on_reply(const sansmtp::reply& r) {
 
 namespace {
 
-bool non_ascii(std::string_view s) noexcept {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-}
+bool non_ascii(std::string_view s) noexcept { return std::any_of(s.begin(), s.end(), ascii::is_non_ascii); }
 
 std::string reply_text(const reply& r) {
   std::string text;
@@ -310,9 +307,8 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   for (const auto& r : env.recipients) {
     auto rcpt = make_rcpt(r.address, r.params, opts);
     if (!rcpt) return rcpt.error().error_code();
-    if ((r.params.text().find("NOTIFY=") != std::string::npos || r.params.text().find("ORCPT=") != std::string::npos) &&
-        !offered(extension::dsn))
-      return errc::not_offered;
+    const auto& typed = std::get<cmd::rcpt>(rcpt->command()).params;
+    if ((typed.notify || typed.orcpt) && !offered(extension::dsn)) return errc::not_offered;
     sub.rcpts.push_back(std::move(*rcpt));
     sub.results.push_back({r.address, 0, 0, {}});
   }
@@ -358,14 +354,15 @@ void client::start_transaction() {
   s.rcpt_replies = s.accepted = s.end_replies = 0;
   s.mail_ok = s.data_sent = s.failed = s.rset_sent = false;
   lmtp_replies_ = 0;
-  std::error_code ec;
-  write(s.mail->command(), answered_command::mail, false, ec);
+  // The commands were built and checked by submit() under the options
+  // write() uses: writing them cannot be refused.
+  write(s.mail->command(), answered_command::mail, false);
   mail_sent_ = true;
   smtputf8_txn_ = std::get<cmd::mail>(s.mail->command()).params.smtputf8;
   // RFC 2920: with PIPELINING the whole envelope and DATA go at once.
   if (capabilities_ && capabilities_->has(extension::pipelining)) {
     const auto end = s.batch_ends[s.batch];
-    for (; s.next_rcpt < end; ++s.next_rcpt) write(s.rcpts[s.next_rcpt].command(), answered_command::rcpt, false, ec);
+    for (; s.next_rcpt < end; ++s.next_rcpt) write(s.rcpts[s.next_rcpt].command(), answered_command::rcpt, false);
     rcpt_sent_ = true;
     begin_message();
   }
@@ -377,8 +374,7 @@ void client::begin_message() {
   auto& s = *sub_;
   s.data_sent = true;
   if (!s.bdat) {
-    std::error_code ec;
-    write(cmd::data{}, answered_command::data, true, ec);
+    write(cmd::data{}, answered_command::data, true);
     return;
   }
   s.chunks_started = false;
@@ -392,11 +388,10 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
   const bool positive = r.code / 100 == 2;
   const auto end = s.batch_ends[s.batch];
   const bool pipelined = s.data_sent && s.next_rcpt == end;  // everything went at once
-  std::error_code ec;
   const auto finish_transaction = [&] {
     ++s.transactions;
     if (s.failed && !s.rset_sent && !closed_) {
-      write(cmd::rset{}, answered_command::rset, false, ec);  // a clean state for what follows
+      write(cmd::rset{}, answered_command::rset, false);  // a clean state for what follows
       s.rset_sent = true;
     }
     mail_sent_ = rcpt_sent_ = false;
@@ -423,7 +418,7 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
         refuse_batch(s.batch_start);
         if (!pipelined) finish_transaction();
       } else if (!pipelined && s.next_rcpt < end) {
-        write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false, ec);
+        write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false);
         rcpt_sent_ = true;
       }
       break;
@@ -434,7 +429,7 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
       if (positive) ++s.accepted;
       if (pipelined) break;
       if (s.next_rcpt < end) {
-        write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false, ec);
+        write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false);
       } else if (s.accepted) {
         begin_message();
       } else {
@@ -510,8 +505,7 @@ client::pump_result client::pump_chunks() {
     const auto next = s.source->next();
     const bool last = next.empty();
     const cmd::bdat c{s.held.size(), last};
-    std::error_code ec;
-    write(c, last ? answered_command::end_of_data : answered_command::bdat, last, ec);
+    write(c, last ? answered_command::end_of_data : answered_command::bdat, last);
     out_.append(s.held);  // exactly the counted octets
     if (last) {
       // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
@@ -599,25 +593,21 @@ std::optional<errc> client::check(const command& c) const {
   return std::nullopt;
 }
 
-void client::write(const command& c, answered_command what, bool group_end, std::error_code& ec) {
+std::error_code client::write(const command& c, answered_command what, bool group_end) {
   auto opts = options_.commands;
   // RFC 6531: UTF-8 only once SMTPUTF8 is offered, in RCPT only for a
   // transaction that asked for it.
   const bool utf8 = capabilities_ && capabilities_->has(extension::smtputf8);
   opts.smtputf8 = std::holds_alternative<cmd::rcpt>(c) ? utf8 && smtputf8_txn_ : utf8;
-  if (const auto e = serialize(c, out_, opts)) {
-    ec = e.error_code();
-    return;
-  }
+  if (const auto e = serialize(c, out_, opts)) return e.error_code();
   awaited_.push_back({what, group_end});
+  return {};
 }
 
 std::error_code client::send(const command& c) {
   if (std::holds_alternative<cmd::bdat>(c)) return errc::invalid_state;  // send_chunk() carries the octets
   if (const auto refusal = check(c)) return *refusal;
-  std::error_code ec;
-  write(c, answered_by(c), ends_group(c), ec);
-  if (ec) return ec;
+  if (auto ec = write(c, answered_by(c), ends_group(c))) return ec;
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
     mail_sent_ = true;
     smtputf8_txn_ = m->params.smtputf8;
@@ -632,9 +622,7 @@ std::error_code client::send(const command& c) {
 std::error_code client::send_chunk(std::string_view bytes, bool last) {
   const cmd::bdat c{bytes.size(), last};
   if (const auto refusal = check(c)) return *refusal;
-  std::error_code ec;
-  write(c, last ? answered_command::end_of_data : answered_command::bdat, last, ec);
-  if (ec) return ec;
+  if (auto ec = write(c, last ? answered_command::end_of_data : answered_command::bdat, last)) return ec;
   out_.append(bytes);  // RFC 3030 §2: exactly the counted octets follow the line
   if (last && options_.lmtp) {
     // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
@@ -651,9 +639,7 @@ std::error_code client::send_hello() {
   if (report.result == verdict::fail && !options_.send_failing_ehlo_name) return errc::bad_ehlo_name;
   const auto hello = options_.lmtp ? make_lhlo(options_.ehlo_name) : make_ehlo(options_.ehlo_name);
   if (!hello) return hello.error().error_code();  // a name the grammar refuses, even when overridden
-  std::error_code ec;
-  write(hello->command(), answered_command::ehlo, true, ec);
-  return ec;
+  return write(hello->command(), answered_command::ehlo, true);
 }
 
 std::error_code client::send_body(std::string_view chunk) {

@@ -5,6 +5,7 @@
 // sent, so any chunking of the input gives the same events.
 #include <sansmtp/server.hpp>
 
+#include "command_internal.hpp"
 #include "server_transitions.hpp"
 
 #include <algorithm>
@@ -55,12 +56,6 @@ server_reply suggestion_for(const command_error& e, std::string& storage) {
   return {e.reply, storage};
 }
 
-bool starts_with_verb(std::string_view line, std::string_view verb) noexcept {
-  if (line.size() <= verb.size()) return false;
-  for (std::size_t i = 0; i < verb.size(); ++i)
-    if ((line[i] | 0x20) != (verb[i] | 0x20)) return false;
-  return line[verb.size()] == ' ';
-}
 
 // The RFC 3463 code at the start of a reply text, if it has one of the
 // reply's class, and the text after it.
@@ -243,7 +238,8 @@ server_event_t server::command_event(std::string_view line) {
   auto opts = options_.commands;
   // RFC 6531 §3.4: UTF-8 in MAIL once SMTPUTF8 is offered; in RCPT only
   // when this transaction's MAIL asked for it.
-  opts.smtputf8 = starts_with_verb(line, "RCPT") ? smtputf8_txn_ : (options_.smtputf8 && esmtp_);
+  const bool rcpt = line.size() > 4 && line[4] == ' ' && detail::ldh_iequals(line.substr(0, 4), "RCPT");
+  opts.smtputf8 = rcpt ? smtputf8_txn_ : (options_.smtputf8 && esmtp_);
   line_notes notes;
   auto parsed = parse::command_line(line, opts, notes);
   if (!parsed) return refuse(parsed.error(), line, suggestion_for(parsed.error(), suggestion_));

@@ -258,87 +258,6 @@ TEST_CASE("client: per-state timeouts (RFC 5321 4.5.3.2)") {
   CHECK(c.timeout() == std::chrono::seconds{600});  // after the final dot
 }
 
-TEST_CASE("client and server joined in memory: random messages arrive intact, any chunking") {
-  std::mt19937 rng(20231218);
-  const char alphabet[] = {'a', '.', '\r', '\n', ' ', 'Z', '.', '\r', '\n', '\t'};
-  for (int round = 0; round < 1000; ++round) {
-    std::string body;
-    const std::size_t len = rng() % (round < 900 ? 200 : 3000);
-    for (std::size_t i = 0; i < len; ++i)
-      body += (rng() % 3 == 0) ? alphabet[rng() % sizeof alphabet] : static_cast<char>('a' + rng() % 26);
-    server_options so;
-    so.data.max_line_length = 0;
-    server s(so);
-    s.send(220, "mx.example.net ESMTP");
-    client c(options_for());
-    std::vector<std::string> delivered;
-    std::string received;
-    bool body_sent = false;
-    // Pump bytes both ways in random chunk sizes until both are quiet.
-    for (int turn = 0; turn < 10000 && !c.closed(); ++turn) {
-      auto out = s.pending_output();
-      std::size_t n = std::min<std::size_t>(out.size(), 1 + rng() % 64);
-      if (n) {
-        c.receive({out.data(), n});
-        s.consume_output(n);
-      }
-      for (;;) {
-        const auto e = c.next_event();
-        if (const auto* r = std::get_if<client_event::reply>(&e)) {
-          if (r->answered == answered_command::greeting) REQUIRE_FALSE(c.send_hello());
-          if (r->answered == answered_command::ehlo) {
-            REQUIRE_FALSE(c.send(make_mail("a@example.org")->command()));
-            REQUIRE_FALSE(c.send(make_rcpt("b@example.net")->command()));
-            REQUIRE_FALSE(c.send(make_data()->command()));
-          }
-          if (r->answered == answered_command::data && r->value.code == 354 && !body_sent) {
-            body_sent = true;
-            for (std::size_t at = 0; at < body.size();) {
-              const std::size_t k = std::min<std::size_t>(body.size() - at, 1 + rng() % 50);
-              REQUIRE_FALSE(c.send_body(std::string_view(body).substr(at, k)));
-              at += k;
-            }
-            REQUIRE_FALSE(c.end_body());
-          }
-          if (r->answered == answered_command::end_of_data) {
-            CHECK(r->value.code == 250);
-            REQUIRE_FALSE(c.send(make_quit()->command()));
-          }
-          continue;
-        }
-        if (std::holds_alternative<client_event::fatal_error>(e)) FAIL("client fatal");
-        break;
-      }
-      const auto to_server = c.pending_output();
-      n = std::min<std::size_t>({to_server.size(), 1 + rng() % 64, s.receive_capacity()});
-      if (n) {
-        s.receive({to_server.data(), n});
-        c.consume_output(n);
-      }
-      for (;;) {
-        auto e = s.next_event();
-        if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e))
-          break;
-        if (const auto* cmd = std::get_if<server_event::command>(&e)) {
-          test::default_answer(s, *cmd);
-        } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
-          received.append(d->bytes.data(), d->bytes.size());
-        } else if (const auto* end = std::get_if<server_event::message_end>(&e)) {
-          REQUIRE_FALSE(end->error);
-          delivered.push_back(received);
-          s.send(250, "2.0.0 Queued");
-        } else if (const auto* b = std::get_if<server_event::bad_command>(&e)) {
-          FAIL("server refused: " << test::shown(b->line));
-        }
-      }
-    }
-    INFO("round " << round << " body " << test::shown(body));
-    REQUIRE(c.closed());
-    REQUIRE(delivered.size() == 1);
-    CHECK(delivered[0] == test::normalized_line_endings(body));
-  }
-}
-
 namespace {
 
 // A client submitting through a server in memory, bytes moved both ways in
@@ -759,4 +678,25 @@ TEST_CASE("client submit: BDAT chunks when preferred, BINARYMIME as is (RFC 3030
   auto binary = envelope_to({"b@example.net"});
   binary.binary = true;
   CHECK(c.submit(binary, source) == errc::not_offered);
+}
+
+TEST_CASE("client and server joined in memory: random messages arrive intact, any chunking") {
+  std::mt19937 rng(20231218);
+  const char alphabet[] = {'a', '.', '\r', '\n', ' ', 'Z', '.', '\r', '\n', '\t'};
+  server_options so;
+  so.data.max_line_length = 0;
+  for (int round = 0; round < 1000; ++round) {
+    std::string body;
+    const std::size_t len = rng() % (round < 900 ? 200 : 3000);
+    for (std::size_t i = 0; i < len; ++i)
+      body += (rng() % 3 == 0) ? alphabet[rng() % sizeof alphabet] : static_cast<char>('a' + rng() % 26);
+    INFO("round " << round << " body " << test::shown(body));
+    // Random chunking both ways (the seed), random pieces of the message.
+    const auto seed = static_cast<unsigned>(rng());
+    const auto piece = 1 + rng() % 50;
+    const auto r = run_joined(so, test::options_for(), envelope_to({"b@example.net"}), body, seed, piece);
+    REQUIRE(r.submitted);
+    REQUIRE(r.delivered.size() == 1);
+    CHECK(r.delivered[0] == test::normalized_line_endings(body));
+  }
 }

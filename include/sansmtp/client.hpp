@@ -341,7 +341,8 @@ class client {
   std::string state_name() const;
   std::optional<errc> check(const command& c) const;
   bool group_open() const noexcept;
-  void write(const command& c, answered_command what, bool ends_group, std::error_code& ec);
+  // Serializes `c` into the output and queues its reply; nothing is written on an error.
+  std::error_code write(const command& c, answered_command what, bool group_end);
 
   client_options options_;
   phase phase_ = phase::greeting;
