@@ -69,8 +69,20 @@ client::client(client_options options)
 
 // --- bytes in ------------------------------------------------------------------
 
+std::size_t client::receive_capacity() const noexcept {
+  if (closed_ || eof_) return 0;
+  const std::size_t held = buffered_bytes();
+  return held >= options_.receive_buffer ? 0 : options_.receive_buffer - held;
+}
+
+std::size_t client::buffered_bytes() const noexcept {
+  return phase_ == phase::tls_pending ? trailing_.size() : in_.size() - in_pos_;
+}
+
+bool client::wants_read() const noexcept { return phase_ != phase::tls_pending && receive_capacity() > 0; }
+
 std::error_code client::receive(std::string_view bytes) {
-  if (closed_ || eof_) return errc::invalid_state;
+  if (bytes.size() > receive_capacity() || closed_ || eof_) return errc::invalid_state;
   if (phase_ == phase::tls_pending) {
     trailing_.append(bytes);  // RFC 3207 §4.2: never parsed as a reply
     return {};
@@ -378,7 +390,7 @@ void client::begin_message() {
     return;
   }
   s.chunks_started = false;
-  s.held.clear();
+  s.held = {};
   phase_ = phase::body;
 }
 
@@ -496,17 +508,31 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
 client::pump_result client::pump_chunks() {
   auto& s = *sub_;
   const bool pipelining = capabilities_ && capabilities_->has(extension::pipelining);
-  while (out_.size() - out_pos_ < options_.output_high_water) {
+  // A piece of a stable source is sent by reference; any other is copied
+  // before the next one is pulled (which ends its validity).
+  const auto hold = [&](std::string_view piece) {
+    if (s.source->stable()) {
+      s.held = piece;
+    } else {
+      s.held_copy.assign(piece);
+      s.held = s.held_copy;
+    }
+  };
+  while (out_.size() < options_.output_high_water) {
     if (!pipelining && awaited_head_ != awaited_.size()) return pump_result::waiting;
     if (!s.chunks_started) {
-      s.held.assign(s.source->next());
+      hold(s.source->next());
       s.chunks_started = true;
     }
     const auto next = s.source->next();
     const bool last = next.empty();
     const cmd::bdat c{s.held.size(), last};
     write(c, last ? answered_command::end_of_data : answered_command::bdat, last);
-    out_.append(s.held);  // exactly the counted octets
+    // Exactly the counted octets (RFC 3030 §2).
+    if (s.source->stable())
+      out_.append_view(s.held);
+    else
+      out_.append(s.held);
     if (last) {
       // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
       for (std::size_t i = 1; options_.lmtp && i < lmtp_replies_; ++i)
@@ -514,7 +540,7 @@ client::pump_result client::pump_chunks() {
       phase_ = phase::ready;
       return pump_result::done;
     }
-    s.held.assign(next);
+    hold(next);
   }
   return pump_result::output_full;
 }
@@ -522,13 +548,13 @@ client::pump_result client::pump_chunks() {
 // Pulls the message while less than the high-water mark is unsent; true
 // once the final dot is written.
 bool client::pump_body() {
-  while (out_.size() - out_pos_ < options_.output_high_water) {
+  while (out_.size() < options_.output_high_water) {
     const auto piece = sub_->source->next();
     if (piece.empty()) {
       finish_body();
       return true;
     }
-    if (write_body(piece)) {  // a bare CR/LF refused under the encoder's `reject`
+    if (write_body(piece, sub_->source->stable())) {  // a bare CR/LF refused under the encoder's `reject`
       finish_body();
       sub_->failed = true;
       return true;
@@ -599,7 +625,7 @@ std::error_code client::write(const command& c, answered_command what, bool grou
   // transaction that asked for it.
   const bool utf8 = capabilities_ && capabilities_->has(extension::smtputf8);
   opts.smtputf8 = std::holds_alternative<cmd::rcpt>(c) ? utf8 && smtputf8_txn_ : utf8;
-  if (const auto e = serialize(c, out_, opts)) return e.error_code();
+  if (const auto e = out_.append_with([&](std::string& o) { return serialize(c, o, opts); })) return e.error_code();
   awaited_.push_back({what, group_end});
   return {};
 }
@@ -623,7 +649,7 @@ std::error_code client::send_chunk(std::string_view bytes, bool last) {
   const cmd::bdat c{bytes.size(), last};
   if (const auto refusal = check(c)) return *refusal;
   if (auto ec = write(c, last ? answered_command::end_of_data : answered_command::bdat, last)) return ec;
-  out_.append(bytes);  // RFC 3030 §2: exactly the counted octets follow the line
+  out_.append(bytes);  // RFC 3030 §2: exactly the counted octets follow the line (copied)
   if (last && options_.lmtp) {
     // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
     for (std::size_t i = 1; i < lmtp_replies_; ++i) awaited_.push_back({answered_command::end_of_data, true});
@@ -644,7 +670,7 @@ std::error_code client::send_hello() {
 
 std::error_code client::send_body(std::string_view chunk) {
   if (sub_ && !submission_reported_) return errc::invalid_state;  // submit() sends its own message
-  return write_body(chunk);
+  return write_body(chunk, false);
 }
 
 std::error_code client::end_body() {
@@ -652,11 +678,17 @@ std::error_code client::end_body() {
   return finish_body();
 }
 
-std::error_code client::write_body(std::string_view chunk) {
+std::error_code client::write_body(std::string_view chunk, bool by_reference) {
   if (phase_ != phase::body) return errc::invalid_state;
   for (;;) {
+    // A piece is a run of `chunk` or a few static bytes (a stuffed dot, a
+    // CR before a bare LF): by reference, both stay valid as long as `chunk`.
     const auto piece = encoder_.next(chunk);
-    out_.append(piece.bytes.data(), piece.bytes.size());
+    const std::string_view bytes(piece.bytes.data(), piece.bytes.size());
+    if (by_reference)
+      out_.append_view(bytes);
+    else
+      out_.append(bytes);
     chunk.remove_prefix(piece.consumed);
     if (piece.status != data_status::more) break;
   }
@@ -667,7 +699,7 @@ std::error_code client::write_body(std::string_view chunk) {
 std::error_code client::finish_body() {
   if (phase_ != phase::body) return errc::invalid_state;
   const auto tail = encoder_.finish();
-  out_.append(tail.data(), tail.size());
+  out_.append({tail.data(), tail.size()});
   phase_ = phase::ready;
   // RFC 2033 §4.2: LMTP answers once per accepted recipient.
   const std::size_t replies = options_.lmtp ? std::max<std::size_t>(lmtp_replies_, 1) : 1;
@@ -693,7 +725,7 @@ std::error_code client::send_auth_response(std::string_view base64) {
   line += "\r\n";
   const auto parsed = parse::auth_response(line);
   if (!parsed || parsed->cancelled) return parsed ? errc::bad_initial_response : parsed.error().error_code();
-  out_ += line;
+  out_.append(line);
   auth_challenge_ = false;
   awaited_.push_back({answered_command::auth, true});
   return {};
@@ -701,7 +733,7 @@ std::error_code client::send_auth_response(std::string_view base64) {
 
 std::error_code client::cancel_auth() {
   if (!auth_challenge_ || closed_ || awaited_head_ != awaited_.size()) return errc::invalid_state;
-  out_ += "*\r\n";
+  out_.append("*\r\n");
   auth_challenge_ = false;
   awaited_.push_back({answered_command::auth, true});
   return {};
@@ -754,17 +786,9 @@ std::optional<std::string> sasl_oauthbearer(std::string_view user, std::string_v
 
 // --- output, TLS, time ----------------------------------------------------------------
 
-std::span<const char> client::pending_output() const noexcept {
-  return {out_.data() + out_pos_, out_.size() - out_pos_};
-}
-
-void client::consume_output(std::size_t n) noexcept {
-  out_pos_ += std::min(n, out_.size() - out_pos_);
-  if (out_pos_ == out_.size()) {
-    out_.clear();
-    out_pos_ = 0;
-  }
-}
+std::span<const char> client::pending_output() const noexcept { return out_.front(); }
+std::span<const std::span<const char>> client::pending_output_spans() const { return out_.runs(); }
+void client::consume_output(std::size_t n) noexcept { out_.consume(n); }
 
 std::error_code client::tls_established() {
   if (phase_ != phase::tls_pending) return errc::invalid_state;

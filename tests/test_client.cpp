@@ -469,9 +469,9 @@ TEST_CASE("client submit: a large message is pulled as the output drains, never 
       if (r->answered == answered_command::ehlo) REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), source));
       continue;
     }
-    most_pending = std::max(most_pending, c.pending_output().size());
-    written += c.pending_output().size();
-    c.consume_output(c.pending_output().size());
+    most_pending = std::max(most_pending, c.pending_output_size());
+    written += c.pending_output_size();
+    c.consume_output(c.pending_output_size());
     if (c.timeout() == std::chrono::seconds{600}) break;  // the final dot is out
   }
   CHECK(c.timeout() == std::chrono::seconds{600});
@@ -699,4 +699,113 @@ TEST_CASE("client and server joined in memory: random messages arrive intact, an
     REQUIRE(r.delivered.size() == 1);
     CHECK(r.delivered[0] == test::normalized_line_endings(body));
   }
+}
+
+namespace {
+
+// A source that hands out every piece from the same buffer, overwritten on
+// each pull (a read() loop): the client must copy its pieces.
+class reused_buffer_source final : public message_source {
+ public:
+  reused_buffer_source(std::string_view message, std::size_t piece) : message_(message), piece_(piece) {}
+  std::string_view next() override {
+    buffer_.assign(message_.substr(at_, piece_));
+    at_ += buffer_.size();
+    return buffer_;
+  }
+
+ private:
+  std::string_view message_;
+  std::size_t piece_;
+  std::size_t at_ = 0;
+  std::string buffer_;
+};
+
+struct body_out {
+  std::string wire;              // everything written after the envelope replies
+  std::size_t by_reference = 0;  // octets of runs that point into the message itself
+};
+
+// Submits `message` through `source` (DATA, or BDAT when offered and
+// preferred) and writes the output run by run, as writev would.
+body_out submit_and_write(std::string_view message, message_source& source, bool bdat) {
+  client c(test::options_for());
+  c.receive(std::string("220 mx\r\n250-mx\r\n250-PIPELINING\r\n") + (bdat ? "250 CHUNKING\r\n" : "250 8BITMIME\r\n"));
+  body_out out;
+  const auto inside = [&](std::span<const char> run) {
+    return run.data() >= message.data() && run.data() + run.size() <= message.data() + message.size();
+  };
+  bool replied = false;
+  for (int turn = 0; turn < 100000; ++turn) {
+    const auto e = c.next_event();
+    if (const auto* r = std::get_if<client_event::reply>(&e)) {
+      if (r->answered == answered_command::greeting) REQUIRE_FALSE(c.send_hello());
+      if (r->answered == answered_command::ehlo) {
+        auto env = envelope_to({"b@example.net"});
+        env.prefer_bdat = bdat;
+        REQUIRE_FALSE(c.submit(env, source));
+        out.wire = test::take_output(c);
+        out.wire.clear();  // MAIL, RCPT (and DATA): not the body
+        c.receive(bdat ? "250 ok\r\n250 ok\r\n" : "250 ok\r\n250 ok\r\n354 go\r\n");
+      }
+      continue;
+    }
+    if (std::holds_alternative<client_event::submitted>(e)) break;
+    for (const auto run : c.pending_output_spans()) {
+      if (inside(run)) out.by_reference += run.size();
+      out.wire.append(run.data(), run.size());
+    }
+    c.consume_output(c.pending_output_size());
+    if (!replied && c.timeout() == std::chrono::seconds{600}) {  // the end of data is out
+      replied = true;
+      c.receive("250 queued\r\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("client submit: a stable source's body leaves by reference, any other source is copied") {
+  std::string message;
+  for (int i = 0; i < 3000; ++i) message += i % 7 ? "a line of the message body\r\n" : ".a line with a dot\r\n";
+  std::string stuffed;
+  for (int i = 0; i < 3000; ++i) stuffed += i % 7 ? "a line of the message body\r\n" : "..a line with a dot\r\n";
+  for (const std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, std::size_t{1} << 20}) {
+    INFO("piece " << piece);
+    memory_source stable(message, piece);
+    const auto by_ref = submit_and_write(message, stable, false);
+    CHECK(by_ref.wire == stuffed + ".\r\n");
+    CHECK(by_ref.by_reference == message.size());  // every body octet, none copied
+    reused_buffer_source reused(message, piece);
+    const auto copied = submit_and_write(message, reused, false);
+    CHECK(copied.wire == stuffed + ".\r\n");
+    CHECK(copied.by_reference == 0);
+  }
+  // BDAT: the chunks go as they are; by reference from a stable source.
+  memory_source stable(message, 10000);
+  const auto chunks = submit_and_write(message, stable, true);
+  CHECK(chunks.by_reference == message.size());
+  reused_buffer_source reused(message, 10000);
+  const auto copied = submit_and_write(message, reused, true);
+  CHECK(copied.by_reference == 0);
+  CHECK(chunks.wire == copied.wire);
+  CHECK(chunks.wire.find("BDAT 10000\r\n" + message.substr(0, 10000)) == 0);
+  CHECK(chunks.wire.find(" LAST\r\n") != std::string::npos);
+}
+
+TEST_CASE("client: the receive buffer is bounded (N accepted, N+1 refused) and wants_read() says so") {
+  auto o = test::options_for();
+  o.receive_buffer = 16;
+  client c(o);
+  CHECK(c.wants_read());
+  CHECK(c.receive_capacity() == 16);
+  CHECK(c.receive(std::string(17, 'x')) == errc::invalid_state);  // N+1: nothing copied
+  CHECK(c.buffered_bytes() == 0);
+  REQUIRE_FALSE(c.receive("220 mx.example.n"));  // N
+  CHECK(c.receive_capacity() == 0);
+  CHECK_FALSE(c.wants_read());
+  CHECK(c.receive("e") == errc::invalid_state);
+  c.receive_eof();
+  CHECK_FALSE(c.wants_read());
 }

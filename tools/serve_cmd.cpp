@@ -174,9 +174,10 @@ class stdio_session {
   }
 
   bool flush() {
-    const auto out = session_.pending_output();
-    if (!write_fd(STDOUT_FILENO, out)) return false;
-    session_.consume_output(out.size());
+    for (auto out = session_.pending_output(); !out.empty(); out = session_.pending_output()) {
+      if (!write_fd(STDOUT_FILENO, out)) return false;
+      session_.consume_output(out.size());
+    }
     return true;
   }
 

@@ -25,9 +25,11 @@
 // non-const call on the client. capabilities() stays valid until the next
 // EHLO reply or tls_established().
 //
-// Memory bound: replies are read with reply_reader (a line, and the lines
-// of one reply, bounded by reply_reader_options); the output grows with what
-// the application sends; one queue entry per command awaiting its reply.
+// Memory bound: received bytes wait in a buffer of receive_buffer octets;
+// replies are read with reply_reader (a line, and the lines of one reply,
+// bounded by reply_reader_options); the output grows with what the
+// application sends (submit() stops pulling the message at
+// output_high_water); one queue entry per command awaiting its reply.
 #pragma once
 
 #include <sansmtp/capabilities.hpp>
@@ -37,6 +39,7 @@
 #include <sansmtp/diagnose.hpp>
 #include <sansmtp/ehlo_check.hpp>
 #include <sansmtp/errc.hpp>
+#include <sansmtp/output_queue.hpp>
 #include <sansmtp/reply.hpp>
 #include <sansmtp/session.hpp>
 
@@ -62,6 +65,11 @@ class message_source {
   // Back to the first piece, for a message that goes out in several
   // transactions (LIMITS RCPTMAX); false when the source cannot.
   virtual bool rewind() { return false; }
+  // True when every piece stays valid until the submission is reported
+  // (memory the caller keeps alive): the client then queues the pieces by
+  // reference and they leave through pending_output_spans() without being
+  // copied. False (the default): each piece is copied before the next pull.
+  virtual bool stable() const noexcept { return false; }
 };
 
 // A message in memory (the caller keeps it alive), handed out in pieces.
@@ -78,6 +86,7 @@ class memory_source final : public message_source {
     at_ = 0;
     return true;
   }
+  bool stable() const noexcept override { return true; }
 
  private:
   std::string_view message_;
@@ -148,6 +157,9 @@ struct client_options {
   bool allow_auth_without_tls = false;
   // submit() pulls the message only while less than this is unsent.
   std::size_t output_high_water = 256 * 1024;
+  // Received reply bytes not yet read (receive_capacity()); at least the
+  // longest reply line accepted (replies.max_line_length).
+  std::size_t receive_buffer = 64 * 1024;
   // RFC 5321 §4.5.3.2: how long to wait for each reply.
   std::chrono::seconds greeting_timeout{300};          // initial 220
   std::chrono::seconds mail_timeout{300};              // MAIL
@@ -219,7 +231,9 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  // Server bytes. After the 220 to STARTTLS they go to trailing_data(),
+  // Server bytes, copied into the receive buffer. Refused (invalid_state,
+  // nothing copied) when they do not fit (receive_capacity()) or after the
+  // session closed. After the 220 to STARTTLS they go to trailing_data(),
   // never to the reply reader.
   std::error_code receive(std::string_view bytes);
   // The same for raw bytes (DESIGN.md: bytes in through one door).
@@ -227,6 +241,13 @@ class client {
     return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
   std::error_code receive_eof();
+  std::size_t receive_capacity() const noexcept;
+  // Octets received and not yet read (at most receive_buffer).
+  std::size_t buffered_bytes() const noexcept;
+  // Read from the socket now? False while the TLS handshake is owed, after
+  // EOF or the end of the session, and while the receive buffer is full
+  // (call next_event() to read replies out of it).
+  bool wants_read() const noexcept;
 
   client_event_t next_event();
 
@@ -282,8 +303,14 @@ class client {
   std::error_code send_body(std::string_view chunk);
   std::error_code end_body();
 
+  // Bytes to write: pending_output() is the first run (write it,
+  // consume_output(), call again until empty); pending_output_spans() is
+  // every run, for writev. A message body from a stable() source is in
+  // them by reference, not copied (output_queue.hpp).
   std::span<const char> pending_output() const noexcept;
+  std::span<const std::span<const char>> pending_output_spans() const;
   void consume_output(std::size_t n) noexcept;
+  std::size_t pending_output_size() const noexcept { return out_.size(); }
 
   // The server's EHLO reply, read; nullopt before it (or after HELO).
   const std::optional<sansmtp::capabilities>& capabilities() const noexcept { return capabilities_; }
@@ -325,7 +352,8 @@ class client {
     // BDAT (RFC 3030): the message goes as chunks; one piece is held back
     // (copied) so that the last chunk can say LAST.
     bool bdat = false, chunks_started = false;
-    std::string held;
+    std::string_view held;  // into the source (stable) or held_copy
+    std::string held_copy;
   };
 
   client_event_t on_reply(const sansmtp::reply& r);
@@ -335,7 +363,7 @@ class client {
   enum class pump_result : std::uint8_t { done, output_full, waiting };
   pump_result pump_chunks();
   void begin_message();
-  std::error_code write_body(std::string_view chunk);
+  std::error_code write_body(std::string_view chunk, bool by_reference);
   std::error_code finish_body();
   client_event_t fail(errc code, std::string explanation);
   std::string state_name() const;
@@ -350,8 +378,7 @@ class client {
   std::string in_;
   std::size_t in_pos_ = 0;
   bool eof_ = false;
-  std::string out_;
-  std::size_t out_pos_ = 0;
+  output_queue out_;
   std::vector<awaited> awaited_;
   std::size_t awaited_head_ = 0;
   std::optional<sansmtp::capabilities> capabilities_;
