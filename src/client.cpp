@@ -269,6 +269,21 @@ namespace {
 
 bool non_ascii(std::string_view s) noexcept { return std::any_of(s.begin(), s.end(), ascii::is_non_ascii); }
 
+// Reads a rewindable source once ahead: does the message hold an octet
+// above 127 (RFC 6152: 8-bit data needs BODY=8BITMIME)? The source is
+// rewound either way; nullopt when it cannot be.
+std::optional<bool> has_8bit(message_source& source) {
+  if (!source.rewind()) return std::nullopt;
+  bool found = false;
+  for (auto piece = source.next(); !piece.empty() && !found; piece = source.next()) {
+    unsigned char any = 0;  // an OR over the piece: vectorised, no early exit per octet
+    for (const char c : piece) any = static_cast<unsigned char>(any | static_cast<unsigned char>(c));
+    found = any >= 0x80;
+  }
+  source.rewind();
+  return found;
+}
+
 std::string reply_text(const reply& r) {
   std::string text;
   for (const auto line : r.lines) {
@@ -290,7 +305,11 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   // RFC 6531 §3.4: a non-ASCII address needs SMTPUTF8, offered and asked for.
   bool utf8 = non_ascii(env.reverse_path);
   for (const auto& r : env.recipients) utf8 = utf8 || non_ascii(r.address);
-  if ((utf8 && !offered(extension::smtputf8)) || (env.eight_bit && !offered(extension::eightbitmime)) ||
+  // RFC 6152 §3: 8-bit data goes only as BODY=8BITMIME, to a server that
+  // offers it; a rewindable source is read ahead to find out.
+  bool eight_bit = env.eight_bit;
+  if (!eight_bit && !env.binary && env.detect_8bit) eight_bit = has_8bit(source).value_or(false);
+  if ((utf8 && !offered(extension::smtputf8)) || (eight_bit && !offered(extension::eightbitmime)) ||
       (env.requiretls && !offered(extension::requiretls)) ||
       (env.binary && !(offered(extension::binarymime) && offered(extension::chunking))))
     return errc::not_offered;
@@ -300,7 +319,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   if (env.size && offered(extension::size)) params.size(*env.size);
   if (env.binary)
     params.body(body_type::binary_mime);
-  else if (env.eight_bit)
+  else if (eight_bit)
     params.body(body_type::eight_bit_mime);
   if (utf8) params.add("SMTPUTF8");
   if (env.requiretls) params.add("REQUIRETLS");

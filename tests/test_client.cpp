@@ -703,24 +703,6 @@ TEST_CASE("client and server joined in memory: random messages arrive intact, an
 
 namespace {
 
-// A source that hands out every piece from the same buffer, overwritten on
-// each pull (a read() loop): the client must copy its pieces.
-class reused_buffer_source final : public message_source {
- public:
-  reused_buffer_source(std::string_view message, std::size_t piece) : message_(message), piece_(piece) {}
-  std::string_view next() override {
-    buffer_.assign(message_.substr(at_, piece_));
-    at_ += buffer_.size();
-    return buffer_;
-  }
-
- private:
-  std::string_view message_;
-  std::size_t piece_;
-  std::size_t at_ = 0;
-  std::string buffer_;
-};
-
 struct body_out {
   std::string wire;              // everything written after the envelope replies
   std::size_t by_reference = 0;  // octets of runs that point into the message itself
@@ -777,7 +759,7 @@ TEST_CASE("client submit: a stable source's body leaves by reference, any other 
     const auto by_ref = submit_and_write(message, stable, false);
     CHECK(by_ref.wire == stuffed + ".\r\n");
     CHECK(by_ref.by_reference == message.size());  // every body octet, none copied
-    reused_buffer_source reused(message, piece);
+    test::streamed_source reused(message, piece);
     const auto copied = submit_and_write(message, reused, false);
     CHECK(copied.wire == stuffed + ".\r\n");
     CHECK(copied.by_reference == 0);
@@ -786,7 +768,7 @@ TEST_CASE("client submit: a stable source's body leaves by reference, any other 
   memory_source stable(message, 10000);
   const auto chunks = submit_and_write(message, stable, true);
   CHECK(chunks.by_reference == message.size());
-  reused_buffer_source reused(message, 10000);
+  test::streamed_source reused(message, 10000);
   const auto copied = submit_and_write(message, reused, true);
   CHECK(copied.by_reference == 0);
   CHECK(chunks.wire == copied.wire);
@@ -808,4 +790,42 @@ TEST_CASE("client: the receive buffer is bounded (N accepted, N+1 refused) and w
   CHECK(c.receive("e") == errc::invalid_state);
   c.receive_eof();
   CHECK_FALSE(c.wants_read());
+}
+
+TEST_CASE("client submit: a rewindable source is read ahead for 8-bit data (RFC 6152)") {
+  const std::string message = "Subject: caf\xc3\xa9\r\n\r\nna\xc3\xafve\r\n";
+  const auto mail_line = [&](const char* ehlo, message_source& source, bool detect) {
+    client c(test::options_for());
+    c.receive(std::string("220 mx\r\n250-mx\r\n") + ehlo);
+    c.next_event();
+    c.send_hello();
+    c.next_event();
+    test::take_output(c);
+    auto env = envelope_to({"b@example.net"});
+    env.detect_8bit = detect;
+    if (const auto ec = c.submit(env, source)) return std::string(errc_name(ec));
+    const auto out = test::take_output(c);
+    return out.substr(0, out.find("\r\n"));
+  };
+  memory_source source(message, 5);
+  CHECK(mail_line("250 8BITMIME\r\n", source, true) == "MAIL FROM:<alice@example.org> BODY=8BITMIME");
+  CHECK(mail_line("250 PIPELINING\r\n", source, true) == "not_offered");  // refused before MAIL
+  CHECK(mail_line("250 PIPELINING\r\n", source, false) == "MAIL FROM:<alice@example.org>");  // as declared
+  memory_source ascii("Subject: plain\r\n\r\nascii\r\n");
+  CHECK(mail_line("250 8BITMIME\r\n", ascii, true) == "MAIL FROM:<alice@example.org>");
+  test::streamed_source stream(message, 5);  // cannot rewind: sent as eight_bit says
+  CHECK(mail_line("250 8BITMIME\r\n", stream, true) == "MAIL FROM:<alice@example.org>");
+  // The read-ahead rewinds: the whole message is still sent.
+  client c(test::options_for());
+  c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  test::take_output(c);
+  memory_source again(message, 3);
+  REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), again));
+  test::take_output(c);
+  c.receive("250 ok\r\n250 ok\r\n354 go\r\n");
+  for (int i = 0; i < 10; ++i) c.next_event();
+  CHECK(test::take_output(c) == message + ".\r\n");
 }

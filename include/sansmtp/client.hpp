@@ -108,6 +108,10 @@ struct envelope {
   // submission is refused before MAIL (RFC 1870 §6).
   std::optional<std::uint64_t> size;
   bool eight_bit = false;   // BODY=8BITMIME (RFC 6152); refused unless offered
+  // A source that can rewind() is read once ahead: an octet above 127 sets
+  // eight_bit (and is refused before MAIL when 8BITMIME is not offered).
+  // A source that cannot rewind is sent as eight_bit says.
+  bool detect_8bit = true;
   bool requiretls = false;  // REQUIRETLS (RFC 8689); refused unless offered
   // BODY=BINARYMIME (RFC 3030 §3): the message goes as is, in BDAT chunks;
   // refused unless BINARYMIME and CHUNKING are offered.
