@@ -527,11 +527,12 @@ bool server::reply_fits(int code) const noexcept {
 
 std::error_code server::send(const server_reply& reply) {
   if (!reply_fits(reply.code)) return errc::invalid_state;
-  const auto [esc, text] = split_status(reply);
-  const std::string_view paragraphs[] = {text};
+  const auto split = split_status(reply);  // (not a structured binding: clang 14 cannot capture one)
+  const std::string_view paragraphs[] = {split.second};
   std::span<const std::string_view> lines;
-  if (!text.empty()) lines = paragraphs;
-  if (auto ec = out_.append_with([&](std::string& o) { return write_reply(o, reply.code, esc, lines); })) return ec;
+  if (!split.second.empty()) lines = paragraphs;
+  if (auto ec = out_.append_with([&](std::string& o) { return write_reply(o, reply.code, split.first, lines); }))
+    return ec;
   const auto answered = owed_.front();
   owed_.pop_front();
   apply_reply(answered, reply.code);
