@@ -110,6 +110,27 @@ std::string client::state_name() const {
   return "between commands";
 }
 
+// A bare CR or LF the options refuse, found after part of the message went
+// out: SMTP cannot abort DATA (the only end is CRLF.CRLF, which would
+// deliver the message cut short), so the session ends; closing the
+// connection makes the server discard what it received.
+void client::fail_body(const data_error& e) {
+  out_.clear();
+  fatal_ = closed_ = true;
+  phase_ = phase::closed;
+  pending_fatal_ = client_event::fatal_error{
+      e.code, fmt::format("the message has a bare {} at octet {}, which data_encoder_options refuses (reject); part of "
+                          "the message was already sent and SMTP cannot take it back, so the session ends: close the "
+                          "connection and the server discards it",
+                          e.code == errc::bare_cr ? "CR" : "LF", e.offset)};
+}
+
+client_event_t client::take_pending_fatal() {
+  auto e = std::move(*pending_fatal_);
+  pending_fatal_.reset();
+  return e;
+}
+
 client_event_t client::fail(errc code, std::string explanation) {
   fatal_ = closed_ = true;
   phase_ = phase::closed;
@@ -126,11 +147,7 @@ client_event_t client::next_event() {
     submission_reported_ = true;
     return client_event::submitted{sub_->results, sub_->transactions};
   }
-  if (pending_fatal_) {
-    auto e = std::move(*pending_fatal_);
-    pending_fatal_.reset();
-    return e;
-  }
+  if (pending_fatal_) return take_pending_fatal();
   if (closed_) return client_event::paused{client_event::paused::reason::closed};
   if (phase_ == phase::tls_pending) return client_event::paused{client_event::paused::reason::tls_handshake};
   if (phase_ == phase::body && sub_ && !submission_reported_) {
@@ -140,6 +157,7 @@ client_event_t client::next_event() {
     } else if (!pump_body()) {
       return client_event::paused{client_event::paused::reason::write_output};
     }
+    if (pending_fatal_) return take_pending_fatal();  // fail_body(): a refused bare CR/LF
   }
   const std::string_view held = std::string_view(in_).substr(in_pos_);
   const auto step = reader_.next(held);
@@ -212,6 +230,10 @@ client_event_t client::on_reply(const sansmtp::reply& r) {
       break;
     case answered_command::rcpt:
       if (positive) ++lmtp_replies_;
+      if (lmtp_end_pending_ && !rcpt_reply_awaited()) {
+        lmtp_end_pending_ = false;
+        owe_lmtp_replies();
+      }
       break;
     case answered_command::data:
       if (r.code == 354) {
@@ -269,16 +291,27 @@ namespace {
 
 bool non_ascii(std::string_view s) noexcept { return std::any_of(s.begin(), s.end(), ascii::is_non_ascii); }
 
+struct read_ahead {
+  bool eight_bit = false;
+  std::optional<data_error> bare;  // the first bare CR/LF the options refuse
+};
+
 // Reads a rewindable source once ahead: does the message hold an octet
-// above 127 (RFC 6152: 8-bit data needs BODY=8BITMIME)? The source is
-// rewound either way; nullopt when it cannot be.
-std::optional<bool> has_8bit(message_source& source) {
+// above 127 (RFC 6152: 8-bit data needs BODY=8BITMIME), or a bare CR or LF
+// that `lines` refuses? The source is rewound; nullopt when it cannot be.
+std::optional<read_ahead> read_message_ahead(message_source& source, const data_encoder_options& lines) {
   if (!source.rewind()) return std::nullopt;
-  bool found = false;
-  for (auto piece = source.next(); !piece.empty() && !found; piece = source.next()) {
+  read_ahead found;
+  crlf_encoder check(lines);
+  std::string scratch;
+  for (auto piece = source.next(); !piece.empty(); piece = source.next()) {
     unsigned char any = 0;  // an OR over the piece: vectorised, no early exit per octet
     for (const char c : piece) any = static_cast<unsigned char>(any | static_cast<unsigned char>(c));
-    found = any >= 0x80;
+    found.eight_bit = found.eight_bit || any >= 0x80;
+    if (!found.bare && !check.take_clean(piece)) {
+      scratch.clear();
+      found.bare = check.normalize(piece, scratch);
+    }
   }
   source.rewind();
   return found;
@@ -308,7 +341,16 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   // RFC 6152 §3: 8-bit data goes only as BODY=8BITMIME, to a server that
   // offers it; a rewindable source is read ahead to find out.
   bool eight_bit = env.eight_bit;
-  if (!eight_bit && !env.binary && env.detect_8bit) eight_bit = has_8bit(source).value_or(false);
+  const auto& lines = options_.data;
+  const bool refuses_bare = lines.bare_lf == bare_line_encoding::reject || lines.bare_cr == bare_line_encoding::reject;
+  if (!env.binary && ((!eight_bit && env.detect_8bit) || refuses_bare)) {
+    if (const auto ahead = read_message_ahead(source, lines)) {
+      eight_bit = eight_bit || (env.detect_8bit && ahead->eight_bit);
+      // A bare CR/LF the options refuse: refused before anything is written
+      // (found later, in a source that cannot rewind, it ends the session).
+      if (ahead->bare && refuses_bare) return ahead->bare->error_code();
+    }
+  }
   if ((utf8 && !offered(extension::smtputf8)) || (eight_bit && !offered(extension::eightbitmime)) ||
       (env.requiretls && !offered(extension::requiretls)) ||
       (env.binary && !(offered(extension::binarymime) && offered(extension::chunking))))
@@ -334,6 +376,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   submission sub;
   sub.source = &source;
   sub.bdat = env.binary || (env.prefer_bdat && offered(extension::chunking));
+  if (sub.bdat && !env.binary) sub.lines.emplace(options_.data);  // CRLF line endings, as DATA has
   sub.mail = std::move(*mail);
   for (const auto& r : env.recipients) {
     auto rcpt = make_rcpt(r.address, r.params, opts);
@@ -385,6 +428,7 @@ void client::start_transaction() {
   s.rcpt_replies = s.accepted = s.end_replies = 0;
   s.mail_ok = s.data_sent = s.failed = s.rset_sent = false;
   lmtp_replies_ = 0;
+  lmtp_end_pending_ = false;
   // The commands were built and checked by submit() under the options
   // write() uses: writing them cannot be refused.
   write(s.mail->command(), answered_command::mail, false);
@@ -410,6 +454,7 @@ void client::begin_message() {
   }
   s.chunks_started = false;
   s.held = {};
+  if (s.lines) s.lines.emplace(options_.data);  // each transaction sends the message from its start
   phase_ = phase::body;
 }
 
@@ -527,39 +572,60 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
 client::pump_result client::pump_chunks() {
   auto& s = *sub_;
   const bool pipelining = capabilities_ && capabilities_->has(extension::pipelining);
-  // A piece of a stable source is sent by reference; any other is copied
-  // before the next one is pulled (which ends its validity).
+  const bool stable = s.source->stable();
+  // Holds the next chunk back (so that the last can say LAST): a piece of a
+  // stable source that needs no change by reference; any other copied
+  // before the next pull ends its validity, with its bare CRs and LFs
+  // written as CRLF. False when the options refuse one (the session ends).
   const auto hold = [&](std::string_view piece) {
-    if (s.source->stable()) {
-      s.held = piece;
-    } else {
-      s.held_copy.assign(piece);
-      s.held = s.held_copy;
+    if (!s.lines || s.lines->take_clean(piece)) {
+      s.held_owned = !stable;
+      if (s.held_owned) s.held_copy.assign(piece);
+      s.held = s.held_owned ? std::string_view(s.held_copy) : piece;
+      return true;
     }
+    s.held_copy.clear();
+    if (const auto e = s.lines->normalize(piece, s.held_copy)) {
+      fail_body(*e);
+      return false;
+    }
+    s.held_owned = true;
+    s.held = s.held_copy;
+    return true;
   };
   while (out_.size() < options_.output_high_water) {
     if (!pipelining && awaited_head_ != awaited_.size()) return pump_result::waiting;
     if (!s.chunks_started) {
-      hold(s.source->next());
       s.chunks_started = true;
+      if (!hold(s.source->next())) return pump_result::done;
     }
     const auto next = s.source->next();
     const bool last = next.empty();
+    if (last && s.lines) {
+      if (const auto tail = s.lines->finish(); !tail.empty()) {  // the final CRLF
+        if (!s.held_owned) s.held_copy.assign(s.held);
+        s.held_owned = true;
+        s.held_copy.append(tail);
+        s.held = s.held_copy;
+      }
+    }
+    if (!last && s.held.empty()) {  // nothing to send yet (a lone CR held over): no "BDAT 0"
+      if (!hold(next)) return pump_result::done;
+      continue;
+    }
     const cmd::bdat c{s.held.size(), last};
     write(c, last ? answered_command::end_of_data : answered_command::bdat, last);
     // Exactly the counted octets (RFC 3030 §2).
-    if (s.source->stable())
-      out_.append_view(s.held);
-    else
+    if (s.held_owned)
       out_.append(s.held);
+    else
+      out_.append_view(s.held);
     if (last) {
-      // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
-      for (std::size_t i = 1; options_.lmtp && i < lmtp_replies_; ++i)
-        awaited_.push_back({answered_command::end_of_data, true});
+      owe_lmtp_replies();
       phase_ = phase::ready;
       return pump_result::done;
     }
-    hold(next);
+    if (!hold(next)) return pump_result::done;
   }
   return pump_result::output_full;
 }
@@ -574,8 +640,7 @@ bool client::pump_body() {
       return true;
     }
     if (write_body(piece, sub_->source->stable())) {  // a bare CR/LF refused under the encoder's `reject`
-      finish_body();
-      sub_->failed = true;
+      fail_body(*encoder_.error());
       return true;
     }
   }
@@ -669,11 +734,28 @@ std::error_code client::send_chunk(std::string_view bytes, bool last) {
   if (const auto refusal = check(c)) return *refusal;
   if (auto ec = write(c, last ? answered_command::end_of_data : answered_command::bdat, last)) return ec;
   out_.append(bytes);  // RFC 3030 §2: exactly the counted octets follow the line (copied)
-  if (last && options_.lmtp) {
-    // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
-    for (std::size_t i = 1; i < lmtp_replies_; ++i) awaited_.push_back({answered_command::end_of_data, true});
-  }
+  if (last) owe_lmtp_replies();
   return {};
+}
+
+bool client::rcpt_reply_awaited() const noexcept {
+  for (std::size_t i = awaited_head_; i < awaited_.size(); ++i)
+    if (awaited_[i].what == answered_command::rcpt) return true;
+  return false;
+}
+
+// RFC 2033 §4.2 (with CHUNKING too): LMTP answers the end of the data once
+// per accepted recipient; the first of those replies is already awaited.
+// How many recipients were accepted is known once every RCPT has its
+// reply: a BDAT LAST pipelined behind the RCPTs (RFC 2920) is written
+// before that, so the rest are owed when the last RCPT reply comes.
+void client::owe_lmtp_replies() {
+  if (!options_.lmtp) return;
+  if (rcpt_reply_awaited()) {
+    lmtp_end_pending_ = true;
+    return;
+  }
+  for (std::size_t i = 1; i < lmtp_replies_; ++i) awaited_.push_back({answered_command::end_of_data, true});
 }
 
 std::error_code client::send_hello() {
@@ -717,6 +799,9 @@ std::error_code client::write_body(std::string_view chunk, bool by_reference) {
 
 std::error_code client::finish_body() {
   if (phase_ != phase::body) return errc::invalid_state;
+  // After a refused bare CR/LF the message cannot be ended: the final dot
+  // would deliver it cut short. Close the connection instead.
+  if (const auto& e = encoder_.error()) return e->error_code();
   const auto tail = encoder_.finish();
   out_.append({tail.data(), tail.size()});
   phase_ = phase::ready;

@@ -11,6 +11,7 @@
 
 #include "client_harness.hpp"
 #include "data_helpers.hpp"
+#include "joined_harness.hpp"
 #include "server_harness.hpp"
 
 #include <functional>
@@ -260,90 +261,15 @@ TEST_CASE("client: per-state timeouts (RFC 5321 4.5.3.2)") {
 
 namespace {
 
-// A client submitting through a server in memory, bytes moved both ways in
-// random chunks. The server application refuses recipients whose local
-// part starts with "no" (550 5.1.1) and accepts everything else.
-struct joined_result {
-  std::vector<recipient_result> results;
-  std::size_t transactions = 0;
-  std::vector<std::string> delivered;        // bodies the server accepted
-  std::vector<std::size_t> rcpts_per_message;  // recipients each delivered message had
-  std::string client_log;
-  bool submitted = false;
-};
-
-joined_result run_joined(const server_options& so, const client_options& co, const envelope& env,
-                         std::string_view message, unsigned seed, std::size_t piece = 7) {
-  std::mt19937 rng(seed);
-  server s(so);
-  s.send(220, "mx.example.net ESMTP");
-  client c(co);
-  memory_source source(message, piece);
-  joined_result out;
-  std::string received;
-  std::size_t rcpts = 0;
-  for (int turn = 0; turn < 100000 && !c.closed(); ++turn) {
-    auto to_client = s.pending_output();
-    std::size_t n = std::min<std::size_t>(to_client.size(), 1 + rng() % 200);
-    if (n) {
-      c.receive({to_client.data(), n});
-      s.consume_output(n);
-    }
-    for (;;) {
-      const auto e = c.next_event();
-      if (const auto* r = std::get_if<client_event::reply>(&e)) {
-        out.client_log += std::string(answered_command_text(r->answered)) + " " + std::to_string(r->value.code) + "\n";
-        if (r->answered == answered_command::greeting) REQUIRE_FALSE(c.send_hello());
-        if (r->answered == answered_command::ehlo || r->answered == answered_command::helo)
-          REQUIRE_FALSE(c.submit(env, source));
-        continue;
-      }
-      if (const auto* sub = std::get_if<client_event::submitted>(&e)) {
-        out.results.assign(sub->recipients.begin(), sub->recipients.end());
-        out.transactions = sub->transactions;
-        out.submitted = true;
-        continue;
-      }
-      if (const auto* p = std::get_if<client_event::paused>(&e)) {
-        if (p->why == client_event::paused::reason::ready && out.submitted) REQUIRE_FALSE(c.send(make_quit()->command()));
-        break;
-      }
-      if (std::holds_alternative<client_event::fatal_error>(e)) FAIL("client fatal");
-      break;
-    }
-    const auto to_server = c.pending_output();
-    n = std::min<std::size_t>({to_server.size(), 1 + rng() % 200, s.receive_capacity()});
-    if (n) {
-      s.receive({to_server.data(), n});
-      c.consume_output(n);
-    }
-    for (;;) {
-      auto e = s.next_event();
-      if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
-      if (const auto* cmd = std::get_if<server_event::command>(&e)) {
-        if (const auto* r = std::get_if<cmd::rcpt>(&cmd->value); r && r->forward_path.local_part.starts_with("no")) {
-          s.send(550, "5.1.1 No such user");
-        } else {
-          if (std::holds_alternative<cmd::rcpt>(cmd->value)) ++rcpts;
-          if (std::holds_alternative<cmd::rset>(cmd->value) || std::holds_alternative<cmd::mail>(cmd->value)) rcpts = 0;
-          test::default_answer(s, *cmd);
-        }
-      } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
-        received.append(d->bytes.data(), d->bytes.size());
-      } else if (std::holds_alternative<server_event::chunk_end>(e)) {
-        s.send(250, "2.0.0 Chunk accepted");
-      } else if (const auto* end = std::get_if<server_event::message_end>(&e)) {
-        REQUIRE_FALSE(end->error);
-        out.delivered.push_back(received);
-        out.rcpts_per_message.push_back(rcpts);
-        received.clear();
-        for (std::size_t i = 0; i < end->replies_owed; ++i) s.send(250, "2.0.0 Queued");
-      } else if (const auto* b = std::get_if<server_event::bad_command>(&e)) {
-        s.send(b->suggested);
-      }
-    }
-  }
-  return out;
+// The joined fixture (tests/joined_harness.hpp), with the harness's own
+// failures turned into test failures.
+test::joined_result run_joined(const server_options& so, const client_options& co, const envelope& env,
+                               std::string_view message, unsigned seed, std::size_t piece = 7) {
+  auto r = test::run_joined(so, co, env, message, {seed, piece});
+  INFO(r.failure);
+  CHECK(r.failure.empty());
+  REQUIRE_FALSE(r.submit_error);
+  return r;
 }
 
 envelope envelope_to(std::vector<std::string> rcpts) {
@@ -828,4 +754,137 @@ TEST_CASE("client submit: a rewindable source is read ahead for 8-bit data (RFC 
   c.receive("250 ok\r\n250 ok\r\n354 go\r\n");
   for (int i = 0; i < 10; ++i) c.next_event();
   CHECK(test::take_output(c) == message + ".\r\n");
+}
+
+TEST_CASE("client submit: BDAT and DATA deliver the same message (CRLF line endings, a final CRLF)") {
+  server_options so;
+  so.chunking = true;
+  const std::vector<std::string> messages = {
+      "Subject: t\r\n\r\nbare\nLF and bare\rCR\r\n", "no final newline", "ends in CR\r", "\n\n\r\r\r\n.\r\n",
+      "x\r", "", ".\r\n", "line\r\n\r\n"};
+  for (const auto& message : messages) {
+    for (const std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{100}}) {
+      for (const bool streamed : {false, true}) {
+        INFO("message " << test::shown(message) << " piece " << piece << " streamed " << streamed);
+        auto bdat = envelope_to({"b@example.net"});
+        bdat.prefer_bdat = true;
+        const auto by_bdat = test::run_joined(so, test::options_for(), bdat, message, {3, piece, 50, 50, streamed});
+        const auto by_data =
+            test::run_joined(so, test::options_for(), envelope_to({"b@example.net"}), message, {3, piece, 50, 50, streamed});
+        CHECK(by_bdat.failure.empty());
+        CHECK(by_data.failure.empty());
+        REQUIRE(by_bdat.delivered.size() == 1);
+        REQUIRE(by_data.delivered.size() == 1);
+        CHECK(by_bdat.delivered[0] == test::normalized_line_endings(message));
+        CHECK(by_data.delivered[0] == by_bdat.delivered[0]);
+      }
+    }
+  }
+}
+
+TEST_CASE("crlf_encoder: pieces that need no change pass, others are normalised across pieces") {
+  crlf_encoder e;
+  CHECK(e.take_clean("abc\r\nde"));
+  CHECK_FALSE(e.take_clean("f\r"));  // a CR at the end: its LF may come next
+  std::string out;
+  CHECK_FALSE(e.normalize("f\r", out));
+  CHECK(out == "f");
+  CHECK_FALSE(e.take_clean("\nx"));  // the held CR
+  CHECK_FALSE(e.normalize("\nx\ny", out));
+  CHECK(out == "f\r\nx\r\ny");
+  CHECK(e.finish() == "\r\n");
+  CHECK(e.consumed() == 7 + 2 + 4);
+  data_encoder_options strict;
+  strict.bare_lf = bare_line_encoding::reject;
+  crlf_encoder r(strict);
+  std::string part;
+  const auto err = r.normalize("ok\r\nbad\nrest", part);
+  REQUIRE(err);
+  CHECK(err->code == errc::bare_lf);
+  CHECK(err->offset == 7);
+  CHECK(part == "ok\r\nbad");
+}
+
+TEST_CASE("client submit: a bare LF refused by the options, before MAIL or by ending the session") {
+  auto o = test::options_for();
+  o.data.bare_lf = bare_line_encoding::reject;
+  const std::string message = "Subject: t\r\n\r\nfine line\r\nbare\nLF\r\n";
+  for (const bool bdat : {false, true}) {
+    INFO("bdat " << bdat);
+    const auto ready = [&] {
+      auto c = std::make_unique<client>(o);
+      c->receive("220 mx\r\n250-mx\r\n250-CHUNKING\r\n250 PIPELINING\r\n");
+      c->next_event();
+      c->send_hello();
+      c->next_event();
+      test::take_output(*c);
+      return c;
+    };
+    auto env = envelope_to({"b@example.net"});
+    env.prefer_bdat = bdat;
+    // A source that can rewind is read ahead: refused, nothing written.
+    auto c = ready();
+    memory_source rewindable(message, 5);
+    CHECK(c->submit(env, rewindable) == errc::bare_lf);
+    CHECK(c->pending_output_size() == 0);
+    // One that cannot: the session ends when the octet comes, and the
+    // message is never ended (no final dot, no BDAT LAST).
+    c = ready();
+    test::streamed_source streamed(message, 5);
+    REQUIRE_FALSE(c->submit(env, streamed));
+    std::string wire = test::take_output(*c);
+    c->receive(bdat ? "250 ok\r\n250 ok\r\n" : "250 ok\r\n250 ok\r\n354 go\r\n");
+    std::optional<client_event::fatal_error> fatal;
+    for (int i = 0; i < 20 && !fatal; ++i) {
+      const auto e = c->next_event();
+      if (const auto* f = std::get_if<client_event::fatal_error>(&e)) fatal = *f;
+      wire += test::take_output(*c);
+    }
+    REQUIRE(fatal);
+    CHECK(fatal->code == errc::bare_lf);
+    CHECK(fatal->explanation.find("octet 29") != std::string::npos);
+    CHECK(c->closed());
+    CHECK(wire.find("\r\n.\r\n") == std::string::npos);
+    CHECK(wire.find("LAST") == std::string::npos);
+    CHECK(wire.find("bare\nLF") == std::string::npos);
+  }
+  // Command level: end_body() refuses after the refusal.
+  client k(o);
+  k.receive("220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+  k.next_event();
+  k.send_hello();
+  k.next_event();
+  k.send(make_mail("a@example.org")->command());
+  k.next_event();
+  k.send(make_rcpt("b@example.net")->command());
+  k.next_event();
+  k.send(make_data()->command());
+  k.next_event();
+  test::take_output(k);
+  CHECK(k.send_body("a\nb") == errc::bare_lf);
+  CHECK(k.end_body() == errc::bare_lf);
+  CHECK(test::take_output(k).find(".\r\n") == std::string::npos);
+}
+
+TEST_CASE("client submit: LMTP with BDAT pipelined behind the RCPTs owes one reply per accepted recipient") {
+  // Found by fuzz_session_pair: BDAT LAST went out with the envelope, before
+  // the RCPT replies said how many recipients LMTP would answer for.
+  server_options so;
+  so.lmtp = so.chunking = so.pipelining = true;
+  auto co = test::options_for();
+  co.lmtp = true;
+  auto env = envelope_to({"a@example.net", "nobody@example.net", "c@example.net", "no2@example.net", "e@example.net"});
+  env.prefer_bdat = true;
+  for (const std::string message : {"", "x", "Subject: t\r\n\r\nbody\r\n"}) {
+    for (unsigned seed = 0; seed < 20; ++seed) {
+      INFO("message " << test::shown(message) << " seed " << seed);
+      const auto r = run_joined(so, co, env, message, seed, 3);
+      REQUIRE(r.submitted);
+      REQUIRE(r.results.size() == 5);
+      for (std::size_t i : {0, 2, 4}) CHECK(r.results[i].delivered());
+      for (std::size_t i : {1, 3}) CHECK(r.results[i].rcpt_code == 550);
+      REQUIRE(r.delivered.size() == 1);
+      CHECK(r.delivered[0] == test::normalized_line_endings(message));
+    }
+  }
 }

@@ -282,7 +282,8 @@ class client {
   std::error_code cancel_auth();
   bool authenticated() const noexcept { return authenticated_; }
 
-  // Transaction level: sends MAIL, RCPT..., DATA and the message itself,
+  // Transaction level: sends MAIL, RCPT..., DATA (or BDAT chunks, with
+  // CRLF line endings by crlf_encoder unless BINARYMIME) and the message,
   // pipelined when PIPELINING is offered (RFC 2920), answering every reply
   // as it comes; ends with client_event::submitted. SIZE is declared when
   // offered; SMTPUTF8 is asked for when an address is not ASCII; with
@@ -292,18 +293,25 @@ class client {
   // (invalid_state), no recipients (missing_argument), an address or
   // parameter the builders refuse (their errc), an extension not offered
   // (not_offered), SIZE over the limit (message_too_large), a split the
-  // source or MAILMAX cannot take (too_many_transactions). `source` must
-  // live until `submitted`.
+  // source or MAILMAX cannot take (too_many_transactions), a bare CR or LF
+  // that options.data refuses (bare_cr, bare_lf: a source that can rewind
+  // is read ahead for it; one that cannot ends the session with a
+  // fatal_error when the octet comes, as SMTP cannot abort the data).
+  // `source` must live until `submitted`.
   std::error_code submit(const envelope& env, message_source& source);
   bool submitting() const noexcept { return sub_.has_value() && !submission_reported_; }
 
   // BDAT (RFC 3030): one chunk, sent as is (no dot-stuffing: the count
-  // frames it), "LAST" on the final one. Needs CHUNKING and a recipient
+  // frames it; crlf_encoder gives a message CRLF line endings), "LAST" on
+  // the final one. Needs CHUNKING and a recipient
   // sent. BDAT itself goes through here, not send() (which refuses it:
   // a BDAT line without its octets would desynchronise the server).
   std::error_code send_chunk(std::string_view bytes, bool last);
   // The message after DATA's 354, in chunks of any size (dot-stuffed and
   // CRLF-normalised by data_encoder), then end_body() writes the final dot.
+  // A bare CR/LF refused under data_encoder_options' `reject` is
+  // send_body()'s error, and end_body() refuses too: the final dot would
+  // deliver the message cut short; close the connection instead.
   std::error_code send_body(std::string_view chunk);
   std::error_code end_body();
 
@@ -358,6 +366,8 @@ class client {
     bool bdat = false, chunks_started = false;
     std::string_view held;  // into the source (stable) or held_copy
     std::string held_copy;
+    bool held_owned = false;            // held is held_copy
+    std::optional<crlf_encoder> lines;  // BDAT other than BINARYMIME: CRLF line endings
   };
 
   client_event_t on_reply(const sansmtp::reply& r);
@@ -370,6 +380,10 @@ class client {
   std::error_code write_body(std::string_view chunk, bool by_reference);
   std::error_code finish_body();
   client_event_t fail(errc code, std::string explanation);
+  void fail_body(const data_error& e);
+  client_event_t take_pending_fatal();
+  bool rcpt_reply_awaited() const noexcept;
+  void owe_lmtp_replies();
   std::string state_name() const;
   std::optional<errc> check(const command& c) const;
   bool group_open() const noexcept;
@@ -397,6 +411,7 @@ class client {
   bool submission_reported_ = false;  // ... and forgets it on the call after
   bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;
   std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
+  bool lmtp_end_pending_ = false;  // the end of data went out before the last RCPT reply (owe_lmtp_replies)
 };
 
 // SASL responses, base64-encoded, for send_auth()/send_auth_response():
