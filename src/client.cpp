@@ -158,6 +158,7 @@ client_event_t client::next_event() {
       return client_event::paused{client_event::paused::reason::write_output};
     }
     if (pending_fatal_) return take_pending_fatal();  // fail_body(): a refused bare CR/LF
+    if (report_submission_) return next_event();      // stop_chunks() ended it: report before any reply
   }
   const std::string_view held = std::string_view(in_).substr(in_pos_);
   const auto step = reader_.next(held);
@@ -230,7 +231,7 @@ client_event_t client::on_reply(const sansmtp::reply& r) {
       break;
     case answered_command::rcpt:
       if (positive) ++lmtp_replies_;
-      if (lmtp_end_pending_ && !rcpt_reply_awaited()) {
+      if (lmtp_end_pending_ && !awaits(answered_command::rcpt)) {
         lmtp_end_pending_ = false;
         owe_lmtp_replies();
       }
@@ -426,7 +427,7 @@ void client::start_transaction() {
   s.batch_start = s.batch ? s.batch_ends[s.batch - 1] : 0;
   s.next_rcpt = s.batch_start;
   s.rcpt_replies = s.accepted = s.end_replies = 0;
-  s.mail_ok = s.data_sent = s.failed = s.rset_sent = false;
+  s.mail_ok = s.data_sent = s.failed = s.rset_sent = s.chunks_stopped = false;
   lmtp_replies_ = 0;
   lmtp_end_pending_ = false;
   // The commands were built and checked by submit() under the options
@@ -453,9 +454,42 @@ void client::begin_message() {
     return;
   }
   s.chunks_started = false;
+  s.chunks_sent = 0;
   s.held = {};
+  s.held_owned = false;
+  s.held_copy.clear();
   if (s.lines) s.lines.emplace(options_.data);  // each transaction sends the message from its start
   phase_ = phase::body;
+}
+
+// A transaction is over: RSET after a failure, then the next transaction
+// of a split submission, or the report.
+void client::finish_transaction() {
+  auto& s = *sub_;
+  ++s.transactions;
+  if (s.failed && !s.rset_sent && !closed_) {
+    write(cmd::rset{}, answered_command::rset, false);  // a clean state for what follows
+    s.rset_sent = true;
+  }
+  mail_sent_ = rcpt_sent_ = false;
+  if (s.batch_ends[s.batch] < s.rcpts.size() && !closed_) {
+    ++s.batch;
+    s.source->rewind();
+    start_transaction();
+  } else {
+    report_submission_ = true;
+  }
+}
+
+// The BDAT transaction failed before its LAST chunk (a chunk refused, or
+// every recipient): send no more chunks (each would be refused, and a
+// server counts refusals: too many and it closes), and end the transaction
+// once the chunks sent are answered. The data sent is discarded by the RSET.
+void client::stop_chunks() {
+  auto& s = *sub_;
+  s.chunks_stopped = true;
+  phase_ = phase::ready;
+  if (!awaits(answered_command::bdat)) finish_transaction();
 }
 
 // The submission's next move after each reply.
@@ -464,21 +498,6 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
   const bool positive = r.code / 100 == 2;
   const auto end = s.batch_ends[s.batch];
   const bool pipelined = s.data_sent && s.next_rcpt == end;  // everything went at once
-  const auto finish_transaction = [&] {
-    ++s.transactions;
-    if (s.failed && !s.rset_sent && !closed_) {
-      write(cmd::rset{}, answered_command::rset, false);  // a clean state for what follows
-      s.rset_sent = true;
-    }
-    mail_sent_ = rcpt_sent_ = false;
-    if (end < s.rcpts.size() && !closed_) {
-      ++s.batch;
-      s.source->rewind();
-      start_transaction();
-    } else {
-      report_submission_ = true;
-    }
-  };
   const auto refuse_batch = [&](std::size_t from) {
     for (std::size_t i = from; i < end; ++i)
       if (s.results[i].text.empty()) {
@@ -503,6 +522,9 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
       result.rcpt_code = r.code;
       if (!positive) result.text = reply_text(r);
       if (positive) ++s.accepted;
+      // BDAT pipelined behind RCPTs that were all refused: the chunks are
+      // refused too (503), so stop sending them (stop_chunks()).
+      if (pipelined && s.bdat && s.rcpt_replies == end - s.batch_start && !s.accepted) s.failed = true;
       if (pipelined) break;
       if (s.next_rcpt < end) {
         write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false);
@@ -542,6 +564,7 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
             s.results[i].text = reply_text(r);
           }
       }
+      if (s.chunks_stopped && !awaits(answered_command::bdat)) finish_transaction();
       break;
     case answered_command::end_of_data: {
       // LMTP (RFC 2033 §4.2): one reply per accepted recipient, in order;
@@ -566,51 +589,73 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
   }
 }
 
-// BDAT: one chunk per piece of the source, the last one marked LAST (an
-// empty message is "BDAT 0 LAST"). Without PIPELINING each chunk waits for
-// the reply to the one before.
+// BDAT (RFC 3030): the message's pieces gathered into chunks of at least
+// bdat_chunk_size octets, the last one marked LAST (an empty message is
+// "BDAT 0 LAST"). Pieces of a stable source that follow one another in
+// memory and need no change make a chunk by reference; anything else is
+// copied (a streamed piece is only valid until the next pull). Without
+// PIPELINING each chunk waits for the reply to the one before; with it,
+// only the first goes before every RCPT has its reply (RFC 2920 lets more
+// go, but if every recipient is refused each chunk is refused too).
 client::pump_result client::pump_chunks() {
   auto& s = *sub_;
   const bool pipelining = capabilities_ && capabilities_->has(extension::pipelining);
   const bool stable = s.source->stable();
-  // Holds the next chunk back (so that the last can say LAST): a piece of a
-  // stable source that needs no change by reference; any other copied
-  // before the next pull ends its validity, with its bare CRs and LFs
-  // written as CRLF. False when the options refuse one (the session ends).
-  const auto hold = [&](std::string_view piece) {
-    if (!s.lines || s.lines->take_clean(piece)) {
-      s.held_owned = !stable;
-      if (s.held_owned) s.held_copy.assign(piece);
-      s.held = s.held_owned ? std::string_view(s.held_copy) : piece;
-      return true;
-    }
-    s.held_copy.clear();
-    if (const auto e = s.lines->normalize(piece, s.held_copy)) {
-      fail_body(*e);
-      return false;
-    }
+  const auto own = [&] {
+    if (s.held_owned) return;
+    s.held_copy.assign(s.held);
     s.held_owned = true;
+  };
+  // Adds a piece to the chunk being gathered; false when the options refuse
+  // a bare CR/LF in it (the session ends).
+  const auto add = [&](std::string_view piece) {
+    if (s.lines && !s.lines->take_clean(piece)) {
+      own();
+      if (const auto e = s.lines->normalize(piece, s.held_copy)) {
+        fail_body(*e);
+        return false;
+      }
+    } else if (stable && !s.held_owned && (s.held.empty() || s.held.data() + s.held.size() == piece.data())) {
+      s.held = std::string_view(s.held.empty() ? piece.data() : s.held.data(), s.held.size() + piece.size());
+      return true;
+    } else {
+      own();
+      s.held_copy.append(piece);
+    }
     s.held = s.held_copy;
     return true;
   };
+  const std::size_t min_chunk = std::max<std::size_t>(options_.bdat_chunk_size, 1);
   while (out_.size() < options_.output_high_water) {
+    if (s.failed) {
+      stop_chunks();
+      return pump_result::done;
+    }
     if (!pipelining && awaited_head_ != awaited_.size()) return pump_result::waiting;
+    if (pipelining && s.chunks_sent > 0 && awaits(answered_command::rcpt)) return pump_result::waiting;
+    bool ended = false;
     if (!s.chunks_started) {
       s.chunks_started = true;
-      if (!hold(s.source->next())) return pump_result::done;
+      const auto first = s.source->next();
+      ended = first.empty();
+      if (!add(first)) return pump_result::done;
     }
-    const auto next = s.source->next();
+    while (!ended && s.held.size() < min_chunk) {
+      const auto piece = s.source->next();
+      ended = piece.empty();
+      if (!add(piece)) return pump_result::done;
+    }
+    const auto next = ended ? std::string_view() : s.source->next();
     const bool last = next.empty();
     if (last && s.lines) {
       if (const auto tail = s.lines->finish(); !tail.empty()) {  // the final CRLF
-        if (!s.held_owned) s.held_copy.assign(s.held);
-        s.held_owned = true;
+        own();
         s.held_copy.append(tail);
         s.held = s.held_copy;
       }
     }
     if (!last && s.held.empty()) {  // nothing to send yet (a lone CR held over): no "BDAT 0"
-      if (!hold(next)) return pump_result::done;
+      if (!add(next)) return pump_result::done;
       continue;
     }
     const cmd::bdat c{s.held.size(), last};
@@ -620,12 +665,16 @@ client::pump_result client::pump_chunks() {
       out_.append(s.held);
     else
       out_.append_view(s.held);
+    ++s.chunks_sent;
+    s.held = {};
+    s.held_owned = false;
+    s.held_copy.clear();
     if (last) {
       owe_lmtp_replies();
       phase_ = phase::ready;
       return pump_result::done;
     }
-    if (!hold(next)) return pump_result::done;
+    if (!add(next)) return pump_result::done;
   }
   return pump_result::output_full;
 }
@@ -738,9 +787,9 @@ std::error_code client::send_chunk(std::string_view bytes, bool last) {
   return {};
 }
 
-bool client::rcpt_reply_awaited() const noexcept {
+bool client::awaits(answered_command what) const noexcept {
   for (std::size_t i = awaited_head_; i < awaited_.size(); ++i)
-    if (awaited_[i].what == answered_command::rcpt) return true;
+    if (awaited_[i].what == what) return true;
   return false;
 }
 
@@ -751,7 +800,7 @@ bool client::rcpt_reply_awaited() const noexcept {
 // before that, so the rest are owed when the last RCPT reply comes.
 void client::owe_lmtp_replies() {
   if (!options_.lmtp) return;
-  if (rcpt_reply_awaited()) {
+  if (awaits(answered_command::rcpt)) {
     lmtp_end_pending_ = true;
     return;
   }

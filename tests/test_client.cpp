@@ -698,7 +698,9 @@ TEST_CASE("client submit: a stable source's body leaves by reference, any other 
   const auto copied = submit_and_write(message, reused, true);
   CHECK(copied.by_reference == 0);
   CHECK(chunks.wire == copied.wire);
-  CHECK(chunks.wire.find("BDAT 10000\r\n" + message.substr(0, 10000)) == 0);
+  // Pieces gathered into chunks of at least bdat_chunk_size (64 KiB): seven
+  // contiguous pieces of 10000 octets make the first chunk, by reference.
+  CHECK(chunks.wire.find("BDAT 70000\r\n" + message.substr(0, 70000)) == 0);
   CHECK(chunks.wire.find(" LAST\r\n") != std::string::npos);
 }
 
@@ -887,4 +889,32 @@ TEST_CASE("client submit: LMTP with BDAT pipelined behind the RCPTs owes one rep
       CHECK(r.delivered[0] == test::normalized_line_endings(message));
     }
   }
+}
+
+TEST_CASE("client submit: pipelined BDAT sends one chunk until the RCPT replies, none after all are refused") {
+  // Found by fuzz_session_pair: every chunk pipelined behind refused RCPTs
+  // drew a 503, and the server closed after 20 of them.
+  server_options so;
+  so.chunking = so.pipelining = true;
+  auto co = test::options_for();
+  co.bdat_chunk_size = 1;  // a chunk per piece
+  auto env = envelope_to({"nobody@example.net", "none@example.net"});
+  env.prefer_bdat = true;
+  const std::string message(200, 'x');
+  for (unsigned seed = 0; seed < 10; ++seed) {
+    const auto r = test::run_joined(so, co, env, message, {seed, 1});
+    INFO(r.client_log);
+    CHECK(r.failure.empty());
+    REQUIRE(r.submitted);
+    CHECK(r.delivered.empty());
+    CHECK(r.results[0].rcpt_code == 550);
+    std::size_t bdats = 0;
+    for (auto at = r.client_log.find("BDAT"); at != std::string::npos; at = r.client_log.find("BDAT", at + 1)) ++bdats;
+    CHECK(bdats == 1);  // the one chunk sent with the envelope
+  }
+  // Accepted recipients: the rest of the chunks follow the RCPT replies.
+  const auto ok = test::run_joined(so, co, envelope_to({"b@example.net"}), message, {1, 1});
+  CHECK(ok.failure.empty());
+  REQUIRE(ok.delivered.size() == 1);
+  CHECK(ok.delivered[0] == message + "\r\n");
 }

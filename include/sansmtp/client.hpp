@@ -161,6 +161,9 @@ struct client_options {
   bool allow_auth_without_tls = false;
   // submit() pulls the message only while less than this is unsent.
   std::size_t output_high_water = 256 * 1024;
+  // submit() gathers the message's pieces into BDAT chunks of at least this
+  // many octets (the last may be smaller): fewer BDAT lines and replies.
+  std::size_t bdat_chunk_size = 64 * 1024;
   // Received reply bytes not yet read (receive_capacity()); at least the
   // longest reply line accepted (replies.max_line_length).
   std::size_t receive_buffer = 64 * 1024;
@@ -367,6 +370,8 @@ class client {
     std::string_view held;  // into the source (stable) or held_copy
     std::string held_copy;
     bool held_owned = false;            // held is held_copy
+    bool chunks_stopped = false;        // the transaction failed before BDAT LAST (stop_chunks)
+    std::size_t chunks_sent = 0;        // BDAT commands written in this transaction
     std::optional<crlf_encoder> lines;  // BDAT other than BINARYMIME: CRLF line endings
   };
 
@@ -382,7 +387,9 @@ class client {
   client_event_t fail(errc code, std::string explanation);
   void fail_body(const data_error& e);
   client_event_t take_pending_fatal();
-  bool rcpt_reply_awaited() const noexcept;
+  bool awaits(answered_command what) const noexcept;
+  void finish_transaction();
+  void stop_chunks();
   void owe_lmtp_replies();
   std::string state_name() const;
   std::optional<errc> check(const command& c) const;
