@@ -2,8 +2,8 @@
 //
 // What a server thinks of an EHLO name, before customers' mail bounces: the
 // greeting, EHLO and the capabilities (again after STARTTLS, with the
-// certificate), then MAIL FROM:<> and RCPT TO:<postmaster> (RFC 5321
-// §4.5.1: every server must take mail for postmaster) and RSET, because
+// certificate), then MAIL FROM:<> and RCPT TO:<postmaster@its domain>
+// (RFC 5321 §4.5.1: every server must take mail for postmaster) and RSET, because
 // servers such as Postfix with smtpd_delay_reject refuse a bad name only at
 // MAIL or RCPT. Nothing is delivered: no DATA is sent. ehlo-check's findings
 // on the name are shown beside what the server did.
@@ -102,7 +102,7 @@ class probe_app final : public drivers::client_handler {
         break;
       case answered_command::rcpt:
         result_["rcpt"] = reply_json(v);
-        progress_.line("RCPT TO:<postmaster>: {}", reply_display(v));
+        progress_.line("RCPT TO: {}", reply_display(v));
         break;
       case answered_command::rset:
         result_["rset"] = reply_json(v);
@@ -137,7 +137,19 @@ class probe_app final : public drivers::client_handler {
     if (step_ == 0) {
       ec = send(session, make_mail(""));
     } else if (step_ == 1 && result_.contains("mail") && result_["mail"]["code"].get<int>() / 100 == 2) {
-      ec = send(session, make_rcpt("Postmaster"));
+      // postmaster at the server's own domain (its EHLO reply's first word),
+      // not the bare <Postmaster>: RFC 5321 §4.5.1 makes servers accept that
+      // one, and Postfix exempts it from smtpd_*_restrictions, so it never
+      // surfaces a refusal of the EHLO name delayed to RCPT.
+      const auto& caps = session.capabilities();
+      std::string to = caps && caps->host && caps->host->kind == host_kind::domain
+                           ? "postmaster@" + std::string(caps->domain)
+                           : "Postmaster";
+      auto rcpt = make_rcpt(to);
+      if (!rcpt) rcpt = make_rcpt(to = "Postmaster");
+      result_["rcpt_to"] = to;
+      progress_.line("trying RCPT TO:<{}>", escape_for_display(to));
+      ec = send(session, rcpt);
     } else if (step_ <= 2 && result_.contains("mail") && result_["mail"]["code"].get<int>() / 100 == 2) {
       ec = send(session, make_rset());
       step_ = 2;
@@ -162,7 +174,8 @@ class probe_app final : public drivers::client_handler {
     result_["ehlo_check"] = report_to_json(check);
     result_["error"] = error_ ? *error_ : json(nullptr);
     const int status = name_refused_ || (!completed && !name_refused_) ? exit_fail
-                       : other_refusal_ || check.result != verdict::pass || (starttls_asked_ && !tls_json_)
+                       : other_refusal_ || check.result != verdict::pass ||
+                               (starttls_asked_ && (!tls_json_ || !(*tls_json_)["verified"].get<bool>()))
                            ? exit_warn
                            : exit_pass;
     if (json_output) {
@@ -224,8 +237,9 @@ int run_probe(args argv) {
       ->check(CLI::ExistingFile);
   app.add_flag("--json", json_output, "One JSON object");
   app.footer(
-      "Exit status: 0 the server accepted the name (and ehlo-check passes it), 1 accepted with warnings or other "
-      "refusals, 2 the server refused the name or the probe failed, 64 usage error.");
+      "Exit status: 0 the server accepted the name (and ehlo-check passes it), 1 accepted, but with ehlo-check "
+      "findings, another refusal, or (with --starttls) no TLS or a certificate that does not verify, 2 the server "
+      "refused the name or the probe failed, 64 usage error.");
   if (const auto status = parse_cli11(app, words)) return *status;
   const auto server = parse_server(server_text, why);
   if (!server) return usage(escape_for_display(server_text) + ": " + why);

@@ -32,6 +32,24 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// The JSON "step" of a refusal outside the transaction.
+std::string_view step_name(answered_command c) {
+  switch (c) {
+    case answered_command::greeting:
+      return "greeting";
+    case answered_command::ehlo:
+      return "ehlo";
+    case answered_command::helo:
+      return "helo";
+    case answered_command::starttls:
+      return "starttls";
+    case answered_command::auth:
+      return "auth";
+    default:
+      return "session";
+  }
+}
+
 struct send_args {
   std::string server, from, starttls = "opportunistic", tls_ca, auth_user, auth_password_file;
   std::vector<std::string> to;
@@ -193,7 +211,7 @@ class send_app final : public drivers::client_handler {
                                     what == answered_command::helo || what == answered_command::starttls ||
                                     what == answered_command::auth;
     if (r.value.code >= 400 && outside_submission && !r.fell_back_to_helo)
-      record_error({std::string(answered_command_text(what)), reply_display(r.value), r.value.code});
+      record_error({std::string(step_name(what)), reply_display(r.value), r.value.code});
     if (what == answered_command::auth && r.value.code == 334) answer_challenge(driver);
   }
 
