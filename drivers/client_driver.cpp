@@ -273,6 +273,15 @@ void client_driver::on_written(const std::error_code& ec, std::size_t n) {
 // --- STARTTLS (RFC 3207) -------------------------------------------------------------
 
 void client_driver::start_handshake() {
+  // RFC 3207 §5 (CVE-2011-0411): reply bytes that came with the 220 could
+  // have been injected by a man in the middle. Under `reject` the session
+  // will refuse them; say so now rather than after a handshake.
+  if (!session_.trailing_data().empty() && options_.session.after_starttls == starttls_injection::reject) {
+    fail(driver_step::starttls, "the server sent " + std::to_string(session_.trailing_data().size()) +
+                                    " octets of plaintext after its 220 to STARTTLS: refused, as they could have "
+                                    "been injected (RFC 3207 section 5)");
+    return;
+  }
   handshaking_ = true;
   tls_.emplace(socket_, tls_context_);
   if (const auto ec = prepare_tls_connection(tls_->native_handle(), options_.host)) {
