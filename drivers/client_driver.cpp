@@ -119,6 +119,7 @@ void client_driver::pump() {
   // need_data: keep a read outstanding (also while writing, so that a server
   // answering a long pipelined group never waits on us, RFC 2920 §3.1),
   // write what is pending, and wait at most timeout().
+  if (closed_) return;  // the message source may have aborted inside next_event()
   start_read();
   start_write();
   arm_timer(session_.timeout());
@@ -316,7 +317,8 @@ void client_driver::start_handshake() {
 
 void client_driver::arm_timer(std::chrono::seconds after) {
   const unsigned generation = ++timer_generation_;
-  if (after.count() <= 0) {
+  // A pending wait keeps io_context::run() going: none once closed.
+  if (closed_ || after.count() <= 0) {
     timer_.cancel();
     return;
   }

@@ -47,6 +47,13 @@ run_send aiosmtpd-plain 0 --server "127.0.0.1:$port" --from app@interop.example 
 check aiosmtpd-plain 'd["ok"] and d["ehlo_name"] == "'$EHLO'" and d["error"] is None and d["diagnosis"] is None'
 check aiosmtpd-plain 'd["recipients"] == [{"address": "user@interop.example", "code": 250, "enhanced": "2.0.0", "text": "Message accepted"}]'
 same_message "aiosmtpd plain" "$work/aio-plain/1.eml" "$want"
+# A message that cannot be read to its end (stdin is a directory: EISDIR
+# after the 354) is never ended as if whole: the connection is dropped.
+run_send aiosmtpd-unreadable 2 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example \
+  --ehlo $EHLO </
+check aiosmtpd-unreadable 'd["error"]["step"] == "source" and "Is a directory" in d["error"]["message"] and d["recipients"][0]["code"] is None'
+sleep 0.3
+[[ -e $work/aio-plain/2.eml ]] && fail "aiosmtpd: a cut message was delivered" || pass "aiosmtpd: nothing delivered from a cut message"
 # From a pipe: streamed, no SIZE known in advance.
 start_server aiosmtpd-pipe $PY -I "$HERE/aiosmtpd_sink.py" "$work/aio-pipe"
 cat "$work/msg.eml" | run_send aiosmtpd-pipe 0 --server "127.0.0.1:$port" --from app@interop.example \
