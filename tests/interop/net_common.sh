@@ -73,23 +73,17 @@ same_message() {
   else fail "$1: the message did not arrive byte-identical ($2)"; fi
 }
 
-# run_send NAME EXIT ARGS... : sansmtp send --json, output in $work/NAME.out,
+# run_sansmtp NAME EXIT ARGS...: sansmtp ARGS, stdout in $work/NAME.out,
 # stderr in NAME.err; the exit status must be EXIT.
-run_send() {
+run_sansmtp() {
   local name=$1 want=$2; shift 2
-  timeout 60 "$SANSMTP" send --json "$@" >"$work/$name.out" 2>"$work/$name.err"
+  timeout 60 "$SANSMTP" "$@" >"$work/$name.out" 2>"$work/$name.err"
   local got=$?
   if [[ $got -eq $want ]]; then pass "$name: exit $got"
   else fail "$name: exit $got, expected $want: $(head -c 600 "$work/$name.out" "$work/$name.err")"; fi
 }
-# run_send_text NAME EXIT ARGS...: the same without --json.
-run_send_text() {
-  local name=$1 want=$2; shift 2
-  timeout 60 "$SANSMTP" send "$@" >"$work/$name.out" 2>"$work/$name.err"
-  local got=$?
-  if [[ $got -eq $want ]]; then pass "$name: exit $got"
-  else fail "$name: exit $got, expected $want: $(head -c 600 "$work/$name.out" "$work/$name.err")"; fi
-}
+run_send() { local name=$1 want=$2; shift 2; run_sansmtp "$name" "$want" send --json "$@"; }
+run_send_text() { local name=$1 want=$2; shift 2; run_sansmtp "$name" "$want" send "$@"; }
 # check NAME EXPR: a Python expression over d, the JSON in $work/NAME.out.
 check() { check_file "$1: $2" "$work/$1.out" "$2"; }
 # check_file LABEL FILE EXPR
@@ -100,10 +94,11 @@ check_file() {
 }
 
 # start_postfix: a private Postfix on a free 127.0.0.1 port ($postfix_port)
-# with STARTTLS ($work/cert.pem), the common HELO restrictions checked late
+# with STARTTLS ($work/cert.pem, made if missing), the common HELO restrictions checked late
 # (smtpd_delay_reject, the default), and virtual delivery of
 # box@vmail.interop.example to the Maildir $work/vmail/box/.
 start_postfix() {
+  [[ -f $work/cert.pem ]] || make_cert "$work/cert.pem" "$work/key.pem"
   postfix_port=$(free_port)
   postfix_conf=$work/postfix/etc
   mkdir -p "$postfix_conf" "$work/postfix/spool" "$work/postfix/data" "$work/vmail"
@@ -128,6 +123,7 @@ smtpd_helo_required = yes
 smtpd_helo_restrictions = reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname
 smtpd_delay_reject = yes
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtputf8_enable = yes
 smtpd_tls_security_level = may
 smtpd_tls_cert_file = $work/cert.pem
 smtpd_tls_key_file = $work/key.pem

@@ -24,14 +24,8 @@ need_command openssl openssl
 net_setup
 make_cert "$work/cert.pem" "$work/key.pem"
 
-# run_probe NAME EXIT ARGS...: sansmtp probe --json into $work/NAME.out.
-run_probe() {
-  local name=$1 want=$2; shift 2
-  timeout 60 "$SANSMTP" probe "$@" >"$work/$name.out" 2>"$work/$name.err"
-  local got=$?
-  if [[ $got -eq $want ]]; then pass "$name: exit $got"
-  else fail "$name: exit $got, expected $want: $(head -c 600 "$work/$name.out" "$work/$name.err")"; fi
-}
+# run_probe NAME EXIT ARGS...: sansmtp probe ARGS into $work/NAME.out.
+run_probe() { local name=$1 want=$2; shift 2; run_sansmtp "$name" "$want" probe "$@"; }
 
 start_server aiosmtpd $PY -I "$HERE/aiosmtpd_sink.py" "$work/aio" --tls "$work/cert.pem" "$work/key.pem"
 run_probe aiosmtpd-tls 0 "localhost:$port" --ehlo mail.acme-corp.com --starttls --tls-ca "$work/cert.pem" --json
