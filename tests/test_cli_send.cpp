@@ -86,7 +86,7 @@ TEST_CASE("send: an EHLO name the linter fails needs --allow-failing-ehlo, and t
   CHECK(r.err.find("--allow-failing-ehlo") != std::string::npos);
 }
 
-TEST_CASE("send: with the override the name goes; a refused connection is exit 2 with a connect error") {
+TEST_CASE("send: with the override the name goes, and a refused connection is exit 2 with a connect error") {
   // Port 9 (discard) on 127.0.0.1: nothing listens in the test environment.
   const auto r = run({"send", "--json", "--server", "127.0.0.1:9", "--from", "a@example.com", "--to", "b@example.net",
                       "--ehlo", "[10.42.0.17]", "--allow-failing-ehlo"},

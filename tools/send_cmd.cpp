@@ -59,7 +59,7 @@ struct send_args {
 
 // What went wrong outside the per-recipient results.
 struct send_error {
-  std::string step;  // "connect", "tls", "auth", "EHLO", "submit", ...
+  std::string step;  // "connect", "tls", "greeting", "ehlo", "auth", "submit", "session", ...
   std::string message;
   std::optional<int> code;  // the reply code, when a reply said so
 };

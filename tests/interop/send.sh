@@ -47,6 +47,10 @@ run_send aiosmtpd-plain 0 --server "127.0.0.1:$port" --from app@interop.example 
 check aiosmtpd-plain 'd["ok"] and d["ehlo_name"] == "'$EHLO'" and d["error"] is None and d["diagnosis"] is None'
 check aiosmtpd-plain 'd["recipients"] == [{"address": "user@interop.example", "code": 250, "enhanced": "2.0.0", "text": "Message accepted"}]'
 same_message "aiosmtpd plain" "$work/aio-plain/1.eml" "$want"
+# --bdat is a demand: aiosmtpd offers no CHUNKING, so nothing is sent.
+run_send aiosmtpd-no-chunking 2 --bdat --server "127.0.0.1:$port" --from app@interop.example \
+  --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
+check aiosmtpd-no-chunking 'd["error"] == {"step": "submit", "message": "--bdat: the server does not offer CHUNKING (RFC 3030)", "code": None}'
 # A message that cannot be read to its end (stdin is a directory: EISDIR
 # after the 354) is never ended as if whole: the connection is dropped.
 run_send aiosmtpd-unreadable 2 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example \
