@@ -109,3 +109,29 @@ TEST_CASE("probe: options are checked before connecting (exit 64)") {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("send: without --ehlo the name is default_ehlo_name(), and without one nothing is sent") {
+  // What this machine would send, as ehlo-check --self reports it (its last line).
+  const auto self = run({"ehlo-check", "--self", "--json"});
+  const auto self_lines = sansmtp::test::lines(self.out);
+  REQUIRE(!self_lines.empty());
+  const auto chosen = nlohmann::json::parse(self_lines.back());
+  REQUIRE(chosen["source"] == "default");
+  const auto r = run({"send", "--json", "--server", "127.0.0.1:9", "--from", "a@example.com", "--to", "b@example.net"},
+                     "Subject: x\r\n\r\nbody\r\n");
+  CHECK(r.status == 2);
+  const auto j = nlohmann::json::parse(r.out);
+  if (chosen["name"].is_null()) {
+    CHECK(j["ehlo_name"].is_null());
+    CHECK(j["error"]["step"] == "hello");
+    CHECK(j["error"]["message"].get<std::string>().find("Set one with --ehlo NAME") != std::string::npos);
+    CHECK(j["recipients"].empty());
+  } else {
+    CHECK(j["ehlo_name"] == chosen["name"]);
+    CHECK(j["error"]["step"] == "connect");  // it got as far as connecting to port 9
+  }
+}
+
+}  // namespace

@@ -100,6 +100,20 @@ run_send aiosmtpd-auth 0 --server "localhost:$port" --tls-ca "$work/cert.pem" --
   <"$work/msg.eml"
 check aiosmtpd-auth 'd["ok"]'
 same_message "aiosmtpd AUTH" "$work/aio-auth/1.eml" "$want"
+# On a terminal: a line per step, server text escaped, the password nowhere.
+if command -v script >/dev/null; then
+  SANSMTP_ARGS="send --server localhost:$port --tls-ca $work/cert.pem --auth-user alice --auth-password-file $work/password --from app@interop.example --to user@interop.example --ehlo $EHLO"
+  timeout 60 script -qec "$SANSMTP $SANSMTP_ARGS <$work/msg.eml" /dev/null >"$work/terminal.out" 2>&1 ||
+    fail "send on a terminal: exit $?"
+  for step in "connected to 127.0.0.1 port $port" "greeting: 220 mx.aiosmtpd.interop.example" \
+      "EHLO $EHLO: 250" "STARTTLS: 220" "TLS: TLSv1." "certificate CN=localhost: verified" "AUTH PLAIN: 235" \
+      "MAIL FROM: 250" "RCPT TO:<user@interop.example>: 250" "DATA: 354" "the end of the message data: 250" \
+      "QUIT: 221" "delivered: user@interop.example: 250 2.0.0 Message accepted"; do
+    grep -qF "$step" "$work/terminal.out" && pass "send on a terminal shows: $step" || fail "send on a terminal: no '$step'"
+  done
+  grep -q s3cret "$work/terminal.out" && fail "send on a terminal: the password was printed"
+  grep -qF "$(printf 'alice\0s3cret' | base64)" "$work/terminal.out" && fail "send on a terminal: the AUTH PLAIN response was printed"
+fi
 run_send aiosmtpd-auth-bad 2 --server "localhost:$port" --tls-ca "$work/cert.pem" --auth-user alice \
   --auth-password-file "$work/bad-password" --from app@interop.example --to user@interop.example --ehlo $EHLO \
   <"$work/msg.eml"
