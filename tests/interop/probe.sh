@@ -52,6 +52,17 @@ check postfix-pod 'd["ehlo_check"]["verdict"] == "fail" and any(f["code"] == "no
 run_probe postfix-pod-text 2 "127.0.0.1:$postfix_port" --ehlo web-7d9f8b6c5-x2x4z
 grep -q '^server: REFUSED the name: .*web-7d9f8b6c5-x2x4z' "$work/postfix-pod-text.out" && grep -q 'not-fqdn' "$work/postfix-pod-text.out" &&
   pass "probe (text): the refusal and ehlo-check's not-fqdn side by side" || fail "probe (text): $(cat "$work/postfix-pod-text.out")"
+# On a terminal: a progress line per step, then the verdicts side by side.
+if command -v script >/dev/null; then
+  timeout 60 script -qec "$SANSMTP probe 127.0.0.1:$postfix_port --ehlo web-7d9f8b6c5-x2x4z --starttls" /dev/null \
+    >"$work/terminal.out" 2>&1
+  for step in "connected to 127.0.0.1 port $postfix_port" "greeting: 220 mx.postfix.interop.example ESMTP Postfix" \
+      "EHLO web-7d9f8b6c5-x2x4z: 250" "STARTTLS: 220" "certificate subject CN=localhost" \
+      "(TLS) EHLO web-7d9f8b6c5-x2x4z: 250" "MAIL FROM:<>: 250" "trying RCPT TO:<postmaster@mx.postfix.interop.example>" \
+      "RCPT TO: 504 5.5.2" "helo-rejected:" "QUIT: 221" "fail not-fqdn" "server: REFUSED the name"; do
+    grep -qF "$step" "$work/terminal.out" && pass "probe on a terminal shows: $step" || fail "probe on a terminal: no '$step'"
+  done
+fi
 run_probe postfix-fqdn 0 "localhost:$postfix_port" --ehlo mail.acme-corp.com --starttls --tls-ca "$work/cert.pem" --json
 check postfix-fqdn 'd["rcpt"]["code"] == 250 and d["name_accepted"] is True and d["tls"]["verified"] is True and "CHUNKING" in d["capabilities_after_starttls"] and "STARTTLS" in d["capabilities"]'
 
