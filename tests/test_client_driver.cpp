@@ -4,12 +4,16 @@
 // STARTTLS. Whole sessions against real servers are tests/interop/send.sh.
 #include <client_driver.hpp>
 
+#include <sansmtp/server.hpp>
+
 #include <catch2/catch.hpp>
 
+#include <asio/read.hpp>
 #include <asio/write.hpp>
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -152,6 +156,121 @@ TEST_CASE("client driver: STARTTLS required and not offered: QUIT before MAIL") 
   CHECK(h.log[2] == "error starttls: the server does not offer STARTTLS (RFC 3207) and TLS is required");
   CHECK(h.log[3] == "reply 221");
   CHECK(peer.received() == "EHLO mail.acme-corp.com\r\nQUIT\r\n");
+}
+
+// A real sansmtp::server on the other end, in its own thread with blocking
+// I/O, reading `chunk` octets at a time from a small receive buffer, so the
+// driver's writes are cut short and its reads come in pieces.
+class server_peer {
+ public:
+  explicit server_peer(std::size_t chunk) : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}), chunk_(chunk) {
+    acceptor_.set_option(asio::socket_base::receive_buffer_size(4096));
+    thread_ = std::thread([this] { run(); });
+  }
+  ~server_peer() {
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string port() const { return std::to_string(acceptor_.local_endpoint().port()); }
+  void join() { thread_.join(); }
+  const std::string& message() const { return message_; }  // after join()
+
+ private:
+  void run() {
+    asio::ip::tcp::socket socket(io_);
+    acceptor_.accept(socket);
+    server_options o;
+    o.hostname = "mx.test";
+    server session(o);
+    session.send(220, "mx.test ESMTP");
+    std::vector<char> buffer(chunk_);
+    std::error_code ec;
+    for (;;) {
+      const auto out = session.pending_output();
+      asio::write(socket, asio::buffer(out.data(), out.size()), ec);
+      if (ec) return;
+      session.consume_output(out.size());
+      if (session.closed()) return;
+      if (session.wants_read()) {
+        const auto n = socket.read_some(asio::buffer(buffer.data(), std::min(buffer.size(), session.receive_capacity())), ec);
+        if (ec)
+          session.receive_eof();
+        else
+          session.receive(std::string_view(buffer.data(), n));
+      }
+      for (;;) {
+        const auto event = session.next_event();
+        if (std::holds_alternative<server_event::need_data>(event)) break;
+        if (const auto* p = std::get_if<server_event::paused>(&event)) {
+          if (p->why == server_event::paused::reason::closed) return;
+          break;
+        }
+        if (const auto* c = std::get_if<server_event::command>(&event)) {
+          if (std::holds_alternative<cmd::ehlo>(c->value))
+            session.send_ehlo_reply();
+          else if (std::holds_alternative<cmd::data>(c->value))
+            session.send(354, "go ahead");
+          else if (std::holds_alternative<cmd::quit>(c->value))
+            session.send(221, "bye");
+          else
+            session.send(250, "ok");
+        } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
+          message_.append(d->bytes.data(), d->bytes.size());
+        } else if (std::holds_alternative<server_event::message_end>(event)) {
+          session.send(250, "2.0.0 queued");
+        } else if (std::holds_alternative<server_event::peer_closed>(event)) {
+          return;
+        }
+      }
+    }
+  }
+
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::size_t chunk_;
+  std::thread thread_;
+  std::string message_;
+};
+
+// Submits one message when ready, then lets the driver QUIT.
+struct submitting_handler final : drivers::client_handler {
+  std::string message;
+  std::vector<std::string> log;
+  bool submitted = false;
+  void on_event(drivers::client_driver&, const client_event_t& event) override {
+    if (const auto* s = std::get_if<client_event::submitted>(&event))
+      log.push_back("submitted " + std::to_string(s->recipients.size()) + (s->all_delivered() ? " delivered" : " not delivered"));
+    else if (const auto* f = std::get_if<client_event::fatal_error>(&event))
+      log.push_back("fatal " + f->explanation);
+  }
+  void on_ready(drivers::client_driver& driver) override {
+    if (submitted) return;
+    submitted = true;
+    envelope env;
+    env.reverse_path = "app@acme-corp.com";
+    env.recipients = {{"a@acme-corp.com", {}}, {"b@acme-corp.com", {}}};
+    source_.emplace(message, 3000);  // pieces that cut lines anywhere
+    if (const auto ec = driver.session().submit(env, *source_)) log.push_back("submit refused " + ec.message());
+  }
+  void on_error(const drivers::driver_error& e) override { log.push_back("error " + e.message); }
+
+ private:
+  std::optional<memory_source> source_;
+};
+
+TEST_CASE("client driver: 4 MiB to a real sansmtp::server over TCP, cut on both sides, arrives as sent") {
+  std::string message = "Subject: big\r\n\r\n";
+  for (std::size_t i = 0; message.size() < 4 * 1024 * 1024; ++i)
+    message += (i % 7 == 0 ? "." : "") + std::string(i % 93, static_cast<char>('a' + i % 26)) + "\r\n";
+  asio::io_context io;
+  server_peer peer(1024);
+  submitting_handler h;
+  h.message = message;
+  drivers::client_driver driver(io, options_for(peer.port()), h);
+  driver.start();
+  io.run();
+  peer.join();
+  CHECK(h.log == std::vector<std::string>{"submitted 2 delivered"});
+  CHECK(peer.message() == message);
 }
 
 }  // namespace
