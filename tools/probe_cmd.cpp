@@ -228,7 +228,8 @@ int run_probe(args argv) {
   std::string why, server_text, tls_ca, ehlo_help;
   bool starttls = false, json_output = false;
   if (!take_ehlo_option(words, ehlo, why)) return usage(why);
-  CLI::App app{"What a server says to an EHLO name: greeting, EHLO, STARTTLS, MAIL FROM:<>, RCPT TO:<postmaster>",
+  CLI::App app{"What a server says to an EHLO name: greeting, EHLO, STARTTLS, MAIL FROM:<>, "
+               "RCPT TO:<postmaster@its domain>, RSET (nothing is delivered)",
                "sansmtp probe"};
   app.add_option("server", server_text, "HOST[:PORT] (port 25 by default; [IPv6]:PORT)")->required();
   app.add_option("--ehlo", ehlo_help, "The EHLO name to try (default: this host's name, as send would use)");
