@@ -79,9 +79,9 @@ class probe_app final : public drivers::client_handler {
         break;
       case answered_command::ehlo:
       case answered_command::helo: {
-        const std::string key = tls ? "ehlo_after_starttls" : "ehlo";
-        result_[key] = reply_json(v);
-        result_[tls ? "capabilities_after_starttls" : "capabilities"] = capabilities_json(v);
+        const bool ehlo = r->answered == answered_command::ehlo;
+        result_[std::string(ehlo ? "ehlo" : "helo") + (tls ? "_after_starttls" : "")] = reply_json(v);
+        if (ehlo) result_[tls ? "capabilities_after_starttls" : "capabilities"] = capabilities_json(v);
         progress_.line("{}{} {}: {}", tls ? "(TLS) " : "", r->answered == answered_command::ehlo ? "EHLO" : "HELO",
                        escape_for_display(driver.options().session.ehlo_name), reply_first_line(v));
         for (std::size_t i = 1; i < v.lines.size(); ++i) progress_.line("  {}", escape_for_display(v.lines[i]));
@@ -115,7 +115,11 @@ class probe_app final : public drivers::client_handler {
       default:
         break;
     }
-    if (r->failure.kind != failure_kind::none) {
+    if (r->fell_back_to_helo) {
+      // RFC 5321 §4.1.4: a server without EHLO; not a refusal of the name.
+      progress_.line("  (EHLO not known: HELO sent instead, RFC 5321 section 4.1.4)");
+      result_["helo_fallback"] = true;
+    } else if (r->failure.kind != failure_kind::none) {
       progress_.line("  {}: {}", failure_kind_name(r->failure.kind), escape_for_display(r->failure.explanation));
       if (r->failure.kind == failure_kind::helo_rejected) name_refused_ = true;
       if (!diagnosis_ || r->failure.kind == failure_kind::helo_rejected)

@@ -202,7 +202,8 @@ class send_app final : public drivers::client_handler {
   void on_reply(drivers::client_driver& driver, const client_event::reply& r) {
     const auto what = r.answered;
     show(driver, r);
-    if (r.failure.kind != failure_kind::none) {
+    // An EHLO answered 500/502 and retried as HELO (RFC 5321 §4.1.4) is not a failure.
+    if (r.failure.kind != failure_kind::none && !r.fell_back_to_helo) {
       // The first refusal explains the rest; one about the EHLO name explains most.
       if (!diagnosis_ || (r.failure.kind == failure_kind::helo_rejected && diagnosis_->kind != failure_kind::helo_rejected))
         diagnosis_ = found_diagnosis{r.failure.kind, what, r.failure.explanation};

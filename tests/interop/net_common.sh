@@ -55,6 +55,14 @@ start_server() {
   die "$name did not start"
 }
 
+# sink NAME OPTIONS...: Postfix's smtp-sink with those options on a free port ($port).
+sink() {
+  local name=$1; shift
+  port=$(free_port)
+  smtp-sink -u nobody -h mx.sink.interop.example "$@" "127.0.0.1:$port" 5 2>"$work/$name.sink.log" &
+  pids+=($!)
+  wait_port "$port" || die "smtp-sink did not start"
+}
 # make_cert CERT KEY: a self-signed certificate for localhost.
 make_cert() {
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \

@@ -19,6 +19,7 @@ SANSMTP=${1:?usage: $0 /path/to/sansmtp}
 need_sansmtp "$SANSMTP"
 need_aiosmtpd
 need_command postfix postfix
+need_command smtp-sink postfix
 need_command openssl openssl
 [[ $(id -u) -eq 0 ]] || die "the private Postfix instance needs root"
 net_setup
@@ -43,6 +44,11 @@ check aiosmtpd-plain 'd["mail"]["code"] == 530 and d["diagnosis"]["kind"] == "tl
 run_probe aiosmtpd-literal 1 "localhost:$port" --ehlo '[10.42.0.17]' --starttls --tls-ca "$work/cert.pem" --json
 check aiosmtpd-literal 'd["ehlo_name"] == "[10.42.0.17]" and d["name_accepted"] is True and d["ehlo_check"]["verdict"] == "fail" and any(f["code"] == "private-address" for f in d["ehlo_check"]["findings"])'
 run_probe bad-name 64 "localhost:$port" --ehlo 'bad name'
+
+# A server without EHLO: HELO instead (RFC 5321 4.1.4), which is not a refusal of the name.
+sink sink-no-ehlo -f EHLO
+run_probe sink-no-ehlo 0 "127.0.0.1:$port" --ehlo mail.acme-corp.com --json
+check sink-no-ehlo 'd["ehlo"]["code"] == 500 and d["helo"]["code"] == 250 and d["helo_fallback"] is True and d["rcpt"]["code"] == 250 and d["name_accepted"] is True and d["diagnosis"] is None'
 
 start_postfix
 run_probe postfix-pod 2 "127.0.0.1:$postfix_port" --ehlo web-7d9f8b6c5-x2x4z --json

@@ -149,15 +149,11 @@ cat "$work/msg.eml" | run_send smtp-server-size-pipe 2 --server "127.0.0.1:$port
 check smtp-server-size-pipe 'd["recipients"][0]["code"] == 552 and d["diagnosis"]["kind"] == "message-too-large"'
 
 # --- smtp-sink: faults on purpose
-sink() {  # sink NAME OPTIONS...: smtp-sink with those options on a free port
-  local name=$1; shift
-  port=$(free_port)
-  smtp-sink -u nobody -h mx.sink.interop.example "$@" "127.0.0.1:$port" 5 2>"$work/$name.sink.log" &
-  pids+=($!)
-  wait_port "$port" || die "smtp-sink did not start"
-}
 sink sink-ok
 run_send sink-ok 0 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
+sink sink-ehlo-500 -f EHLO  # RFC 5321 4.1.4: HELO instead, and that is no failure
+run_send sink-ehlo-500 0 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
+check sink-ehlo-500 'd["ok"] and d["diagnosis"] is None and d["error"] is None'
 sink sink-421 -Q CONNECT
 run_send sink-421 2 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
 check sink-421 'd["error"]["code"] == 421 and d["error"]["step"] == "greeting" and d["diagnosis"]["kind"] == "temporary"'
