@@ -10,7 +10,7 @@
 #include "commands.hpp"
 #include "net_cli.hpp"
 #include "report_json.hpp"
-#include "stdin_source.hpp"
+#include "fd_source.hpp"
 
 #include <client_driver.hpp>
 
