@@ -78,6 +78,7 @@ class send_app final : public drivers::client_handler {
     env_.recipients = rcpts;
     env_.size = source.file_size();
     env_.prefer_bdat = a.bdat;
+    has_8bit_ = source.file_has_8bit();
   }
 
   void on_connected(const asio::ip::tcp::endpoint& peer) override {
@@ -119,6 +120,17 @@ class send_app final : public drivers::client_handler {
     if (args_.bdat && !(caps && caps->has(extension::chunking))) {
       record_error({"submit", "--bdat: the server does not offer CHUNKING (RFC 3030)", std::nullopt});
       return;
+    }
+    // RFC 6152: 8-bit octets go as BODY=8BITMIME, and only to a server that
+    // offers it. Known for a file; a pipe is sent as it comes.
+    if (has_8bit_.value_or(false)) {
+      if (!(caps && caps->has(extension::eightbitmime))) {
+        record_error({"submit",
+                      "the message has octets over 127 and the server does not offer 8BITMIME (RFC 6152): not sent",
+                      std::nullopt});
+        return;
+      }
+      env_.eight_bit = true;
     }
     source_.on_error = [&driver](int err) {
       driver.abort({drivers::driver_step::source,
@@ -331,6 +343,7 @@ class send_app final : public drivers::client_handler {
   std::size_t rcpt_shown_ = 0;
   std::optional<send_error> error_;
   std::optional<found_diagnosis> diagnosis_;
+  std::optional<bool> has_8bit_;  // nullopt: stdin is not a file
 };
 
 int usage(std::string_view why) {

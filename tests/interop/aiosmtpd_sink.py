@@ -38,6 +38,7 @@ def main():
                 f.write(envelope.original_content)
             with open(base + ".json", "w") as f:
                 json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                           "mail_options": envelope.mail_options,
                            "tls": session.ssl is not None,
                            "auth": session.authenticated if hasattr(session, "authenticated") else None}, f)
             if a.lmtp:

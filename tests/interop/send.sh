@@ -47,6 +47,12 @@ run_send aiosmtpd-plain 0 --server "127.0.0.1:$port" --from app@interop.example 
 check aiosmtpd-plain 'd["ok"] and d["ehlo_name"] == "'$EHLO'" and d["error"] is None and d["diagnosis"] is None'
 check aiosmtpd-plain 'd["recipients"] == [{"address": "user@interop.example", "code": 250, "enhanced": "2.0.0", "text": "Message accepted"}]'
 same_message "aiosmtpd plain" "$work/aio-plain/1.eml" "$want"
+# 8-bit octets in a file: declared as BODY=8BITMIME (RFC 6152), which aiosmtpd offers.
+printf 'Subject: caf\xc3\xa9\n\nna\xc3\xafve\n' >"$work/8bit.eml"
+run_send aiosmtpd-8bit 0 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example \
+  --ehlo $EHLO <"$work/8bit.eml"
+same_message "aiosmtpd 8-bit" "$work/aio-plain/2.eml" "$(sha_norm "$work/8bit.eml")"
+check_file "aiosmtpd 8-bit: BODY=8BITMIME declared" "$work/aio-plain/2.json" '"BODY=8BITMIME" in d["mail_options"]'
 # --bdat is a demand: aiosmtpd offers no CHUNKING, so nothing is sent.
 run_send aiosmtpd-no-chunking 2 --bdat --server "127.0.0.1:$port" --from app@interop.example \
   --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
@@ -57,7 +63,7 @@ run_send aiosmtpd-unreadable 2 --server "127.0.0.1:$port" --from app@interop.exa
   --ehlo $EHLO </
 check aiosmtpd-unreadable 'd["error"]["step"] == "source" and "Is a directory" in d["error"]["message"] and d["recipients"][0]["code"] is None'
 sleep 0.3
-[[ -e $work/aio-plain/2.eml ]] && fail "aiosmtpd: a cut message was delivered" || pass "aiosmtpd: nothing delivered from a cut message"
+[[ -e $work/aio-plain/3.eml ]] && fail "aiosmtpd: a cut message was delivered" || pass "aiosmtpd: nothing delivered from a cut message"
 # From a pipe: streamed, no SIZE known in advance.
 start_server aiosmtpd-pipe $PY -I "$HERE/aiosmtpd_sink.py" "$work/aio-pipe"
 cat "$work/msg.eml" | run_send aiosmtpd-pipe 0 --server "127.0.0.1:$port" --from app@interop.example \
@@ -154,6 +160,9 @@ run_send sink-ok 0 --server "127.0.0.1:$port" --from app@interop.example --to us
 sink sink-ehlo-500 -f EHLO  # RFC 5321 4.1.4: HELO instead, and that is no failure
 run_send sink-ehlo-500 0 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
 check sink-ehlo-500 'd["ok"] and d["diagnosis"] is None and d["error"] is None'
+sink sink-no-8bitmime -8
+run_send sink-no-8bitmime 2 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/8bit.eml"
+check sink-no-8bitmime 'd["error"]["step"] == "submit" and "8BITMIME" in d["error"]["message"]'
 sink sink-421 -Q CONNECT
 run_send sink-421 2 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
 check sink-421 'd["error"]["code"] == 421 and d["error"]["step"] == "greeting" and d["diagnosis"]["kind"] == "temporary"'
