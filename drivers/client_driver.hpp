@@ -14,9 +14,11 @@
 //   - arms one timer from timeout() (RFC 5321 §4.5.3.2) and calls
 //     on_timeout() when it fires;
 //   - speaks first only after the greeting: EHLO, then STARTTLS when
-//     starttls_wanted() (RFC 3207), the TLS handshake on paused{tls_handshake}
-//     over the same socket, tls_established(), and a fresh EHLO (RFC 3207
-//     §4.2: nothing the server said before TLS is kept).
+//     starttls_wanted() (RFC 3207), and on paused{tls_handshake}: refuses
+//     any trailing_data() (plaintext after the 220 could be injected, RFC
+//     3207 §5), does the TLS handshake over the same socket, calls
+//     tls_established(), and sends a fresh EHLO (RFC 3207 §4.2: nothing the
+//     server said before TLS is kept).
 // After that the application has the session: handler::on_ready() is called
 // whenever nothing is awaited, and it sends what it wants (AUTH, submit(),
 // MAIL/RCPT/RSET, QUIT). When it sends nothing, the driver QUITs.
