@@ -225,6 +225,11 @@ class send_app final : public drivers::client_handler {
                                     what == answered_command::auth;
     if (r.value.code >= 400 && outside_submission && !r.fell_back_to_helo)
       record_error({std::string(step_name(what)), reply_display(r.value), r.value.code});
+    // RFC 5321 §3.8: a 421 ends the session wherever it comes.
+    if (r.value.code == 421)
+      record_error({"session", "the server closed the session in answer to " +
+                                   std::string(answered_command_text(what)) + ": " + reply_display(r.value),
+                    421});
     if (what == answered_command::auth && r.value.code == 334) answer_challenge(driver);
   }
 

@@ -166,6 +166,12 @@ check sink-no-8bitmime 'd["error"]["step"] == "submit" and "8BITMIME" in d["erro
 sink sink-421 -Q CONNECT
 run_send sink-421 2 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
 check sink-421 'd["error"]["code"] == 421 and d["error"]["step"] == "greeting" and d["diagnosis"]["kind"] == "temporary"'
+sink sink-mail-4xx -r MAIL
+run_send sink-mail-4xx 2 --server "127.0.0.1:$port" --from app@interop.example --to a@interop.example --to b@interop.example --ehlo $EHLO <"$work/msg.eml"
+check sink-mail-4xx '[r["code"] for r in d["recipients"]] == [450, 450] and d["diagnosis"]["after"] == "MAIL FROM" and d["diagnosis"]["kind"] == "temporary"'
+sink sink-rcpt-421 -Q RCPT
+run_send sink-rcpt-421 2 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
+check sink-rcpt-421 'd["error"]["step"] == "session" and d["error"]["code"] == 421 and "RCPT TO" in d["error"]["message"] and d["recipients"][0]["code"] is None'
 sink sink-rcpt-4xx -r RCPT
 run_send sink-rcpt-4xx 2 --server "127.0.0.1:$port" --from app@interop.example --to user@interop.example --ehlo $EHLO <"$work/msg.eml"
 check sink-rcpt-4xx 'd["recipients"][0]["code"] == 450 and d["diagnosis"]["kind"] == "temporary" and d["diagnosis"]["after"] == "RCPT TO"'
