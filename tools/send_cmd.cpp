@@ -25,7 +25,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 
 namespace sansmtp::cli {
 namespace {
