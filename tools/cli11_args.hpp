@@ -35,8 +35,7 @@ inline std::string escape_for_display_lines(std::string_view text) {
 // Parses `argv` (the words after the subcommand) into `app`. nullopt: go on;
 // otherwise the exit status (0 after --help, exit_usage after an error, with
 // CLI11's message printed).
-inline std::optional<int> parse_cli11(CLI::App& app, args argv) {
-  std::vector<std::string> words(argv.begin(), argv.end());
+inline std::optional<int> parse_cli11(CLI::App& app, std::vector<std::string> words) {
   std::reverse(words.begin(), words.end());  // CLI11 takes them last-first
   try {
     app.parse(words);
@@ -51,6 +50,9 @@ inline std::optional<int> parse_cli11(CLI::App& app, args argv) {
     return exit_usage;
   }
   return std::nullopt;
+}
+inline std::optional<int> parse_cli11(CLI::App& app, args argv) {
+  return parse_cli11(app, std::vector<std::string>(argv.begin(), argv.end()));
 }
 
 // A count or a limit: a decimal from 0 to SIZE_MAX. CLI11 alone wraps "-5"

@@ -35,6 +35,8 @@ constexpr subcommand subcommands[] = {
     {"data", "DATA transparency: decode after a 354, or encode a message", run_data},
     {"parse", "parse protocol text from stdin: commands, replies, EHLO replies", run_parse},
     {"serve", "speak SMTP on stdin/stdout and deliver to a Maildir", run_serve},
+    {"send", "submit one message and explain what became of it", run_send},
+    {"probe", "what a server says to an EHLO name, before mail bounces", run_probe},
 };
 
 void print_help(std::FILE* to) {

@@ -23,36 +23,17 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
+source "$HERE/net_common.sh"
 SANSMTP=${1:?usage: $0 /path/to/sansmtp}
 need_sansmtp "$SANSMTP"
 need_aiosmtpd
 need_node_module smtp-server
 need_command smtp-sink postfix
 need_command postfix postfix
+need_command openssl openssl
 [[ $(id -u) -eq 0 ]] || die "the private Postfix instance needs root"
 
-work=$(mktemp -d)
-[[ -n ${KEEP_WORK:-} ]] && echo "work directory: $work"
-pids=()
-postfix_conf=
-cleanup() {
-  [[ -n $postfix_conf ]] && postfix -c "$postfix_conf" stop >/dev/null 2>&1
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { $PY -I -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# wait_port PORT: until something listens there (10 s).
-wait_port() {
-  for _ in $(seq 100); do
-    $PY -I -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2).close()" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+net_setup
 
 # record NAME PORT COMMAND...: the raw replies to $work/NAME.raw, the EHLO
 # reply alone to $work/NAME.ehlo, both parsed to .json.
@@ -94,33 +75,9 @@ wait_port "$port" || die "smtp-sink did not start"
 record smtp-sink "$port" "EHLO client.interop.example" "MAIL FROM:<s@interop.example> BODY=8BITMIME" \
   "RCPT TO:<a@interop.example>" "VRFY a" "RSET" "QUIT"
 
-# --- Postfix: a private instance with the common HELO restrictions.
-port=$(free_port)
-postfix_conf=$work/postfix/etc
-mkdir -p "$postfix_conf" "$work/postfix/spool" "$work/postfix/data"
-chown postfix "$work/postfix/data"
-chmod 755 "$work" "$work/postfix"
-cat >"$postfix_conf/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $work/postfix/spool
-data_directory = $work/postfix/data
-maillog_file = $work/postfix/maillog
-maillog_file_prefixes = $work
-myhostname = mx.postfix.interop.example
-mydestination = \$myhostname
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_helo_required = yes
-smtpd_helo_restrictions = reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtputf8_enable = yes
-EOF
-# Debian's master.cf with smtpd on our port and no chroot (no copies of /etc needed).
-sed -e "s/^smtp      inet  n       -       y/127.0.0.1:$port inet n - n/" \
-  -e 's/^\([a-z]* *unix *[-n] *[-n] *\)y/\1n/' /etc/postfix/master.cf >"$postfix_conf/master.cf"
-postfix -c "$postfix_conf" start >"$work/postfix.start" 2>&1 || { cat "$work/postfix.start" "$work/postfix/maillog" 2>/dev/null; die "postfix did not start"; }
-wait_port "$port" || die "postfix smtpd does not listen"
+# --- Postfix: a private instance with the common HELO restrictions (net_common.sh).
+start_postfix
+port=$postfix_port
 record postfix-pod "$port" "EHLO web-7d9f8b6c5-x2x4z" "MAIL FROM:<app@interop.example>" \
   "RCPT TO:<user@mx.postfix.interop.example>" "QUIT"
 record postfix-fqdn "$port" "EHLO client.interop.example" "MAIL FROM:<app@interop.example>" \

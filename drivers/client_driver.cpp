@@ -1,0 +1,378 @@
+#include "client_driver.hpp"
+
+#include <sansmtp/command.hpp>
+
+#include <asio/connect.hpp>
+#include <asio/ssl/error.hpp>
+
+#include <utility>
+
+namespace sansmtp::drivers {
+
+std::string_view driver_step_name(driver_step s) noexcept {
+  switch (s) {
+    case driver_step::resolve:
+      return "resolve";
+    case driver_step::connect:
+      return "connect";
+    case driver_step::tls:
+      return "tls";
+    case driver_step::starttls:
+      return "starttls";
+    case driver_step::hello:
+      return "hello";
+    case driver_step::read:
+      return "read";
+    case driver_step::write:
+      return "write";
+    case driver_step::source:
+      return "source";
+  }
+  return "unknown";
+}
+
+client_driver::client_driver(asio::io_context& io, client_driver_options options, client_handler& handler)
+    : options_(std::move(options)),
+      handler_(handler),
+      session_(options_.session),
+      resolver_(io),
+      socket_(io),
+      timer_(io),
+      tls_context_(asio::ssl::context::tls_client),
+      read_buffer_(options_.read_size ? options_.read_size : 1) {}
+
+// --- connecting --------------------------------------------------------------------
+
+void client_driver::start() {
+  if (options_.session.starttls != tls_policy::off) {
+    if (const auto ec = configure_tls_context(tls_context_, options_.tls)) {
+      fail(driver_step::tls, options_.tls.ca_file.empty()
+                                 ? "cannot load the system's trusted certificates: " + ec.message()
+                                 : "cannot load the CA file " + options_.tls.ca_file + ": " + ec.message());
+      return;
+    }
+  }
+  arm_timer(options_.connect_timeout);
+  resolver_.async_resolve(options_.host, options_.port,
+                          [this](const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results) {
+                            on_resolved(ec, results);
+                          });
+}
+
+void client_driver::on_resolved(const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results) {
+  if (closed_) return;
+  if (ec) {
+    fail(driver_step::resolve, "cannot resolve " + options_.host + ": " + ec.message());
+    return;
+  }
+  asio::async_connect(socket_, results, [this](const std::error_code& e, const asio::ip::tcp::endpoint& peer) {
+    if (closed_) return;
+    if (e) {
+      fail(driver_step::connect, "cannot connect to " + options_.host + " port " + options_.port + ": " + e.message());
+      return;
+    }
+    connected_ = true;
+    handler_.on_connected(peer);
+    pump();  // the server speaks first: this arms the greeting timeout and reads
+  });
+}
+
+// --- the pull loop ------------------------------------------------------------------
+
+void client_driver::pump() {
+  // Nothing is called on the client while a write holds a view of its
+  // output, or while the handshake owns the socket.
+  if (closed_ || writing_ || handshaking_) return;
+  for (;;) {
+    const auto event = session_.next_event();
+    if (std::holds_alternative<client_event::need_data>(event)) break;
+    if (const auto* p = std::get_if<client_event::paused>(&event)) {
+      using reason = client_event::paused::reason;
+      if (p->why == reason::write_output) {  // a message is being sent: write, then pull again
+        start_write();
+        return;
+      }
+      if (p->why == reason::tls_handshake) {
+        start_handshake();
+        return;
+      }
+      if (p->why == reason::closed) {  // write what is left (a QUIT), then close
+        if (session_.pending_output().empty())
+          close();
+        else
+          start_write();
+        return;
+      }
+      // ready: nothing is awaited.
+      if (hello_done_) handler_.on_ready(*this);
+      if (closed_) return;
+      // The application sent nothing (or the hello did not get through): done.
+      if (session_.timeout().count() == 0 && session_.pending_output().empty()) quit();
+      if (closed_) return;
+      continue;
+    }
+    handler_.on_event(*this, event);
+    if (closed_) return;
+    if (const auto* r = std::get_if<client_event::reply>(&event); r && !hello_done_) on_reply(*r);
+    if (closed_) return;
+  }
+  // need_data: keep a read outstanding (also while writing, so that a server
+  // answering a long pipelined group never waits on us, RFC 2920 §3.1),
+  // write what is pending, and wait at most timeout().
+  if (closed_) return;  // the message source may have aborted inside next_event()
+  start_read();
+  start_write();
+  arm_timer(session_.timeout());
+}
+
+// The driver's own part of the session: greeting, EHLO, STARTTLS, EHLO again.
+void client_driver::on_reply(const client_event::reply& r) {
+  const int code = r.value.code;
+  switch (r.answered) {
+    case answered_command::greeting:
+      if (code == 220)
+        send_hello();
+      else
+        quit();  // 554 (RFC 5321 §3.1): only QUIT is left; a 421 closed the session already
+      break;
+    case answered_command::ehlo:
+      if (code == 250)
+        after_hello();
+      else if (!r.fell_back_to_helo)
+        quit();  // the application saw the refusal and its diagnosis
+      break;
+    case answered_command::helo:
+      if (code == 250)
+        after_hello();
+      else
+        quit();
+      break;
+    case answered_command::starttls:
+      if (code == 220) break;  // paused{tls_handshake} follows
+      if (options_.session.starttls == tls_policy::required) {
+        handler_.on_error({driver_step::starttls, "the server refused STARTTLS and TLS is required"});
+        quit();
+      } else {
+        hello_done_ = true;  // opportunistic: go on in plaintext
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void client_driver::send_hello() {
+  const auto ec = session_.send_hello();
+  if (!ec) return;
+  const auto& name = options_.session.ehlo_name;
+  handler_.on_error({driver_step::hello, ec == errc::bad_ehlo_name
+                                             ? "the EHLO name \"" + escape_for_display(name) +
+                                                   "\" fails the EHLO-name check (see: sansmtp ehlo-check)"
+                                             : "EHLO \"" + escape_for_display(name) + "\" cannot be sent: " +
+                                                   ec.message()});
+  quit();
+}
+
+void client_driver::after_hello() {
+  if (session_.starttls_wanted()) {
+    if (const auto ec = session_.send(cmd::starttls{})) fail(driver_step::starttls, "STARTTLS: " + ec.message());
+    return;
+  }
+  if (options_.session.starttls == tls_policy::required && !session_.tls()) {
+    handler_.on_error(
+        {driver_step::starttls, "the server does not offer STARTTLS (RFC 3207) and TLS is required"});
+    quit();
+    return;
+  }
+  hello_done_ = true;
+}
+
+void client_driver::quit() {
+  if (closed_) return;
+  if (session_.closed() || session_.send(cmd::quit{})) close();
+}
+
+// --- reading -------------------------------------------------------------------------
+
+void client_driver::start_read() {
+  if (reading_ || closed_ || eof_ || held_ || held_eof_ || session_.closed()) return;
+  reading_ = true;
+  const auto buffer = asio::buffer(read_buffer_);
+  const auto done = [this](const std::error_code& ec, std::size_t n) { on_read(ec, n); };
+  if (tls_)
+    tls_->async_read_some(buffer, done);
+  else
+    socket_.async_read_some(buffer, done);
+}
+
+void client_driver::on_read(const std::error_code& ec, std::size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec == asio::error::operation_aborted) {
+    if (timed_out_) after_cancel();
+    return;
+  }
+  // A peer that closes TLS without close_notify (stream_truncated) has
+  // still closed: the session decides whether that was expected (after 221).
+  const bool end = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+  if (ec && !end) handler_.on_error({driver_step::read, "reading from the server failed: " + ec.message()});
+  held_ = n;
+  held_eof_ = static_cast<bool>(ec);
+  if (writing_) return;  // the client's output is borrowed: deliver after the write
+  deliver_held();
+  pump();
+}
+
+void client_driver::deliver_held() {
+  if (held_) {
+    const auto n = std::exchange(held_, 0);
+    if (session_.receive(std::string_view(read_buffer_.data(), n))) {
+      close();  // the session is over (closed or told of the end): the bytes are not wanted
+      return;
+    }
+  }
+  if (std::exchange(held_eof_, false)) {
+    eof_ = true;
+    session_.receive_eof();
+  }
+}
+
+// --- writing -------------------------------------------------------------------------
+
+void client_driver::start_write() {
+  if (writing_ || closed_) return;
+  const auto out = session_.pending_output();
+  if (out.empty()) return;
+  writing_ = true;
+  const auto done = [this](const std::error_code& ec, std::size_t n) { on_written(ec, n); };
+  const auto buffer = asio::buffer(out.data(), out.size());
+  if (tls_)
+    tls_->async_write_some(buffer, done);
+  else
+    socket_.async_write_some(buffer, done);
+}
+
+void client_driver::on_written(const std::error_code& ec, std::size_t n) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) {
+    if (ec == asio::error::operation_aborted && timed_out_)
+      after_cancel();
+    else
+      fail(driver_step::write, "writing to the server failed: " + ec.message());
+    return;
+  }
+  session_.consume_output(n);  // partial writes are normal
+  if (!session_.pending_output().empty()) {
+    start_write();
+    return;
+  }
+  deliver_held();
+  pump();
+}
+
+// --- STARTTLS (RFC 3207) -------------------------------------------------------------
+
+void client_driver::start_handshake() {
+  // RFC 3207 §5 (CVE-2011-0411): reply bytes that came with the 220 could
+  // have been injected by a man in the middle. Under `reject` the session
+  // will refuse them; say so now rather than after a handshake.
+  if (!session_.trailing_data().empty() && options_.session.after_starttls == starttls_injection::reject) {
+    fail(driver_step::starttls, "the server sent " + std::to_string(session_.trailing_data().size()) +
+                                    " octets of plaintext after its 220 to STARTTLS: refused, as they could have "
+                                    "been injected (RFC 3207 section 5)");
+    return;
+  }
+  handshaking_ = true;
+  tls_.emplace(socket_, tls_context_);
+  if (const auto ec = prepare_tls_connection(tls_->native_handle(), options_.host)) {
+    fail(driver_step::tls, "cannot set up TLS for " + options_.host + ": " + ec.message());
+    return;
+  }
+  arm_timer(options_.handshake_timeout);
+  tls_->async_handshake(asio::ssl::stream_base::client, [this](const std::error_code& ec) {
+    handshaking_ = false;
+    if (closed_) return;
+    if (ec) {
+      fail(driver_step::tls,
+           "TLS handshake with " + options_.host + " failed: " + tls_failure_text(tls_->native_handle(), ec));
+      return;
+    }
+    tls_peer_ = describe_tls_peer(tls_->native_handle());
+    handler_.on_tls(*tls_peer_);
+    if (closed_) return;
+    // Refused when the server sent plaintext after its 220 under the
+    // default `reject` (RFC 3207 §5; CVE-2011-0411).
+    if (const auto e = session_.tls_established()) {
+      fail(driver_step::starttls, "the server sent plaintext after its 220 to STARTTLS (" + e.message() +
+                                      "): refused, as it could have been injected");
+      return;
+    }
+    send_hello();  // RFC 3207 §4.2: a fresh EHLO; the old capabilities are gone
+    pump();
+  });
+}
+
+// --- time ------------------------------------------------------------------------------
+
+void client_driver::arm_timer(std::chrono::seconds after) {
+  const unsigned generation = ++timer_generation_;
+  // A pending wait keeps io_context::run() going: none once closed.
+  if (closed_ || after.count() <= 0) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_after(after);
+  timer_.async_wait([this, generation](const std::error_code& ec) {
+    if (ec || closed_ || generation != timer_generation_) return;
+    on_timer();
+  });
+}
+
+void client_driver::on_timer() {
+  if (!connected_) {
+    fail(driver_step::connect, "no connection to " + options_.host + " port " + options_.port + " within " +
+                                   std::to_string(options_.connect_timeout.count()) + " seconds");
+    return;
+  }
+  if (handshaking_) {
+    fail(driver_step::tls, "the TLS handshake with " + options_.host + " did not finish within " +
+                               std::to_string(options_.handshake_timeout.count()) + " seconds");
+    return;
+  }
+  timed_out_ = true;
+  std::error_code ignored;
+  socket_.cancel(ignored);  // in-flight operations end with operation_aborted
+  after_cancel();
+}
+
+// The client is told of the timeout only once nothing borrows its output.
+void client_driver::after_cancel() {
+  if (reading_ || writing_ || timeout_reported_) return;
+  timeout_reported_ = true;
+  session_.on_timeout();  // RFC 5321 §4.5.3.2: next_event() reports it
+  pump();
+}
+
+// --- the end ---------------------------------------------------------------------------
+
+void client_driver::abort(driver_error why) { fail(why.step, std::move(why.message)); }
+
+void client_driver::fail(driver_step step, std::string message) {
+  if (closed_) return;
+  handler_.on_error({step, std::move(message)});
+  close();
+}
+
+void client_driver::close() {
+  if (closed_) return;
+  closed_ = true;
+  ++timer_generation_;
+  timer_.cancel();
+  resolver_.cancel();
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace sansmtp::drivers

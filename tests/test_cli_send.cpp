@@ -1,0 +1,137 @@
+// sansmtp send and sansmtp probe: every option checked before anything is
+// sent (exit 64 with a message that names the problem). No server is
+// needed: each case must fail before connecting (port 9 on 127.0.0.1 would
+// refuse, and that would be exit 2, not 64). Sessions against real servers
+// are tests/interop/send.sh and probe.sh.
+#include "cli_helpers.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using sansmtp::test::run;
+
+std::vector<std::string> send_args(std::vector<std::string> extra, const std::string& server = "127.0.0.1:9") {
+  std::vector<std::string> a{"send", "--server", server, "--from", "a@example.com", "--to", "b@example.net",
+                             "--ehlo", "mail.acme-corp.com"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+struct temp_file {
+  std::string path;
+  explicit temp_file(const std::string& content) {
+    char name[] = "/tmp/sansmtp_send_test_XXXXXX";
+    const int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+    close(fd);
+    path = name;
+  }
+  ~temp_file() { std::remove(path.c_str()); }
+};
+
+void usage_error(const std::vector<std::string>& args, const std::string& says) {
+  const auto r = run(args, "Subject: x\r\n\r\nbody\r\n");
+  INFO(r.err);
+  CHECK(r.status == 64);
+  CHECK(r.err.find(says) != std::string::npos);
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("send: options are checked before connecting (exit 64)") {
+  usage_error({"send", "--from", "a@example.com", "--to", "b@example.net"}, "--server is required");
+  usage_error({"send", "--server", "127.0.0.1:9", "--to", "b@example.net"}, "--from is required");
+  usage_error({"send", "--server", "127.0.0.1:9", "--from", "a@example.com"}, "--to is required");
+  usage_error(send_args({}, "127.0.0.1:0"), "the port must be a number from 1 to 65535");
+  usage_error(send_args({}, "127.0.0.1:70000"), "the port must be a number from 1 to 65535");
+  usage_error(send_args({}, "127.0.0.1:"), "the port after ':' is empty");
+  usage_error(send_args({}, "[::1"), "must close with ']'");
+  usage_error(send_args({}, "a b"), "the host holds a character");
+  usage_error(send_args({"--starttls", "maybe"}), "--starttls");
+  usage_error(send_args({"--to", "not an address"}), "--to not an address");
+  usage_error(send_args({"--to", "bob@example.net\r\nRSET"}), "--to bob@example.net\\x0d\\x0aRSET");
+  usage_error(send_args({"--starttls", "off", "--tls-no-verify"}), "need STARTTLS");
+  usage_error(send_args({"--tls-ca", "/nonexistent/ca.pem"}), "--tls-ca");
+  usage_error(send_args({"--tls-no-verify", "--tls-ca", "/etc/hostname"}), "excludes");
+  usage_error(send_args({"--auth-user", "alice"}), "--auth-user requires --auth-password-file");
+  usage_error(send_args({"--auth-password-file", "/etc/hostname"}), "--auth-password-file requires --auth-user");
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", "/nonexistent"}),
+              "cannot read --auth-password-file");
+  const temp_file empty("\n");
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", empty.path}), "one non-empty line");
+  const temp_file two_lines("first\nsecond\n");
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", two_lines.path}), "one non-empty line");
+  const temp_file password("s3cret\n");
+  usage_error(send_args({"--starttls", "off", "--auth-user", "alice", "--auth-password-file", password.path}),
+              "in the clear");
+  usage_error({"send", "--server", "127.0.0.1:9", "--from", "a@example.com", "--to", "b@example.net", "--ehlo"},
+              "--ehlo needs a value");
+  usage_error(send_args({"--ehlo", "other.acme-corp.com"}), "--ehlo given twice");
+}
+
+TEST_CASE("send: an EHLO name the linter fails needs --allow-failing-ehlo, and the brackets survive") {
+  const auto r = run({"send", "--server", "127.0.0.1:9", "--from", "a@example.com", "--to", "b@example.net", "--ehlo",
+                      "[10.42.0.17]"});
+  CHECK(r.status == 64);
+  CHECK(r.err.find("--ehlo \"[10.42.0.17]\" fails the EHLO-name check") != std::string::npos);
+  CHECK(r.err.find("private-address") != std::string::npos);
+  CHECK(r.err.find("--allow-failing-ehlo") != std::string::npos);
+}
+
+TEST_CASE("send: with the override the name goes, and a refused connection is exit 2 with a connect error") {
+  // Port 9 (discard) on 127.0.0.1: nothing listens in the test environment.
+  const auto r = run({"send", "--json", "--server", "127.0.0.1:9", "--from", "a@example.com", "--to", "b@example.net",
+                      "--ehlo", "[10.42.0.17]", "--allow-failing-ehlo"},
+                     "Subject: x\r\n\r\nbody\r\n");
+  CHECK(r.status == 2);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["ok"] == false);
+  CHECK(j["ehlo_name"] == "[10.42.0.17]");
+  CHECK(j["error"]["step"] == "connect");
+  CHECK(j["recipients"][0]["address"] == "b@example.net");
+  CHECK(j["recipients"][0]["code"].is_null());
+  CHECK(j["diagnosis"].is_null());
+}
+
+TEST_CASE("probe: options are checked before connecting (exit 64)") {
+  usage_error({"probe"}, "server is required");
+  usage_error({"probe", "127.0.0.1:99999"}, "the port must be a number from 1 to 65535");
+  usage_error({"probe", "127.0.0.1:9", "--ehlo", "bad name"}, "is not a Domain or address literal");
+  usage_error({"probe", "127.0.0.1:9", "--tls-ca", "/etc/hostname"}, "--tls-ca needs --starttls");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE("send: without --ehlo the name is default_ehlo_name(), and without one nothing is sent") {
+  // What this machine would send, as ehlo-check --self reports it (its last line).
+  const auto self = run({"ehlo-check", "--self", "--json"});
+  const auto self_lines = sansmtp::test::lines(self.out);
+  REQUIRE(!self_lines.empty());
+  const auto chosen = nlohmann::json::parse(self_lines.back());
+  REQUIRE(chosen["source"] == "default");
+  const auto r = run({"send", "--json", "--server", "127.0.0.1:9", "--from", "a@example.com", "--to", "b@example.net"},
+                     "Subject: x\r\n\r\nbody\r\n");
+  CHECK(r.status == 2);
+  const auto j = nlohmann::json::parse(r.out);
+  if (chosen["name"].is_null()) {
+    CHECK(j["ehlo_name"].is_null());
+    CHECK(j["error"]["step"] == "hello");
+    CHECK(j["error"]["message"].get<std::string>().find("Set one with --ehlo NAME") != std::string::npos);
+    CHECK(j["recipients"].empty());
+  } else {
+    CHECK(j["ehlo_name"] == chosen["name"]);
+    CHECK(j["error"]["step"] == "connect");  // it got as far as connecting to port 9
+  }
+}
+
+}  // namespace

@@ -1,0 +1,119 @@
+// The message for `sansmtp send`, streamed from a file descriptor (stdin) in
+// pieces: never held whole. Line ends are made CRLF on the way (RFC 5321
+// §2.3.8: a lone LF or CR is not a line end on the wire), as
+// data_encoder's `normalize` does for DATA, so a message sent with BDAT
+// (which goes as is) arrives the same as one sent with DATA.
+#pragma once
+
+#include <sansmtp/client.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sansmtp::cli {
+
+class fd_source final : public message_source {
+ public:
+  explicit fd_source(int fd, std::size_t piece = 64 * 1024) : fd_(fd), in_(piece ? piece : 1) {
+    start_ = ::lseek(fd_, 0, SEEK_CUR);
+  }
+
+  std::string_view next() override {
+    out_.clear();
+    while (out_.empty() && !done_) {
+      const auto n = ::read(fd_, in_.data(), in_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error_ = errno;
+        done_ = true;
+        if (on_error) on_error(error_);  // the caller must not end the message as if complete: see error()
+        break;
+      }
+      if (n == 0) {
+        done_ = true;
+        if (cr_) out_ += "\r\n";
+        cr_ = false;
+        break;
+      }
+      normalize(std::string_view(in_.data(), static_cast<std::size_t>(n)));
+    }
+    return out_;
+  }
+
+  // A regular file (or anything seekable) can go again, for a recipient
+  // list split over transactions (LIMITS RCPTMAX, RFC 9422).
+  bool rewind() override {
+    if (start_ < 0 || ::lseek(fd_, start_, SEEK_SET) < 0) return false;
+    done_ = cr_ = false;
+    error_ = 0;
+    return true;
+  }
+
+  // Called with errno when a read fails, before next() returns the empty
+  // piece that would end the message: the caller must drop the connection
+  // (a message cut short must not be ended as if it were whole).
+  std::function<void(int)> on_error;
+
+  // errno of a failed read; 0 when none.
+  int error() const noexcept { return error_; }
+
+  // Whether a regular file holds an octet over 127 (read with pread, the
+  // position untouched); nullopt for a pipe or terminal, which cannot be
+  // read twice.
+  std::optional<bool> file_has_8bit() const {
+    if (!file_size()) return std::nullopt;
+    std::vector<char> block(64 * 1024);
+    for (off_t at = start_;;) {
+      const auto n = ::pread(fd_, block.data(), block.size(), at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return std::nullopt;
+      if (n == 0) return false;
+      for (ssize_t i = 0; i < n; ++i)
+        if (static_cast<unsigned char>(block[static_cast<std::size_t>(i)]) > 127) return true;
+      at += n;
+    }
+  }
+
+  // The size when the input is a regular file, to declare as SIZE (RFC 1870:
+  // an estimate; line-end conversion may add octets).
+  std::optional<std::uint64_t> file_size() const {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || start_ < 0 || st.st_size < start_) return std::nullopt;
+    return static_cast<std::uint64_t>(st.st_size - start_);
+  }
+
+ private:
+  void normalize(std::string_view bytes) {
+    for (const char c : bytes) {
+      if (cr_) {
+        out_ += "\r\n";
+        cr_ = false;
+        if (c == '\n') continue;
+      }
+      if (c == '\r')
+        cr_ = true;
+      else if (c == '\n')
+        out_ += "\r\n";
+      else
+        out_ += c;
+    }
+  }
+
+  int fd_;
+  off_t start_ = -1;
+  std::vector<char> in_;
+  std::string out_;
+  bool cr_ = false;  // a CR ended the last read: is an LF next?
+  bool done_ = false;
+  int error_ = 0;
+};
+
+}  // namespace sansmtp::cli

@@ -1,0 +1,285 @@
+// sansmtp probe HOST[:PORT] [--ehlo NAME] [--starttls] [--tls-ca FILE] [--json]
+//
+// What a server thinks of an EHLO name, before customers' mail bounces: the
+// greeting, EHLO and the capabilities (again after STARTTLS, with the
+// certificate), then MAIL FROM:<> and RCPT TO:<postmaster@its domain>
+// (RFC 5321 §4.5.1: every server must take mail for postmaster) and RSET, because
+// servers such as Postfix with smtpd_delay_reject refuse a bad name only at
+// MAIL or RCPT. Nothing is delivered: no DATA is sent. ehlo-check's findings
+// on the name are shown beside what the server did.
+#include "cli11_args.hpp"
+#include "commands.hpp"
+#include "net_cli.hpp"
+#include "report_json.hpp"
+
+#include <client_driver.hpp>
+
+#include <sansmtp/client.hpp>
+#include <sansmtp/host_name.hpp>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace sansmtp::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json reply_json(const reply& r) {
+  json lines = json::array();
+  for (const auto line : r.lines) lines.push_back(std::string(line));
+  return {{"code", r.code}, {"enhanced", r.enhanced ? json(to_string(*r.enhanced)) : json(nullptr)}, {"lines", lines}};
+}
+
+json capabilities_json(const reply& r) {
+  json out = json::array();
+  for (std::size_t i = 1; i < r.lines.size(); ++i) out.push_back(std::string(r.lines[i]));
+  return out;
+}
+
+class probe_app final : public drivers::client_handler {
+ public:
+  probe_app(bool json_output, bool starttls) : progress_(json_output), starttls_asked_(starttls) {}
+
+  void on_connected(const asio::ip::tcp::endpoint& peer) override {
+    progress_.line("connected to {} port {}", peer.address().to_string(), peer.port());
+  }
+
+  void on_tls(const drivers::tls_peer_info& tls) override {
+    tls_json_ = {{"protocol", tls.protocol}, {"cipher", tls.cipher},   {"subject", tls.subject},
+                 {"issuer", tls.issuer},     {"verified", tls.verified}, {"verify_result", tls.verify_result}};
+    progress_.line("TLS: {} {}; certificate subject {}, issuer {}: {}", tls.protocol, tls.cipher,
+                   escape_for_display(tls.subject), escape_for_display(tls.issuer),
+                   tls.verified ? "verified" : "NOT verified (" + tls.verify_result + ")");
+  }
+
+  void on_error(const drivers::driver_error& e) override {
+    if (!error_) error_ = json{{"step", drivers::driver_step_name(e.step)}, {"message", e.message}};
+    progress_.line("error ({}): {}", drivers::driver_step_name(e.step), escape_for_display(e.message));
+  }
+
+  void on_event(drivers::client_driver& driver, const client_event_t& event) override {
+    if (const auto* f = std::get_if<client_event::fatal_error>(&event)) {
+      on_error({drivers::driver_step::read, f->explanation});
+      return;
+    }
+    if (const auto* c = std::get_if<client_event::peer_closed>(&event)) {
+      if (!quit_sent_) on_error({drivers::driver_step::read, c->explanation});
+      return;
+    }
+    const auto* r = std::get_if<client_event::reply>(&event);
+    if (!r) return;
+    const auto& v = r->value;
+    const bool tls = driver.session().tls();
+    switch (r->answered) {
+      case answered_command::greeting:
+        result_["greeting"] = reply_json(v);
+        progress_.line("greeting: {}", reply_display(v));
+        break;
+      case answered_command::ehlo:
+      case answered_command::helo: {
+        const bool ehlo = r->answered == answered_command::ehlo;
+        result_[std::string(ehlo ? "ehlo" : "helo") + (tls ? "_after_starttls" : "")] = reply_json(v);
+        if (ehlo) result_[tls ? "capabilities_after_starttls" : "capabilities"] = capabilities_json(v);
+        progress_.line("{}{} {}: {}", tls ? "(TLS) " : "", r->answered == answered_command::ehlo ? "EHLO" : "HELO",
+                       escape_for_display(driver.options().session.ehlo_name), reply_first_line(v));
+        for (std::size_t i = 1; i < v.lines.size(); ++i) progress_.line("  {}", escape_for_display(v.lines[i]));
+        if (v.code == 250 && !tls && starttls_asked_) {
+          const auto& caps = driver.session().capabilities();
+          starttls_offered_ = caps && caps->has(extension::starttls);
+          if (!starttls_offered_) progress_.line("STARTTLS: not offered");
+        }
+        break;
+      }
+      case answered_command::starttls:
+        result_["starttls"] = reply_json(v);
+        progress_.line("STARTTLS: {}", reply_display(v));
+        break;
+      case answered_command::mail:
+        result_["mail"] = reply_json(v);
+        progress_.line("MAIL FROM:<>: {}", reply_display(v));
+        break;
+      case answered_command::rcpt:
+        result_["rcpt"] = reply_json(v);
+        progress_.line("RCPT TO: {}", reply_display(v));
+        break;
+      case answered_command::rset:
+        result_["rset"] = reply_json(v);
+        progress_.line("RSET: {}", reply_display(v));
+        break;
+      case answered_command::quit:
+        result_["quit"] = reply_json(v);
+        progress_.line("QUIT: {}", reply_display(v));
+        break;
+      default:
+        break;
+    }
+    if (r->fell_back_to_helo) {
+      // RFC 5321 §4.1.4: a server without EHLO; not a refusal of the name.
+      progress_.line("  (EHLO not known: HELO sent instead, RFC 5321 section 4.1.4)");
+      result_["helo_fallback"] = true;
+    } else if (r->failure.kind != failure_kind::none) {
+      progress_.line("  {}: {}", failure_kind_name(r->failure.kind), escape_for_display(r->failure.explanation));
+      if (r->failure.kind == failure_kind::helo_rejected) name_refused_ = true;
+      if (!diagnosis_ || r->failure.kind == failure_kind::helo_rejected)
+        diagnosis_ = json{{"kind", failure_kind_name(r->failure.kind)},
+                          {"after", answered_command_text(r->answered)},
+                          {"explanation", r->failure.explanation}};
+      other_refusal_ = other_refusal_ || r->failure.kind != failure_kind::helo_rejected;
+    }
+    if ((r->answered == answered_command::ehlo || r->answered == answered_command::helo) && v.code == 250)
+      hello_accepted_ = true;
+    if (r->answered == answered_command::ehlo && v.code >= 400 && !r->fell_back_to_helo) name_refused_ = true;
+    if (r->answered == answered_command::helo && v.code >= 400) name_refused_ = true;
+  }
+
+  // One command at a time: MAIL FROM:<>, RCPT TO:<postmaster>, RSET, QUIT.
+  void on_ready(drivers::client_driver& driver) override {
+    auto& session = driver.session();
+    std::error_code ec;
+    if (step_ == 0) {
+      ec = send(session, make_mail(""));
+    } else if (step_ == 1 && result_.contains("mail") && result_["mail"]["code"].get<int>() / 100 == 2) {
+      // postmaster at the server's own domain (its EHLO reply's first word),
+      // not the bare <Postmaster>: RFC 5321 §4.5.1 makes servers accept that
+      // one, and Postfix exempts it from smtpd_*_restrictions, so it never
+      // surfaces a refusal of the EHLO name delayed to RCPT.
+      const auto& caps = session.capabilities();
+      std::string to = caps && caps->host && caps->host->kind == host_kind::domain
+                           ? "postmaster@" + std::string(caps->domain)
+                           : "Postmaster";
+      auto rcpt = make_rcpt(to);
+      if (!rcpt) rcpt = make_rcpt(to = "Postmaster");
+      result_["rcpt_to"] = to;
+      progress_.line("trying RCPT TO:<{}>", escape_for_display(to));
+      ec = send(session, rcpt);
+    } else if (step_ <= 2 && result_.contains("mail") && result_["mail"]["code"].get<int>() / 100 == 2) {
+      ec = send(session, make_rset());
+      step_ = 2;
+    } else {
+      quit_sent_ = true;
+      driver.quit();
+      return;
+    }
+    ++step_;
+    if (ec) on_error({drivers::driver_step::write, "cannot send the probe's command: " + ec.message()});
+  }
+
+  int finish(const client_options& session, const ehlo_report& check, bool json_output) {
+    const bool completed = hello_accepted_ && result_.contains("mail");
+    const bool accepted = hello_accepted_ && !name_refused_;
+    result_["name_accepted"] = completed || name_refused_ ? json(accepted) : json(nullptr);
+    result_["diagnosis"] = diagnosis_ ? *diagnosis_ : json(nullptr);
+    if (starttls_asked_) {
+      result_["starttls_offered"] = starttls_offered_;
+      result_["tls"] = tls_json_ ? *tls_json_ : json(nullptr);
+    }
+    result_["ehlo_check"] = report_to_json(check);
+    result_["error"] = error_ ? *error_ : json(nullptr);
+    const int status = name_refused_ || (!completed && !name_refused_) ? exit_fail
+                       : other_refusal_ || check.result != verdict::pass ||
+                               (starttls_asked_ && (!tls_json_ || !(*tls_json_)["verified"].get<bool>()))
+                           ? exit_warn
+                           : exit_pass;
+    if (json_output) {
+      json out{{"ehlo_name", session.ehlo_name}};
+      out.update(result_);
+      fmt::print("{}\n", dump_line(out));
+      return status;
+    }
+    fmt::print("ehlo-check \"{}\": {}\n", escape_for_display(check.name), verdict_name(check.result));
+    for (const auto& f : check.findings)
+      fmt::print("  {:<4} {}: {}\n", severity_name(f.level), ehlo_check_code_name(f.code), f.message);
+    if (name_refused_)
+      fmt::print("server: REFUSED the name: {}\n",
+                 diagnosis_ ? escape_for_display((*diagnosis_)["explanation"].get<std::string>()) : "EHLO refused");
+    else if (completed)
+      fmt::print("server: accepted the name through MAIL FROM and RCPT TO{}\n",
+                 other_refusal_ ? " (but refused something else: see above)" : "");
+    else
+      fmt::print("server: the probe did not get through ({})\n",
+                 error_ ? escape_for_display((*error_)["message"].get<std::string>()) : "no MAIL reply");
+    if (starttls_asked_ && !tls_json_) fmt::print("STARTTLS: {}\n", starttls_offered_ ? "failed" : "not offered");
+    return status;
+  }
+
+ private:
+  static std::error_code send(client& session, const build_result& built) {
+    if (!built) return built.error().error_code();
+    return session.send(built->command());
+  }
+
+  progress progress_;
+  bool starttls_asked_;
+  bool starttls_offered_ = false, hello_accepted_ = false, name_refused_ = false, other_refusal_ = false;
+  bool quit_sent_ = false;
+  int step_ = 0;
+  json result_ = json::object();
+  std::optional<json> tls_json_, error_, diagnosis_;
+};
+
+int usage(std::string_view why) {
+  fmt::print(stderr, "sansmtp probe: {}\n(see: sansmtp probe --help)\n", why);
+  return exit_usage;
+}
+
+}  // namespace
+
+int run_probe(args argv) {
+  std::vector<std::string> words(argv.begin(), argv.end());
+  std::optional<std::string> ehlo;
+  std::string why, server_text, tls_ca, ehlo_help;
+  bool starttls = false, json_output = false;
+  if (!take_ehlo_option(words, ehlo, why)) return usage(why);
+  CLI::App app{"What a server says to an EHLO name: greeting, EHLO, STARTTLS, MAIL FROM:<>, "
+               "RCPT TO:<postmaster@its domain>, RSET (nothing is delivered)",
+               "sansmtp probe"};
+  app.add_option("server", server_text, "HOST[:PORT] (port 25 by default; [IPv6]:PORT)")->required();
+  app.add_option("--ehlo", ehlo_help, "The EHLO name to try (default: this host's name, as send would use)");
+  app.add_flag("--starttls", starttls, "STARTTLS when offered: the certificate and the capabilities after it");
+  app.add_option("--tls-ca", tls_ca, "Verify the certificate against the CA certificates in FILE (PEM)")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--json", json_output, "One JSON object");
+  app.footer(
+      "Exit status: 0 the server accepted the name (and ehlo-check passes it), 1 accepted, but with ehlo-check "
+      "findings, another refusal, or (with --starttls) no TLS or a certificate that does not verify, 2 the server "
+      "refused the name or the probe failed, 64 usage error.");
+  if (const auto status = parse_cli11(app, words)) return *status;
+  const auto server = parse_server(server_text, why);
+  if (!server) return usage(escape_for_display(server_text) + ": " + why);
+  if (!tls_ca.empty() && !starttls) return usage("--tls-ca needs --starttls");
+
+  drivers::client_driver_options o;
+  o.host = server->host;
+  o.port = server->port;
+  o.session.starttls = starttls ? tls_policy::opportunistic : tls_policy::off;
+  // A probe shows a certificate that does not verify; it does not stop at it.
+  o.tls.verification = drivers::tls_verification::report;
+  o.tls.ca_file = tls_ca;
+  // The point is to see what the server does with the name, even one the
+  // linter fails; only a name EHLO cannot carry is refused.
+  o.session.send_failing_ehlo_name = true;
+  if (ehlo) {
+    if (!make_ehlo(*ehlo)) return usage("--ehlo \"" + escape_for_display(*ehlo) + "\" is not a Domain or address literal (RFC 5321 section 4.1.1.1)");
+    o.session.ehlo_name = *ehlo;
+  } else {
+    const auto chosen = default_ehlo_name();
+    if (!chosen.name) {
+      std::string reasons;
+      for (const auto& r : chosen.reasons) reasons += "\n  - " + r;
+      fmt::print(stderr, "sansmtp probe: this host has no name that passes the EHLO-name check:{}\nGive one with --ehlo NAME.\n", reasons);
+      return exit_fail;
+    }
+    o.session.ehlo_name = *chosen.name;
+  }
+  const auto check = check_ehlo_name(o.session.ehlo_name);
+  probe_app handler(json_output, starttls);
+  asio::io_context io;
+  drivers::client_driver driver(io, o, handler);
+  driver.start();
+  io.run();
+  return handler.finish(o.session, check, json_output);
+}
+
+}  // namespace sansmtp::cli

@@ -1,0 +1,487 @@
+// sansmtp send --server HOST[:PORT] --from ADDR --to ADDR... [--ehlo NAME]
+//              [--starttls required|opportunistic|off] [--tls-ca FILE | --tls-no-verify]
+//              [--auth-user U --auth-password-file F] [--bdat] [--lmtp] [--json] < MESSAGE
+//
+// Submits one message, streamed from stdin, over the Asio client driver
+// (drivers/client_driver.hpp), and says what became of each recipient; on a
+// failure, what it means (sansmtp::diagnose), above all when a refusal at
+// MAIL or RCPT is about the EHLO name.
+#include "cli11_args.hpp"
+#include "commands.hpp"
+#include "net_cli.hpp"
+#include "report_json.hpp"
+#include "fd_source.hpp"
+
+#include <client_driver.hpp>
+
+#include <sansmtp/client.hpp>
+#include <sansmtp/host_name.hpp>
+#include <sansmtp/server.hpp>  // encode_base64
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace sansmtp::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// The JSON "step" of a refusal outside the transaction.
+std::string_view step_name(answered_command c) {
+  switch (c) {
+    case answered_command::greeting:
+      return "greeting";
+    case answered_command::ehlo:
+      return "ehlo";
+    case answered_command::helo:
+      return "helo";
+    case answered_command::starttls:
+      return "starttls";
+    case answered_command::auth:
+      return "auth";
+    default:
+      return "session";
+  }
+}
+
+struct send_args {
+  std::string server, from, starttls = "opportunistic", tls_ca, auth_user, auth_password_file;
+  std::vector<std::string> to;
+  std::optional<std::string> ehlo;
+  bool tls_no_verify = false, bdat = false, lmtp = false, json = false, allow_failing_ehlo = false;
+};
+
+// What went wrong outside the per-recipient results.
+struct send_error {
+  std::string step;  // "connect", "tls", "greeting", "ehlo", "auth", "submit", "session", ...
+  std::string message;
+  std::optional<int> code;  // the reply code, when a reply said so
+};
+
+struct found_diagnosis {
+  failure_kind kind = failure_kind::none;
+  answered_command after = answered_command::unknown;
+  std::string explanation;
+};
+
+class send_app final : public drivers::client_handler {
+ public:
+  send_app(const send_args& a, std::string password, const std::vector<envelope_recipient>& rcpts, fd_source& source)
+      : args_(a), password_(std::move(password)), progress_(a.json), source_(source) {
+    env_.reverse_path = a.from;
+    env_.recipients = rcpts;
+    env_.size = source.file_size();
+    env_.prefer_bdat = a.bdat;
+    has_8bit_ = source.file_has_8bit();
+  }
+
+  void on_connected(const asio::ip::tcp::endpoint& peer) override {
+    progress_.line("connected to {} port {}", peer.address().to_string(), peer.port());
+  }
+
+  void on_tls(const drivers::tls_peer_info& tls) override {
+    progress_.line("TLS: {} {}; certificate {}: {}", tls.protocol, tls.cipher, escape_for_display(tls.subject),
+                   tls.verified ? "verified" : "NOT verified (" + tls.verify_result + ")");
+  }
+
+  void on_error(const drivers::driver_error& e) override {
+    record_error({std::string(drivers::driver_step_name(e.step)), e.message, std::nullopt});
+  }
+
+  void on_event(drivers::client_driver& driver, const client_event_t& event) override {
+    if (const auto* r = std::get_if<client_event::reply>(&event)) {
+      on_reply(driver, *r);
+    } else if (const auto* f = std::get_if<client_event::fatal_error>(&event)) {
+      record_error({"session", f->explanation, std::nullopt});
+    } else if (const auto* c = std::get_if<client_event::peer_closed>(&event)) {
+      record_error({"session", c->explanation, std::nullopt});
+    } else if (const auto* s = std::get_if<client_event::submitted>(&event)) {
+      results_.assign(s->recipients.begin(), s->recipients.end());
+      submitted_ = true;
+    }
+  }
+
+  void on_ready(drivers::client_driver& driver) override {
+    auto& session = driver.session();
+    if (!args_.auth_user.empty() && !session.authenticated()) {
+      if (auth_started_) return;  // refused: the driver QUITs
+      start_auth(driver);
+      return;
+    }
+    if (submit_started_) return;  // done: the driver QUITs
+    submit_started_ = true;
+    const auto& caps = session.capabilities();
+    if (args_.bdat && !(caps && caps->has(extension::chunking))) {
+      record_error({"submit", "--bdat: the server does not offer CHUNKING (RFC 3030)", std::nullopt});
+      return;
+    }
+    // RFC 6152: 8-bit octets go as BODY=8BITMIME, and only to a server that
+    // offers it. Known for a file; a pipe is sent as it comes.
+    if (has_8bit_.value_or(false)) {
+      if (!(caps && caps->has(extension::eightbitmime))) {
+        record_error({"submit",
+                      "the message has octets over 127 and the server does not offer 8BITMIME (RFC 6152): not sent",
+                      std::nullopt});
+        return;
+      }
+      env_.eight_bit = true;
+    }
+    source_.on_error = [&driver](int err) {
+      driver.abort({drivers::driver_step::source,
+                    std::string("reading the message from stdin failed: ") + std::strerror(err) +
+                        "; the connection was closed before the end of the data, so nothing is delivered"});
+    };
+    if (const auto ec = session.submit(env_, source_)) record_error({"submit", submit_refusal(ec, caps), std::nullopt});
+  }
+
+  int exit_status() const {
+    if (!submitted_) return exit_fail;
+    std::size_t delivered = 0;
+    for (const auto& r : results_) delivered += r.delivered();
+    if (delivered == results_.size() && delivered > 0) return exit_pass;
+    return delivered ? exit_warn : exit_fail;
+  }
+
+  void print(std::string_view ehlo_name) const {
+    if (args_.json) {
+      fmt::print("{}\n", dump_line(to_json(ehlo_name)));
+      return;
+    }
+    for (std::size_t i = 0; i < args_.to.size(); ++i) {
+      if (!submitted_) {
+        fmt::print("not sent:  {}\n", escape_for_display(args_.to[i]));
+        continue;
+      }
+      const auto& r = results_[i];
+      const auto code = deciding_code(r);
+      fmt::print("{} {}: {} {}{}\n", r.delivered() ? "delivered:" : "refused:  ", escape_for_display(r.address),
+                 code, escape_for_display(r.text),
+                 r.delivered() ? "" : r.rcpt_code / 100 == 2 ? " (after the message data)" : " (at RCPT TO)");
+    }
+    if (diagnosis_)
+      fmt::print("diagnosis: {}: {}\n", failure_kind_name(diagnosis_->kind), escape_for_display(diagnosis_->explanation));
+    if (error_) fmt::print(stderr, "sansmtp send: {}: {}\n", error_->step, escape_for_display(error_->message));
+  }
+
+ private:
+  static int deciding_code(const recipient_result& r) {
+    return r.rcpt_code / 100 == 2 && r.delivery_code ? r.delivery_code : r.rcpt_code;
+  }
+
+  json to_json(std::string_view ehlo_name) const {
+    json j;
+    j["ok"] = exit_status() == exit_pass;
+    j["ehlo_name"] = ehlo_name;
+    auto& rcpts = j["recipients"] = json::array();
+    for (std::size_t i = 0; i < args_.to.size(); ++i) {
+      json o;
+      if (!submitted_) {
+        o = {{"address", args_.to[i]}, {"code", nullptr}, {"enhanced", nullptr}, {"text", nullptr}};
+      } else {
+        const auto& r = results_[i];
+        const auto code = deciding_code(r);
+        const auto split = split_enhanced(code, r.text);
+        o = {{"address", r.address},
+             {"code", code ? json(code) : json(nullptr)},
+             {"enhanced", split.enhanced ? json(*split.enhanced) : json(nullptr)},
+             {"text", split.text}};
+      }
+      rcpts.push_back(std::move(o));
+    }
+    j["error"] = error_ ? json{{"step", error_->step},
+                               {"message", error_->message},
+                               {"code", error_->code ? json(*error_->code) : json(nullptr)}}
+                        : json(nullptr);
+    j["diagnosis"] = diagnosis_ ? json{{"kind", failure_kind_name(diagnosis_->kind)},
+                                       {"after", answered_command_text(diagnosis_->after)},
+                                       {"explanation", diagnosis_->explanation}}
+                                : json(nullptr);
+    return j;
+  }
+
+  void record_error(send_error e) {
+    // After the submission's results, a failing QUIT or close changes nothing.
+    if (submitted_ || error_) return;
+    error_ = std::move(e);
+  }
+
+  void on_reply(drivers::client_driver& driver, const client_event::reply& r) {
+    const auto what = r.answered;
+    show(driver, r);
+    // An EHLO answered 500/502 and retried as HELO (RFC 5321 §4.1.4) is not a failure.
+    if (r.failure.kind != failure_kind::none && !r.fell_back_to_helo) {
+      // The first refusal explains the rest; one about the EHLO name explains most.
+      if (!diagnosis_ || (r.failure.kind == failure_kind::helo_rejected && diagnosis_->kind != failure_kind::helo_rejected))
+        diagnosis_ = found_diagnosis{r.failure.kind, what, r.failure.explanation};
+    }
+    const bool outside_submission = what == answered_command::greeting || what == answered_command::ehlo ||
+                                    what == answered_command::helo || what == answered_command::starttls ||
+                                    what == answered_command::auth;
+    if (r.value.code >= 400 && outside_submission && !r.fell_back_to_helo)
+      record_error({std::string(step_name(what)), reply_display(r.value), r.value.code});
+    // RFC 5321 §3.8: a 421 ends the session wherever it comes.
+    if (r.value.code == 421)
+      record_error({"session", "the server closed the session in answer to " +
+                                   std::string(answered_command_text(what)) + ": " + reply_display(r.value),
+                    421});
+    if (what == answered_command::auth && r.value.code == 334) answer_challenge(driver);
+  }
+
+  // A line per step on a terminal.
+  void show(drivers::client_driver& driver, const client_event::reply& r) {
+    if (!progress_.on()) return;
+    const auto& v = r.value;
+    switch (r.answered) {
+      case answered_command::greeting:
+        progress_.line("greeting: {}", reply_first_line(v));
+        break;
+      case answered_command::ehlo:
+      case answered_command::helo: {
+        progress_.line("{} {}: {}", r.answered == answered_command::ehlo ? (args_.lmtp ? "LHLO" : "EHLO") : "HELO",
+                       escape_for_display(driver.options().session.ehlo_name), reply_first_line(v));
+        if (v.code == 250 && v.lines.size() > 1) {
+          std::string offered;
+          for (std::size_t i = 1; i < v.lines.size(); ++i) offered += (i > 1 ? ", " : "") + escape_for_display(v.lines[i]);
+          progress_.line("  offers: {}", offered);
+        }
+        if (r.fell_back_to_helo) progress_.line("  (EHLO not known: HELO sent instead, RFC 5321 section 4.1.4)");
+        break;
+      }
+      case answered_command::rcpt:
+        progress_.line("RCPT TO:<{}>: {}",
+                       rcpt_shown_ < args_.to.size() ? escape_for_display(args_.to[rcpt_shown_]) : std::string("?"),
+                       reply_display(v));
+        ++rcpt_shown_;
+        break;
+      case answered_command::auth:
+        // A 334's text is the server's challenge: shown, never what we answer.
+        progress_.line("AUTH {}: {}", auth_mechanism_, reply_display(v));
+        break;
+      default:
+        progress_.line("{}: {}", answered_command_text(r.answered), reply_display(v));
+        break;
+    }
+    if (r.failure.kind != failure_kind::none)
+      progress_.line("  {}: {}", failure_kind_name(r.failure.kind), escape_for_display(r.failure.explanation));
+  }
+
+  // RFC 4954: PLAIN (RFC 4616) when offered, in one step with the initial
+  // response; LOGIN otherwise (user name, then password, each base64).
+  void start_auth(drivers::client_driver& driver) {
+    auth_started_ = true;
+    auto& session = driver.session();
+    const auto& caps = session.capabilities();
+    const auto offers = [&](std::string_view mech) {
+      return caps && std::find(caps->auth.begin(), caps->auth.end(), mech) != caps->auth.end();
+    };
+    if (!session.tls()) {
+      record_error({"auth",
+                    "the server did not offer STARTTLS, and the password is never sent in the clear (RFC 4954 "
+                    "section 4)",
+                    std::nullopt});
+      return;
+    }
+    std::error_code ec;
+    if (offers("PLAIN")) {
+      auth_mechanism_ = "PLAIN";
+      const auto response = sasl_plain(args_.auth_user, password_);
+      ec = response ? session.send_auth("PLAIN", *response) : errc::bad_initial_response;
+    } else if (offers("LOGIN")) {
+      auth_mechanism_ = "LOGIN";
+      ec = session.send_auth("LOGIN");
+    } else {
+      std::string offered;
+      if (caps)
+        for (const auto m : caps->auth) offered += (offered.empty() ? "" : " ") + escape_for_display(m);
+      record_error({"auth",
+                    "the server offers neither AUTH PLAIN nor AUTH LOGIN (it offers: " +
+                        (offered.empty() ? std::string("no AUTH") : offered) + ")",
+                    std::nullopt});
+      return;
+    }
+    if (ec) record_error({"auth", "AUTH " + auth_mechanism_ + " cannot be sent: " + ec.message(), std::nullopt});
+  }
+
+  void answer_challenge(drivers::client_driver& driver) {
+    auto& session = driver.session();
+    ++challenges_;
+    std::error_code ec;
+    if (auth_mechanism_ == "LOGIN" && challenges_ == 1)
+      ec = session.send_auth_response(encode_base64(args_.auth_user));
+    else if (auth_mechanism_ == "LOGIN" && challenges_ == 2)
+      ec = session.send_auth_response(encode_base64(password_));
+    else
+      ec = session.cancel_auth();  // a challenge this exchange has no answer for (RFC 4954 section 4)
+    if (ec) record_error({"auth", "cannot answer the AUTH challenge: " + ec.message(), std::nullopt});
+  }
+
+  std::string submit_refusal(std::error_code ec, const std::optional<capabilities>& caps) const {
+    if (ec == errc::message_too_large && env_.size && caps && caps->size)
+      return fmt::format("the message ({} octets) is larger than the server's limit of {} octets (SIZE, RFC 1870 "
+                         "section 6): not sent",
+                         *env_.size, *caps->size);
+    if (ec == errc::encryption_required) return "TLS is required and the session is not encrypted: not sent";
+    if (ec == errc::not_offered)
+      return "the message needs an extension the server does not offer (SMTPUTF8 for a non-ASCII address): not "
+             "sent";
+    if (ec == errc::too_many_transactions)
+      return "the server's LIMITS (RFC 9422) need the recipients split over several transactions, and a message "
+             "read from a pipe cannot be sent twice: give it as a file (< FILE) or fewer recipients";
+    return "refused before sending: " + ec.message();
+  }
+
+  const send_args& args_;
+  std::string password_;
+  progress progress_;
+  fd_source& source_;
+  envelope env_;
+  std::vector<recipient_result> results_;
+  bool submitted_ = false, submit_started_ = false, auth_started_ = false;
+  std::string auth_mechanism_;
+  int challenges_ = 0;
+  std::size_t rcpt_shown_ = 0;
+  std::optional<send_error> error_;
+  std::optional<found_diagnosis> diagnosis_;
+  std::optional<bool> has_8bit_;  // nullopt: stdin is not a file
+};
+
+int usage(std::string_view why) {
+  fmt::print(stderr, "sansmtp send: {}\n(see: sansmtp send --help)\n", why);
+  return exit_usage;
+}
+
+// The password file: its first line, without the line end.
+std::optional<std::string> read_password(const std::string& path, std::string& why) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    why = "cannot read --auth-password-file " + escape_for_display(path);
+    return std::nullopt;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.ends_with('\n')) text.pop_back();
+  if (text.ends_with('\r')) text.pop_back();
+  if (text.empty() || text.find_first_of(std::string_view("\r\n\0", 3)) != text.npos) {
+    why = "--auth-password-file must hold one non-empty line (the password)";
+    return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace
+
+int run_send(args argv) {
+  send_args a;
+  std::vector<std::string> words(argv.begin(), argv.end());
+  std::string why;
+  if (!take_ehlo_option(words, a.ehlo, why)) return usage(why);
+  CLI::App app{"Submit one message read from stdin and say what became of each recipient", "sansmtp send"};
+  app.add_option("--server", a.server, "HOST[:PORT] (port 25 by default; [IPv6]:PORT)")->required();
+  app.add_option("--from", a.from, "The reverse-path (an address, or '' for the null one)")->required();
+  app.add_option("--to", a.to, "A recipient (repeat for more)")->required();
+  std::string ehlo_help;  // --ehlo is read before CLI11 (take_ehlo_option); here for --help
+  app.add_option("--ehlo", ehlo_help, "The EHLO name (default: this host's name when it passes ehlo-check)");
+  app.add_option("--starttls", a.starttls, "required, opportunistic (default) or off")
+      ->check(CLI::IsMember({"required", "opportunistic", "off"}));
+  auto* ca = app.add_option("--tls-ca", a.tls_ca, "Trust the CA certificates in FILE (PEM) instead of the system's")
+                 ->check(CLI::ExistingFile);
+  auto* no_verify = app.add_flag("--tls-no-verify", a.tls_no_verify,
+                                 "Do not verify the server's certificate (it is still shown)");
+  ca->excludes(no_verify);
+  auto* user = app.add_option("--auth-user", a.auth_user, "AUTH (RFC 4954) as this user, after TLS");
+  auto* pw = app.add_option("--auth-password-file", a.auth_password_file, "The password: the first line of FILE");
+  user->needs(pw);
+  pw->needs(user);
+  app.add_flag("--bdat", a.bdat, "Send the message with BDAT (RFC 3030; the server must offer CHUNKING)");
+  app.add_flag("--lmtp", a.lmtp, "Speak LMTP (RFC 2033): LHLO, one reply per recipient");
+  app.add_flag("--allow-failing-ehlo", a.allow_failing_ehlo,
+               "Send an EHLO name that ehlo-check fails (to see what the server does with it)");
+  app.add_flag("--json", a.json, "One JSON object: ok, ehlo_name, recipients, error, diagnosis");
+  app.footer(
+      "Exit status: 0 every recipient accepted the message, 1 some did, 2 none did (or the session failed), 64 "
+      "usage error.");
+  if (const auto status = parse_cli11(app, words)) return *status;
+
+  const auto server = parse_server(a.server, why);
+  if (!server) return usage("--server " + escape_for_display(a.server) + ": " + why);
+  const auto policy = a.starttls == "required" ? tls_policy::required
+                      : a.starttls == "off"    ? tls_policy::off
+                                               : tls_policy::opportunistic;
+  if (policy == tls_policy::off && (!a.tls_ca.empty() || a.tls_no_verify))
+    return usage("--tls-ca and --tls-no-verify need STARTTLS (not --starttls off)");
+  if (policy == tls_policy::off && !a.auth_user.empty())
+    return usage("--auth-user with --starttls off would send the password in the clear (RFC 4954 section 4)");
+  std::string password;
+  if (!a.auth_user.empty()) {
+    const auto p = read_password(a.auth_password_file, why);
+    if (!p) return usage(why);
+    password = *p;
+  }
+  // The addresses, checked as the commands will carry them.
+  command_options any_utf8;
+  any_utf8.smtputf8 = true;
+  if (const auto m = make_mail(a.from, {}, any_utf8); !m)
+    return usage("--from " + escape_for_display(a.from) + ": " + std::string(errc_name(m.error().code)));
+  std::vector<envelope_recipient> rcpts;
+  for (const auto& t : a.to) {
+    if (const auto r = make_rcpt(t, {}, any_utf8); !r)
+      return usage("--to " + escape_for_display(t) + ": " + std::string(errc_name(r.error().code)));
+    rcpts.push_back({t, {}});
+  }
+
+  drivers::client_driver_options o;
+  o.host = server->host;
+  o.port = server->port;
+  o.session.lmtp = a.lmtp;
+  o.session.starttls = policy;
+  o.tls.ca_file = a.tls_ca;
+  o.tls.verification = a.tls_no_verify ? drivers::tls_verification::report : drivers::tls_verification::enforce;
+  if (a.ehlo) {
+    const auto report = check_ehlo_name(*a.ehlo);
+    if (report.result == verdict::fail && !a.allow_failing_ehlo) {
+      std::string findings;
+      for (const auto& f : report.findings)
+        if (f.level == severity::fail) findings += fmt::format("\n  {}: {}", ehlo_check_code_name(f.code), f.message);
+      return usage(fmt::format("--ehlo \"{}\" fails the EHLO-name check:{}\nGive a name that passes (sansmtp "
+                               "ehlo-check NAME), or add --allow-failing-ehlo to send it anyway.",
+                               escape_for_display(*a.ehlo), findings));
+    }
+    o.session.ehlo_name = *a.ehlo;
+    o.session.send_failing_ehlo_name = a.allow_failing_ehlo;
+  } else {
+    const auto chosen = default_ehlo_name();
+    if (!chosen.name) {
+      std::string reasons;
+      for (const auto& r : chosen.reasons) reasons += "\n  - " + r;
+      const auto message = fmt::format(
+          "this host has no name that passes the EHLO-name check, so nothing was sent:{}\nSet one with --ehlo NAME "
+          "(this host's public fully-qualified name, one whose address resolves back to it).",
+          reasons);
+      if (a.json)
+        fmt::print("{}\n", dump_line(json{{"ok", false},
+                                          {"ehlo_name", nullptr},
+                                          {"recipients", json::array()},
+                                          {"error", {{"step", "hello"}, {"message", message}, {"code", nullptr}}},
+                                          {"diagnosis", nullptr}}));
+      else
+        fmt::print(stderr, "sansmtp send: {}\n", message);
+      return exit_fail;
+    }
+    o.session.ehlo_name = *chosen.name;
+  }
+
+  fd_source source(STDIN_FILENO);
+  send_app app_handler(a, std::move(password), rcpts, source);
+  asio::io_context io;
+  drivers::client_driver driver(io, o, app_handler);
+  driver.start();
+  io.run();
+  app_handler.print(o.session.ehlo_name);
+  return app_handler.exit_status();
+}
+
+}  // namespace sansmtp::cli
