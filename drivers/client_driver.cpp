@@ -5,6 +5,7 @@
 #include <asio/connect.hpp>
 #include <asio/ssl/error.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace sansmtp::drivers {
@@ -195,9 +196,11 @@ void client_driver::quit() {
 // --- reading -------------------------------------------------------------------------
 
 void client_driver::start_read() {
-  if (reading_ || closed_ || eof_ || held_ || held_eof_ || session_.closed()) return;
+  // wants_read(): false while the receive buffer is full (backpressure) or a
+  // TLS handshake is owed; the read is sized to what the session can take.
+  if (reading_ || closed_ || eof_ || held_ || held_eof_ || !session_.wants_read()) return;
   reading_ = true;
-  const auto buffer = asio::buffer(read_buffer_);
+  const auto buffer = asio::buffer(read_buffer_.data(), std::min(read_buffer_.size(), session_.receive_capacity()));
   const auto done = [this](const std::error_code& ec, std::size_t n) { on_read(ec, n); };
   if (tls_)
     tls_->async_read_some(buffer, done);
@@ -241,15 +244,22 @@ void client_driver::deliver_held() {
 
 void client_driver::start_write() {
   if (writing_ || closed_) return;
-  const auto out = session_.pending_output();
-  if (out.empty()) return;
+  // Every run at once (one writev on TCP): commands and replies are copies,
+  // a message body from a memory_source is the caller's own bytes, by
+  // reference. 64 runs at a time keeps within IOV_MAX; partial writes are
+  // normal. (Asio's TLS stream takes the first buffer per call.)
+  gather_.clear();
+  for (const auto run : session_.pending_output_spans()) {
+    gather_.emplace_back(run.data(), run.size());
+    if (gather_.size() == 64) break;
+  }
+  if (gather_.empty()) return;
   writing_ = true;
   const auto done = [this](const std::error_code& ec, std::size_t n) { on_written(ec, n); };
-  const auto buffer = asio::buffer(out.data(), out.size());
   if (tls_)
-    tls_->async_write_some(buffer, done);
+    tls_->async_write_some(gather_, done);
   else
-    socket_.async_write_some(buffer, done);
+    socket_.async_write_some(gather_, done);
 }
 
 void client_driver::on_written(const std::error_code& ec, std::size_t n) {

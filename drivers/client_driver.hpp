@@ -139,6 +139,7 @@ class client_driver {
   std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
   std::optional<tls_peer_info> tls_peer_;
   std::vector<char> read_buffer_;
+  std::vector<asio::const_buffer> gather_;  // pending_output_spans() as Asio buffers (writev)
   std::size_t held_ = 0;        // octets read while a write was in flight
   bool held_eof_ = false;       // ... or the end of the stream
   bool reading_ = false, writing_ = false, handshaking_ = false;
