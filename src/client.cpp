@@ -300,7 +300,8 @@ struct read_ahead {
 // Reads a rewindable source once ahead: does the message hold an octet
 // above 127 (RFC 6152: 8-bit data needs BODY=8BITMIME), or a bare CR or LF
 // that `lines` refuses? The source is rewound; nullopt when it cannot be.
-std::optional<read_ahead> read_message_ahead(message_source& source, const data_encoder_options& lines) {
+std::optional<read_ahead> read_message_ahead(message_source& source, const data_encoder_options& lines,
+                                            bool look_for_bare) {
   if (!source.rewind()) return std::nullopt;
   read_ahead found;
   crlf_encoder check(lines);
@@ -309,7 +310,7 @@ std::optional<read_ahead> read_message_ahead(message_source& source, const data_
     unsigned char any = 0;  // an OR over the piece: vectorised, no early exit per octet
     for (const char c : piece) any = static_cast<unsigned char>(any | static_cast<unsigned char>(c));
     found.eight_bit = found.eight_bit || any >= 0x80;
-    if (!found.bare && !check.take_clean(piece)) {
+    if (look_for_bare && !found.bare && !check.take_clean(piece)) {
       scratch.clear();
       found.bare = check.normalize(piece, scratch);
     }
@@ -345,7 +346,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   const auto& lines = options_.data;
   const bool refuses_bare = lines.bare_lf == bare_line_encoding::reject || lines.bare_cr == bare_line_encoding::reject;
   if (!env.binary && ((!eight_bit && env.detect_8bit) || refuses_bare)) {
-    if (const auto ahead = read_message_ahead(source, lines)) {
+    if (const auto ahead = read_message_ahead(source, lines, refuses_bare)) {
       eight_bit = eight_bit || (env.detect_8bit && ahead->eight_bit);
       // A bare CR/LF the options refuse: refused before anything is written
       // (found later, in a source that cannot rewind, it ends the session).

@@ -1,13 +1,23 @@
 #include <sansmtp/data.hpp>
 
+#include <cstring>
+
 namespace sansmtp {
 
 bool crlf_encoder::take_clean(std::string_view piece) noexcept {
   if (cr_) return false;
-  for (std::size_t i = 0; i < piece.size(); ++i) {
-    if (piece[i] == '\r' && (i + 1 == piece.size() || piece[i + 1] != '\n')) return false;
-    if (piece[i] == '\n' && (i == 0 || piece[i - 1] != '\r')) return false;
-  }
+  // Every LF has a CR before it, and there are as many CRs as LFs: then
+  // every CR is followed by its LF. Two memchr walks, no per-octet branch.
+  const char* const begin = piece.data();
+  const char* const end = begin + piece.size();
+  std::size_t lfs = 0, crs = 0;
+  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));
+       ++p, ++lfs)
+    if (p == begin || p[-1] != '\r') return false;
+  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p))));
+       ++p, ++crs)
+    if (crs == lfs) return false;
+  if (crs != lfs) return false;
   if (!piece.empty()) open_ = piece.back() != '\n';
   offset_ += piece.size();
   return true;
