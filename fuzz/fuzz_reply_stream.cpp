@@ -11,12 +11,19 @@
 //     at most max_lines lines, an ESC only of the code's class.
 //  4. Round trip: write_reply(code, lines) of an accepted reply reads back as
 //     the same code, ESC and lines, in no more octets than the original.
+//  5. The reader agrees with the Ragel reply-line machine (grammar/reply.rl)
+//     when its text is ASCII: every line before the first error is one the
+//     machine accepts, and a line-grammar error (bad code, separator,
+//     control, bare CR, non-ASCII) is the one the machine names, at the same
+//     offset.
 #include "fuzz_check.hpp"
 
 // Test support shared with the Catch2 tests: drives the reader over chunks.
 #include "../tests/reply_helpers.hpp"
 
 #include <sansmtp/reply.hpp>
+
+#include "reply_scan.hpp"
 
 #include <random>
 #include <string>
@@ -72,6 +79,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(whole.error->offset >= at && whole.error->offset <= in.size(), "error offset: " + show(whole));
   else
     FUZZ_CHECK(at == in.size(), "accepted stream not covered: " + show(whole));
+
+  // 5. The machine as the reference for the line grammar (ASCII text).
+  if (!o.allow_utf8) {
+    const std::uint64_t stop = whole.error ? whole.error->offset : in.size();
+    for (std::size_t start = 0; start < in.size();) {
+      const auto lf = in.find('\n', start);
+      if (lf == std::string_view::npos) break;  // an unfinished line: the reader waits for it
+      std::size_t content_end = lf;
+      if (content_end > start && in[content_end - 1] == '\r') --content_end;
+      const auto content = in.substr(start, content_end - start);
+      const auto fault = detail::reply_line_fault_of(content);
+      if (lf < stop) {
+        FUZZ_CHECK(!fault, "the machine refuses a line the reader took: \"" + fuzz::escape(content) + "\" (" +
+                               std::string(fault ? errc_name(fault->code) : "") + ") " + show(whole));
+      } else {
+        const auto e = whole.error;
+        const bool line_rule = e && e->offset >= start && e->offset <= content_end &&
+                               (e->code == errc::bad_reply_code || e->code == errc::bad_reply_separator ||
+                                e->code == errc::control_character || e->code == errc::bare_cr ||
+                                e->code == errc::non_ascii);
+        if (line_rule) {
+          FUZZ_CHECK(fault && fault->code == e->code && start + fault->at == e->offset,
+                     "the machine says " + std::string(fault ? errc_name(fault->code) : "ok") + "@" +
+                         std::to_string(fault ? start + fault->at : 0) + ", the reader " + show(whole));
+        }
+        break;
+      }
+      start = lf + 1;
+    }
+  }
 
   for (const auto& r : whole.replies) {
     // 3. Limits and grammar.

@@ -2,6 +2,7 @@
 // 2034) and the reply writer. Every reader input runs whole, byte by byte and
 // split at every point, and all must agree.
 #include "reply_helpers.hpp"
+#include "reply_scan.hpp"
 
 #include <sansmtp/reply.hpp>
 
@@ -610,4 +611,31 @@ TEST_CASE("a moved-from reader is empty and usable, the moved-to one keeps the r
   reply_reader f(std::move(e));
   CHECK(f.error());
   CHECK_FALSE(e.error());  // NOLINT(bugprone-use-after-move)
+}
+
+TEST_CASE("reply-line machine (grammar/reply.rl): accepts the RFC 5321 4.2 lines, names the rule a line breaks") {
+  using detail::reply_line_fault_of;
+  for (const char* ok : {"250", "250-", "250 ", "250 ok", "554-5.7.1 no\tway", "421 ~", "259 x", "500 a b c"})
+    CHECK_FALSE(reply_line_fault_of(ok));
+  struct bad {
+    std::string line;
+    errc code;
+    std::size_t at;
+  };
+  const bad cases[] = {
+      {"", errc::bad_reply_code, 0},          {"25", errc::bad_reply_code, 2},
+      {"2x0 ok", errc::bad_reply_code, 1},    {"650 ok", errc::bad_reply_code, 0},
+      {"260 ok", errc::bad_reply_code, 1},    {"150 ok", errc::bad_reply_code, 0}, {"299 x", errc::bad_reply_code, 1},
+      {"250x", errc::bad_reply_separator, 3}, {"250\tok", errc::bad_reply_separator, 3},
+      {"250 a\rb", errc::bare_cr, 5},         {"250 \x01", errc::control_character, 4},
+      {"250 \x7f", errc::control_character, 4}, {"250 caf\xc3\xa9", errc::non_ascii, 7},
+      {std::string("250 a\0b", 7), errc::control_character, 5},
+  };
+  for (const auto& c : cases) {
+    INFO(c.line);
+    const auto fault = reply_line_fault_of(c.line);
+    REQUIRE(fault);
+    CHECK(fault->code == c.code);
+    CHECK(fault->at == c.at);
+  }
 }
