@@ -3,12 +3,21 @@
 #include <sansmtp/capabilities.hpp>
 
 #include "ascii.hpp"
+#include "ehlo_keyword.hpp"
 #include "seen_words.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
 namespace sansmtp {
+
+namespace detail {
+struct capabilities_builder {
+  static std::vector<std::string_view>& params(capabilities& c) noexcept { return c.params_; }
+};
+}  // namespace detail
+
 namespace {
 
 // What the parameters of a known keyword must be.
@@ -117,6 +126,10 @@ class reader {
     bool spaces = false;
     std::size_t start = 0;
     bool first = true;
+    // The words go to the one params storage, reserved by ehlo_response()
+    // for every word of the reply: it never reallocates under the spans.
+    auto& storage = detail::capabilities_builder::params(out_);
+    const std::size_t begin = storage.size();
     for (;;) {
       const auto sp = text.find(' ', start);
       const auto word = text.substr(start, sp == std::string_view::npos ? sp : sp - start);
@@ -125,16 +138,17 @@ class reader {
       } else if (first) {
         line.keyword = word;
         first = false;
+        // Pre-RFC 2554 drafts wrote "AUTH=LOGIN PLAIN"; the mechanisms count.
+        if (ascii::istarts_with(word, "AUTH=") && word.size() > 5) storage.push_back(word.substr(5));
       } else {
-        line.params.push_back(word);
+        storage.push_back(word);
       }
       if (sp == std::string_view::npos) break;
       start = sp + 1;
     }
+    line.params = {storage.data() + begin, storage.size() - begin};
     if (spaces && !text.empty()) note(ehlo_problem::extra_space, index, line.keyword);
     if (ascii::istarts_with(line.keyword, "AUTH=")) {
-      // Pre-RFC 2554 drafts wrote "AUTH=LOGIN PLAIN"; the mechanisms count.
-      if (line.keyword.size() > 5) line.params.insert(line.params.begin(), line.keyword.substr(5));
       line.keyword = line.keyword.substr(0, 4);
       line.legacy_auth = true;
     } else if (!ehlo_keyword(line.keyword)) {
@@ -217,7 +231,7 @@ class reader {
         limits(line);
         break;
       case params_rule::any:
-        out_.xclient = params;
+        out_.xclient.assign(params.begin(), params.end());
         break;
       case params_rule::auth:
         break;
@@ -278,9 +292,7 @@ std::string_view extension_keyword(extension e) noexcept {
 }
 
 std::optional<extension> extension_of(std::string_view keyword) noexcept {
-  for (const auto& k : known_keywords)
-    if (ascii::iequals(k.keyword, keyword)) return k.ext;
-  return std::nullopt;
+  return detail::keyword_extension(keyword);  // one pass (grammar/ehlo.rl), not a compare per keyword
 }
 
 std::string_view ehlo_problem_name(ehlo_problem p) noexcept {
@@ -305,7 +317,7 @@ std::string_view ehlo_problem_name(ehlo_problem p) noexcept {
   return "unknown";
 }
 
-const ehlo_line* capabilities::find(std::string_view keyword) const noexcept {
+const ehlo_line* detail::capabilities_fields::find(std::string_view keyword) const noexcept {
   for (const auto& l : lines)
     if (ascii::iequals(l.keyword, keyword)) return &l;
   return nullptr;
@@ -318,6 +330,14 @@ capabilities ehlo_response(int code, std::span<const std::string_view> lines) {
   out.code = code;
   out.ok = code / 100 == 2;
   if (!out.ok || lines.empty()) return out;
+  // Room for every word of every line (and the AUTH= mechanism split off
+  // its keyword), so the params storage never reallocates while lines
+  // point into it; one allocation each for it and the lines.
+  std::size_t words = 0;
+  for (std::size_t i = 1; i < lines.size(); ++i)
+    words += 2 + static_cast<std::size_t>(std::count(lines[i].begin(), lines[i].end(), ' '));
+  detail::capabilities_builder::params(out).reserve(words);
+  out.lines.reserve(lines.size() - 1);
   reader r(out);
   if (code != 250) out.findings.push_back({ehlo_problem::not_250, 0, {}, {}, {}});
   r.first_line(lines[0]);

@@ -123,6 +123,9 @@ reply_reader::line_result reply_reader::take_line(const char* line, std::size_t 
     return line_result::failed;
   }
   if (views_.empty()) {
+    // One allocation for the lines of any usual reply (an EHLO reply is
+    // 10-20 lines), instead of one per doubling; kept for the next reply.
+    if (views_.capacity() == 0) views_.reserve(std::min<std::size_t>(max_lines, 32));  // (max_lines: SIZE_MAX for no limit)
     reply_start_ = at;
     std::memcpy(code_, line, 3);
   }

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,7 +56,7 @@ std::vector<std::string> problems(const capabilities& c) {
   return out;
 }
 
-std::vector<std::string> strings(const std::vector<std::string_view>& v) { return {v.begin(), v.end()}; }
+std::vector<std::string> strings(std::span<const std::string_view> v) { return {v.begin(), v.end()}; }
 
 }  // namespace
 
@@ -347,4 +349,50 @@ TEST_CASE("extension names round-trip through their keywords") {
   CHECK(extension_keyword(extension::eightbitmime) == "8BITMIME");
   CHECK(extension_keyword(extension::mt_priority) == "MT-PRIORITY");
   CHECK_FALSE(extension_of("X-STARTTLS"));
+}
+
+TEST_CASE("extension_of (grammar/ehlo.rl): every known keyword both ways, any case, and nothing near it") {
+  for (const extension e : all_extensions) {
+    const std::string name(extension_keyword(e));
+    INFO(name);
+    CHECK(extension_of(name) == e);
+    std::string lower = name, mixed = name;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+      if (i % 2) mixed[i] = lower[i];
+    }
+    CHECK(extension_of(lower) == e);
+    CHECK(extension_of(mixed) == e);
+    CHECK_FALSE(extension_of(name + "S"));
+    CHECK_FALSE(extension_of(name.substr(0, name.size() - 1)));
+    CHECK_FALSE(extension_of(" " + name));
+    CHECK_FALSE(extension_of(name + std::string(1, '\0')));
+  }
+  CHECK_FALSE(extension_of(""));
+  CHECK_FALSE(extension_of("X-EXPS"));
+  CHECK_FALSE(extension_of("AUTH=LOGIN"));
+}
+
+TEST_CASE("capabilities: copies and moves keep every line's params (one storage, re-pointed on copy)") {
+  const std::string_view lines[] = {"mx.example.net hi", "AUTH PLAIN LOGIN", "SIZE 1000", "AUTH=XOAUTH2", "X-ONE a b c"};
+  std::optional<capabilities> original = parse::ehlo_response(250, lines);
+  const auto expect = [](const capabilities& c) {
+    REQUIRE(c.lines.size() == 4);
+    CHECK(strings(c.lines[0].params) == std::vector<std::string>{"PLAIN", "LOGIN"});
+    CHECK(strings(c.lines[1].params) == std::vector<std::string>{"1000"});
+    CHECK(strings(c.lines[2].params) == std::vector<std::string>{"XOAUTH2"});
+    CHECK(strings(c.lines[3].params) == std::vector<std::string>{"a", "b", "c"});
+    CHECK(c.size == 1000u);
+  };
+  capabilities copy(*original);
+  capabilities assigned;
+  assigned = *original;
+  original.reset();  // the copies must not point into it
+  expect(copy);
+  expect(assigned);
+  capabilities moved(std::move(copy));
+  expect(moved);
+  capabilities move_assigned;
+  move_assigned = std::move(moved);
+  expect(move_assigned);
 }

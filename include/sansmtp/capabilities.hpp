@@ -107,7 +107,10 @@ std::optional<extension> extension_of(std::string_view keyword) noexcept;  // ca
 // One keyword line, as sent.
 struct ehlo_line {
   std::string_view keyword;
-  std::vector<std::string_view> params;
+  // The words after the keyword (views into the reply); the span itself
+  // points into the capabilities' own storage, so it is valid as long as
+  // the capabilities object it came from (copies re-point it).
+  std::span<const std::string_view> params;
   std::size_t line = 0;  // index into the reply's lines
   std::optional<extension> known;
   bool legacy_auth = false;  // "AUTH=..." (keyword is then "AUTH")
@@ -140,7 +143,11 @@ struct smtp_limits {
   std::optional<std::uint64_t> rcptdomainmax;  // recipient domains per transaction
 };
 
-struct capabilities {
+namespace detail {
+struct capabilities_builder;
+// Everything in capabilities but the storage behind ehlo_line::params (so
+// that copying can re-point the spans; see capabilities).
+struct capabilities_fields {
   int code = 0;
   bool ok = false;                // a 2xx reply; the rest is filled only then
   std::string_view domain;        // first word of the first line
@@ -169,6 +176,35 @@ struct capabilities {
 
   // The first line with this keyword (case-insensitive), or nullptr.
   const ehlo_line* find(std::string_view keyword) const noexcept;
+};
+}  // namespace detail
+
+// A parsed EHLO reply: every line and finding, and the typed view. Views
+// point into the reply's text (keep the reply alive); each line's params
+// into this object's own storage, one allocation for all of them.
+struct capabilities : detail::capabilities_fields {
+  capabilities() = default;
+  capabilities(const capabilities& other) : capabilities_fields(other), params_(other.params_) { repoint(other); }
+  capabilities& operator=(const capabilities& other) {
+    if (this != &other) {
+      capabilities_fields::operator=(other);
+      params_ = other.params_;
+      repoint(other);
+    }
+    return *this;
+  }
+  // A moved vector keeps its buffer: the spans stay valid.
+  capabilities(capabilities&&) noexcept = default;
+  capabilities& operator=(capabilities&&) noexcept = default;
+
+ private:
+  friend struct detail::capabilities_builder;
+  void repoint(const capabilities& from) noexcept {
+    for (auto& l : lines)
+      if (!l.params.empty())
+        l.params = {params_.data() + (l.params.data() - from.params_.data()), l.params.size()};
+  }
+  std::vector<std::string_view> params_;  // behind every ehlo_line::params
 };
 
 namespace parse {
