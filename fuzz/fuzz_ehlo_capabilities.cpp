@@ -8,12 +8,16 @@
 //     has an ehlo-keyword (or is the AUTH= form); typed values imply presence.
 //  3. Writing the parsed lines back (domain, greeting, keyword + params) and
 //     parsing again gives the same capabilities.
+//  4. A copy (the original gone) and a move keep every line's params: they
+//     share one storage that copying re-points.
 #include "fuzz_check.hpp"
 
 #include "../tests/reply_helpers.hpp"
 
 #include <sansmtp/capabilities.hpp>
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -70,6 +74,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& r : read.replies) {
     const std::vector<std::string_view> lines(r.lines.begin(), r.lines.end());
     const auto c = parse::ehlo_response(r.code, lines);
+    {  // 4.
+      std::vector<std::vector<std::string_view>> want;
+      for (const auto& l : c.lines) want.emplace_back(l.params.begin(), l.params.end());
+      auto original = std::make_unique<capabilities>(c);
+      capabilities copy(*original);
+      original.reset();
+      const capabilities moved(std::move(copy));
+      FUZZ_CHECK(moved.lines.size() == want.size(), "copy lost lines");
+      for (std::size_t i = 0; i < want.size(); ++i)
+        FUZZ_CHECK(std::equal(want[i].begin(), want[i].end(), moved.lines[i].params.begin(), moved.lines[i].params.end()),
+                   "copied params differ on line " + std::to_string(i));
+    }
     // 1.
     FUZZ_CHECK(c.ok == (r.code / 100 == 2), "ok for " + std::to_string(r.code));
     if (!c.ok) {
