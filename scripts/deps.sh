@@ -26,7 +26,7 @@ ensure_packages() {
 
 # What building the library and the CLI needs.
 BUILD_PACKAGES=(cmake ninja-build g++ pkg-config ragel libfmt-dev nlohmann-json3-dev libcli11-dev libidn2-dev
-                libssl-dev)
+                libssl-dev libasio-dev)
 # What the full test run adds: Catch2, clang with libFuzzer and sanitizers,
 # Google Benchmark, and the real SMTP peers of the interop tests.
 TEST_PACKAGES=(catch2 clang libclang-rt-14-dev libbenchmark-dev python3 python3-aiosmtpd swaks postfix valgrind)
