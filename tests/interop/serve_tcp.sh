@@ -6,8 +6,10 @@
 #   - Python smtplib (/usr/bin/python3): starttls() + login() + send_message(),
 #     and AUTH before TLS refused;
 #   - Nodemailer: its default EHLO name (in the --events log) and `name:`;
-#   - openssl s_client -starttls smtp;
-#   - Postfix smtp-source: 200 messages over 20 parallel sessions.
+#   - openssl s_client -starttls smtp (the self-signed certificate's CN);
+#   - a certificate from --tls-cert/--tls-key, verified for the server's name;
+#   - Postfix smtp-source: 200 messages over 20 parallel sessions (one
+#     thread into a Maildir; four threads into --sink).
 # Every message must land in the Maildir byte-identical to what was sent
 # (sha256 of the file against the CRLF form of the message), and every
 # server must exit 0 after SIGTERM.
@@ -129,12 +131,25 @@ printf 'Subject: s_client\n\n.dot over TLS\nlast' >"$work/s_client.eml"
   sleep 0.5
   printf 'QUIT\n'
 } | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -starttls smtp -crlf -quiet >"$work/s_client.log" 2>&1
-if grep -q '^221 ' "$work/s_client.log"; then
+if grep -q '^221 ' "$work/s_client.log" && grep -q '^depth=0 CN = mx.interop.example$' "$work/s_client.log"; then
   expect_delivered "openssl s_client -starttls smtp" "$work/s_client" "$work/s_client.eml"
 else
   fail "openssl s_client"; cat "$work/s_client.log"
 fi
 finish_serve s_client
+
+# A certificate from files (--tls-cert/--tls-key), verified by the client
+# against it for the server's name.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=mx.interop.example \
+  -addext subjectAltName=DNS:mx.interop.example -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null ||
+  die "openssl req failed"
+start_serve tls-files --sink --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+if timeout 20 $PY -I "$HERE/serve_tcp_client.py" verified-tls "$PORT" "$work/cert.pem" mx.interop.example; then
+  echo "ok: --tls-cert/--tls-key: certificate verified for mx.interop.example"
+else
+  fail "--tls-cert/--tls-key"
+fi
+finish_serve "--tls-cert"
 
 # --- Nodemailer: its own EHLO name, then name: set ------------------------------------
 printf 'Subject: nodemailer\r\n\r\n.first line has a dot\r\nlast\r\n' >"$work/nodemailer.eml"
@@ -177,6 +192,20 @@ fi
 finish_serve smtp-source
 sessions=$(grep -c '"event":"connect"' "$work/source.jsonl")
 [[ $sessions -eq 200 ]] || fail "smtp-source: $sessions sessions logged, expected 200"
+
+# The same load on four threads, into --sink: every message counted.
+start_serve smtp-source-threads --sink --threads 4 --events "$work/threads.jsonl"
+if timeout 45 smtp-source -s 20 -m 200 -M client.interop.example -F "$work/source.eml" "127.0.0.1:$PORT" \
+     >"$work/source.log" 2>&1; then
+  finish_serve "smtp-source --threads 4"
+  count=$(grep -c '"event":"message"' "$work/threads.jsonl")
+  size=$(crlf "$work/source.sent" | wc -c)
+  sized=$(grep -c "\"event\":\"message\",\"size\":$size," "$work/threads.jsonl")
+  if [[ $count -eq 200 && $sized -eq 200 ]]; then echo "ok: smtp-source into --sink --threads 4 (200 messages)"
+  else fail "smtp-source --threads 4: $count messages, $sized of $size octets"; fi
+else
+  fail "smtp-source --threads 4"; tail -5 "$work/source.log"
+fi
 
 if [[ $FAILS -ne 0 ]]; then echo "$FAILS serve --listen interop checks failed"; exit 1; fi
 echo "all serve --listen interop checks passed"

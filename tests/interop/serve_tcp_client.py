@@ -7,6 +7,7 @@ usage: serve_tcp_client.py CHECK PORT [ARGS...]
   smtplib PORT USER PASSWORD OUT     smtplib: starttls(), login(), send_message();
                                      writes the exact message bytes sent to OUT
   auth-before-tls PORT USER PASSWORD AUTH PLAIN on the plaintext channel is refused (538)
+  verified-tls PORT CAFILE NAME      STARTTLS verifying the certificate against CAFILE for NAME
   smuggle PORT MAILDIR POLICY        each non-canonical end of data followed by a second
                                      MAIL/RCPT/DATA in the same write; POLICY reject|normalize
   injection PORT POLICY              STARTTLS with commands pipelined after it; reject|discard
@@ -88,8 +89,8 @@ class Conn:
             data += chunk
         return data
 
-    def starttls(self):
-        self.sock = unverified_tls().wrap_socket(self.sock)
+    def starttls(self, ctx=None, name=None):
+        self.sock = (ctx or unverified_tls()).wrap_socket(self.sock, server_hostname=name)
 
     def close(self):
         self.sock.close()
@@ -149,6 +150,24 @@ def check_auth_before_tls(port, user, password):
     check(code == 530, f"MAIL without AUTH: expected 530 5.7.0, got {lines}")
     conn.send(b"QUIT\r\n")
     conn.reply()
+    conn.close()
+
+
+def check_verified_tls(port, cafile, name):
+    ctx = ssl.create_default_context(cafile=cafile)  # hostname checked, chain verified
+    conn = Conn(port)
+    conn.reply()
+    ehlo(conn)
+    conn.send(b"STARTTLS\r\n")
+    code, lines = conn.reply()
+    check(code == 220, f"verified TLS: STARTTLS got {lines}")
+    conn.starttls(ctx, name)
+    check(conn.sock.version() in ("TLSv1.2", "TLSv1.3"), f"verified TLS: {conn.sock.version()}")
+    code, lines = ehlo(conn)
+    check(code == 250 and not any(b"STARTTLS" in l for l in lines), f"verified TLS: EHLO after TLS got {lines}")
+    conn.send(b"QUIT\r\n")
+    code, _ = conn.reply()
+    check(code == 221, f"verified TLS: QUIT got {code}")
     conn.close()
 
 
@@ -332,6 +351,8 @@ def main(argv):
         check_smtplib(port, *args)
     elif check_name == "auth-before-tls":
         check_auth_before_tls(port, *args)
+    elif check_name == "verified-tls":
+        check_verified_tls(port, *args)
     elif check_name == "smuggle":
         check_smuggle(port, *args)
     elif check_name == "injection":
