@@ -44,8 +44,8 @@ box=$work/smtplib
 if timeout 30 $PY -I "$HERE/smtplib_over_stdio.py" "$SANSMTP" "$box" >"$work/py.log" 2>&1; then
   count=$(ls "$box/new" | wc -l)
   if [[ $count -ne 2 ]]; then fail "smtplib: $count messages"; fi
-  if ! cat "$box"/new/* | grep -q $'^\\.leading dot\r$'; then fail "smtplib: dot line"; fi
-  if ! cat "$box"/new/* | grep -q $'na\xc3\xafve\r$'; then fail "smtplib: 8-bit body"; fi
+  if ! grep -q $'^\\.leading dot\r$' "$box"/new/*; then fail "smtplib: dot line"; fi
+  if ! grep -q $'na\xc3\xafve\r$' "$box"/new/*; then fail "smtplib: 8-bit body"; fi
   [[ $FAILS -eq 0 ]] && echo "ok: smtplib"
 else
   fail "smtplib"; cat "$work/py.log"
