@@ -78,7 +78,7 @@ void server_connection::start(std::uint64_t id) {
     handler_->on_connect(session_);  // the greeting: the server speaks first (§3.1)
   } catch (const std::exception&) {
     set_reason(close_reason::handler_failed);
-    return close_now();
+    if (session_.send(421, local_error_text())) return close_now();  // a 421 greeting (§3.1)
   }
   advance();
 }
@@ -98,7 +98,7 @@ void server_connection::force() {
       break;
     }
     case op::writing:  // let it finish, but not for long
-      arm_timer(owner_->options().linger);
+      arm_timer(write_limit());
       break;
     case op::handshaking:  // no plaintext 421 can go out in the middle of a handshake
       close_now();
@@ -145,7 +145,10 @@ bool server_connection::pump() {
       if (handler_) handler_->on_event(session_, event);
     }
   } catch (const std::exception&) {
+    // The handler could not answer: 421 4.3.0 answers whatever was owed
+    // (RFC 5321 §3.8), and the connection closes once it is written.
     set_reason(close_reason::handler_failed);
+    if (!session_.send(421, local_error_text())) return true;
     close_now();
     return false;
   }
@@ -166,8 +169,12 @@ bool server_connection::refuse_new_work(const server_event_t& event) {
 // handler left a reply owed. Any 421 answers anything (RFC 5321 §3.8).
 void server_connection::answer_stall() {
   set_reason(close_reason::handler_failed);
-  if (session_.send(421, "4.3.0 " + owner_->options().session.hostname + " Local error, closing")) return close_now();
+  if (session_.send(421, local_error_text())) return close_now();
   advance();
+}
+
+std::string server_connection::local_error_text() const {
+  return "4.3.0 " + owner_->options().session.hostname + " Local error, closing";
 }
 
 // --- reading -----------------------------------------------------------------
@@ -208,7 +215,14 @@ void server_connection::start_write(std::span<const char> bytes, bool farewell) 
     tls_->async_write_some(asio::buffer(bytes.data(), bytes.size()), std::move(done));
   else
     socket_.async_write_some(asio::buffer(bytes.data(), bytes.size()), std::move(done));
-  arm_timer(forced_ ? owner_->options().linger : owner_->options().write_timeout);
+  arm_timer(write_limit());
+}
+
+// After a shutdown's grace period a write gets the linger time (at least a
+// second, so the 421 can leave); before, the write timeout.
+std::chrono::seconds server_connection::write_limit() const {
+  const auto& o = owner_->options();
+  return forced_ ? std::max(o.linger, std::chrono::seconds(1)) : o.write_timeout;
 }
 
 void server_connection::on_write(const std::error_code& ec, std::size_t n) {
@@ -272,6 +286,7 @@ void server_connection::on_handshake(const std::error_code& ec) {
 // the peer before it reads it.
 void server_connection::finish() {
   finishing_ = true;
+  if (owner_->options().linger <= std::chrono::seconds::zero()) return close_now();
   op_ = op::closing;
   arm_timer(owner_->options().linger);
   if (!tls_) return linger();

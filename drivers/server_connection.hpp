@@ -62,6 +62,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void on_read(const std::error_code& ec, std::size_t n);
   void start_write(std::span<const char> bytes, bool farewell);
   void on_write(const std::error_code& ec, std::size_t n);
+  std::chrono::seconds write_limit() const;
   void start_handshake();
   void on_handshake(const std::error_code& ec);
   void finish();
@@ -71,6 +72,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void on_timer();
   void set_reason(close_reason why) noexcept;
   std::string shutdown_text() const;
+  std::string local_error_text() const;
 
   std::shared_ptr<connection_owner> owner_;
   asio::ip::tcp::socket socket_;

@@ -71,8 +71,9 @@ std::string_view close_reason_name(close_reason why) noexcept;
 // The application: one object per connection, called on that connection's
 // strand only (never concurrently with itself). Answer every event inside
 // the call with session.send()/send_ehlo_reply(): the driver reads no more
-// until the session's reply queue is empty, and an event left unanswered is
-// a handler bug the driver ends with 421 4.3.0.
+// until the session's reply queue is empty, and an event left unanswered
+// (or an exception out of a handler) is answered by the driver with 421
+// 4.3.0, and the connection closed.
 class server_handler {
  public:
   virtual ~server_handler() = default;
@@ -101,14 +102,17 @@ struct server_driver_options {
   // 421 4.3.2 and closed (RFC 5321 §3.1, §3.8). 0 = no limit.
   std::size_t max_sessions = 0;
   // A write that makes no progress for this long ends the connection (the
-  // peer stopped reading; RFC 5321 §4.5.3.2 sets no figure for the server).
+  // peer stopped reading; RFC 5321 §4.5.3.2 sets no figure for the
+  // server). 0 = no limit.
   std::chrono::seconds write_timeout{300};
   // The STARTTLS handshake (RFC 3207 names none; the command timeout's
-  // order of magnitude).
+  // order of magnitude). 0 = no limit.
   std::chrono::seconds tls_handshake_timeout{60};
   // After the last reply: how long to read and drop what the peer still
   // sends before closing, so that the close is a FIN and not a RST that
-  // could destroy the last reply in flight.
+  // could destroy the last reply in flight. It also bounds the wait for a
+  // stuck write once the grace period of a shutdown is over. 0 = close at
+  // once.
   std::chrono::seconds linger{2};
   // Octets asked of one read (capped by receive_capacity()).
   std::size_t read_chunk = 64 * 1024;
