@@ -137,6 +137,7 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
   asio::ssl::context* tls_context;
   asio::strand<asio::io_context::executor_type> strand;  // the acceptor and the timers
   asio::ip::tcp::acceptor acceptor;
+  asio::ip::tcp::endpoint bound;  // set by listen()
   asio::steady_timer grace_timer;
   asio::steady_timer retry_timer;
   mutable std::mutex mutex;  // guards what follows: connections release from their own strands
@@ -161,6 +162,7 @@ std::error_code server_driver::listen(const asio::ip::tcp::endpoint& at) {
   if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(at, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) state_->bound = acceptor.local_endpoint(ec);
   if (ec) {
     std::error_code ignored;
     acceptor.close(ignored);
@@ -170,10 +172,8 @@ std::error_code server_driver::listen(const asio::ip::tcp::endpoint& at) {
   return {};
 }
 
-asio::ip::tcp::endpoint server_driver::local_endpoint() const {
-  std::error_code ec;
-  return state_->acceptor.local_endpoint(ec);
-}
+// Kept from listen(): the acceptor itself belongs to the listener's strand.
+asio::ip::tcp::endpoint server_driver::local_endpoint() const { return state_->bound; }
 
 void server_driver::shutdown(std::chrono::steady_clock::duration grace) {
   asio::post(state_->strand, [s = state_, grace] { s->begin_shutdown(grace); });

@@ -136,7 +136,8 @@ class server_driver {
   server_driver(const server_driver&) = delete;
   server_driver& operator=(const server_driver&) = delete;
 
-  // Binds, listens and starts accepting.
+  // Binds, listens and starts accepting. Once per driver, before anything
+  // else is called on it.
   std::error_code listen(const asio::ip::tcp::endpoint& at);
   // Where it listens (the real port after binding port 0).
   asio::ip::tcp::endpoint local_endpoint() const;
