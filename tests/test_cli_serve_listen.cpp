@@ -61,6 +61,9 @@ TEST_CASE("serve: transports and stores and TLS/AUTH options that do not go toge
       {"--listen", "127.0.0.1:0", "--sink", "--tls-cert", (d.path / "missing.pem").string(), "--tls-key",
        (d.path / "missing.pem").string()},
       {"--listen", "127.0.0.1:0", "--sink", "--auth-users", "/etc/hostname"},  // AUTH needs TLS
+      {"--listen", "127.0.0.1:0", "--sink", "--hostname", "mx example"},      // not one word
+      {"--stdio", "--sink", "--hostname", "mx.example\r\n250 injected"},
+      {"--stdio", "--sink", "--hostname", ""},
   };
   for (const auto& args : bad) {
     INFO(args.front() << " ... " << args.back());

@@ -59,6 +59,14 @@ std::optional<asio::ip::tcp::endpoint> parse_listen(std::string_view text) {
   return asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
 }
 
+// What can stand as the first word of a reply line.
+bool printable_word(std::string_view text) {
+  if (text.empty() || text.size() > 255) return false;
+  for (const unsigned char c : text)
+    if (c <= 0x20 || c >= 0x7f) return false;
+  return true;
+}
+
 int usage(std::string_view message) {
   fmt::print(stderr, "sansmtp serve: {}\nRun 'sansmtp serve --help' for the options.\n", message);
   return exit_usage;
@@ -96,6 +104,10 @@ int run_serve(args argv) {
   if (const auto status = parse_cli11(app, argv)) return *status;
 
   if (stdio == !listen.empty()) return usage("give exactly one of --stdio and --listen HOST:PORT");
+  if (!printable_word(hostname))
+    return usage(fmt::format("--hostname '{}' must be 1 to 255 printable ASCII characters without spaces "
+                             "(it starts the greeting and the EHLO reply, RFC 5321 §4.1.1.1)",
+                             escape_for_display(hostname)));
   if (sink == !dir.empty()) return usage("give exactly one of --maildir DIR and --sink");
   const bool tls = self_signed || !tls_cert.empty() || !tls_key.empty();
   if (stdio) {
