@@ -6,7 +6,8 @@
 // Input: byte 0 selects options (bit 0 LMTP, 1 STARTTLS first, 2 injected
 // bytes discarded instead of rejected, 3 a small reply line limit, 4 bare
 // LF allowed in replies, 5 submit() instead of single commands, 6 with
-// submit(), BDAT when CHUNKING is offered); byte 1
+// submit(), BDAT when CHUNKING is offered, 7 with submit(), a streamed
+// source that is copied instead of a memory_source sent by reference); byte 1
 // seeds the chunking; the rest is what the server sends.
 //
 // Invariants:
@@ -42,15 +43,21 @@ std::vector<test::step> script(std::uint8_t bits) {
   if (bits & 2) steps.push_back(test::command_step("starttls", make_starttls()));
   if (bits & 32) {
     // The transaction level: submit() drives MAIL, RCPTs, DATA and the body.
-    auto source = std::make_shared<memory_source>("Subject: t\r\n\r\n.dot\n..two\rlast", 5);
-    steps.push_back({"submit", [source, bits](client& c) {
+    static constexpr std::string_view message = "Subject: t\r\n\r\n.dot\n..two\rlast";
+    auto stable = std::make_shared<memory_source>(message, 5);
+    auto streamed = std::make_shared<test::streamed_source>(message, 5);
+    steps.push_back({"submit", [stable, streamed, bits](client& c) {
                        envelope env;
                        env.reverse_path = "alice@example.org";
                        env.recipients = {{"bob@example.net"}, {"carol@example.net"}, {"dave@example.net"}};
                        env.size = 40;
                        env.prefer_bdat = bits & 64;  // BDAT when CHUNKING is offered
-                       source->rewind();  // each run (whole, split) reads it from the start
-                       return c.submit(env, *source);
+                       // Each run (whole, split) reads it from the start; bit 7:
+                       // a streamed source (copied) instead of one by reference.
+                       stable->rewind();
+                       streamed->restart();
+                       if (bits & 128) return c.submit(env, *streamed);
+                       return c.submit(env, *stable);
                      }});
     steps.push_back(test::command_step("quit", make_quit()));
     return steps;

@@ -69,8 +69,20 @@ client::client(client_options options)
 
 // --- bytes in ------------------------------------------------------------------
 
+std::size_t client::receive_capacity() const noexcept {
+  if (closed_ || eof_) return 0;
+  const std::size_t held = buffered_bytes();
+  return held >= options_.receive_buffer ? 0 : options_.receive_buffer - held;
+}
+
+std::size_t client::buffered_bytes() const noexcept {
+  return phase_ == phase::tls_pending ? trailing_.size() : in_.size() - in_pos_;
+}
+
+bool client::wants_read() const noexcept { return phase_ != phase::tls_pending && receive_capacity() > 0; }
+
 std::error_code client::receive(std::string_view bytes) {
-  if (closed_ || eof_) return errc::invalid_state;
+  if (bytes.size() > receive_capacity() || closed_ || eof_) return errc::invalid_state;
   if (phase_ == phase::tls_pending) {
     trailing_.append(bytes);  // RFC 3207 §4.2: never parsed as a reply
     return {};
@@ -98,6 +110,27 @@ std::string client::state_name() const {
   return "between commands";
 }
 
+// A bare CR or LF the options refuse, found after part of the message went
+// out: SMTP cannot abort DATA (the only end is CRLF.CRLF, which would
+// deliver the message cut short), so the session ends; closing the
+// connection makes the server discard what it received.
+void client::fail_body(const data_error& e) {
+  out_.clear();
+  fatal_ = closed_ = true;
+  phase_ = phase::closed;
+  pending_fatal_ = client_event::fatal_error{
+      e.code, fmt::format("the message has a bare {} at octet {}, which data_encoder_options refuses (reject); part of "
+                          "the message was already sent and SMTP cannot take it back, so the session ends: close the "
+                          "connection and the server discards it",
+                          e.code == errc::bare_cr ? "CR" : "LF", e.offset)};
+}
+
+client_event_t client::take_pending_fatal() {
+  auto e = std::move(*pending_fatal_);
+  pending_fatal_.reset();
+  return e;
+}
+
 client_event_t client::fail(errc code, std::string explanation) {
   fatal_ = closed_ = true;
   phase_ = phase::closed;
@@ -114,11 +147,7 @@ client_event_t client::next_event() {
     submission_reported_ = true;
     return client_event::submitted{sub_->results, sub_->transactions};
   }
-  if (pending_fatal_) {
-    auto e = std::move(*pending_fatal_);
-    pending_fatal_.reset();
-    return e;
-  }
+  if (pending_fatal_) return take_pending_fatal();
   if (closed_) return client_event::paused{client_event::paused::reason::closed};
   if (phase_ == phase::tls_pending) return client_event::paused{client_event::paused::reason::tls_handshake};
   if (phase_ == phase::body && sub_ && !submission_reported_) {
@@ -128,6 +157,8 @@ client_event_t client::next_event() {
     } else if (!pump_body()) {
       return client_event::paused{client_event::paused::reason::write_output};
     }
+    if (pending_fatal_) return take_pending_fatal();  // fail_body(): a refused bare CR/LF
+    if (report_submission_) return next_event();      // stop_chunks() ended it: report before any reply
   }
   const std::string_view held = std::string_view(in_).substr(in_pos_);
   const auto step = reader_.next(held);
@@ -200,6 +231,10 @@ client_event_t client::on_reply(const sansmtp::reply& r) {
       break;
     case answered_command::rcpt:
       if (positive) ++lmtp_replies_;
+      if (lmtp_end_pending_ && !awaits(answered_command::rcpt)) {
+        lmtp_end_pending_ = false;
+        owe_lmtp_replies();
+      }
       break;
     case answered_command::data:
       if (r.code == 354) {
@@ -257,6 +292,32 @@ namespace {
 
 bool non_ascii(std::string_view s) noexcept { return std::any_of(s.begin(), s.end(), ascii::is_non_ascii); }
 
+struct read_ahead {
+  bool eight_bit = false;
+  std::optional<data_error> bare;  // the first bare CR/LF the options refuse
+};
+
+// Reads a rewindable source once ahead: does the message hold an octet
+// above 127 (RFC 6152: 8-bit data needs BODY=8BITMIME), or a bare CR or LF
+// that `lines` refuses? The source is rewound; nullopt when it cannot be.
+std::optional<read_ahead> read_message_ahead(message_source& source, const data_encoder_options& lines) {
+  if (!source.rewind()) return std::nullopt;
+  read_ahead found;
+  crlf_encoder check(lines);
+  std::string scratch;
+  for (auto piece = source.next(); !piece.empty(); piece = source.next()) {
+    unsigned char any = 0;  // an OR over the piece: vectorised, no early exit per octet
+    for (const char c : piece) any = static_cast<unsigned char>(any | static_cast<unsigned char>(c));
+    found.eight_bit = found.eight_bit || any >= 0x80;
+    if (!found.bare && !check.take_clean(piece)) {
+      scratch.clear();
+      found.bare = check.normalize(piece, scratch);
+    }
+  }
+  source.rewind();
+  return found;
+}
+
 std::string reply_text(const reply& r) {
   std::string text;
   for (const auto line : r.lines) {
@@ -278,7 +339,20 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   // RFC 6531 §3.4: a non-ASCII address needs SMTPUTF8, offered and asked for.
   bool utf8 = non_ascii(env.reverse_path);
   for (const auto& r : env.recipients) utf8 = utf8 || non_ascii(r.address);
-  if ((utf8 && !offered(extension::smtputf8)) || (env.eight_bit && !offered(extension::eightbitmime)) ||
+  // RFC 6152 §3: 8-bit data goes only as BODY=8BITMIME, to a server that
+  // offers it; a rewindable source is read ahead to find out.
+  bool eight_bit = env.eight_bit;
+  const auto& lines = options_.data;
+  const bool refuses_bare = lines.bare_lf == bare_line_encoding::reject || lines.bare_cr == bare_line_encoding::reject;
+  if (!env.binary && ((!eight_bit && env.detect_8bit) || refuses_bare)) {
+    if (const auto ahead = read_message_ahead(source, lines)) {
+      eight_bit = eight_bit || (env.detect_8bit && ahead->eight_bit);
+      // A bare CR/LF the options refuse: refused before anything is written
+      // (found later, in a source that cannot rewind, it ends the session).
+      if (ahead->bare && refuses_bare) return ahead->bare->error_code();
+    }
+  }
+  if ((utf8 && !offered(extension::smtputf8)) || (eight_bit && !offered(extension::eightbitmime)) ||
       (env.requiretls && !offered(extension::requiretls)) ||
       (env.binary && !(offered(extension::binarymime) && offered(extension::chunking))))
     return errc::not_offered;
@@ -288,7 +362,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   if (env.size && offered(extension::size)) params.size(*env.size);
   if (env.binary)
     params.body(body_type::binary_mime);
-  else if (env.eight_bit)
+  else if (eight_bit)
     params.body(body_type::eight_bit_mime);
   if (utf8) params.add("SMTPUTF8");
   if (env.requiretls) params.add("REQUIRETLS");
@@ -303,6 +377,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   submission sub;
   sub.source = &source;
   sub.bdat = env.binary || (env.prefer_bdat && offered(extension::chunking));
+  if (sub.bdat && !env.binary) sub.lines.emplace(options_.data);  // CRLF line endings, as DATA has
   sub.mail = std::move(*mail);
   for (const auto& r : env.recipients) {
     auto rcpt = make_rcpt(r.address, r.params, opts);
@@ -352,8 +427,9 @@ void client::start_transaction() {
   s.batch_start = s.batch ? s.batch_ends[s.batch - 1] : 0;
   s.next_rcpt = s.batch_start;
   s.rcpt_replies = s.accepted = s.end_replies = 0;
-  s.mail_ok = s.data_sent = s.failed = s.rset_sent = false;
+  s.mail_ok = s.data_sent = s.failed = s.rset_sent = s.chunks_stopped = false;
   lmtp_replies_ = 0;
+  lmtp_end_pending_ = false;
   // The commands were built and checked by submit() under the options
   // write() uses: writing them cannot be refused.
   write(s.mail->command(), answered_command::mail, false);
@@ -378,8 +454,42 @@ void client::begin_message() {
     return;
   }
   s.chunks_started = false;
-  s.held.clear();
+  s.chunks_sent = 0;
+  s.held = {};
+  s.held_owned = false;
+  s.held_copy.clear();
+  if (s.lines) s.lines.emplace(options_.data);  // each transaction sends the message from its start
   phase_ = phase::body;
+}
+
+// A transaction is over: RSET after a failure, then the next transaction
+// of a split submission, or the report.
+void client::finish_transaction() {
+  auto& s = *sub_;
+  ++s.transactions;
+  if (s.failed && !s.rset_sent && !closed_) {
+    write(cmd::rset{}, answered_command::rset, false);  // a clean state for what follows
+    s.rset_sent = true;
+  }
+  mail_sent_ = rcpt_sent_ = false;
+  if (s.batch_ends[s.batch] < s.rcpts.size() && !closed_) {
+    ++s.batch;
+    s.source->rewind();
+    start_transaction();
+  } else {
+    report_submission_ = true;
+  }
+}
+
+// The BDAT transaction failed before its LAST chunk (a chunk refused, or
+// every recipient): send no more chunks (each would be refused, and a
+// server counts refusals: too many and it closes), and end the transaction
+// once the chunks sent are answered. The data sent is discarded by the RSET.
+void client::stop_chunks() {
+  auto& s = *sub_;
+  s.chunks_stopped = true;
+  phase_ = phase::ready;
+  if (!awaits(answered_command::bdat)) finish_transaction();
 }
 
 // The submission's next move after each reply.
@@ -388,21 +498,6 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
   const bool positive = r.code / 100 == 2;
   const auto end = s.batch_ends[s.batch];
   const bool pipelined = s.data_sent && s.next_rcpt == end;  // everything went at once
-  const auto finish_transaction = [&] {
-    ++s.transactions;
-    if (s.failed && !s.rset_sent && !closed_) {
-      write(cmd::rset{}, answered_command::rset, false);  // a clean state for what follows
-      s.rset_sent = true;
-    }
-    mail_sent_ = rcpt_sent_ = false;
-    if (end < s.rcpts.size() && !closed_) {
-      ++s.batch;
-      s.source->rewind();
-      start_transaction();
-    } else {
-      report_submission_ = true;
-    }
-  };
   const auto refuse_batch = [&](std::size_t from) {
     for (std::size_t i = from; i < end; ++i)
       if (s.results[i].text.empty()) {
@@ -427,6 +522,9 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
       result.rcpt_code = r.code;
       if (!positive) result.text = reply_text(r);
       if (positive) ++s.accepted;
+      // BDAT pipelined behind RCPTs that were all refused: the chunks are
+      // refused too (503), so stop sending them (stop_chunks()).
+      if (pipelined && s.bdat && s.rcpt_replies == end - s.batch_start && !s.accepted) s.failed = true;
       if (pipelined) break;
       if (s.next_rcpt < end) {
         write(s.rcpts[s.next_rcpt++].command(), answered_command::rcpt, false);
@@ -466,6 +564,7 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
             s.results[i].text = reply_text(r);
           }
       }
+      if (s.chunks_stopped && !awaits(answered_command::bdat)) finish_transaction();
       break;
     case answered_command::end_of_data: {
       // LMTP (RFC 2033 §4.2): one reply per accepted recipient, in order;
@@ -490,31 +589,92 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
   }
 }
 
-// BDAT: one chunk per piece of the source, the last one marked LAST (an
-// empty message is "BDAT 0 LAST"). Without PIPELINING each chunk waits for
-// the reply to the one before.
+// BDAT (RFC 3030): the message's pieces gathered into chunks of at least
+// bdat_chunk_size octets, the last one marked LAST (an empty message is
+// "BDAT 0 LAST"). Pieces of a stable source that follow one another in
+// memory and need no change make a chunk by reference; anything else is
+// copied (a streamed piece is only valid until the next pull). Without
+// PIPELINING each chunk waits for the reply to the one before; with it,
+// only the first goes before every RCPT has its reply (RFC 2920 lets more
+// go, but if every recipient is refused each chunk is refused too).
 client::pump_result client::pump_chunks() {
   auto& s = *sub_;
   const bool pipelining = capabilities_ && capabilities_->has(extension::pipelining);
-  while (out_.size() - out_pos_ < options_.output_high_water) {
-    if (!pipelining && awaited_head_ != awaited_.size()) return pump_result::waiting;
-    if (!s.chunks_started) {
-      s.held.assign(s.source->next());
-      s.chunks_started = true;
+  const bool stable = s.source->stable();
+  const auto own = [&] {
+    if (s.held_owned) return;
+    s.held_copy.assign(s.held);
+    s.held_owned = true;
+  };
+  // Adds a piece to the chunk being gathered; false when the options refuse
+  // a bare CR/LF in it (the session ends).
+  const auto add = [&](std::string_view piece) {
+    if (s.lines && !s.lines->take_clean(piece)) {
+      own();
+      if (const auto e = s.lines->normalize(piece, s.held_copy)) {
+        fail_body(*e);
+        return false;
+      }
+    } else if (stable && !s.held_owned && (s.held.empty() || s.held.data() + s.held.size() == piece.data())) {
+      s.held = std::string_view(s.held.empty() ? piece.data() : s.held.data(), s.held.size() + piece.size());
+      return true;
+    } else {
+      own();
+      s.held_copy.append(piece);
     }
-    const auto next = s.source->next();
+    s.held = s.held_copy;
+    return true;
+  };
+  const std::size_t min_chunk = std::max<std::size_t>(options_.bdat_chunk_size, 1);
+  while (out_.size() < options_.output_high_water) {
+    if (s.failed) {
+      stop_chunks();
+      return pump_result::done;
+    }
+    if (!pipelining && awaited_head_ != awaited_.size()) return pump_result::waiting;
+    if (pipelining && s.chunks_sent > 0 && awaits(answered_command::rcpt)) return pump_result::waiting;
+    bool ended = false;
+    if (!s.chunks_started) {
+      s.chunks_started = true;
+      const auto first = s.source->next();
+      ended = first.empty();
+      if (!add(first)) return pump_result::done;
+    }
+    while (!ended && s.held.size() < min_chunk) {
+      const auto piece = s.source->next();
+      ended = piece.empty();
+      if (!add(piece)) return pump_result::done;
+    }
+    const auto next = ended ? std::string_view() : s.source->next();
     const bool last = next.empty();
+    if (last && s.lines) {
+      if (const auto tail = s.lines->finish(); !tail.empty()) {  // the final CRLF
+        own();
+        s.held_copy.append(tail);
+        s.held = s.held_copy;
+      }
+    }
+    if (!last && s.held.empty()) {  // nothing to send yet (a lone CR held over): no "BDAT 0"
+      if (!add(next)) return pump_result::done;
+      continue;
+    }
     const cmd::bdat c{s.held.size(), last};
     write(c, last ? answered_command::end_of_data : answered_command::bdat, last);
-    out_.append(s.held);  // exactly the counted octets
+    // Exactly the counted octets (RFC 3030 §2).
+    if (s.held_owned)
+      out_.append(s.held);
+    else
+      out_.append_view(s.held);
+    ++s.chunks_sent;
+    s.held = {};
+    s.held_owned = false;
+    s.held_copy.clear();
     if (last) {
-      // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
-      for (std::size_t i = 1; options_.lmtp && i < lmtp_replies_; ++i)
-        awaited_.push_back({answered_command::end_of_data, true});
+      owe_lmtp_replies();
       phase_ = phase::ready;
       return pump_result::done;
     }
-    s.held.assign(next);
+    if (!add(next)) return pump_result::done;
   }
   return pump_result::output_full;
 }
@@ -522,15 +682,14 @@ client::pump_result client::pump_chunks() {
 // Pulls the message while less than the high-water mark is unsent; true
 // once the final dot is written.
 bool client::pump_body() {
-  while (out_.size() - out_pos_ < options_.output_high_water) {
+  while (out_.size() < options_.output_high_water) {
     const auto piece = sub_->source->next();
     if (piece.empty()) {
       finish_body();
       return true;
     }
-    if (write_body(piece)) {  // a bare CR/LF refused under the encoder's `reject`
-      finish_body();
-      sub_->failed = true;
+    if (write_body(piece, sub_->source->stable())) {  // a bare CR/LF refused under the encoder's `reject`
+      fail_body(*encoder_.error());
       return true;
     }
   }
@@ -599,7 +758,7 @@ std::error_code client::write(const command& c, answered_command what, bool grou
   // transaction that asked for it.
   const bool utf8 = capabilities_ && capabilities_->has(extension::smtputf8);
   opts.smtputf8 = std::holds_alternative<cmd::rcpt>(c) ? utf8 && smtputf8_txn_ : utf8;
-  if (const auto e = serialize(c, out_, opts)) return e.error_code();
+  if (const auto e = out_.append_with([&](std::string& o) { return serialize(c, o, opts); })) return e.error_code();
   awaited_.push_back({what, group_end});
   return {};
 }
@@ -623,12 +782,29 @@ std::error_code client::send_chunk(std::string_view bytes, bool last) {
   const cmd::bdat c{bytes.size(), last};
   if (const auto refusal = check(c)) return *refusal;
   if (auto ec = write(c, last ? answered_command::end_of_data : answered_command::bdat, last)) return ec;
-  out_.append(bytes);  // RFC 3030 §2: exactly the counted octets follow the line
-  if (last && options_.lmtp) {
-    // RFC 2033 §4.2 with CHUNKING: one reply per accepted recipient.
-    for (std::size_t i = 1; i < lmtp_replies_; ++i) awaited_.push_back({answered_command::end_of_data, true});
-  }
+  out_.append(bytes);  // RFC 3030 §2: exactly the counted octets follow the line (copied)
+  if (last) owe_lmtp_replies();
   return {};
+}
+
+bool client::awaits(answered_command what) const noexcept {
+  for (std::size_t i = awaited_head_; i < awaited_.size(); ++i)
+    if (awaited_[i].what == what) return true;
+  return false;
+}
+
+// RFC 2033 §4.2 (with CHUNKING too): LMTP answers the end of the data once
+// per accepted recipient; the first of those replies is already awaited.
+// How many recipients were accepted is known once every RCPT has its
+// reply: a BDAT LAST pipelined behind the RCPTs (RFC 2920) is written
+// before that, so the rest are owed when the last RCPT reply comes.
+void client::owe_lmtp_replies() {
+  if (!options_.lmtp) return;
+  if (awaits(answered_command::rcpt)) {
+    lmtp_end_pending_ = true;
+    return;
+  }
+  for (std::size_t i = 1; i < lmtp_replies_; ++i) awaited_.push_back({answered_command::end_of_data, true});
 }
 
 std::error_code client::send_hello() {
@@ -644,7 +820,7 @@ std::error_code client::send_hello() {
 
 std::error_code client::send_body(std::string_view chunk) {
   if (sub_ && !submission_reported_) return errc::invalid_state;  // submit() sends its own message
-  return write_body(chunk);
+  return write_body(chunk, false);
 }
 
 std::error_code client::end_body() {
@@ -652,11 +828,17 @@ std::error_code client::end_body() {
   return finish_body();
 }
 
-std::error_code client::write_body(std::string_view chunk) {
+std::error_code client::write_body(std::string_view chunk, bool by_reference) {
   if (phase_ != phase::body) return errc::invalid_state;
   for (;;) {
+    // A piece is a run of `chunk` or a few static bytes (a stuffed dot, a
+    // CR before a bare LF): by reference, both stay valid as long as `chunk`.
     const auto piece = encoder_.next(chunk);
-    out_.append(piece.bytes.data(), piece.bytes.size());
+    const std::string_view bytes(piece.bytes.data(), piece.bytes.size());
+    if (by_reference)
+      out_.append_view(bytes);
+    else
+      out_.append(bytes);
     chunk.remove_prefix(piece.consumed);
     if (piece.status != data_status::more) break;
   }
@@ -666,8 +848,11 @@ std::error_code client::write_body(std::string_view chunk) {
 
 std::error_code client::finish_body() {
   if (phase_ != phase::body) return errc::invalid_state;
+  // After a refused bare CR/LF the message cannot be ended: the final dot
+  // would deliver it cut short. Close the connection instead.
+  if (const auto& e = encoder_.error()) return e->error_code();
   const auto tail = encoder_.finish();
-  out_.append(tail.data(), tail.size());
+  out_.append({tail.data(), tail.size()});
   phase_ = phase::ready;
   // RFC 2033 §4.2: LMTP answers once per accepted recipient.
   const std::size_t replies = options_.lmtp ? std::max<std::size_t>(lmtp_replies_, 1) : 1;
@@ -693,7 +878,7 @@ std::error_code client::send_auth_response(std::string_view base64) {
   line += "\r\n";
   const auto parsed = parse::auth_response(line);
   if (!parsed || parsed->cancelled) return parsed ? errc::bad_initial_response : parsed.error().error_code();
-  out_ += line;
+  out_.append(line);
   auth_challenge_ = false;
   awaited_.push_back({answered_command::auth, true});
   return {};
@@ -701,7 +886,7 @@ std::error_code client::send_auth_response(std::string_view base64) {
 
 std::error_code client::cancel_auth() {
   if (!auth_challenge_ || closed_ || awaited_head_ != awaited_.size()) return errc::invalid_state;
-  out_ += "*\r\n";
+  out_.append("*\r\n");
   auth_challenge_ = false;
   awaited_.push_back({answered_command::auth, true});
   return {};
@@ -754,17 +939,9 @@ std::optional<std::string> sasl_oauthbearer(std::string_view user, std::string_v
 
 // --- output, TLS, time ----------------------------------------------------------------
 
-std::span<const char> client::pending_output() const noexcept {
-  return {out_.data() + out_pos_, out_.size() - out_pos_};
-}
-
-void client::consume_output(std::size_t n) noexcept {
-  out_pos_ += std::min(n, out_.size() - out_pos_);
-  if (out_pos_ == out_.size()) {
-    out_.clear();
-    out_pos_ = 0;
-  }
-}
+std::span<const char> client::pending_output() const noexcept { return out_.front(); }
+std::span<const std::span<const char>> client::pending_output_spans() const { return out_.runs(); }
+void client::consume_output(std::size_t n) noexcept { out_.consume(n); }
 
 std::error_code client::tls_established() {
   if (phase_ != phase::tls_pending) return errc::invalid_state;

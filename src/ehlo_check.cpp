@@ -148,6 +148,11 @@ void lint::add(ehlo_check_code code, severity level, std::string message, std::s
   // nothing to send: drop it.
   if (unsafe_text(message)) message = escape_for_display(message);
   if (unsafe_text(suggestion)) suggestion.clear();
+  // A suggestion without a space is a name to send instead ("[10.0.0.1]",
+  // "mx.example.com"); the others are actions. A name the grammar refuses is
+  // no fix ("2:3::1." minus its dot is a bare IPv6 address): drop it.
+  if (!suggestion.empty() && suggestion.find(' ') == std::string::npos && !parse::ehlo_argument(suggestion))
+    suggestion.clear();
   report_.findings.push_back({code, level, std::move(message), std::move(suggestion)});
   // severity and verdict share their order: info counts as pass.
   report_.result = std::max(report_.result, static_cast<verdict>(static_cast<int>(level)));

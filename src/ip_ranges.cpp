@@ -87,11 +87,11 @@ constexpr ip_range ipv6_ranges[] = {
 constexpr ip_range ipv6_outside_global_unicast = {
     v6({0x2000}),
     3,
-    "2000::/3",
+    "no assigned block",  // (the message reads "X is in no assigned block, outside ...")
     ehlo_check_code::reserved_address,
     F,
     F,
-    "outside global unicast space 2000::/3 and not assigned (IANA IPv6 address space)"};
+    "outside global unicast space 2000::/3 (IANA IPv6 address space)"};
 
 bool in_prefix(const std::uint8_t* address, const ip_range& range) noexcept {
   const unsigned full = range.bits / 8, rest = range.bits % 8;

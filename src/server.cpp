@@ -527,11 +527,12 @@ bool server::reply_fits(int code) const noexcept {
 
 std::error_code server::send(const server_reply& reply) {
   if (!reply_fits(reply.code)) return errc::invalid_state;
-  const auto [esc, text] = split_status(reply);
-  const std::string_view paragraphs[] = {text};
+  const auto split = split_status(reply);  // (not a structured binding: clang 14 cannot capture one)
+  const std::string_view paragraphs[] = {split.second};
   std::span<const std::string_view> lines;
-  if (!text.empty()) lines = paragraphs;
-  if (auto ec = write_reply(out_, reply.code, esc, lines)) return ec;
+  if (!split.second.empty()) lines = paragraphs;
+  if (auto ec = out_.append_with([&](std::string& o) { return write_reply(o, reply.code, split.first, lines); }))
+    return ec;
   const auto answered = owed_.front();
   owed_.pop_front();
   apply_reply(answered, reply.code);
@@ -569,7 +570,8 @@ std::error_code server::send_ehlo_reply(std::string_view greeting) {
     }
   }
   std::vector<std::string_view> views(lines.begin(), lines.end());
-  if (auto ec = write_reply(out_, 250, std::nullopt, views)) return ec;
+  if (auto ec = out_.append_with([&](std::string& o) { return write_reply(o, 250, std::nullopt, views); }))
+    return ec;
   const auto answered = owed_.front();
   owed_.pop_front();
   apply_reply(answered, 250);
@@ -672,21 +674,13 @@ void server::close() noexcept {
 
 // --- output, flow control, TLS, time ----------------------------------------------
 
-std::span<const char> server::pending_output() const noexcept {
-  return {out_.data() + out_pos_, out_.size() - out_pos_};
-}
-
-void server::consume_output(std::size_t n) noexcept {
-  out_pos_ += std::min(n, out_.size() - out_pos_);
-  if (out_pos_ == out_.size()) {
-    out_.clear();
-    out_pos_ = 0;
-  }
-}
+std::span<const char> server::pending_output() const noexcept { return out_.front(); }
+std::span<const std::span<const char>> server::pending_output_spans() const { return out_.runs(); }
+void server::consume_output(std::size_t n) noexcept { out_.consume(n); }
 
 bool server::wants_read() const noexcept {
   if (closed_ || eof_ || mode_ == mode::tls_pending) return false;
-  if (out_.size() - out_pos_ > options_.output_high_water) return false;
+  if (out_.size() > options_.output_high_water) return false;
   if ((mode_ == mode::commands || mode_ == mode::auth_line) && waiting_for_reply()) return false;
   return receive_capacity() > 0;
 }
@@ -719,8 +713,10 @@ void server::on_timeout() {
   // §4.5.3.2: the server may close after its timeout, with 421.
   const std::string text = options_.hostname + " Timeout waiting for the client, closing";
   const std::string_view lines[] = {text};
-  if (write_reply(out_, 421, enhanced_status{4, 4, 2}, lines))
-    write_reply(out_, 421, enhanced_status{4, 4, 2}, {});
+  out_.append_with([&](std::string& o) {
+    if (write_reply(o, 421, enhanced_status{4, 4, 2}, lines)) write_reply(o, 421, enhanced_status{4, 4, 2}, {});
+    return 0;
+  });
   close();
 }
 

@@ -57,6 +57,35 @@ inline client_options options_for(std::string name = "mail.acme-corp.com") {
 
 // Feeds `server_bytes` to a client cut at `cuts`, running `steps` as the
 // events allow.
+// A source that hands out every piece from the same buffer, overwritten on
+// each pull (a read() loop): it cannot rewind and is not stable(), so the
+// client must copy its pieces. restart() is for the harness, between runs.
+class streamed_source final : public message_source {
+ public:
+  streamed_source(std::string_view message, std::size_t piece) : message_(message), piece_(piece) {}
+  std::string_view next() override {
+    buffer_.assign(message_.substr(at_, piece_));
+    at_ += buffer_.size();
+    return buffer_;
+  }
+  void restart() { at_ = 0; }
+
+ private:
+  std::string_view message_;
+  std::size_t piece_;
+  std::size_t at_ = 0;
+  std::string buffer_;
+};
+
+// Everything the client has queued (every run: a stable source's body is
+// queued by reference, in several runs), consumed.
+inline std::string take_output(client& c) {
+  std::string out;
+  for (const auto run : c.pending_output_spans()) out.append(run.data(), run.size());
+  c.consume_output(out.size());
+  return out;
+}
+
 inline client_run run_client(std::string_view server_bytes, const std::vector<std::size_t>& cuts,
                       const std::vector<step>& steps, const client_options& options) {
   client c(options);
@@ -109,8 +138,7 @@ inline client_run run_client(std::string_view server_bytes, const std::vector<st
     from = to;
     drain();
   }
-  const auto out = c.pending_output();
-  r.output.assign(out.data(), out.size());
+  r.output = take_output(c);
   return r;
 }
 

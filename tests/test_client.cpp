@@ -11,6 +11,7 @@
 
 #include "client_harness.hpp"
 #include "data_helpers.hpp"
+#include "joined_harness.hpp"
 #include "server_harness.hpp"
 
 #include <functional>
@@ -260,90 +261,15 @@ TEST_CASE("client: per-state timeouts (RFC 5321 4.5.3.2)") {
 
 namespace {
 
-// A client submitting through a server in memory, bytes moved both ways in
-// random chunks. The server application refuses recipients whose local
-// part starts with "no" (550 5.1.1) and accepts everything else.
-struct joined_result {
-  std::vector<recipient_result> results;
-  std::size_t transactions = 0;
-  std::vector<std::string> delivered;        // bodies the server accepted
-  std::vector<std::size_t> rcpts_per_message;  // recipients each delivered message had
-  std::string client_log;
-  bool submitted = false;
-};
-
-joined_result run_joined(const server_options& so, const client_options& co, const envelope& env,
-                         std::string_view message, unsigned seed, std::size_t piece = 7) {
-  std::mt19937 rng(seed);
-  server s(so);
-  s.send(220, "mx.example.net ESMTP");
-  client c(co);
-  memory_source source(message, piece);
-  joined_result out;
-  std::string received;
-  std::size_t rcpts = 0;
-  for (int turn = 0; turn < 100000 && !c.closed(); ++turn) {
-    auto to_client = s.pending_output();
-    std::size_t n = std::min<std::size_t>(to_client.size(), 1 + rng() % 200);
-    if (n) {
-      c.receive({to_client.data(), n});
-      s.consume_output(n);
-    }
-    for (;;) {
-      const auto e = c.next_event();
-      if (const auto* r = std::get_if<client_event::reply>(&e)) {
-        out.client_log += std::string(answered_command_text(r->answered)) + " " + std::to_string(r->value.code) + "\n";
-        if (r->answered == answered_command::greeting) REQUIRE_FALSE(c.send_hello());
-        if (r->answered == answered_command::ehlo || r->answered == answered_command::helo)
-          REQUIRE_FALSE(c.submit(env, source));
-        continue;
-      }
-      if (const auto* sub = std::get_if<client_event::submitted>(&e)) {
-        out.results.assign(sub->recipients.begin(), sub->recipients.end());
-        out.transactions = sub->transactions;
-        out.submitted = true;
-        continue;
-      }
-      if (const auto* p = std::get_if<client_event::paused>(&e)) {
-        if (p->why == client_event::paused::reason::ready && out.submitted) REQUIRE_FALSE(c.send(make_quit()->command()));
-        break;
-      }
-      if (std::holds_alternative<client_event::fatal_error>(e)) FAIL("client fatal");
-      break;
-    }
-    const auto to_server = c.pending_output();
-    n = std::min<std::size_t>({to_server.size(), 1 + rng() % 200, s.receive_capacity()});
-    if (n) {
-      s.receive({to_server.data(), n});
-      c.consume_output(n);
-    }
-    for (;;) {
-      auto e = s.next_event();
-      if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
-      if (const auto* cmd = std::get_if<server_event::command>(&e)) {
-        if (const auto* r = std::get_if<cmd::rcpt>(&cmd->value); r && r->forward_path.local_part.starts_with("no")) {
-          s.send(550, "5.1.1 No such user");
-        } else {
-          if (std::holds_alternative<cmd::rcpt>(cmd->value)) ++rcpts;
-          if (std::holds_alternative<cmd::rset>(cmd->value) || std::holds_alternative<cmd::mail>(cmd->value)) rcpts = 0;
-          test::default_answer(s, *cmd);
-        }
-      } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
-        received.append(d->bytes.data(), d->bytes.size());
-      } else if (std::holds_alternative<server_event::chunk_end>(e)) {
-        s.send(250, "2.0.0 Chunk accepted");
-      } else if (const auto* end = std::get_if<server_event::message_end>(&e)) {
-        REQUIRE_FALSE(end->error);
-        out.delivered.push_back(received);
-        out.rcpts_per_message.push_back(rcpts);
-        received.clear();
-        for (std::size_t i = 0; i < end->replies_owed; ++i) s.send(250, "2.0.0 Queued");
-      } else if (const auto* b = std::get_if<server_event::bad_command>(&e)) {
-        s.send(b->suggested);
-      }
-    }
-  }
-  return out;
+// The joined fixture (tests/joined_harness.hpp), with the harness's own
+// failures turned into test failures.
+test::joined_result run_joined(const server_options& so, const client_options& co, const envelope& env,
+                               std::string_view message, unsigned seed, std::size_t piece = 7) {
+  auto r = test::run_joined(so, co, env, message, {seed, piece});
+  INFO(r.failure);
+  CHECK(r.failure.empty());
+  REQUIRE_FALSE(r.submit_error);
+  return r;
 }
 
 envelope envelope_to(std::vector<std::string> rcpts) {
@@ -469,9 +395,9 @@ TEST_CASE("client submit: a large message is pulled as the output drains, never 
       if (r->answered == answered_command::ehlo) REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), source));
       continue;
     }
-    most_pending = std::max(most_pending, c.pending_output().size());
-    written += c.pending_output().size();
-    c.consume_output(c.pending_output().size());
+    most_pending = std::max(most_pending, c.pending_output_size());
+    written += c.pending_output_size();
+    c.consume_output(c.pending_output_size());
     if (c.timeout() == std::chrono::seconds{600}) break;  // the final dot is out
   }
   CHECK(c.timeout() == std::chrono::seconds{600});
@@ -699,4 +625,296 @@ TEST_CASE("client and server joined in memory: random messages arrive intact, an
     REQUIRE(r.delivered.size() == 1);
     CHECK(r.delivered[0] == test::normalized_line_endings(body));
   }
+}
+
+namespace {
+
+struct body_out {
+  std::string wire;              // everything written after the envelope replies
+  std::size_t by_reference = 0;  // octets of runs that point into the message itself
+};
+
+// Submits `message` through `source` (DATA, or BDAT when offered and
+// preferred) and writes the output run by run, as writev would.
+body_out submit_and_write(std::string_view message, message_source& source, bool bdat) {
+  client c(test::options_for());
+  c.receive(std::string("220 mx\r\n250-mx\r\n250-PIPELINING\r\n") + (bdat ? "250 CHUNKING\r\n" : "250 8BITMIME\r\n"));
+  body_out out;
+  const auto inside = [&](std::span<const char> run) {
+    return run.data() >= message.data() && run.data() + run.size() <= message.data() + message.size();
+  };
+  bool replied = false;
+  for (int turn = 0; turn < 100000; ++turn) {
+    const auto e = c.next_event();
+    if (const auto* r = std::get_if<client_event::reply>(&e)) {
+      if (r->answered == answered_command::greeting) REQUIRE_FALSE(c.send_hello());
+      if (r->answered == answered_command::ehlo) {
+        auto env = envelope_to({"b@example.net"});
+        env.prefer_bdat = bdat;
+        REQUIRE_FALSE(c.submit(env, source));
+        out.wire = test::take_output(c);
+        out.wire.clear();  // MAIL, RCPT (and DATA): not the body
+        c.receive(bdat ? "250 ok\r\n250 ok\r\n" : "250 ok\r\n250 ok\r\n354 go\r\n");
+      }
+      continue;
+    }
+    if (std::holds_alternative<client_event::submitted>(e)) break;
+    for (const auto run : c.pending_output_spans()) {
+      if (inside(run)) out.by_reference += run.size();
+      out.wire.append(run.data(), run.size());
+    }
+    c.consume_output(c.pending_output_size());
+    if (!replied && c.timeout() == std::chrono::seconds{600}) {  // the end of data is out
+      replied = true;
+      c.receive("250 queued\r\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("client submit: a stable source's body leaves by reference, any other source is copied") {
+  std::string message;
+  for (int i = 0; i < 3000; ++i) message += i % 7 ? "a line of the message body\r\n" : ".a line with a dot\r\n";
+  std::string stuffed;
+  for (int i = 0; i < 3000; ++i) stuffed += i % 7 ? "a line of the message body\r\n" : "..a line with a dot\r\n";
+  for (const std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, std::size_t{1} << 20}) {
+    INFO("piece " << piece);
+    memory_source stable(message, piece);
+    const auto by_ref = submit_and_write(message, stable, false);
+    CHECK(by_ref.wire == stuffed + ".\r\n");
+    CHECK(by_ref.by_reference == message.size());  // every body octet, none copied
+    test::streamed_source reused(message, piece);
+    const auto copied = submit_and_write(message, reused, false);
+    CHECK(copied.wire == stuffed + ".\r\n");
+    CHECK(copied.by_reference == 0);
+  }
+  // BDAT: the chunks go as they are; by reference from a stable source.
+  memory_source stable(message, 10000);
+  const auto chunks = submit_and_write(message, stable, true);
+  CHECK(chunks.by_reference == message.size());
+  test::streamed_source reused(message, 10000);
+  const auto copied = submit_and_write(message, reused, true);
+  CHECK(copied.by_reference == 0);
+  CHECK(chunks.wire == copied.wire);
+  // Pieces gathered into chunks of at least bdat_chunk_size (64 KiB): seven
+  // contiguous pieces of 10000 octets make the first chunk, by reference.
+  CHECK(chunks.wire.find("BDAT 70000\r\n" + message.substr(0, 70000)) == 0);
+  CHECK(chunks.wire.find(" LAST\r\n") != std::string::npos);
+}
+
+TEST_CASE("client: the receive buffer is bounded (N accepted, N+1 refused) and wants_read() says so") {
+  auto o = test::options_for();
+  o.receive_buffer = 16;
+  client c(o);
+  CHECK(c.wants_read());
+  CHECK(c.receive_capacity() == 16);
+  CHECK(c.receive(std::string(17, 'x')) == errc::invalid_state);  // N+1: nothing copied
+  CHECK(c.buffered_bytes() == 0);
+  REQUIRE_FALSE(c.receive("220 mx.example.n"));  // N
+  CHECK(c.receive_capacity() == 0);
+  CHECK_FALSE(c.wants_read());
+  CHECK(c.receive("e") == errc::invalid_state);
+  c.receive_eof();
+  CHECK_FALSE(c.wants_read());
+}
+
+TEST_CASE("client submit: a rewindable source is read ahead for 8-bit data (RFC 6152)") {
+  const std::string message = "Subject: caf\xc3\xa9\r\n\r\nna\xc3\xafve\r\n";
+  const auto mail_line = [&](const char* ehlo, message_source& source, bool detect) {
+    client c(test::options_for());
+    c.receive(std::string("220 mx\r\n250-mx\r\n") + ehlo);
+    c.next_event();
+    c.send_hello();
+    c.next_event();
+    test::take_output(c);
+    auto env = envelope_to({"b@example.net"});
+    env.detect_8bit = detect;
+    if (const auto ec = c.submit(env, source)) return std::string(errc_name(ec));
+    const auto out = test::take_output(c);
+    return out.substr(0, out.find("\r\n"));
+  };
+  memory_source source(message, 5);
+  CHECK(mail_line("250 8BITMIME\r\n", source, true) == "MAIL FROM:<alice@example.org> BODY=8BITMIME");
+  CHECK(mail_line("250 PIPELINING\r\n", source, true) == "not_offered");  // refused before MAIL
+  CHECK(mail_line("250 PIPELINING\r\n", source, false) == "MAIL FROM:<alice@example.org>");  // as declared
+  memory_source ascii("Subject: plain\r\n\r\nascii\r\n");
+  CHECK(mail_line("250 8BITMIME\r\n", ascii, true) == "MAIL FROM:<alice@example.org>");
+  test::streamed_source stream(message, 5);  // cannot rewind: sent as eight_bit says
+  CHECK(mail_line("250 8BITMIME\r\n", stream, true) == "MAIL FROM:<alice@example.org>");
+  // The read-ahead rewinds: the whole message is still sent.
+  client c(test::options_for());
+  c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  test::take_output(c);
+  memory_source again(message, 3);
+  REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), again));
+  test::take_output(c);
+  c.receive("250 ok\r\n250 ok\r\n354 go\r\n");
+  for (int i = 0; i < 10; ++i) c.next_event();
+  CHECK(test::take_output(c) == message + ".\r\n");
+}
+
+TEST_CASE("client submit: BDAT and DATA deliver the same message (CRLF line endings, a final CRLF)") {
+  server_options so;
+  so.chunking = true;
+  const std::vector<std::string> messages = {
+      "Subject: t\r\n\r\nbare\nLF and bare\rCR\r\n", "no final newline", "ends in CR\r", "\n\n\r\r\r\n.\r\n",
+      "x\r", "", ".\r\n", "line\r\n\r\n"};
+  for (const auto& message : messages) {
+    for (const std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{100}}) {
+      for (const bool streamed : {false, true}) {
+        INFO("message " << test::shown(message) << " piece " << piece << " streamed " << streamed);
+        auto bdat = envelope_to({"b@example.net"});
+        bdat.prefer_bdat = true;
+        const auto by_bdat = test::run_joined(so, test::options_for(), bdat, message, {3, piece, 50, 50, streamed});
+        const auto by_data =
+            test::run_joined(so, test::options_for(), envelope_to({"b@example.net"}), message, {3, piece, 50, 50, streamed});
+        CHECK(by_bdat.failure.empty());
+        CHECK(by_data.failure.empty());
+        REQUIRE(by_bdat.delivered.size() == 1);
+        REQUIRE(by_data.delivered.size() == 1);
+        CHECK(by_bdat.delivered[0] == test::normalized_line_endings(message));
+        CHECK(by_data.delivered[0] == by_bdat.delivered[0]);
+      }
+    }
+  }
+}
+
+TEST_CASE("crlf_encoder: pieces that need no change pass, others are normalised across pieces") {
+  crlf_encoder e;
+  CHECK(e.take_clean("abc\r\nde"));
+  CHECK_FALSE(e.take_clean("f\r"));  // a CR at the end: its LF may come next
+  std::string out;
+  CHECK_FALSE(e.normalize("f\r", out));
+  CHECK(out == "f");
+  CHECK_FALSE(e.take_clean("\nx"));  // the held CR
+  CHECK_FALSE(e.normalize("\nx\ny", out));
+  CHECK(out == "f\r\nx\r\ny");
+  CHECK(e.finish() == "\r\n");
+  CHECK(e.consumed() == 7 + 2 + 4);
+  data_encoder_options strict;
+  strict.bare_lf = bare_line_encoding::reject;
+  crlf_encoder r(strict);
+  std::string part;
+  const auto err = r.normalize("ok\r\nbad\nrest", part);
+  REQUIRE(err);
+  CHECK(err->code == errc::bare_lf);
+  CHECK(err->offset == 7);
+  CHECK(part == "ok\r\nbad");
+}
+
+TEST_CASE("client submit: a bare LF refused by the options, before MAIL or by ending the session") {
+  auto o = test::options_for();
+  o.data.bare_lf = bare_line_encoding::reject;
+  const std::string message = "Subject: t\r\n\r\nfine line\r\nbare\nLF\r\n";
+  for (const bool bdat : {false, true}) {
+    INFO("bdat " << bdat);
+    const auto ready = [&] {
+      auto c = std::make_unique<client>(o);
+      c->receive("220 mx\r\n250-mx\r\n250-CHUNKING\r\n250 PIPELINING\r\n");
+      c->next_event();
+      c->send_hello();
+      c->next_event();
+      test::take_output(*c);
+      return c;
+    };
+    auto env = envelope_to({"b@example.net"});
+    env.prefer_bdat = bdat;
+    // A source that can rewind is read ahead: refused, nothing written.
+    auto c = ready();
+    memory_source rewindable(message, 5);
+    CHECK(c->submit(env, rewindable) == errc::bare_lf);
+    CHECK(c->pending_output_size() == 0);
+    // One that cannot: the session ends when the octet comes, and the
+    // message is never ended (no final dot, no BDAT LAST).
+    c = ready();
+    test::streamed_source streamed(message, 5);
+    REQUIRE_FALSE(c->submit(env, streamed));
+    std::string wire = test::take_output(*c);
+    c->receive(bdat ? "250 ok\r\n250 ok\r\n" : "250 ok\r\n250 ok\r\n354 go\r\n");
+    std::optional<client_event::fatal_error> fatal;
+    for (int i = 0; i < 20 && !fatal; ++i) {
+      const auto e = c->next_event();
+      if (const auto* f = std::get_if<client_event::fatal_error>(&e)) fatal = *f;
+      wire += test::take_output(*c);
+    }
+    REQUIRE(fatal);
+    CHECK(fatal->code == errc::bare_lf);
+    CHECK(fatal->explanation.find("octet 29") != std::string::npos);
+    CHECK(c->closed());
+    CHECK(wire.find("\r\n.\r\n") == std::string::npos);
+    CHECK(wire.find("LAST") == std::string::npos);
+    CHECK(wire.find("bare\nLF") == std::string::npos);
+  }
+  // Command level: end_body() refuses after the refusal.
+  client k(o);
+  k.receive("220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+  k.next_event();
+  k.send_hello();
+  k.next_event();
+  k.send(make_mail("a@example.org")->command());
+  k.next_event();
+  k.send(make_rcpt("b@example.net")->command());
+  k.next_event();
+  k.send(make_data()->command());
+  k.next_event();
+  test::take_output(k);
+  CHECK(k.send_body("a\nb") == errc::bare_lf);
+  CHECK(k.end_body() == errc::bare_lf);
+  CHECK(test::take_output(k).find(".\r\n") == std::string::npos);
+}
+
+TEST_CASE("client submit: LMTP with BDAT pipelined behind the RCPTs owes one reply per accepted recipient") {
+  // Found by fuzz_session_pair: BDAT LAST went out with the envelope, before
+  // the RCPT replies said how many recipients LMTP would answer for.
+  server_options so;
+  so.lmtp = so.chunking = so.pipelining = true;
+  auto co = test::options_for();
+  co.lmtp = true;
+  auto env = envelope_to({"a@example.net", "nobody@example.net", "c@example.net", "no2@example.net", "e@example.net"});
+  env.prefer_bdat = true;
+  for (const std::string message : {"", "x", "Subject: t\r\n\r\nbody\r\n"}) {
+    for (unsigned seed = 0; seed < 20; ++seed) {
+      INFO("message " << test::shown(message) << " seed " << seed);
+      const auto r = run_joined(so, co, env, message, seed, 3);
+      REQUIRE(r.submitted);
+      REQUIRE(r.results.size() == 5);
+      for (std::size_t i : {0, 2, 4}) CHECK(r.results[i].delivered());
+      for (std::size_t i : {1, 3}) CHECK(r.results[i].rcpt_code == 550);
+      REQUIRE(r.delivered.size() == 1);
+      CHECK(r.delivered[0] == test::normalized_line_endings(message));
+    }
+  }
+}
+
+TEST_CASE("client submit: pipelined BDAT sends one chunk until the RCPT replies, none after all are refused") {
+  // Found by fuzz_session_pair: every chunk pipelined behind refused RCPTs
+  // drew a 503, and the server closed after 20 of them.
+  server_options so;
+  so.chunking = so.pipelining = true;
+  auto co = test::options_for();
+  co.bdat_chunk_size = 1;  // a chunk per piece
+  auto env = envelope_to({"nobody@example.net", "none@example.net"});
+  env.prefer_bdat = true;
+  const std::string message(200, 'x');
+  for (unsigned seed = 0; seed < 10; ++seed) {
+    const auto r = test::run_joined(so, co, env, message, {seed, 1});
+    INFO(r.client_log);
+    CHECK(r.failure.empty());
+    REQUIRE(r.submitted);
+    CHECK(r.delivered.empty());
+    CHECK(r.results[0].rcpt_code == 550);
+    std::size_t bdats = 0;
+    for (auto at = r.client_log.find("BDAT"); at != std::string::npos; at = r.client_log.find("BDAT", at + 1)) ++bdats;
+    CHECK(bdats == 1);  // the one chunk sent with the envelope
+  }
+  // Accepted recipients: the rest of the chunks follow the RCPT replies.
+  const auto ok = test::run_joined(so, co, envelope_to({"b@example.net"}), message, {1, 1});
+  CHECK(ok.failure.empty());
+  REQUIRE(ok.delivered.size() == 1);
+  CHECK(ok.delivered[0] == message + "\r\n");
 }

@@ -25,9 +25,11 @@
 // non-const call on the client. capabilities() stays valid until the next
 // EHLO reply or tls_established().
 //
-// Memory bound: replies are read with reply_reader (a line, and the lines
-// of one reply, bounded by reply_reader_options); the output grows with what
-// the application sends; one queue entry per command awaiting its reply.
+// Memory bound: received bytes wait in a buffer of receive_buffer octets;
+// replies are read with reply_reader (a line, and the lines of one reply,
+// bounded by reply_reader_options); the output grows with what the
+// application sends (submit() stops pulling the message at
+// output_high_water); one queue entry per command awaiting its reply.
 #pragma once
 
 #include <sansmtp/capabilities.hpp>
@@ -37,6 +39,7 @@
 #include <sansmtp/diagnose.hpp>
 #include <sansmtp/ehlo_check.hpp>
 #include <sansmtp/errc.hpp>
+#include <sansmtp/output_queue.hpp>
 #include <sansmtp/reply.hpp>
 #include <sansmtp/session.hpp>
 
@@ -62,6 +65,11 @@ class message_source {
   // Back to the first piece, for a message that goes out in several
   // transactions (LIMITS RCPTMAX); false when the source cannot.
   virtual bool rewind() { return false; }
+  // True when every piece stays valid until the submission is reported
+  // (memory the caller keeps alive): the client then queues the pieces by
+  // reference and they leave through pending_output_spans() without being
+  // copied. False (the default): each piece is copied before the next pull.
+  virtual bool stable() const noexcept { return false; }
 };
 
 // A message in memory (the caller keeps it alive), handed out in pieces.
@@ -78,6 +86,7 @@ class memory_source final : public message_source {
     at_ = 0;
     return true;
   }
+  bool stable() const noexcept override { return true; }
 
  private:
   std::string_view message_;
@@ -99,6 +108,10 @@ struct envelope {
   // submission is refused before MAIL (RFC 1870 §6).
   std::optional<std::uint64_t> size;
   bool eight_bit = false;   // BODY=8BITMIME (RFC 6152); refused unless offered
+  // A source that can rewind() is read once ahead: an octet above 127 sets
+  // eight_bit (and is refused before MAIL when 8BITMIME is not offered).
+  // A source that cannot rewind is sent as eight_bit says.
+  bool detect_8bit = true;
   bool requiretls = false;  // REQUIRETLS (RFC 8689); refused unless offered
   // BODY=BINARYMIME (RFC 3030 §3): the message goes as is, in BDAT chunks;
   // refused unless BINARYMIME and CHUNKING are offered.
@@ -148,6 +161,12 @@ struct client_options {
   bool allow_auth_without_tls = false;
   // submit() pulls the message only while less than this is unsent.
   std::size_t output_high_water = 256 * 1024;
+  // submit() gathers the message's pieces into BDAT chunks of at least this
+  // many octets (the last may be smaller): fewer BDAT lines and replies.
+  std::size_t bdat_chunk_size = 64 * 1024;
+  // Received reply bytes not yet read (receive_capacity()); at least the
+  // longest reply line accepted (replies.max_line_length).
+  std::size_t receive_buffer = 64 * 1024;
   // RFC 5321 §4.5.3.2: how long to wait for each reply.
   std::chrono::seconds greeting_timeout{300};          // initial 220
   std::chrono::seconds mail_timeout{300};              // MAIL
@@ -219,7 +238,9 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  // Server bytes. After the 220 to STARTTLS they go to trailing_data(),
+  // Server bytes, copied into the receive buffer. Refused (invalid_state,
+  // nothing copied) when they do not fit (receive_capacity()) or after the
+  // session closed. After the 220 to STARTTLS they go to trailing_data(),
   // never to the reply reader.
   std::error_code receive(std::string_view bytes);
   // The same for raw bytes (DESIGN.md: bytes in through one door).
@@ -227,6 +248,13 @@ class client {
     return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
   std::error_code receive_eof();
+  std::size_t receive_capacity() const noexcept;
+  // Octets received and not yet read (at most receive_buffer).
+  std::size_t buffered_bytes() const noexcept;
+  // Read from the socket now? False while the TLS handshake is owed, after
+  // EOF or the end of the session, and while the receive buffer is full
+  // (call next_event() to read replies out of it).
+  bool wants_read() const noexcept;
 
   client_event_t next_event();
 
@@ -257,7 +285,8 @@ class client {
   std::error_code cancel_auth();
   bool authenticated() const noexcept { return authenticated_; }
 
-  // Transaction level: sends MAIL, RCPT..., DATA and the message itself,
+  // Transaction level: sends MAIL, RCPT..., DATA (or BDAT chunks, with
+  // CRLF line endings by crlf_encoder unless BINARYMIME) and the message,
   // pipelined when PIPELINING is offered (RFC 2920), answering every reply
   // as it comes; ends with client_event::submitted. SIZE is declared when
   // offered; SMTPUTF8 is asked for when an address is not ASCII; with
@@ -267,23 +296,36 @@ class client {
   // (invalid_state), no recipients (missing_argument), an address or
   // parameter the builders refuse (their errc), an extension not offered
   // (not_offered), SIZE over the limit (message_too_large), a split the
-  // source or MAILMAX cannot take (too_many_transactions). `source` must
-  // live until `submitted`.
+  // source or MAILMAX cannot take (too_many_transactions), a bare CR or LF
+  // that options.data refuses (bare_cr, bare_lf: a source that can rewind
+  // is read ahead for it; one that cannot ends the session with a
+  // fatal_error when the octet comes, as SMTP cannot abort the data).
+  // `source` must live until `submitted`.
   std::error_code submit(const envelope& env, message_source& source);
   bool submitting() const noexcept { return sub_.has_value() && !submission_reported_; }
 
   // BDAT (RFC 3030): one chunk, sent as is (no dot-stuffing: the count
-  // frames it), "LAST" on the final one. Needs CHUNKING and a recipient
+  // frames it; crlf_encoder gives a message CRLF line endings), "LAST" on
+  // the final one. Needs CHUNKING and a recipient
   // sent. BDAT itself goes through here, not send() (which refuses it:
   // a BDAT line without its octets would desynchronise the server).
   std::error_code send_chunk(std::string_view bytes, bool last);
   // The message after DATA's 354, in chunks of any size (dot-stuffed and
   // CRLF-normalised by data_encoder), then end_body() writes the final dot.
+  // A bare CR/LF refused under data_encoder_options' `reject` is
+  // send_body()'s error, and end_body() refuses too: the final dot would
+  // deliver the message cut short; close the connection instead.
   std::error_code send_body(std::string_view chunk);
   std::error_code end_body();
 
+  // Bytes to write: pending_output() is the first run (write it,
+  // consume_output(), call again until empty); pending_output_spans() is
+  // every run, for writev. A message body from a stable() source is in
+  // them by reference, not copied (output_queue.hpp).
   std::span<const char> pending_output() const noexcept;
+  std::span<const std::span<const char>> pending_output_spans() const;
   void consume_output(std::size_t n) noexcept;
+  std::size_t pending_output_size() const noexcept { return out_.size(); }
 
   // The server's EHLO reply, read; nullopt before it (or after HELO).
   const std::optional<sansmtp::capabilities>& capabilities() const noexcept { return capabilities_; }
@@ -325,7 +367,12 @@ class client {
     // BDAT (RFC 3030): the message goes as chunks; one piece is held back
     // (copied) so that the last chunk can say LAST.
     bool bdat = false, chunks_started = false;
-    std::string held;
+    std::string_view held;  // into the source (stable) or held_copy
+    std::string held_copy;
+    bool held_owned = false;            // held is held_copy
+    bool chunks_stopped = false;        // the transaction failed before BDAT LAST (stop_chunks)
+    std::size_t chunks_sent = 0;        // BDAT commands written in this transaction
+    std::optional<crlf_encoder> lines;  // BDAT other than BINARYMIME: CRLF line endings
   };
 
   client_event_t on_reply(const sansmtp::reply& r);
@@ -335,9 +382,15 @@ class client {
   enum class pump_result : std::uint8_t { done, output_full, waiting };
   pump_result pump_chunks();
   void begin_message();
-  std::error_code write_body(std::string_view chunk);
+  std::error_code write_body(std::string_view chunk, bool by_reference);
   std::error_code finish_body();
   client_event_t fail(errc code, std::string explanation);
+  void fail_body(const data_error& e);
+  client_event_t take_pending_fatal();
+  bool awaits(answered_command what) const noexcept;
+  void finish_transaction();
+  void stop_chunks();
+  void owe_lmtp_replies();
   std::string state_name() const;
   std::optional<errc> check(const command& c) const;
   bool group_open() const noexcept;
@@ -350,8 +403,7 @@ class client {
   std::string in_;
   std::size_t in_pos_ = 0;
   bool eof_ = false;
-  std::string out_;
-  std::size_t out_pos_ = 0;
+  output_queue out_;
   std::vector<awaited> awaited_;
   std::size_t awaited_head_ = 0;
   std::optional<sansmtp::capabilities> capabilities_;
@@ -366,6 +418,7 @@ class client {
   bool submission_reported_ = false;  // ... and forgets it on the call after
   bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;
   std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
+  bool lmtp_end_pending_ = false;  // the end of data went out before the last RCPT reply (owe_lmtp_replies)
 };
 
 // SASL responses, base64-encoded, for send_auth()/send_auth_response():

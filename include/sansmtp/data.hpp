@@ -192,4 +192,39 @@ class data_encoder {
   std::optional<data_error> error_;
 };
 
+// Client side for BDAT (RFC 3030): message bytes -> wire bytes with CRLF
+// line endings and no dot-stuffing (the count frames the data). The same
+// rule as data_encoder for CR and LF (RFC 5321 §2.3.8: a client "MUST NOT
+// transmit these characters except when they are intended as line
+// terminators"), so a message arrives the same whichever way it went: each
+// bare CR or LF becomes CRLF (or is refused, as the options say), and a
+// final CRLF is added. BINARYMIME bodies go as they are, without this.
+// client::submit() uses it; so can a caller of client::send_chunk().
+class crlf_encoder {
+ public:
+  explicit crlf_encoder(const data_encoder_options& options = {}) noexcept : options_(options) {}
+
+  // True when `piece` can go exactly as it is (every CR in it followed by
+  // an LF and every LF preceded by a CR, inside the piece, and no CR held
+  // over from the piece before); the piece is then consumed. False: call
+  // normalize() with it instead.
+  bool take_clean(std::string_view piece) noexcept;
+  // Appends `piece` to `out` with bare CRs and LFs written as CRLF; a CR at
+  // its end is held over (its LF may start the next piece). The error names
+  // the first bare CR or LF the options refuse, with its message offset;
+  // `out` then holds what came before it.
+  std::optional<data_error> normalize(std::string_view piece, std::string& out);
+  // What the message still needs at its end: a CRLF after an unterminated
+  // last line (or for the LF a final CR still needs, as data_encoder::finish()
+  // does); empty for an empty message or one that ended with CRLF.
+  std::string_view finish() noexcept;
+  std::uint64_t consumed() const noexcept { return offset_; }
+
+ private:
+  data_encoder_options options_;
+  bool cr_ = false;    // the last octet seen was a CR, not yet written
+  bool open_ = false;  // octets were written since the last CRLF
+  std::uint64_t offset_ = 0;
+};
+
 }  // namespace sansmtp

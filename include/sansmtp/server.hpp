@@ -53,6 +53,7 @@
 #include <sansmtp/command.hpp>
 #include <sansmtp/data.hpp>
 #include <sansmtp/errc.hpp>
+#include <sansmtp/output_queue.hpp>
 #include <sansmtp/reply.hpp>
 #include <sansmtp/session.hpp>
 
@@ -250,9 +251,14 @@ class server {
   // LIMITS from the limits).
   std::error_code send_ehlo_reply(std::string_view greeting = {});
 
-  // Bytes to write; consume_output(n) after writing n of them.
+  // Bytes to write; consume_output(n) after writing n of them. A server's
+  // output is one run (replies are copied), so pending_output() holds all
+  // of it; pending_output_spans() is the same bytes in the shape the client
+  // has too (output_queue.hpp), for one writev path in a driver.
   std::span<const char> pending_output() const noexcept;
+  std::span<const std::span<const char>> pending_output_spans() const;
   void consume_output(std::size_t n) noexcept;
+  std::size_t pending_output_size() const noexcept { return out_.size(); }
 
   bool wants_read() const noexcept;
   // The session is over: nothing more is read; write pending_output() and close.
@@ -346,8 +352,7 @@ class server {
   std::size_t in_pos_ = 0;
   bool skipping_line_ = false;  // an over-long line is being dropped to its LF
   bool eof_ = false;
-  std::string out_;
-  std::size_t out_pos_ = 0;
+  output_queue out_;
   owed_queue owed_;
   std::string trailing_;
   std::string suggestion_;    // text of a suggested reply built for the last event
