@@ -309,7 +309,7 @@ void server_connection::linger() {
 void server_connection::close_now() {
   if (closed_) return;
   closed_ = true;
-  ++timer_generation_;
+  deadline_.reset();
   timer_.cancel();
   std::error_code ignored;
   socket_.close(ignored);  // in-flight operations complete with operation_aborted and see closed_
@@ -324,15 +324,29 @@ void server_connection::close_now() {
 
 // --- time (RFC 5321 §4.5.3.2) --------------------------------------------------------
 
+// The deadline is what counts; the Asio timer only wakes the connection up.
+// It is re-armed only when a deadline comes earlier than its expiry: moving
+// a deadline later (every read re-arms the command timeout) costs no timer
+// operation, and a timer that fires before the deadline waits again.
 void server_connection::arm_timer(std::chrono::steady_clock::duration after) {
-  ++timer_generation_;
   if (after <= std::chrono::steady_clock::duration::zero()) {  // zero: the session waits for us
-    timer_.cancel();
+    deadline_.reset();
     return;
   }
-  timer_.expires_after(after);
-  timer_.async_wait([self = shared_from_this(), generation = timer_generation_](const std::error_code& ec) {
-    if (!ec && generation == self->timer_generation_ && !self->closed_) self->on_timer();
+  deadline_ = std::chrono::steady_clock::now() + after;
+  if (!timer_waiting_ || timer_.expiry() > *deadline_) wait_for_deadline();
+}
+
+void server_connection::wait_for_deadline() {
+  timer_waiting_ = true;
+  timer_.expires_at(*deadline_);  // a wait already pending completes with operation_aborted
+  timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;  // replaced by a new wait (or closed)
+    self->timer_waiting_ = false;
+    if (self->closed_ || !self->deadline_) return;
+    if (std::chrono::steady_clock::now() < *self->deadline_) return self->wait_for_deadline();
+    self->deadline_.reset();
+    self->on_timer();
   });
 }
 

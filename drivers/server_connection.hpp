@@ -69,6 +69,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void linger();
   void close_now();
   void arm_timer(std::chrono::steady_clock::duration after);
+  void wait_for_deadline();
   void on_timer();
   void set_reason(close_reason why) noexcept;
   std::string shutdown_text() const;
@@ -77,7 +78,8 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   std::shared_ptr<connection_owner> owner_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
-  std::uint64_t timer_generation_ = 0;  // a re-armed timer's stale completion is ignored
+  std::optional<std::chrono::steady_clock::time_point> deadline_;  // none: no limit now
+  bool timer_waiting_ = false;
   std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
   sansmtp::server session_;
   std::unique_ptr<server_handler> handler_;
