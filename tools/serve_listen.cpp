@@ -44,7 +44,9 @@ int run_listen(const serve_config& config, listen_settings settings) {
   settings.driver.on_refused = [&config](const drivers::peer_info& peer) {
     config.log->write({{"event", "refused"}, {"peer", format_peer(peer)}, {"reason", "max_sessions"}});
   };
-  settings.driver.on_drained = [&signals, control] {
+  // By reference: these hooks outlive `io` in `settings`, and a copy of the
+  // strand must not (it would refer to the destroyed io_context's service).
+  settings.driver.on_drained = [&signals, &control] {
     asio::post(control, [&signals] { signals.cancel(); });
   };
   drivers::server_driver driver(
