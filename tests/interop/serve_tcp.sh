@@ -8,6 +8,7 @@
 #   - Nodemailer: its default EHLO name (in the --events log) and `name:`;
 #   - openssl s_client -starttls smtp (the self-signed certificate's CN);
 #   - a certificate from --tls-cert/--tls-key, verified for the server's name;
+#     TLS 1.1 refused, TLS 1.2 accepted;
 #   - Postfix smtp-source: 200 messages over 20 parallel sessions (one
 #     thread into a Maildir; four threads into --sink).
 # Every message must land in the Maildir byte-identical to what was sent
@@ -137,6 +138,20 @@ else
   fail "openssl s_client"; cat "$work/s_client.log"
 fi
 finish_serve s_client
+
+# TLS 1.2 is the floor: a client offering only TLS 1.1 (its own security
+# level lowered so that it would) gets the server's protocol_version alert.
+start_serve tls-floor --sink --tls-self-signed --events "$work/tls-floor.jsonl"
+echo QUIT | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -starttls smtp -tls1_1 \
+  -cipher 'DEFAULT@SECLEVEL=0' >"$work/tls11.log" 2>&1
+echo QUIT | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -starttls smtp -tls1_2 >"$work/tls12.log" 2>&1
+finish_serve "TLS floor"
+if grep -q 'alert protocol version' "$work/tls11.log" && grep -q '^New, TLSv1.2' "$work/tls12.log" &&
+   grep -q '"reason":"tls_failed"' "$work/tls-floor.jsonl"; then
+  echo "ok: TLS 1.1 refused (protocol_version alert), TLS 1.2 accepted"
+else
+  fail "TLS floor"; tail -3 "$work/tls11.log" "$work/tls12.log"
+fi
 
 # A certificate from files (--tls-cert/--tls-key), verified by the client
 # against it for the server's name.
