@@ -1,4 +1,4 @@
-// sansmtp serve (--stdio | --listen HOST:PORT) (--maildir DIR | --sink)
+// sansmtp serve (--stdio | --listen ADDRESS:PORT) (--maildir DIR | --sink)
 //               [--hostname NAME] [--bare-lf P] [--bare-cr P] [--max-size N]
 //               [--starttls-injection reject|discard] [--events FILE]
 //   --listen only: [--tls-cert F --tls-key F | --tls-self-signed]
@@ -82,7 +82,7 @@ int run_serve(args argv) {
                        injection = "reject", tls_cert, tls_key, users_file;
   std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10;
   app.add_flag("--stdio", stdio, "Speak SMTP on stdin/stdout (inetd style)");
-  app.add_option("--listen", listen, "Listen on HOST:PORT (a numeric address; [::1]:PORT for IPv6; port 0 = any)");
+  app.add_option("--listen", listen, "Listen on ADDRESS:PORT (numeric; [::1]:PORT for IPv6; port 0 = any free port)");
   app.add_option("--maildir", dir, "Deliver each accepted message to DIR/new/");
   app.add_flag("--sink", sink, "Accept and discard every message (load tests)");
   app.add_option("--hostname", hostname, "The name in the greeting and the EHLO reply")->capture_default_str();
@@ -103,7 +103,7 @@ int run_serve(args argv) {
   add_count(app, "--grace", grace, "Seconds sessions may finish after SIGINT/SIGTERM before 421 (0-3600)");
   if (const auto status = parse_cli11(app, argv)) return *status;
 
-  if (stdio == !listen.empty()) return usage("give exactly one of --stdio and --listen HOST:PORT");
+  if (stdio == !listen.empty()) return usage("give exactly one of --stdio and --listen ADDRESS:PORT");
   if (!printable_word(hostname))
     return usage(fmt::format("--hostname '{}' must be 1 to 255 printable ASCII characters without spaces "
                              "(it starts the greeting and the EHLO reply, RFC 5321 §4.1.1.1)",
