@@ -3,7 +3,8 @@
 # on 127.0.0.1 (port 0: the server prints the port it got).
 #   - swaks: plain, --pipeline, --tls, AUTH PLAIN and LOGIN after STARTTLS,
 #     a 10 MiB message, lines starting with dots;
-#   - Python smtplib (/usr/bin/python3): starttls() + login() + send_message(),
+#   - Python smtplib (/usr/bin/python3): starttls() + login() + send_message()
+#     (once, and eight at once on --threads 4),
 #     and AUTH before TLS refused;
 #   - Nodemailer: its default EHLO name (in the --events log) and `name:`;
 #   - openssl s_client -starttls smtp (the self-signed certificate's CN);
@@ -118,6 +119,23 @@ else
   fail "smtplib"
 fi
 finish_serve smtplib
+
+# Eight smtplib clients at once (STARTTLS, AUTH) on four threads: TLS
+# sessions on strands; the same message eight times, each byte-identical.
+start_serve smtplib-threads --maildir "$work/smtplib-threads" "${TLS_AUTH[@]}" --threads 4
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+  timeout 30 $PY -I "$HERE/serve_tcp_client.py" smtplib "$PORT" bob 'other pw' "$work/smtplib-$i.sent" &
+  pids+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+if [[ $bad -eq 0 ]] && cmp -s "$work/smtplib-1.sent" "$work/smtplib-8.sent"; then
+  expect_delivered "8 concurrent smtplib sessions on --threads 4" "$work/smtplib-threads" "$work/smtplib-1.sent" 8
+else
+  fail "concurrent smtplib: $bad clients failed"
+fi
+finish_serve "smtplib --threads 4"
 
 # openssl s_client -starttls smtp: it sends its own EHLO and STARTTLS; the
 # rest is typed (-crlf: LF becomes CRLF), with pauses so that each reply is
