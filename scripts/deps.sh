@@ -29,8 +29,8 @@ BUILD_PACKAGES=(cmake ninja-build g++ pkg-config ragel libfmt-dev nlohmann-json3
                 libssl-dev libasio-dev)
 # What the full test run adds: Catch2, clang with libFuzzer and sanitizers,
 # Google Benchmark, and the real SMTP peers of the interop tests.
-TEST_PACKAGES=(catch2 clang libclang-rt-14-dev llvm-14 libbenchmark-dev python3 python3-aiosmtpd swaks postfix valgrind
-               openssl zip unzip)
+TEST_PACKAGES=(catch2 clang libclang-rt-14-dev llvm-14 libbenchmark-dev python3 python3-aiosmtpd swaks
+               libnet-ssleay-perl openssl postfix valgrind zip unzip)
 
 # Node.js and npm for the interop peers (Nodemailer): Debian's packages unless
 # a Node.js is already installed (NodeSource's nodejs bundles npm and

@@ -1,138 +1,34 @@
-// sansmtp serve --stdio --maildir DIR [--hostname NAME] [--bare-lf P] [--bare-cr P]
-//                [--max-size N] [--starttls-injection reject|discard] [--events FILE]
+// sansmtp serve (--stdio | --listen ADDRESS:PORT) (--maildir DIR | --sink)
+//               [--hostname NAME] [--bare-lf P] [--bare-cr P] [--max-size N]
+//               [--starttls-injection reject|discard] [--events FILE]
+//   --listen only: [--tls-cert F --tls-key F | --tls-self-signed]
+//                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
 //
-// SMTP on stdin/stdout (inetd style) with an accept-all policy around
-// sansmtp::server: the canonical pull loop of DESIGN.md with read(2) and
-// write(2). Each accepted message is written byte-exact to a new Maildir
-// file: to tmp/, fsynced, renamed into new/, the directory fsynced, and
-// only then the 250. A refused message leaves nothing in new/.
+// An accept-all SMTP server (serve_app.hpp) on stdin/stdout (inetd style)
+// or on a TCP socket (the Asio driver in drivers/). Each accepted message is
+// written byte-exact to a new Maildir file: to tmp/, fsynced, renamed into
+// new/, the directory fsynced, and only then the 250. A refused message
+// leaves nothing in new/.
 #include "cli11_args.hpp"
 #include "commands.hpp"
-#include "report_json.hpp"
-#include "sha256.hpp"
+#include "serve_modes.hpp"
 
 #include <sansmtp/ehlo_check.hpp>
-#include <sansmtp/server.hpp>
+
+#include <tls_server.hpp>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <ctime>
-#include <fstream>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace sansmtp::cli {
 namespace {
-
-using json = nlohmann::ordered_json;
-
-// Appends one JSON line per event to --events.
-class event_log {
- public:
-  explicit event_log(const std::string& path) {
-    if (!path.empty()) out_.open(path, std::ios::app);
-  }
-  bool ok() const { return !out_.is_open() || out_.good(); }
-  bool enabled() const { return out_.is_open(); }
-  void write(const json& j) {
-    if (out_.is_open()) out_ << dump_line(j) << '\n' << std::flush;
-  }
-
- private:
-  std::ofstream out_;
-};
-
-bool write_fd(int fd, std::span<const char> bytes) {
-  while (!bytes.empty()) {
-    const auto n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes = bytes.subspan(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-bool fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// A Maildir (tmp/, new/, cur/) and the one message being written into it.
-class maildir {
- public:
-  explicit maildir(std::string root, std::string host) : root_(std::move(root)), host_(std::move(host)) {}
-
-  bool prepare() const {
-    for (const char* sub : {"", "/tmp", "/new", "/cur"}) {
-      const auto dir = root_ + sub;
-      if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return false;
-    }
-    return true;
-  }
-
-  bool begin() {
-    abort();
-    // Maildir's unique name: time, a per-process counter and pid, host.
-    name_ = fmt::format("{}.M{}P{}.{}", static_cast<long long>(std::time(nullptr)), counter_++, ::getpid(), host_);
-    fd_ = ::open((root_ + "/tmp/" + name_).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    failed_ = fd_ < 0;
-    digest_.emplace();
-    size_ = 0;
-    return !failed_;
-  }
-  void write(std::span<const char> bytes) {
-    if (fd_ < 0 || failed_) return;
-    failed_ = !write_fd(fd_, bytes);
-    digest_->update(bytes);
-    size_ += bytes.size();
-  }
-  bool open() const { return fd_ >= 0; }
-  // Durable in new/, or false (and nothing in new/).
-  bool commit(std::string& file, std::string& sha) {
-    if (fd_ < 0) return false;
-    const bool written = !failed_ && ::fsync(fd_) == 0;
-    ::close(fd_);
-    fd_ = -1;
-    const auto tmp = root_ + "/tmp/" + name_;
-    const auto final_name = root_ + "/new/" + name_;
-    if (!written || ::rename(tmp.c_str(), final_name.c_str()) != 0) {
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    fsync_path(root_ + "/new", O_RDONLY | O_DIRECTORY);
-    file = final_name;
-    sha = digest_->hex();
-    return true;
-  }
-  void abort() {
-    if (fd_ < 0) return;
-    ::close(fd_);
-    fd_ = -1;
-    ::unlink((root_ + "/tmp/" + name_).c_str());
-  }
-  std::uint64_t size() const { return size_; }
-
- private:
-  std::string root_, host_, name_;
-  int fd_ = -1;
-  bool failed_ = false;
-  unsigned counter_ = 0;
-  std::uint64_t size_ = 0;
-  std::optional<sha256> digest_;
-};
 
 std::string host_name() {
   char buf[256] = {};
@@ -140,162 +36,96 @@ std::string host_name() {
   return buf;
 }
 
-class stdio_session {
- public:
-  stdio_session(server_options options, maildir& box, event_log& log)
-      : session_(std::move(options)), box_(box), log_(log) {}
-
-  int run(const std::string& host) {
-    reply(server_reply{220, ""}, host + " ESMTP sansmtp");
-    std::vector<char> buffer(64 * 1024);
-    for (;;) {
-      if (!flush()) return exit_fail;
-      if (session_.closed()) break;
-      if (session_.wants_read()) {
-        const auto want = std::min(buffer.size(), session_.receive_capacity());
-        const auto n = ::read(STDIN_FILENO, buffer.data(), want);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-          session_.receive_eof();
-        else
-          session_.receive({buffer.data(), static_cast<std::size_t>(n)});
-      }
-      if (!drain()) break;
-    }
-    box_.abort();
-    return flush() ? exit_pass : exit_fail;
+// "127.0.0.1:2525", "[::1]:2525": a numeric address (no name lookup: what
+// is listened on must be unambiguous) and a port (0: any free one).
+std::optional<asio::ip::tcp::endpoint> parse_listen(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == text.npos) return std::nullopt;
+  auto host = text.substr(0, colon);
+  const auto port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    if (host.find(':') == host.npos) return std::nullopt;  // brackets are for IPv6
+  } else if (host.find(':') != host.npos) {
+    return std::nullopt;  // an IPv6 address needs its brackets
   }
+  unsigned port = 0;
+  const auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535)
+    return std::nullopt;
+  std::error_code bad;
+  const auto address = asio::ip::make_address(std::string(host), bad);
+  if (bad) return std::nullopt;
+  return asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
+}
 
- private:
-  // Sends a reply and logs it; text_owner keeps a built text alive.
-  void reply(server_reply r, const std::string& text_owner = {}) {
-    if (!text_owner.empty()) r.text = text_owner;
-    if (!session_.send(r)) log_.write({{"event", "reply"}, {"code", r.code}});
-  }
+// What can stand as the first word of a reply line.
+bool printable_word(std::string_view text) {
+  if (text.empty() || text.size() > 255) return false;
+  for (const unsigned char c : text)
+    if (c <= 0x20 || c >= 0x7f) return false;
+  return true;
+}
 
-  bool flush() {
-    for (auto out = session_.pending_output(); !out.empty(); out = session_.pending_output()) {
-      if (!write_fd(STDOUT_FILENO, out)) return false;
-      session_.consume_output(out.size());
-    }
-    return true;
-  }
-
-  // Handles events until the session needs bytes; false when it is over.
-  bool drain() {
-    for (;;) {
-      auto event = session_.next_event();
-      if (std::holds_alternative<server_event::need_data>(event)) return true;
-      if (const auto* p = std::get_if<server_event::paused>(&event))
-        return p->why != server_event::paused::reason::closed;
-      if (const auto* c = std::get_if<server_event::command>(&event)) {
-        on_command(*c);
-      } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
-        log_.write({{"event", "error"}, {"errc", std::string(b->error.name())}});
-        reply(b->suggested);
-      } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
-        box_.write(d->bytes);
-      } else if (std::holds_alternative<server_event::chunk_end>(event)) {
-        reply({250, "2.0.0 Chunk accepted"});
-      } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
-        on_message_end(*e);
-      } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
-        log_.write({{"event", "error"}, {"errc", std::string(errc_name(f->code))}});
-        reply(f->suggested);
-      } else if (std::holds_alternative<server_event::peer_closed>(event)) {
-        box_.abort();
-        return false;
-      } else if (std::holds_alternative<server_event::auth_response>(event)) {
-        reply({502, "5.5.1 AUTH not offered"});  // not reachable: AUTH is not offered on stdio
-      }
-    }
-  }
-
-  void on_command(const server_event::command& c) {
-    log_.write({{"event", "command"}, {"verb", std::string(verb_name(c.value))}});
-    const auto& v = c.value;
-    if (std::holds_alternative<cmd::ehlo>(v) || std::holds_alternative<cmd::lhlo>(v)) {
-      if (!session_.send_ehlo_reply()) log_.write({{"event", "reply"}, {"code", 250}});
-    } else if (const auto* m = std::get_if<cmd::mail>(&v)) {
-      mail_from_ = m->reverse_path.address();
-      rcpt_to_.clear();
-      reply({250, "2.1.0 Ok"});
-    } else if (const auto* r = std::get_if<cmd::rcpt>(&v)) {
-      rcpt_to_.push_back(r->forward_path.address());
-      reply({250, "2.1.5 Ok"});
-    } else if (std::holds_alternative<cmd::data>(v)) {
-      if (!box_.begin()) {
-        reply({451, "4.3.0 Cannot store the message now"});
-        return;
-      }
-      reply({354, "End data with <CR><LF>.<CR><LF>"});
-    } else if (std::holds_alternative<cmd::bdat>(v)) {
-      if (!box_.open()) box_.begin();  // the first chunk; a failure shows at the end
-    } else if (std::holds_alternative<cmd::rset>(v)) {
-      box_.abort();
-      rcpt_to_.clear();
-      reply({250, "2.0.0 Ok"});
-    } else if (std::holds_alternative<cmd::quit>(v)) {
-      reply({221, "2.0.0 Bye"});
-    } else if (std::holds_alternative<cmd::vrfy>(v)) {
-      reply({252, "2.5.0 Cannot VRFY user, but will accept message"});
-    } else if (std::holds_alternative<cmd::help>(v)) {
-      reply({214, "2.0.0 sansmtp serve: RFC 5321"});
-    } else {
-      reply({250, "2.0.0 Ok"});
-    }
-  }
-
-  void on_message_end(const server_event::message_end& e) {
-    if (e.error) {
-      box_.abort();
-      log_.write({{"event", "error"}, {"errc", std::string(e.error->name())}, {"offset", e.error->offset}});
-      reply(e.suggested);
-      return;
-    }
-    std::string file, sha;
-    if (!box_.commit(file, sha)) {
-      // Disk full, quota: nothing in new/, the session stays in sync.
-      log_.write({{"event", "error"}, {"errc", "write_failed"}});
-      reply({452, "4.3.1 Insufficient system storage"});
-      return;
-    }
-    json rcpts = json::array();
-    for (const auto& r : rcpt_to_) rcpts.push_back(r);
-    log_.write({{"event", "message"},
-                {"file", file},
-                {"size", e.size},
-                {"sha256", sha},
-                {"mail_from", mail_from_},
-                {"rcpt_to", rcpts}});
-    reply({250, "2.0.0 Ok: queued"});
-  }
-
-  server session_;
-  maildir& box_;
-  event_log& log_;
-  std::string mail_from_;
-  std::vector<std::string> rcpt_to_;
-};
+int usage(std::string_view message) {
+  fmt::print(stderr, "sansmtp serve: {}\nRun 'sansmtp serve --help' for the options.\n", message);
+  return exit_usage;
+}
 
 }  // namespace
 
 int run_serve(args argv) {
-  CLI::App app{"Speak SMTP on stdin/stdout and deliver to a Maildir (accept-all)", "sansmtp serve"};
-  bool stdio = false;
-  std::string dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject", injection = "reject";
-  std::size_t max_size = 0;
-  app.add_flag("--stdio", stdio, "Speak SMTP on stdin/stdout (inetd style)")->required();
-  app.add_option("--maildir", dir, "Deliver each accepted message to DIR/new/")->required();
+  CLI::App app{"An accept-all SMTP server delivering to a Maildir: on stdin/stdout or on a TCP port",
+               "sansmtp serve"};
+  bool stdio = false, sink = false, self_signed = false;
+  std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
+                       injection = "reject", tls_cert, tls_key, users_file;
+  std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10;
+  app.add_flag("--stdio", stdio, "Speak SMTP on stdin/stdout (inetd style)");
+  app.add_option("--listen", listen, "Listen on ADDRESS:PORT (numeric; [::1]:PORT for IPv6; port 0 = any free port)");
+  app.add_option("--maildir", dir, "Deliver each accepted message to DIR/new/");
+  app.add_flag("--sink", sink, "Accept and discard every message (load tests)");
   app.add_option("--hostname", hostname, "The name in the greeting and the EHLO reply")->capture_default_str();
   const auto policy = CLI::IsMember({"reject", "normalize", "allow"});
   app.add_option("--bare-lf", bare_lf, "A LF without CR in DATA: reject (default), normalize or allow")->check(policy);
   app.add_option("--bare-cr", bare_cr, "A CR without LF in DATA: reject (default), normalize or allow")->check(policy);
   add_count(app, "--max-size", max_size, "SIZE limit in octets (RFC 1870); 0 = none");
-  app.add_option("--starttls-injection", injection, "Plaintext after STARTTLS: reject or discard")
+  app.add_option("--starttls-injection", injection, "Plaintext after STARTTLS: reject (close) or discard")
       ->check(CLI::IsMember({"reject", "discard"}));
   app.add_option("--events", events, "Append one JSON line per event to FILE");
+  app.add_option("--tls-cert", tls_cert, "STARTTLS certificate chain (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "STARTTLS private key (PEM)")->check(CLI::ExistingFile);
+  app.add_flag("--tls-self-signed", self_signed, "STARTTLS with an EC P-256 certificate for --hostname made at start");
+  app.add_option("--auth-users", users_file, "AUTH PLAIN/LOGIN (after STARTTLS) for the users in FILE "
+                                             "(lines from 'sansmtp passwd'); MAIL then needs AUTH");
+  add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 (0 = no limit)");
+  add_count(app, "--threads", threads, "Threads running the sessions (1-256)");
+  add_count(app, "--grace", grace, "Seconds sessions may finish after SIGINT/SIGTERM before 421 (0-3600)");
   if (const auto status = parse_cli11(app, argv)) return *status;
+
+  if (stdio == !listen.empty()) return usage("give exactly one of --stdio and --listen ADDRESS:PORT");
+  if (!printable_word(hostname))
+    return usage(fmt::format("--hostname '{}' must be 1 to 255 printable ASCII characters without spaces "
+                             "(it starts the greeting and the EHLO reply, RFC 5321 §4.1.1.1)",
+                             escape_for_display(hostname)));
+  if (sink == !dir.empty()) return usage("give exactly one of --maildir DIR and --sink");
+  const bool tls = self_signed || !tls_cert.empty() || !tls_key.empty();
+  if (stdio) {
+    for (const auto* option : {"--tls-cert", "--tls-key", "--tls-self-signed", "--auth-users", "--max-sessions",
+                               "--threads", "--grace"})
+      if (app.count(option) > 0) return usage(fmt::format("{} needs --listen", option));
+  }
+  if (tls_cert.empty() != tls_key.empty()) return usage("--tls-cert and --tls-key go together");
+  if (self_signed && !tls_cert.empty()) return usage("give --tls-cert/--tls-key or --tls-self-signed, not both");
+  // RFC 4954 §4 and this server's policy: no passwords over plaintext, so
+  // AUTH without TLS could never succeed.
+  if (!users_file.empty() && !tls) return usage("--auth-users needs STARTTLS (--tls-cert/--tls-key or --tls-self-signed)");
+  if (threads < 1 || threads > 256) return usage("--threads must be from 1 to 256");
+  if (grace > 3600) return usage("--grace must be from 0 to 3600 seconds");
+  std::optional<asio::ip::tcp::endpoint> at;
+  if (!listen.empty() && !(at = parse_listen(listen)))
+    return usage(fmt::format("--listen '{}' is not ADDRESS:PORT (127.0.0.1:2525, [::1]:2525)",
+                             escape_for_display(listen)));
 
   const std::map<std::string, bare_line_ending> policies = {
       {"reject", bare_line_ending::reject}, {"normalize", bare_line_ending::normalize}, {"allow", bare_line_ending::allow}};
@@ -307,19 +137,47 @@ int run_serve(args argv) {
   o.data.bare_cr = policies.at(bare_cr);
   o.after_starttls = injection == "discard" ? starttls_injection::discard : starttls_injection::reject;
 
-  maildir box(dir, hostname);
-  if (!box.prepare()) {
-    fmt::print(stderr, "sansmtp serve: cannot create the Maildir {}\n", escape_for_display(dir));
-    return exit_fail;
+  std::optional<maildir> box;
+  if (!sink) {
+    box.emplace(dir, hostname);
+    if (!box->prepare()) {
+      fmt::print(stderr, "sansmtp serve: cannot create the Maildir {}\n", escape_for_display(dir));
+      return exit_fail;
+    }
   }
   event_log log(events);
   if (!log.ok()) {
     fmt::print(stderr, "sansmtp serve: cannot open {}\n", escape_for_display(events));
     return exit_fail;
   }
-  (void)stdio;
-  stdio_session session(o, box, log);
-  return session.run(hostname);
+  std::optional<auth_users> users;
+  if (!users_file.empty()) {
+    std::string error;
+    users = auth_users::load(users_file, error);
+    if (!users) return usage(escape_for_display(error));
+    o.auth_mechanisms = {"PLAIN", "LOGIN"};  // RFC 4616; LOGIN for the clients that know no other
+  }
+  serve_config config{hostname, box ? &*box : nullptr, &log, users ? &*users : nullptr, !stdio};
+  if (stdio) return run_stdio(config, o);
+
+  std::optional<asio::ssl::context> tls_context;
+  if (tls) {
+    std::string error;
+    tls_context = self_signed ? drivers::make_self_signed_tls_context(hostname, error)
+                              : drivers::make_tls_context(tls_cert, tls_key, error);
+    if (!tls_context) {
+      fmt::print(stderr, "sansmtp serve: {}\n", escape_for_display(error));
+      return exit_fail;
+    }
+  }
+  listen_settings settings;
+  settings.at = *at;
+  settings.threads = threads;
+  settings.grace = std::chrono::seconds(grace);
+  settings.driver.session = o;
+  settings.driver.max_sessions = max_sessions;
+  settings.tls = tls_context ? &*tls_context : nullptr;
+  return run_listen(config, std::move(settings));
 }
 
 }  // namespace sansmtp::cli

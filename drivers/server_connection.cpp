@@ -1,0 +1,398 @@
+// One connection: the canonical pull loop of DESIGN.md on Asio.
+//
+// advance() is the loop. It runs after every completion and does the next
+// thing, in this order:
+//   1. pump(): drain next_event() into the handler, which answers each
+//      event (session.send) before the next one is parsed;
+//   2. write pending_output() (async_write_some: a partial write is
+//      consume_output(n) and another turn; the session may hand out its
+//      output one contiguous run at a time, so keep going until it is empty);
+//   3. the session is closed: close the connection (finish());
+//   4. paused{tls_handshake}: the 220 to STARTTLS is on the wire; TLS
+//      handshake on the same socket, then tls_established();
+//   5. wants_read(): read at most receive_capacity() octets. While it is
+//      false (a reply owed, too much unsent output, the session closed)
+//      nothing is read: that is the backpressure.
+// Exactly one of read, write and handshake is in flight at a time, so the
+// session's output buffer is never appended to while a write holds a view
+// of it. The timer is armed from timeout() for reads (RFC 5321 §4.5.3.2).
+#include "server_connection.hpp"
+
+#include <sansmtp/reply.hpp>
+
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+#include <asio/ssl/error.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+namespace sansmtp::drivers {
+namespace {
+
+// RFC 5321 §3.8: a server that must close says 421 first. The 4.3.2 is
+// RFC 3463's "system not accepting network messages".
+constexpr enhanced_status system_not_accepting{4, 3, 2};
+
+bool is_new_work(const sansmtp::command& c) {
+  return std::holds_alternative<cmd::ehlo>(c) || std::holds_alternative<cmd::helo>(c) ||
+         std::holds_alternative<cmd::lhlo>(c) || std::holds_alternative<cmd::mail>(c) ||
+         std::holds_alternative<cmd::starttls>(c) || std::holds_alternative<cmd::auth>(c);
+}
+
+sansmtp::server_options session_options(const connection_owner& owner) {
+  auto o = owner.options().session;
+  o.starttls = owner.tls() != nullptr;  // RFC 3207: offer only what can be done
+  return o;
+}
+
+}  // namespace
+
+server_connection::server_connection(std::shared_ptr<connection_owner> owner, asio::ip::tcp::socket socket,
+                                     std::unique_ptr<server_handler> handler)
+    : owner_(std::move(owner)),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      session_(session_options(*owner_)),
+      handler_(std::move(handler)),
+      buffer_(new char[std::max<std::size_t>(owner_->options().read_chunk, 1)]) {}
+
+void server_connection::set_reason(close_reason why) noexcept {
+  if (!reason_) reason_ = why;
+}
+
+std::string server_connection::shutdown_text() const {
+  return owner_->options().session.hostname + " Service shutting down, closing the channel";
+}
+
+void server_connection::start(std::uint64_t id) {
+  id_ = id;
+  if (!handler_) {  // over max_sessions: RFC 5321 §3.1 allows a 421 greeting
+    const std::string text =
+        "4.3.2 " + owner_->options().session.hostname + " Too many sessions, try again later";
+    if (session_.send(421, text)) return close_now();
+    return advance();
+  }
+  try {
+    handler_->on_connect(session_);  // the greeting: the server speaks first (§3.1)
+  } catch (const std::exception&) {
+    set_reason(close_reason::handler_failed);
+    if (session_.send(421, local_error_text())) return close_now();  // a 421 greeting (§3.1)
+  }
+  advance();
+}
+
+void server_connection::drain() {
+  draining_ = true;
+}
+
+void server_connection::force() {
+  if (closed_ || forced_) return;
+  forced_ = true;
+  if (!session_.closed()) set_reason(close_reason::shutdown);
+  switch (op_) {
+    case op::reading: {
+      std::error_code ignored;
+      socket_.cancel(ignored);  // on_read gets operation_aborted and writes the 421
+      break;
+    }
+    case op::writing:  // let it finish, but not for long
+      arm_timer(write_limit());
+      break;
+    case op::handshaking:  // no plaintext 421 can go out in the middle of a handshake
+      close_now();
+      break;
+    case op::closing:
+      break;
+    case op::none:
+      advance();
+      break;
+  }
+}
+
+void server_connection::advance() {
+  if (closed_ || finishing_ || op_ != op::none) return;
+  if (!forced_ && !pump()) return;
+  if (const auto out = session_.pending_output(); !out.empty()) return start_write(out, false);
+  if (forced_ && !farewell_queued_) {
+    farewell_queued_ = true;
+    const std::string text = shutdown_text();
+    const std::string_view lines[] = {text};
+    if (!session_.closed()) write_reply(farewell_, 421, system_not_accepting, lines);
+  }
+  if (!farewell_.empty()) return start_write(farewell_, true);
+  if (session_.closed() || forced_) return finish();
+  if (paused_ == server_event::paused::reason::tls_handshake) return start_handshake();
+  if (session_.wants_read()) return start_read();
+  answer_stall();
+}
+
+// Hands the events to the handler until the session needs bytes or pauses.
+bool server_connection::pump() {
+  try {
+    for (;;) {
+      const auto event = session_.next_event();
+      if (std::holds_alternative<server_event::need_data>(event)) {
+        paused_.reset();
+        return true;
+      }
+      if (const auto* p = std::get_if<server_event::paused>(&event)) {
+        paused_ = p->why;
+        return true;
+      }
+      if (draining_ && refuse_new_work(event)) continue;
+      if (handler_) handler_->on_event(session_, event);
+    }
+  } catch (const std::exception&) {
+    // The handler could not answer: 421 4.3.0 answers whatever was owed
+    // (RFC 5321 §3.8), and the connection closes once it is written.
+    set_reason(close_reason::handler_failed);
+    if (!session_.send(421, local_error_text())) return true;
+    close_now();
+    return false;
+  }
+}
+
+// While shutting down, a command that would start new work gets 421 4.3.2
+// (RFC 5321 §3.8) instead of the handler.
+bool server_connection::refuse_new_work(const server_event_t& event) {
+  const auto* c = std::get_if<server_event::command>(&event);
+  if (!c || !is_new_work(c->value)) return false;
+  const std::string text = "4.3.2 " + shutdown_text();
+  if (session_.send(421, text)) return false;
+  set_reason(close_reason::shutdown);
+  return true;
+}
+
+// Nothing to write, read or shake hands for, and the session is open: the
+// handler left a reply owed. Any 421 answers anything (RFC 5321 §3.8).
+void server_connection::answer_stall() {
+  set_reason(close_reason::handler_failed);
+  if (session_.send(421, local_error_text())) return close_now();
+  advance();
+}
+
+std::string server_connection::local_error_text() const {
+  return "4.3.0 " + owner_->options().session.hostname + " Local error, closing";
+}
+
+// --- reading -----------------------------------------------------------------
+
+void server_connection::start_read() {
+  op_ = op::reading;
+  const auto want = std::min(owner_->options().read_chunk, session_.receive_capacity());
+  auto done = [self = shared_from_this()](const std::error_code& ec, std::size_t n) { self->on_read(ec, n); };
+  if (tls_)
+    tls_->async_read_some(asio::buffer(buffer_.get(), want), std::move(done));
+  else
+    socket_.async_read_some(asio::buffer(buffer_.get(), want), std::move(done));
+  arm_timer(session_.timeout());  // §4.5.3.2: 5 minutes for a command, 3 for a data block...
+}
+
+void server_connection::on_read(const std::error_code& ec, std::size_t n) {
+  op_ = op::none;
+  if (closed_) return;
+  if (n > 0) session_.receive(std::string_view(buffer_.get(), n));  // n <= receive_capacity()
+  if (ec && ec != asio::error::operation_aborted) {
+    // A TLS peer that closes without close_notify is stream_truncated; for
+    // SMTP that is an EOF like any other (the session knows whether it came
+    // in the middle of something).
+    const bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+    set_reason(eof ? close_reason::peer_closed : close_reason::io_error);
+    if (!session_.closed()) session_.receive_eof();  // the handler hears peer_closed
+  }
+  advance();
+}
+
+// --- writing -----------------------------------------------------------------
+
+void server_connection::start_write(std::span<const char> bytes, bool farewell) {
+  op_ = op::writing;
+  writing_farewell_ = farewell;
+  auto done = [self = shared_from_this()](const std::error_code& ec, std::size_t n) { self->on_write(ec, n); };
+  if (tls_)
+    tls_->async_write_some(asio::buffer(bytes.data(), bytes.size()), std::move(done));
+  else
+    socket_.async_write_some(asio::buffer(bytes.data(), bytes.size()), std::move(done));
+  arm_timer(write_limit());
+}
+
+// After a shutdown's grace period a write gets the linger time (at least a
+// second, so the 421 can leave); before, the write timeout.
+std::chrono::seconds server_connection::write_limit() const {
+  const auto& o = owner_->options();
+  return forced_ ? std::max(o.linger, std::chrono::seconds(1)) : o.write_timeout;
+}
+
+void server_connection::on_write(const std::error_code& ec, std::size_t n) {
+  op_ = op::none;
+  if (closed_) return;
+  if (writing_farewell_)
+    farewell_.erase(0, n);
+  else
+    session_.consume_output(n);  // a partial write leaves the rest for the next turn
+  if (ec) {
+    set_reason(close_reason::io_error);
+    return close_now();
+  }
+  advance();
+}
+
+// --- STARTTLS (RFC 3207) ---------------------------------------------------------
+
+void server_connection::start_handshake() {
+  // RFC 3207 §4.2 / CVE-2011-0411: plaintext that came after STARTTLS must
+  // never be taken as if it had come over TLS. Under `reject`,
+  // tls_established() refuses and closes the session; no handshake.
+  if (!session_.trailing_data().empty() && owner_->options().session.after_starttls == starttls_injection::reject) {
+    set_reason(close_reason::starttls_injection);
+    (void)session_.tls_established();
+    return advance();
+  }
+  tls_.emplace(socket_, *owner_->tls());
+  op_ = op::handshaking;
+  tls_->async_handshake(asio::ssl::stream_base::server,
+                        [self = shared_from_this()](const std::error_code& ec) { self->on_handshake(ec); });
+  arm_timer(owner_->options().tls_handshake_timeout);
+}
+
+void server_connection::on_handshake(const std::error_code& ec) {
+  op_ = op::none;
+  if (closed_) return;
+  if (ec) {
+    set_reason(close_reason::tls_failed);
+    return close_now();
+  }
+  if (session_.tls_established()) {  // `discard` drops trailing plaintext here; `reject` closes
+    set_reason(close_reason::starttls_injection);
+    return advance();
+  }
+  paused_.reset();
+  try {
+    if (handler_) handler_->on_tls(session_, describe_tls(tls_->native_handle()));
+  } catch (const std::exception&) {
+    set_reason(close_reason::handler_failed);
+    return close_now();
+  }
+  advance();
+}
+
+// --- closing -----------------------------------------------------------------
+
+// The last reply is written: TLS close_notify (RFC 8446 §6.1), then a FIN,
+// then read and drop what still comes for a moment, so that unread input
+// does not turn the close into a RST that could destroy that last reply at
+// the peer before it reads it.
+void server_connection::finish() {
+  finishing_ = true;
+  if (owner_->options().linger <= std::chrono::seconds::zero()) return close_now();
+  op_ = op::closing;
+  arm_timer(owner_->options().linger);
+  if (!tls_) return linger();
+  tls_->async_shutdown([self = shared_from_this()](const std::error_code&) {
+    if (!self->closed_) self->linger();
+  });
+}
+
+void server_connection::linger() {
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket_.async_read_some(asio::buffer(buffer_.get(), owner_->options().read_chunk),
+                          [self = shared_from_this()](const std::error_code& ec, std::size_t) {
+                            if (self->closed_) return;
+                            if (ec) return self->close_now();
+                            self->linger();
+                          });
+}
+
+void server_connection::close_now() {
+  if (closed_) return;
+  closed_ = true;
+  deadline_.reset();
+  timer_.cancel();
+  std::error_code ignored;
+  socket_.close(ignored);  // in-flight operations complete with operation_aborted and see closed_
+  if (handler_) {
+    try {
+      handler_->on_close(reason_.value_or(close_reason::session_closed));
+    } catch (const std::exception&) {  // nothing left to tell
+    }
+  }
+  owner_->release(id_);
+}
+
+// --- time (RFC 5321 §4.5.3.2) --------------------------------------------------------
+
+// The deadline is what counts; the Asio timer only wakes the connection up.
+// It is re-armed only when a deadline comes earlier than its expiry: moving
+// a deadline later (every read re-arms the command timeout) costs no timer
+// operation, and a timer that fires before the deadline waits again.
+void server_connection::arm_timer(std::chrono::steady_clock::duration after) {
+  if (after <= std::chrono::steady_clock::duration::zero()) {  // zero: the session waits for us
+    deadline_.reset();
+    return;
+  }
+  deadline_ = std::chrono::steady_clock::now() + after;
+  if (!timer_waiting_ || timer_.expiry() > *deadline_) wait_for_deadline();
+}
+
+void server_connection::wait_for_deadline() {
+  timer_waiting_ = true;
+  timer_.expires_at(*deadline_);  // a wait already pending completes with operation_aborted
+  timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;  // replaced by a new wait (or closed)
+    self->timer_waiting_ = false;
+    if (self->closed_ || !self->deadline_) return;
+    if (std::chrono::steady_clock::now() < *self->deadline_) return self->wait_for_deadline();
+    self->deadline_.reset();
+    self->on_timer();
+  });
+}
+
+void server_connection::on_timer() {
+  switch (op_) {
+    case op::reading: {
+      if (forced_) return;
+      set_reason(close_reason::timeout);
+      session_.on_timeout();  // 421 4.4.2, written once the read is cancelled
+      std::error_code ignored;
+      socket_.cancel(ignored);
+      break;
+    }
+    case op::writing:
+    case op::handshaking:
+      set_reason(close_reason::timeout);
+      close_now();
+      break;
+    case op::closing:
+      close_now();
+      break;
+    case op::none:
+      break;
+  }
+}
+
+std::string_view close_reason_name(close_reason why) noexcept {
+  switch (why) {
+    case close_reason::session_closed:
+      return "session_closed";
+    case close_reason::peer_closed:
+      return "peer_closed";
+    case close_reason::io_error:
+      return "io_error";
+    case close_reason::timeout:
+      return "timeout";
+    case close_reason::tls_failed:
+      return "tls_failed";
+    case close_reason::starttls_injection:
+      return "starttls_injection";
+    case close_reason::shutdown:
+      return "shutdown";
+    case close_reason::handler_failed:
+      return "handler_failed";
+  }
+  return "unknown";
+}
+
+}  // namespace sansmtp::drivers

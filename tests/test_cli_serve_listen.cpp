@@ -1,0 +1,136 @@
+// sansmtp serve --listen and sansmtp passwd: what is checked before a
+// socket is opened (the network behaviour is in tests/interop/serve_tcp*.sh).
+#include "cli_helpers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+using sansmtp::test::run;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "sansmtp-listen-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()));
+    path = pattern;
+  }
+  ~temp_dir() { fs::remove_all(path); }
+};
+
+std::vector<std::string> serve_args(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"serve"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+}  // namespace
+
+TEST_CASE("serve: transports and stores and TLS/AUTH options that do not go together are usage errors") {
+  temp_dir d;
+  const auto box = (d.path / "box").string();
+  const std::vector<std::vector<std::string>> bad = {
+      {"--maildir", box},                                             // no transport
+      {"--stdio", "--listen", "127.0.0.1:0", "--maildir", box},      // two transports
+      {"--listen", "127.0.0.1:0"},                                    // no store
+      {"--listen", "127.0.0.1:0", "--maildir", box, "--sink"},       // two stores
+      {"--stdio", "--maildir", box, "--tls-self-signed"},            // TLS needs the network
+      {"--stdio", "--maildir", box, "--threads", "2"},
+      {"--stdio", "--maildir", box, "--max-sessions", "2"},
+      {"--stdio", "--maildir", box, "--grace", "1"},
+      {"--listen", "127.0.0.1:0", "--sink", "--threads", "0"},
+      {"--listen", "127.0.0.1:0", "--sink", "--threads", "257"},
+      {"--listen", "127.0.0.1:0", "--sink", "--grace", "3601"},
+      {"--listen", "127.0.0.1:0", "--sink", "--max-sessions", "-1"},
+      {"--listen", "127.0.0.1:0", "--sink", "--tls-self-signed", "--tls-cert", "/etc/hostname",
+       "--tls-key", "/etc/hostname"},
+      {"--listen", "127.0.0.1:0", "--sink", "--tls-cert", "/etc/hostname"},  // no key
+      {"--listen", "127.0.0.1:0", "--sink", "--tls-cert", (d.path / "missing.pem").string(), "--tls-key",
+       (d.path / "missing.pem").string()},
+      {"--listen", "127.0.0.1:0", "--sink", "--auth-users", "/etc/hostname"},  // AUTH needs TLS
+      {"--listen", "127.0.0.1:0", "--sink", "--hostname", "mx example"},      // not one word
+      {"--stdio", "--sink", "--hostname", "mx.example\r\n250 injected"},
+      {"--stdio", "--sink", "--hostname", ""},
+  };
+  for (const auto& args : bad) {
+    INFO(args.front() << " ... " << args.back());
+    const auto r = run(serve_args(args));
+    CHECK(r.status == 64);
+    CHECK(!r.err.empty());
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("serve --listen: ADDRESS:PORT is numeric with IPv6 in brackets and a port from 0 to 65535") {
+  for (const std::string listen : {"127.0.0.1", "localhost:25", "::1:25", "[127.0.0.1]:25", "127.0.0.1:65536",
+                                   "127.0.0.1:-1", "127.0.0.1:", "[::1]", "127.0.0.1:25x", "1.2.3:25"}) {
+    INFO(listen);
+    const auto r = run(serve_args({"--listen", listen, "--sink"}));
+    CHECK(r.status == 64);
+    CHECK(r.err.find("is not ADDRESS:PORT") != std::string::npos);
+  }
+}
+
+TEST_CASE("serve --listen: a port already taken is a failure (exit 2) naming it") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const auto at = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  const auto r = run(serve_args({"--listen", at, "--sink"}));
+  ::close(fd);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("cannot listen on " + at) != std::string::npos);
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("serve --auth-users: a malformed users file is a usage error naming the line") {
+  temp_dir d;
+  const auto users = d.path / "users";
+  std::ofstream(users) << "# comment\n\nalice:$scrypt$16384$8$1$c2FsdHNhbHQ=$bm90IGEgcmVhbCBoYXNoIGJ1dCAzMiBieXRlcyEh\n"
+                       << "bob:$scrypt$1000$8$1$c2FsdA==$aGFzaA==\n";
+  auto r = run(serve_args({"--listen", "127.0.0.1:0", "--sink", "--tls-self-signed", "--auth-users", users.string()}));
+  CHECK(r.status == 64);
+  CHECK(r.err.find("line 4") != std::string::npos);  // N = 1000 is not a power of two
+  std::ofstream(users) << "no colon here\n";
+  r = run(serve_args({"--listen", "127.0.0.1:0", "--sink", "--tls-self-signed", "--auth-users", users.string()}));
+  CHECK(r.status == 64);
+  CHECK(r.err.find("line 1") != std::string::npos);
+  r = run(serve_args({"--listen", "127.0.0.1:0", "--sink", "--tls-self-signed", "--auth-users",
+                      (d.path / "none").string()}));
+  CHECK(r.status == 64);
+  CHECK(r.err.find("cannot read") != std::string::npos);
+}
+
+TEST_CASE("passwd prints one users-file line per run with a fresh salt and refuses bad names and empty passwords") {
+  const std::regex line(R"(alice:\$scrypt\$16384\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=\n)");
+  const auto a = run({"passwd", "alice"}, "correct horse\n");
+  const auto b = run({"passwd", "alice"}, "correct horse\n");
+  CHECK(a.status == 0);
+  CHECK(std::regex_match(a.out, line));
+  CHECK(std::regex_match(b.out, line));
+  CHECK(a.out != b.out);  // salted
+  CHECK(run({"passwd", "al:ice"}, "pw\n").status == 64);
+  CHECK(run({"passwd", ""}, "pw\n").status == 64);
+  CHECK(run({"passwd", "alice"}, "\n").status == 64);
+  CHECK(run({"passwd", "alice"}, "").status == 64);
+  CHECK(run({"passwd"}, "pw\n").status == 64);
+}

@@ -1,0 +1,313 @@
+// drivers/server_driver: real TCP connections on 127.0.0.1 to a driver
+// running in this process, with handlers written here (the embedding API:
+// what a handler sees, and what the driver does when the handler or the
+// peer misbehaves). STARTTLS, AUTH and real clients are in
+// tests/interop/serve_tcp*.sh.
+#include <server_driver.hpp>
+
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/write.hpp>
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <istream>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace drivers = sansmtp::drivers;
+using sansmtp::server;
+using sansmtp::server_event_t;
+namespace server_event = sansmtp::server_event;
+namespace cmd = sansmtp::cmd;
+
+namespace {
+
+// What the handlers saw, for the test thread.
+struct record {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<drivers::close_reason> closes;
+  std::vector<std::string> messages;
+  int refused = 0;
+  bool drained = false;
+
+  void add_close(drivers::close_reason why) {
+    std::lock_guard lock(mutex);
+    closes.push_back(why);
+    changed.notify_all();
+  }
+  // Waits (up to 10 s) until `n` connections have closed.
+  std::vector<drivers::close_reason> wait_closes(std::size_t n) {
+    std::unique_lock lock(mutex);
+    changed.wait_for(lock, std::chrono::seconds(10), [&] { return closes.size() >= n; });
+    return closes;
+  }
+};
+
+// Answers everything as the example in sansmtp/server.hpp does, keeps the
+// messages; `answer_noop` false leaves NOOP unanswered, `throw_on_mail`
+// throws from the MAIL event.
+class test_handler final : public drivers::server_handler {
+ public:
+  test_handler(record& r, bool answer_noop, bool throw_on_mail)
+      : record_(r), answer_noop_(answer_noop), throw_on_mail_(throw_on_mail) {}
+
+  void on_connect(server& s) override { s.send(220, "mx.test ESMTP driver test"); }
+
+  void on_event(server& s, const server_event_t& event) override {
+    if (const auto* c = std::get_if<server_event::command>(&event)) {
+      if (std::holds_alternative<cmd::ehlo>(c->value)) {
+        s.send_ehlo_reply();
+      } else if (std::holds_alternative<cmd::data>(c->value)) {
+        s.send(354, "Go ahead");
+      } else if (std::holds_alternative<cmd::quit>(c->value)) {
+        s.send(221, "2.0.0 Bye");
+      } else if (std::holds_alternative<cmd::mail>(c->value) && throw_on_mail_) {
+        throw std::runtime_error("the application failed");
+      } else if (!std::holds_alternative<cmd::noop>(c->value) || answer_noop_) {
+        s.send(250, "2.0.0 Ok");
+      }
+    } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
+      s.send(b->suggested);
+    } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
+      message_.append(d->bytes.data(), d->bytes.size());
+    } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
+      {
+        std::lock_guard lock(record_.mutex);
+        record_.messages.push_back(std::move(message_));
+      }
+      message_.clear();
+      s.send(e->error ? e->suggested : sansmtp::server_reply{250, "2.0.0 Ok"});
+    } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
+      s.send(f->suggested);
+    }
+  }
+
+  void on_close(drivers::close_reason why) override { record_.add_close(why); }
+
+ private:
+  record& record_;
+  bool answer_noop_, throw_on_mail_;
+  std::string message_;
+};
+
+struct handler_kind {
+  bool answer_noop = true;
+  bool throw_on_mail = false;
+};
+
+// A driver on 127.0.0.1:0 with its io_context on a thread of its own.
+struct running_driver {
+  record seen;
+  asio::io_context io;
+  drivers::server_driver driver;
+  std::thread thread;
+  std::uint16_t port = 0;
+
+  explicit running_driver(drivers::server_driver_options options, handler_kind kind = {})
+      : driver(io, with_hooks(std::move(options)), [this, kind](const drivers::peer_info& peer) {
+          CHECK(peer.address == "127.0.0.1");
+          return std::make_unique<test_handler>(seen, kind.answer_noop, kind.throw_on_mail);
+        }) {
+    REQUIRE(!driver.listen({asio::ip::make_address("127.0.0.1"), 0}));
+    port = driver.local_endpoint().port();
+    thread = std::thread([this] { io.run(); });
+  }
+  ~running_driver() {
+    driver.shutdown(std::chrono::seconds(0));
+    thread.join();  // run() returns once the listener and every connection are gone
+  }
+
+  drivers::server_driver_options with_hooks(drivers::server_driver_options o) {
+    o.session.hostname = "mx.test";
+    o.on_refused = [this](const drivers::peer_info&) {
+      std::lock_guard lock(seen.mutex);
+      ++seen.refused;
+    };
+    o.on_drained = [this] {
+      std::lock_guard lock(seen.mutex);
+      seen.drained = true;
+    };
+    return o;
+  }
+};
+
+// A blocking client.
+struct client {
+  asio::io_context io;
+  asio::ip::tcp::socket socket{io};
+  asio::streambuf in;
+
+  explicit client(std::uint16_t port) { socket.connect({asio::ip::make_address("127.0.0.1"), port}); }
+
+  void send(std::string_view bytes) { asio::write(socket, asio::buffer(bytes.data(), bytes.size())); }
+
+  // One whole reply ("250-a\r\n250 b\r\n"); empty at EOF.
+  std::string reply() {
+    std::string whole;
+    for (;;) {
+      std::error_code ec;
+      asio::read_until(socket, in, "\r\n", ec);
+      if (ec) return whole;
+      std::istream stream(&in);
+      std::string line;
+      std::getline(stream, line);
+      whole += line + "\n";
+      if (line.size() < 4 || line[3] != '-') return whole;
+    }
+  }
+
+  // True when the server has closed (nothing more arrives); then closes
+  // this end too, so that the server's lingering close ends at once.
+  bool at_eof() {
+    std::error_code ec;
+    asio::read(socket, in, asio::transfer_at_least(1), ec);
+    socket.close();
+    return ec == asio::error::eof;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("server driver: a transaction over TCP reaches the handler and the replies come back in order") {
+  running_driver d({});
+  client c(d.port);
+  CHECK(c.reply() == "220 mx.test ESMTP driver test\r\n");
+  // Pipelined: one write, the replies in order (RFC 2920).
+  c.send("EHLO c.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+  CHECK(c.reply().rfind("250-mx.test\r\n250-PIPELINING\r\n", 0) == 0);
+  CHECK(c.reply() == "250 2.0.0 Ok\r\n");
+  CHECK(c.reply() == "250 2.0.0 Ok\r\n");
+  CHECK(c.reply() == "354 Go ahead\r\n");
+  c.send("Subject: t\r\n\r\n..dot\r\n.\r\nQUIT\r\n");
+  CHECK(c.reply() == "250 2.0.0 Ok\r\n");
+  CHECK(c.reply() == "221 2.0.0 Bye\r\n");
+  CHECK(c.at_eof());
+  CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::session_closed});
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.messages == std::vector<std::string>{"Subject: t\r\n\r\n.dot\r\n"});
+}
+
+TEST_CASE("server driver: a peer that sends without reading gets every reply, in order (backpressure)") {
+  running_driver d({});
+  client c(d.port);
+  c.reply();
+  // 60000 NOOPs (360 KB) written while nothing is read: the server stops
+  // reading while its unsent replies are above the high-water mark, so
+  // the writer blocks instead of the server's memory growing.
+  constexpr int count = 60000;
+  std::thread writer([fd = c.socket.native_handle()] {
+    std::string batch;
+    for (int i = 0; i < count; ++i) batch += "NOOP\r\n";
+    batch += "QUIT\r\n";
+    // Plain send(2) on this thread while the test thread reads with Asio.
+    for (std::string_view rest = batch; !rest.empty();) {
+      const auto n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int ok = 0;
+  for (int i = 0; i < count; ++i) ok += c.reply() == "250 2.0.0 Ok\r\n";
+  writer.join();
+  CHECK(ok == count);
+  CHECK(c.reply() == "221 2.0.0 Bye\r\n");
+  CHECK(c.at_eof());
+}
+
+TEST_CASE("server driver: the command timeout closes with 421 4.4.2 (RFC 5321 4.5.3.2)") {
+  drivers::server_driver_options o;
+  o.session.command_timeout = std::chrono::seconds(1);
+  running_driver d(o);
+  client c(d.port);
+  c.reply();
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(c.reply().rfind("421 4.4.2 mx.test", 0) == 0);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+  CHECK(c.at_eof());
+  CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::timeout});
+}
+
+TEST_CASE("server driver: an unanswered event or a throwing handler ends the session with 421 4.3.0") {
+  SECTION("unanswered") {
+    running_driver d({}, {.answer_noop = false});
+    client c(d.port);
+    c.reply();
+    c.send("NOOP\r\n");
+    CHECK(c.reply() == "421 4.3.0 mx.test Local error, closing\r\n");
+    CHECK(c.at_eof());
+    CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::handler_failed});
+  }
+  SECTION("throwing") {
+    running_driver d({}, {.answer_noop = true, .throw_on_mail = true});
+    client c(d.port);
+    c.reply();
+    c.send("EHLO c.test\r\n");
+    c.reply();
+    c.send("MAIL FROM:<a@example.org>\r\n");
+    CHECK(c.reply() == "421 4.3.0 mx.test Local error, closing\r\n");
+    CHECK(c.at_eof());
+    CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::handler_failed});
+  }
+}
+
+TEST_CASE("server driver: past max_sessions a connection is greeted with 421 4.3.2 and closed") {
+  drivers::server_driver_options o;
+  o.max_sessions = 1;
+  running_driver d(o);
+  client first(d.port);
+  CHECK(first.reply().rfind("220 ", 0) == 0);
+  client second(d.port);
+  CHECK(second.reply() == "421 4.3.2 mx.test Too many sessions, try again later\r\n");
+  CHECK(second.at_eof());
+  first.send("QUIT\r\n");
+  CHECK(first.reply() == "221 2.0.0 Bye\r\n");
+  CHECK(first.at_eof());
+  d.seen.wait_closes(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the slot is released on close
+  client third(d.port);
+  CHECK(third.reply().rfind("220 ", 0) == 0);
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.refused == 1);
+}
+
+TEST_CASE("server driver: shutdown refuses new work at once and closes idle sessions after the grace") {
+  running_driver d({});
+  client idle(d.port), busy(d.port);
+  idle.reply();
+  busy.reply();
+  busy.send("EHLO c.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
+  for (int i = 0; i < 3; ++i) busy.reply();
+  const auto start = std::chrono::steady_clock::now();
+  d.driver.shutdown(std::chrono::seconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Inside the transaction: goes on. New work: 421 4.3.2 (RFC 5321 3.8).
+  busy.send("DATA\r\n");
+  CHECK(busy.reply() == "354 Go ahead\r\n");
+  busy.send("x\r\n.\r\n");
+  CHECK(busy.reply() == "250 2.0.0 Ok\r\n");
+  busy.send("EHLO again.test\r\n");
+  CHECK(busy.reply() == "421 4.3.2 mx.test Service shutting down, closing the channel\r\n");
+  CHECK(busy.at_eof());
+  // Idle: 421 4.3.2 when the grace period ends.
+  CHECK(idle.reply() == "421 4.3.2 mx.test Service shutting down, closing the channel\r\n");
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+  CHECK(idle.at_eof());
+  const auto closes = d.seen.wait_closes(2);
+  CHECK(closes == std::vector{drivers::close_reason::shutdown, drivers::close_reason::shutdown});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.drained);
+}

@@ -1,0 +1,214 @@
+#include "serve_app.hpp"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace sansmtp::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// RFC 4954 §4 leaves the challenges to the mechanism; LOGIN's customary
+// ones are base64 of "Username:" and "Password:".
+constexpr std::string_view login_user_challenge = "VXNlcm5hbWU6";
+constexpr std::string_view login_password_challenge = "UGFzc3dvcmQ6";
+// Failed AUTH attempts before the session is closed (against guessing).
+constexpr unsigned max_auth_failures = 3;
+
+}  // namespace
+
+serve_session::serve_session(const serve_config& config, std::uint64_t id, std::string peer)
+    : config_(config), id_(id), peer_(std::move(peer)) {
+  if (config_.box) message_.emplace(*config_.box);
+}
+
+void serve_session::log(json j) {
+  if (!config_.log->enabled()) return;
+  if (config_.network) j["session"] = id_;
+  config_.log->write(j);
+}
+
+void serve_session::reply(server& session, int code, std::string_view text) {
+  if (!session.send(code, text)) log({{"event", "reply"}, {"code", code}});
+}
+
+void serve_session::on_connect(server& session) {
+  if (config_.network) log({{"event", "connect"}, {"peer", peer_}});
+  reply(session, 220, config_.hostname + " ESMTP sansmtp");
+}
+
+void serve_session::on_tls(server&, const drivers::tls_info& tls) {
+  // RFC 3207 §4.2: the session starts over; so does what was learned.
+  mail_from_.clear();
+  rcpt_to_.clear();
+  auth_step_ = auth_step::none;
+  log({{"event", "tls"}, {"version", tls.version}, {"cipher", tls.cipher}});
+}
+
+void serve_session::on_close(drivers::close_reason why) {
+  drop_message();
+  if (config_.network) log({{"event", "close"}, {"reason", std::string(drivers::close_reason_name(why))}});
+}
+
+void serve_session::drop_message() {
+  if (message_) message_->abort();
+}
+
+void serve_session::on_event(server& session, const server_event_t& event) {
+  if (const auto* c = std::get_if<server_event::command>(&event)) {
+    on_command(session, *c);
+  } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
+    log({{"event", "error"}, {"errc", std::string(b->error.name())}});
+    if (!session.send(b->suggested)) log({{"event", "reply"}, {"code", b->suggested.code}});
+  } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
+    if (message_) message_->write(d->bytes);
+  } else if (std::holds_alternative<server_event::chunk_end>(event)) {
+    reply(session, 250, "2.0.0 Chunk accepted");
+  } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
+    on_message_end(session, *e);
+  } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
+    log({{"event", "error"}, {"errc", std::string(errc_name(f->code))}});
+    if (!session.send(f->suggested)) log({{"event", "reply"}, {"code", f->suggested.code}});
+  } else if (std::holds_alternative<server_event::peer_closed>(event)) {
+    drop_message();
+  } else if (const auto* a = std::get_if<server_event::auth_response>(&event)) {
+    on_auth_response(session, a->value);
+  }
+}
+
+void serve_session::on_command(server& session, const server_event::command& c) {
+  json entry = {{"event", "command"}, {"verb", std::string(verb_name(c.value))}};
+  const auto& v = c.value;
+  if (const auto* e = std::get_if<cmd::ehlo>(&v)) entry["name"] = std::string(e->host.text);
+  if (const auto* h = std::get_if<cmd::helo>(&v)) entry["name"] = std::string(h->host.text);
+  if (const auto* l = std::get_if<cmd::lhlo>(&v)) entry["name"] = std::string(l->host.text);
+  log(std::move(entry));
+  if (std::holds_alternative<cmd::ehlo>(v) || std::holds_alternative<cmd::lhlo>(v)) {
+    if (!session.send_ehlo_reply()) log({{"event", "reply"}, {"code", 250}});
+  } else if (const auto* m = std::get_if<cmd::mail>(&v)) {
+    on_mail(session, *m);
+  } else if (const auto* r = std::get_if<cmd::rcpt>(&v)) {
+    rcpt_to_.push_back(r->forward_path.address());
+    reply(session, 250, "2.1.5 Ok");
+  } else if (std::holds_alternative<cmd::data>(v)) {
+    if (message_ && !message_->begin()) return reply(session, 451, "4.3.0 Cannot store the message now");
+    reply(session, 354, "End data with <CR><LF>.<CR><LF>");
+  } else if (std::holds_alternative<cmd::bdat>(v)) {
+    if (message_ && !message_->open()) message_->begin();  // the first chunk; a failure shows at the end
+  } else if (const auto* a = std::get_if<cmd::auth>(&v)) {
+    on_auth(session, *a);
+  } else if (std::holds_alternative<cmd::rset>(v)) {
+    drop_message();
+    rcpt_to_.clear();
+    reply(session, 250, "2.0.0 Ok");
+  } else if (std::holds_alternative<cmd::quit>(v)) {
+    reply(session, 221, "2.0.0 Bye");
+  } else if (std::holds_alternative<cmd::starttls>(v)) {
+    reply(session, 220, "2.0.0 Ready to start TLS");  // RFC 3207 §4
+  } else if (std::holds_alternative<cmd::vrfy>(v)) {
+    reply(session, 252, "2.5.0 Cannot VRFY user, but will accept message");
+  } else if (std::holds_alternative<cmd::help>(v)) {
+    reply(session, 214, "2.0.0 sansmtp serve: RFC 5321");
+  } else {
+    reply(session, 250, "2.0.0 Ok");
+  }
+}
+
+void serve_session::on_mail(server& session, const cmd::mail& m) {
+  // RFC 4954 §6: 530 5.7.0 when the server requires authentication.
+  if (config_.users && !session.authenticated()) return reply(session, 530, "5.7.0 Authentication required");
+  mail_from_ = m.reverse_path.address();
+  rcpt_to_.clear();
+  reply(session, 250, "2.1.0 Ok");
+}
+
+// --- AUTH (RFC 4954) ---------------------------------------------------------------
+
+void serve_session::on_auth(server& session, const cmd::auth& a) {
+  // The session offered only PLAIN and LOGIN, after TLS, and refused the
+  // rest (504, 538) before this.
+  if (a.mechanism == "PLAIN") {
+    if (a.initial_response) return check_plain(session, *a.initial_response);
+    auth_step_ = auth_step::plain;
+    return reply(session, 334, "");  // RFC 4616 §2: an empty challenge
+  }
+  if (a.initial_response) {  // LOGIN with the user name as the initial response
+    const auto user = decode_base64(*a.initial_response == "=" ? "" : *a.initial_response);
+    if (!user) return reply(session, 501, "5.5.2 Cannot decode the response");
+    login_user_ = *user;
+    auth_step_ = auth_step::login_password;
+    return reply(session, 334, login_password_challenge);
+  }
+  auth_step_ = auth_step::login_user;
+  reply(session, 334, login_user_challenge);
+}
+
+void serve_session::on_auth_response(server& session, const sansmtp::auth_response& r) {
+  const auto step = std::exchange(auth_step_, auth_step::none);
+  if (r.cancelled) return reply(session, 501, "5.0.0 Authentication cancelled");  // RFC 4954 §4: "*"
+  if (step == auth_step::plain) return check_plain(session, r.base64);
+  const auto decoded = decode_base64(r.base64);
+  if (!decoded) return reply(session, 501, "5.5.2 Cannot decode the response");
+  if (step == auth_step::login_user) {
+    login_user_ = *decoded;
+    auth_step_ = auth_step::login_password;
+    return reply(session, 334, login_password_challenge);
+  }
+  check_password(session, "LOGIN", login_user_, *decoded);
+}
+
+void serve_session::check_plain(server& session, std::string_view base64) {
+  const auto credentials = decode_auth_plain(base64 == "=" ? "" : base64);
+  if (!credentials) return reply(session, 501, "5.5.2 Cannot decode the PLAIN response");
+  // RFC 4616 §2: acting as another identity (an authzid other than the
+  // authcid) is not something this server grants to anyone.
+  if (!credentials->authorization_id.empty() && credentials->authorization_id != credentials->user)
+    return check_password(session, "PLAIN", credentials->authorization_id, {});
+  check_password(session, "PLAIN", credentials->user, credentials->password);
+}
+
+void serve_session::check_password(server& session, std::string_view mechanism, std::string_view user,
+                                   std::string_view password) {
+  const bool ok = !password.empty() && config_.users->verify(user, password);
+  log({{"event", "auth"}, {"mechanism", std::string(mechanism)}, {"user", std::string(user)}, {"ok", ok}});
+  login_user_.clear();
+  if (ok) return reply(session, 235, "2.7.0 Authentication successful");
+  if (++auth_failures_ >= max_auth_failures)
+    return reply(session, 421, "4.7.0 " + config_.hostname + " Too many failed authentications, closing");
+  reply(session, 535, "5.7.8 Authentication credentials invalid");  // RFC 4954 §6
+}
+
+// --- the end of a message -----------------------------------------------------------
+
+void serve_session::on_message_end(server& session, const server_event::message_end& e) {
+  if (e.error) {
+    drop_message();
+    log({{"event", "error"}, {"errc", std::string(e.error->name())}, {"offset", e.error->offset}});
+    if (!session.send(e.suggested)) log({{"event", "reply"}, {"code", e.suggested.code}});
+    return;
+  }
+  json entry = {{"event", "message"}};
+  if (message_) {
+    std::string file, sha;
+    if (!message_->commit(file, sha)) {
+      // Disk full, quota: nothing in new/, the session stays in sync.
+      log({{"event", "error"}, {"errc", "write_failed"}});
+      return reply(session, 452, "4.3.1 Insufficient system storage");
+    }
+    entry["file"] = file;
+    entry["size"] = e.size;
+    entry["sha256"] = sha;
+  } else {
+    entry["size"] = e.size;  // --sink: counted, not kept
+  }
+  entry["mail_from"] = mail_from_;
+  json rcpts = json::array();
+  for (const auto& r : rcpt_to_) rcpts.push_back(r);
+  entry["rcpt_to"] = std::move(rcpts);
+  log(std::move(entry));
+  rcpt_to_.clear();
+  reply(session, 250, "2.0.0 Ok: queued");
+}
+
+}  // namespace sansmtp::cli

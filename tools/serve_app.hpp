@@ -1,0 +1,67 @@
+// The application behind `sansmtp serve`, shared by --stdio and --listen:
+// accept every sender and recipient, deliver each message byte-exact to a
+// Maildir (or discard it with --sink), write the --events log, and, with
+// --auth-users, AUTH PLAIN (RFC 4616) and LOGIN after STARTTLS and before
+// MAIL (RFC 4954). One serve_session per connection; it is the driver's
+// server_handler, and the stdio loop calls it the same way.
+#pragma once
+
+#include "auth_users.hpp"
+#include "event_log.hpp"
+#include "maildir.hpp"
+
+#include <server_driver.hpp>
+
+#include <sansmtp/server.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sansmtp::cli {
+
+struct serve_config {
+  std::string hostname;
+  const maildir* box = nullptr;        // null: --sink (accept and discard)
+  event_log* log = nullptr;            // never null (a disabled log writes nothing)
+  const auth_users* users = nullptr;   // AUTH offered (after TLS) and required before MAIL
+  bool network = false;                // log connect/tls/close and a session number
+};
+
+class serve_session final : public drivers::server_handler {
+ public:
+  serve_session(const serve_config& config, std::uint64_t id, std::string peer);
+
+  void on_connect(server& session) override;
+  void on_event(server& session, const server_event_t& event) override;
+  void on_tls(server& session, const drivers::tls_info& tls) override;
+  void on_close(drivers::close_reason why) override;
+
+ private:
+  enum class auth_step : std::uint8_t { none, plain, login_user, login_password };
+
+  void reply(server& session, int code, std::string_view text);
+  void log(nlohmann::ordered_json j);
+  void on_command(server& session, const server_event::command& c);
+  void on_mail(server& session, const cmd::mail& m);
+  void on_auth(server& session, const cmd::auth& a);
+  void on_auth_response(server& session, const sansmtp::auth_response& r);
+  void check_plain(server& session, std::string_view base64);
+  void check_password(server& session, std::string_view mechanism, std::string_view user,
+                      std::string_view password);
+  void on_message_end(server& session, const server_event::message_end& e);
+  void drop_message();
+
+  const serve_config& config_;
+  std::uint64_t id_;
+  std::string peer_;
+  std::optional<maildir_message> message_;  // with a Maildir
+  std::string mail_from_;
+  std::vector<std::string> rcpt_to_;
+  auth_step auth_step_ = auth_step::none;
+  std::string login_user_;
+  unsigned auth_failures_ = 0;
+};
+
+}  // namespace sansmtp::cli
