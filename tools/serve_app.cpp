@@ -23,18 +23,19 @@ serve_session::serve_session(const serve_config& config, std::uint64_t id, std::
   if (config_.box) message_.emplace(*config_.box);
 }
 
-void serve_session::log(json j) {
-  if (!config_.log->enabled()) return;
+bool serve_session::logging() const { return config_.log->enabled(); }
+
+void serve_session::write_log(json j) {
   if (config_.network) j["session"] = id_;
   config_.log->write(j);
 }
 
 void serve_session::reply(server& session, int code, std::string_view text) {
-  if (!session.send(code, text)) log({{"event", "reply"}, {"code", code}});
+  if (!session.send(code, text)) log([&] { return json{{"event", "reply"}, {"code", code}}; });
 }
 
 void serve_session::on_connect(server& session) {
-  if (config_.network) log({{"event", "connect"}, {"peer", peer_}});
+  if (config_.network) log([&] { return json{{"event", "connect"}, {"peer", peer_}}; });
   reply(session, 220, config_.hostname + " ESMTP sansmtp");
 }
 
@@ -43,12 +44,12 @@ void serve_session::on_tls(server&, const drivers::tls_info& tls) {
   mail_from_.clear();
   rcpt_to_.clear();
   auth_step_ = auth_step::none;
-  log({{"event", "tls"}, {"version", tls.version}, {"cipher", tls.cipher}});
+  log([&] { return json{{"event", "tls"}, {"version", tls.version}, {"cipher", tls.cipher}}; });
 }
 
 void serve_session::on_close(drivers::close_reason why) {
   drop_message();
-  if (config_.network) log({{"event", "close"}, {"reason", std::string(drivers::close_reason_name(why))}});
+  if (config_.network) log([&] { return json{{"event", "close"}, {"reason", std::string(drivers::close_reason_name(why))}}; });
 }
 
 void serve_session::drop_message() {
@@ -59,8 +60,8 @@ void serve_session::on_event(server& session, const server_event_t& event) {
   if (const auto* c = std::get_if<server_event::command>(&event)) {
     on_command(session, *c);
   } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
-    log({{"event", "error"}, {"errc", std::string(b->error.name())}});
-    if (!session.send(b->suggested)) log({{"event", "reply"}, {"code", b->suggested.code}});
+    log([&] { return json{{"event", "error"}, {"errc", std::string(b->error.name())}}; });
+    if (!session.send(b->suggested)) log([&] { return json{{"event", "reply"}, {"code", b->suggested.code}}; });
   } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
     if (message_) message_->write(d->bytes);
   } else if (std::holds_alternative<server_event::chunk_end>(event)) {
@@ -68,8 +69,8 @@ void serve_session::on_event(server& session, const server_event_t& event) {
   } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
     on_message_end(session, *e);
   } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
-    log({{"event", "error"}, {"errc", std::string(errc_name(f->code))}});
-    if (!session.send(f->suggested)) log({{"event", "reply"}, {"code", f->suggested.code}});
+    log([&] { return json{{"event", "error"}, {"errc", std::string(errc_name(f->code))}}; });
+    if (!session.send(f->suggested)) log([&] { return json{{"event", "reply"}, {"code", f->suggested.code}}; });
   } else if (std::holds_alternative<server_event::peer_closed>(event)) {
     drop_message();
   } else if (const auto* a = std::get_if<server_event::auth_response>(&event)) {
@@ -78,14 +79,16 @@ void serve_session::on_event(server& session, const server_event_t& event) {
 }
 
 void serve_session::on_command(server& session, const server_event::command& c) {
-  json entry = {{"event", "command"}, {"verb", std::string(verb_name(c.value))}};
   const auto& v = c.value;
-  if (const auto* e = std::get_if<cmd::ehlo>(&v)) entry["name"] = std::string(e->host.text);
-  if (const auto* h = std::get_if<cmd::helo>(&v)) entry["name"] = std::string(h->host.text);
-  if (const auto* l = std::get_if<cmd::lhlo>(&v)) entry["name"] = std::string(l->host.text);
-  log(std::move(entry));
+  log([&] {
+    json entry = {{"event", "command"}, {"verb", std::string(verb_name(v))}};
+    if (const auto* e = std::get_if<cmd::ehlo>(&v)) entry["name"] = std::string(e->host.text);
+    if (const auto* h = std::get_if<cmd::helo>(&v)) entry["name"] = std::string(h->host.text);
+    if (const auto* l = std::get_if<cmd::lhlo>(&v)) entry["name"] = std::string(l->host.text);
+    return entry;
+  });
   if (std::holds_alternative<cmd::ehlo>(v) || std::holds_alternative<cmd::lhlo>(v)) {
-    if (!session.send_ehlo_reply()) log({{"event", "reply"}, {"code", 250}});
+    if (!session.send_ehlo_reply()) log([&] { return json{{"event", "reply"}, {"code", 250}}; });
   } else if (const auto* m = std::get_if<cmd::mail>(&v)) {
     on_mail(session, *m);
   } else if (const auto* r = std::get_if<cmd::rcpt>(&v)) {
@@ -171,7 +174,7 @@ void serve_session::check_plain(server& session, std::string_view base64) {
 void serve_session::check_password(server& session, std::string_view mechanism, std::string_view user,
                                    std::string_view password) {
   const bool ok = !password.empty() && config_.users->verify(user, password);
-  log({{"event", "auth"}, {"mechanism", std::string(mechanism)}, {"user", std::string(user)}, {"ok", ok}});
+  log([&] { return json{{"event", "auth"}, {"mechanism", std::string(mechanism)}, {"user", std::string(user)}, {"ok", ok}}; });
   login_user_.clear();
   if (ok) return reply(session, 235, "2.7.0 Authentication successful");
   if (++auth_failures_ >= max_auth_failures)
@@ -184,29 +187,31 @@ void serve_session::check_password(server& session, std::string_view mechanism, 
 void serve_session::on_message_end(server& session, const server_event::message_end& e) {
   if (e.error) {
     drop_message();
-    log({{"event", "error"}, {"errc", std::string(e.error->name())}, {"offset", e.error->offset}});
-    if (!session.send(e.suggested)) log({{"event", "reply"}, {"code", e.suggested.code}});
+    log([&] { return json{{"event", "error"}, {"errc", std::string(e.error->name())}, {"offset", e.error->offset}}; });
+    if (!session.send(e.suggested)) log([&] { return json{{"event", "reply"}, {"code", e.suggested.code}}; });
     return;
   }
-  json entry = {{"event", "message"}};
-  if (message_) {
-    std::string file, sha;
-    if (!message_->commit(file, sha)) {
-      // Disk full, quota: nothing in new/, the session stays in sync.
-      log({{"event", "error"}, {"errc", "write_failed"}});
-      return reply(session, 452, "4.3.1 Insufficient system storage");
-    }
-    entry["file"] = file;
-    entry["size"] = e.size;
-    entry["sha256"] = sha;
-  } else {
-    entry["size"] = e.size;  // --sink: counted, not kept
+  std::string file, sha;
+  if (message_ && !message_->commit(file, sha)) {
+    // Disk full, quota: nothing in new/, the session stays in sync.
+    log([&] { return json{{"event", "error"}, {"errc", "write_failed"}}; });
+    return reply(session, 452, "4.3.1 Insufficient system storage");
   }
-  entry["mail_from"] = mail_from_;
-  json rcpts = json::array();
-  for (const auto& r : rcpt_to_) rcpts.push_back(r);
-  entry["rcpt_to"] = std::move(rcpts);
-  log(std::move(entry));
+  log([&] {
+    json entry = {{"event", "message"}};
+    if (message_) {
+      entry["file"] = file;
+      entry["size"] = e.size;
+      entry["sha256"] = sha;
+    } else {
+      entry["size"] = e.size;  // --sink: counted, not kept
+    }
+    entry["mail_from"] = mail_from_;
+    json rcpts = json::array();
+    for (const auto& r : rcpt_to_) rcpts.push_back(r);
+    entry["rcpt_to"] = std::move(rcpts);
+    return entry;
+  });
   rcpt_to_.clear();
   reply(session, 250, "2.0.0 Ok: queued");
 }

@@ -42,7 +42,14 @@ class serve_session final : public drivers::server_handler {
   enum class auth_step : std::uint8_t { none, plain, login_user, login_password };
 
   void reply(server& session, int code, std::string_view text);
-  void log(nlohmann::ordered_json j);
+  // The events log: `build` makes the entry only when logging is on (a
+  // JSON object per command costs more than the SMTP work itself).
+  template <class Build>
+  void log(Build&& build) {
+    if (logging()) write_log(build());
+  }
+  bool logging() const;
+  void write_log(nlohmann::ordered_json j);
   void on_command(server& session, const server_event::command& c);
   void on_mail(server& session, const cmd::mail& m);
   void on_auth(server& session, const cmd::auth& a);
