@@ -1,0 +1,215 @@
+// The stable figures of `scripts/bench --callgrind`: one workload on fixed
+// inputs, N items, with only callgrind_measure() counted
+// (--toggle-collect). scripts/bench runs it at N and 2N and divides the
+// difference by N: instructions per item, which do not move between runs
+// the way time does, so a CI job can compare them run to run.
+//
+//   callgrind_probe CASE N      (CASE from `callgrind_probe --list`)
+#include <sansmtp/sansmtp.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace sansmtp;
+
+std::size_t sink = 0;
+
+// A 13-line Postfix-style EHLO reply, then the replies of one transaction.
+const std::string ehlo_reply =
+    "250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n250-STARTTLS\r\n"
+    "250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
+    "250-SMTPUTF8\r\n250 CHUNKING\r\n";
+const std::string reply_stream = ehlo_reply +
+                                 "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+                                 "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown\r\n"
+                                 "221 2.0.0 Bye\r\n";
+
+const std::vector<std::string> command_mix = {
+    "EHLO mail-out-7.lists.example.org\r\n",
+    "MAIL FROM:<bounces+alice=example.com@lists.example.org> SIZE=48213 BODY=8BITMIME\r\n",
+    "RCPT TO:<alice@example.com>\r\n",
+    "RCPT TO:<bob.smith@example.com> NOTIFY=FAILURE,DELAY ORCPT=rfc822;bob.smith@example.com\r\n",
+    "RCPT TO:<carol@example.com>\r\n",
+    "DATA\r\n",
+    "RSET\r\n",
+    "NOOP\r\n",
+    "QUIT\r\n",
+};
+
+std::string message_1k() {
+  std::string m;
+  for (int i = 0; m.size() < 1024; ++i) m += i % 10 ? "a line of a typical message body, 39 oct\r\n" : ".dotted\r\n";
+  return m;
+}
+
+// Items are counted per call of the workload; the input is built before.
+struct workload {
+  const char* unit;
+  std::function<void(std::size_t)> run;
+};
+
+void callgrind_measure(const workload& w, std::size_t n) __attribute__((noinline));
+void callgrind_measure(const workload& w, std::size_t n) { w.run(n); }
+
+// A server answering like the tests' application, for the session cases.
+void answer(server& s) {
+  for (;;) {
+    const auto e = s.next_event();
+    if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) return;
+    if (const auto* c = std::get_if<server_event::command>(&e)) {
+      if (std::holds_alternative<cmd::ehlo>(c->value)) s.send_ehlo_reply();
+      else if (std::holds_alternative<cmd::data>(c->value)) s.send(354, "Go ahead");
+      else s.send(250, "2.0.0 Ok");
+    } else if (std::holds_alternative<server_event::message_end>(e)) {
+      s.send(250, "2.0.0 Queued");
+    }
+  }
+}
+
+std::map<std::string, workload> cases() {
+  std::map<std::string, workload> all;
+  all["reply_stream"] = {"reply (a 13-line EHLO reply and 5 one-line replies: 18 replies per item)", [](std::size_t n) {
+                           reply_reader r;
+                           for (std::size_t i = 0; i < n; ++i) {
+                             std::string_view in = reply_stream;
+                             while (!in.empty()) {
+                               const auto step = r.next(in);
+                               in.remove_prefix(step.consumed);
+                               if (step.status != reply_status::reply) break;
+                               sink += static_cast<std::size_t>(r.current().code);
+                             }
+                           }
+                         }};
+  all["ehlo_capabilities"] = {"13-line EHLO reply, bytes to typed capabilities", [](std::size_t n) {
+                                for (std::size_t i = 0; i < n; ++i) {
+                                  reply_reader r;
+                                  if (r.next(ehlo_reply).status == reply_status::reply)
+                                    sink += parse::ehlo_response(r.current()).lines.size();
+                                }
+                              }};
+  all["command_mix"] = {"command line (the 9-line session mix, one line per item)", [](std::size_t n) {
+                          for (std::size_t i = 0; i < n; ++i)
+                            sink += parse::command_line(command_mix[i % command_mix.size()]).has_value();
+                        }};
+  all["command_bdat"] = {"BDAT 1000 LAST", [](std::size_t n) {
+                           for (std::size_t i = 0; i < n; ++i) sink += parse::command_line("BDAT 1000 LAST\r\n").has_value();
+                         }};
+  all["command_ehlo"] = {"EHLO client.example.com", [](std::size_t n) {
+                           for (std::size_t i = 0; i < n; ++i)
+                             sink += parse::command_line("EHLO client.example.com\r\n").has_value();
+                         }};
+  all["ehlo_check"] = {"check_ehlo_name(\"mail.example.com\")", [](std::size_t n) {
+                         for (std::size_t i = 0; i < n; ++i) sink += check_ehlo_name("mail.example.com").findings.size();
+                       }};
+  all["data_decode_1k"] = {"1 KiB message decoded after the 354", [](std::size_t n) {
+                             static const std::string wire = message_1k() + ".\r\n";
+                             for (std::size_t i = 0; i < n; ++i) {
+                               data_decoder d;
+                               std::string_view in = wire;
+                               while (!in.empty()) {
+                                 const auto piece = d.next(in);
+                                 in.remove_prefix(piece.consumed);
+                                 sink += piece.bytes.size();
+                                 if (piece.status == data_status::end_of_data) break;
+                               }
+                             }
+                           }};
+  all["data_encode_1k"] = {"1 KiB message encoded (dot-stuffed, terminated)", [](std::size_t n) {
+                             static const std::string message = message_1k();
+                             for (std::size_t i = 0; i < n; ++i) {
+                               data_encoder e;
+                               std::string_view in = message;
+                               for (;;) {
+                                 const auto piece = e.next(in);
+                                 in.remove_prefix(piece.consumed);
+                                 sink += piece.bytes.size();
+                                 if (piece.status != data_status::more) break;
+                               }
+                               sink += e.finish().size();
+                             }
+                           }};
+  all["server_transaction"] = {"pipelined transaction on a long-lived server session, replies included",
+                               [](std::size_t n) {
+                                 static const std::string tx =
+                                     "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"
+                                     "Subject: hi\r\n\r\nhello\r\n.\r\n";
+                                 server_options o;
+                                 o.pipelining = true;
+                                 server s(o);
+                                 s.send(220, "mx");
+                                 s.receive("EHLO c.example.com\r\n");
+                                 answer(s);
+                                 s.consume_output(s.pending_output_size());
+                                 for (std::size_t i = 0; i < n; ++i) {
+                                   s.receive(tx);
+                                   answer(s);
+                                   s.consume_output(s.pending_output_size());
+                                 }
+                               }};
+  all["joined_transaction"] = {"client submit() through a server in memory, per transaction", [](std::size_t n) {
+                                 server_options so;
+                                 so.pipelining = true;
+                                 server s(so);
+                                 s.send(220, "mx");
+                                 client c(client_options{"mail.acme-corp.com"});
+                                 envelope env;
+                                 env.reverse_path = "alice@example.org";
+                                 env.recipients.push_back({"bob@example.net"});
+                                 env.detect_8bit = false;
+                                 const std::string message = "Subject: hi\r\n\r\nhello\r\n";
+                                 std::size_t done = 0;
+                                 bool ready = false, submitting = false;
+                                 memory_source source(message);
+                                 while (done < n) {
+                                   for (const auto run : s.pending_output_spans()) c.receive({run.data(), run.size()});
+                                   s.consume_output(s.pending_output_size());
+                                   for (;;) {
+                                     const auto e = c.next_event();
+                                     if (const auto* r = std::get_if<client_event::reply>(&e)) {
+                                       if (r->answered == answered_command::greeting) c.send_hello();
+                                       if (r->answered == answered_command::ehlo) ready = true;
+                                       continue;
+                                     }
+                                     if (std::holds_alternative<client_event::submitted>(e)) {
+                                       ++done;
+                                       submitting = false;
+                                       continue;
+                                     }
+                                     if (const auto* p = std::get_if<client_event::paused>(&e);
+                                         p && p->why == client_event::paused::reason::ready && ready && !submitting) {
+                                       source.rewind();
+                                       c.submit(env, source);
+                                       submitting = true;
+                                       continue;
+                                     }
+                                     break;
+                                   }
+                                   for (const auto run : c.pending_output_spans()) s.receive({run.data(), run.size()});
+                                   c.consume_output(c.pending_output_size());
+                                   answer(s);
+                                 }
+                               }};
+  return all;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto all = cases();
+  if (argc == 2 && std::string(argv[1]) == "--list") {
+    for (const auto& [name, w] : all) std::printf("%s\t%s\n", name.c_str(), w.unit);
+    return 0;
+  }
+  if (argc != 3 || !all.count(argv[1])) {
+    std::fprintf(stderr, "usage: callgrind_probe CASE N   (callgrind_probe --list)\n");
+    return 64;
+  }
+  callgrind_measure(all.at(argv[1]), static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10)));
+  return static_cast<int>(sink & 1);
+}
