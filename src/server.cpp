@@ -531,8 +531,14 @@ std::error_code server::send(const server_reply& reply) {
   const std::string_view paragraphs[] = {split.second};
   std::span<const std::string_view> lines;
   if (!split.second.empty()) lines = paragraphs;
-  if (auto ec = out_.append_with([&](std::string& o) { return write_reply(o, reply.code, split.first, lines); }))
+  if (reply.code == 334 && reply.text.empty()) {
+    // RFC 4954 §4: continue-req = "334" SP [base64] CRLF: the SP stays
+    // when the challenge is empty (PLAIN's, RFC 4616 §2).
+    out_.append("334 \r\n");
+  } else if (auto ec = out_.append_with(
+                 [&](std::string& o) { return write_reply(o, reply.code, split.first, lines); })) {
     return ec;
+  }
   const auto answered = owed_.front();
   owed_.pop_front();
   apply_reply(answered, reply.code);

@@ -277,6 +277,8 @@ TEST_CASE("server: AUTH framing (RFC 4954): TLS first, 334 exchanges, cancel, on
   CHECK(r.log == "cmd EHLO client.example\ncmd AUTH LOGIN -\nauth response\n"
                  "bad 503 bad_sequence [AUTH PLAIN\\r\\n]\nclosed\n");
   CHECK(reply_codes(r.output) == "220 250 334 235 503");  // the second AUTH is a bad sequence
+  // RFC 4954 §4: continue-req = "334" SP [base64] CRLF, the SP kept for an empty challenge.
+  CHECK(r.output.find("\r\n334 \r\n") != std::string::npos);
   r = run_every_way(hello + "AUTH LOGIN\r\n*\r\nNOOP\r\n", o);
   CHECK(reply_codes(r.output) == "220 250 334 501 250");
   r = run_every_way(hello + "AUTH LOGIN\r\nnot base64!\r\nNOOP\r\n", o);
