@@ -16,6 +16,9 @@
 //     machine accepts, and a line-grammar error (bad code, separator,
 //     control, bare CR, non-ASCII) is the one the machine names, at the same
 //     offset.
+//  6. Every line's enhanced status code: parse::enhanced_status_at finds one
+//     exactly when the Ragel machine does (and its class is the reply's),
+//     with the same length.
 #include "fuzz_check.hpp"
 
 // Test support shared with the Catch2 tests: drives the reader over chunks.
@@ -111,6 +114,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   for (const auto& r : whole.replies) {
+    // 6. The enhanced status code against the machine.
+    for (const auto& l : r.lines) {
+      const auto hand = parse::enhanced_status_at(l, r.code);
+      const auto machine = detail::scan_enhanced_status(l);
+      const bool class_ok = !l.empty() && l[0] - '0' == r.code / 100;
+      FUZZ_CHECK(hand.has_value() == (machine.has_value() && class_ok) && (!hand || hand->length == *machine),
+                 "enhanced status of \"" + fuzz::escape(l) + "\": parser " +
+                     (hand ? std::to_string(hand->length) : "none") + ", machine " +
+                     (machine ? std::to_string(*machine) : "none"));
+    }
     // 3. Limits and grammar.
     FUZZ_CHECK(valid_reply_code(r.code), "bad code accepted: " + show(whole));
     FUZZ_CHECK(!r.lines.empty() && r.lines.size() <= o.max_lines, "line count: " + show(whole));

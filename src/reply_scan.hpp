@@ -18,6 +18,11 @@ struct reply_line_scan {
 // One reply line's content, without its line end.
 reply_line_scan scan_reply_line(std::string_view content) noexcept;
 
+// The length of the RFC 3463 status code at the start of a reply text (the
+// class not checked against the reply code), when one is there followed by
+// SP or the end.
+std::optional<std::size_t> scan_enhanced_status(std::string_view text) noexcept;
+
 struct reply_line_fault {
   errc code = errc::ok;
   std::size_t at = 0;  // index into the content

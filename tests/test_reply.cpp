@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace sansmtp;
@@ -637,5 +639,21 @@ TEST_CASE("reply-line machine (grammar/reply.rl): accepts the RFC 5321 4.2 lines
     REQUIRE(fault);
     CHECK(fault->code == c.code);
     CHECK(fault->at == c.at);
+  }
+}
+
+TEST_CASE("enhanced status machine (grammar/reply.rl): RFC 3463 codes at the start of the text, as the parser reads them") {
+  const std::pair<const char*, std::optional<std::size_t>> cases[] = {
+      {"2.0.0", 5},        {"2.0.0 Ok", 5},  {"5.7.1 no", 5},    {"4.4.2", 5},       {"5.1.10 x", 6},
+      {"2.999.999 x", 9},  {"2.0.00 x", {}}, {"2.01.0 x", {}},   {"2.1.1234 x", {}}, {"3.0.0 x", {}},
+      {"2.0.0x", {}},      {"2.0 x", {}},    {"2..0 x", {}},     {"", {}},           {"Ok 2.0.0", {}},
+      {"2.0.0\t", {}},
+  };
+  for (const auto& [text, length] : cases) {
+    INFO(text);
+    CHECK(detail::scan_enhanced_status(text) == length);
+    const auto parsed = parse::enhanced_status_at(text, text[0] == '4' ? 421 : text[0] == '5' ? 550 : 250);
+    CHECK(parsed.has_value() == length.has_value());
+    if (parsed && length) CHECK(parsed->length == *length);
   }
 }
