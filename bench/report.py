@@ -97,6 +97,10 @@ def main():
             for line in f:
                 case, per_item, unit = line.rstrip("\n").split("\t", 2)
                 out["callgrind"][case] = {"instructions_per_item": int(per_item), "item": unit}
+    smtplib_json = os.path.join(raw, "peer_smtplib.json")
+    if os.path.exists(smtplib_json):
+        with open(smtplib_json) as f:
+            out["peers"] = {"smtplib": json.load(f)}
     load = os.path.join(raw, "load.json")
     if os.path.exists(load):
         with open(load) as f:
@@ -156,6 +160,15 @@ def main():
         plot(stem + "-instructions", "Instructions per item (callgrind)", "instructions",
              {"": [(c, v["instructions_per_item"]) for c, v in out["callgrind"].items()]}, bars=True)
         md += [f"![instructions]({os.path.basename(stem)}-instructions.svg)", ""]
+
+    peer = out.get("peers", {}).get("smtplib")
+    ours = b.get("bench_reply", {}).get("BM_reply_reader/0")
+    if peer and ours:
+        ratio = gbps(ours) * 1e9 / peer["bytes_per_second"]
+        md += ["## Peers in process: the same reply stream", "",
+               "| reader | MB/s | |", "|---|---|---|",
+               f"| sansmtp `reply_reader` (bench_reply, whole stream) | {gbps(ours) * 1e3:.0f} | {ratio:.1f}x |",
+               f"| {peer['peer']} | {peer['bytes_per_second'] / 1e6:.0f} | 1x |", ""]
 
     if out["load"]:
         servers = out["load"]["servers"]
