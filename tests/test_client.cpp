@@ -918,3 +918,71 @@ TEST_CASE("client submit: pipelined BDAT sends one chunk until the RCPT replies,
   REQUIRE(ok.delivered.size() == 1);
   CHECK(ok.delivered[0] == message + "\r\n");
 }
+
+TEST_CASE("client send(): each verb is paired with the reply that answers it, a timeout per state") {
+  // Without PIPELINING one command is in flight: each reply answers the
+  // command sent just before it, and timeout() names the state's limit.
+  struct one {
+    build_result command;
+    answered_command answered;
+  };
+  const one commands[] = {
+      {make_ehlo("mail.acme-corp.com"), answered_command::ehlo}, {make_helo("mail.acme-corp.com"), answered_command::helo},
+      {make_vrfy("postmaster"), answered_command::vrfy},         {make_expn("staff"), answered_command::expn},
+      {make_help(), answered_command::help},                      {make_noop(), answered_command::noop},
+      {make_rset(), answered_command::rset},                      {make_quit(), answered_command::quit},
+  };
+  client c(test::options_for());
+  c.receive("220 mx\r\n");
+  REQUIRE(std::get<client_event::reply>(c.next_event()).answered == answered_command::greeting);
+  for (const auto& [command, answered] : commands) {
+    INFO(answered_command_text(answered));
+    REQUIRE(command);
+    REQUIRE_FALSE(c.send(command->command()));
+    CHECK(c.timeout() == std::chrono::seconds{300});  // RFC 5321 4.5.3.2: 5 minutes for these
+    CHECK(c.send(make_noop()->command()) == errc::invalid_state);  // one in flight without PIPELINING
+    c.receive("250 ok\r\n");
+    const auto e = c.next_event();
+    const auto* r = std::get_if<client_event::reply>(&e);
+    REQUIRE(r);
+    CHECK(r->answered == answered);
+    CHECK(c.timeout() == std::chrono::seconds{0});  // nothing awaited
+  }
+  CHECK(test::take_output(c) ==
+        "EHLO mail.acme-corp.com\r\nHELO mail.acme-corp.com\r\nVRFY postmaster\r\nEXPN staff\r\nHELP\r\nNOOP\r\n"
+        "RSET\r\nQUIT\r\n");
+}
+
+TEST_CASE("client submit: refused in the wrong state or for what was not offered, nothing written") {
+  memory_source source("x\r\n");
+  const auto env = envelope_to({"b@example.net"});
+  client early(test::options_for());
+  CHECK(early.submit(env, source) == errc::invalid_state);  // before the greeting
+  early.receive("220 mx\r\n");
+  early.next_event();
+  CHECK(early.submit(env, source) == errc::invalid_state);  // before a hello
+  CHECK(test::take_output(early).empty());
+
+  client c(test::options_for());
+  c.receive("220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+  c.next_event();
+  c.send_hello();
+  c.next_event();
+  test::take_output(c);
+  auto needs_tls = env;
+  needs_tls.requiretls = true;
+  CHECK(c.submit(needs_tls, source) == errc::not_offered);  // RFC 8689 REQUIRETLS
+  auto binary = env;
+  binary.binary = true;
+  CHECK(c.submit(binary, source) == errc::not_offered);  // BINARYMIME needs CHUNKING too
+  auto dsn = env;
+  dsn.recipients[0].params.add("NOTIFY", "NEVER");
+  CHECK(c.submit(dsn, source) == errc::not_offered);  // RFC 3461 parameters need DSN
+  auto bad_param = env;
+  bad_param.mail_params.add("X-BAD\r\n", "1");
+  CHECK(c.submit(bad_param, source));  // the writer's own refusal
+  CHECK(test::take_output(c).empty());
+  REQUIRE_FALSE(c.submit(env, source));
+  CHECK(c.submit(env, source) == errc::invalid_state);  // one submission at a time
+  CHECK(c.submitting());
+}
