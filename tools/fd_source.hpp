@@ -65,23 +65,6 @@ class fd_source final : public message_source {
   // errno of a failed read; 0 when none.
   int error() const noexcept { return error_; }
 
-  // Whether a regular file holds an octet over 127 (read with pread, the
-  // position untouched); nullopt for a pipe or terminal, which cannot be
-  // read twice.
-  std::optional<bool> file_has_8bit() const {
-    if (!file_size()) return std::nullopt;
-    std::vector<char> block(64 * 1024);
-    for (off_t at = start_;;) {
-      const auto n = ::pread(fd_, block.data(), block.size(), at);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return std::nullopt;
-      if (n == 0) return false;
-      for (ssize_t i = 0; i < n; ++i)
-        if (static_cast<unsigned char>(block[static_cast<std::size_t>(i)]) > 127) return true;
-      at += n;
-    }
-  }
-
   // The size when the input is a regular file, to declare as SIZE (RFC 1870:
   // an estimate; line-end conversion may add octets).
   std::optional<std::uint64_t> file_size() const {

@@ -22,6 +22,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -77,7 +78,6 @@ class send_app final : public drivers::client_handler {
     env_.recipients = rcpts;
     env_.size = source.file_size();
     env_.prefer_bdat = a.bdat;
-    has_8bit_ = source.file_has_8bit();
   }
 
   void on_connected(const asio::ip::tcp::endpoint& peer) override {
@@ -121,16 +121,8 @@ class send_app final : public drivers::client_handler {
       return;
     }
     // RFC 6152: 8-bit octets go as BODY=8BITMIME, and only to a server that
-    // offers it. Known for a file; a pipe is sent as it comes.
-    if (has_8bit_.value_or(false)) {
-      if (!(caps && caps->has(extension::eightbitmime))) {
-        record_error({"submit",
-                      "the message has octets over 127 and the server does not offer 8BITMIME (RFC 6152): not sent",
-                      std::nullopt});
-        return;
-      }
-      env_.eight_bit = true;
-    }
+    // offers it. submit() reads a file ahead for them (the source rewinds);
+    // a pipe is sent as it comes.
     source_.on_error = [&driver](int err) {
       driver.abort({drivers::driver_step::source,
                     std::string("reading the message from stdin failed: ") + std::strerror(err) +
@@ -326,9 +318,16 @@ class send_app final : public drivers::client_handler {
                          "section 6): not sent",
                          *env_.size, *caps->size);
     if (ec == errc::encryption_required) return "TLS is required and the session is not encrypted: not sent";
-    if (ec == errc::not_offered)
-      return "the message needs an extension the server does not offer (SMTPUTF8 for a non-ASCII address): not "
-             "sent";
+    if (ec == errc::not_offered) {
+      const auto non_ascii = [](std::string_view a) {
+        return std::any_of(a.begin(), a.end(), [](char c) { return static_cast<unsigned char>(c) > 127; });
+      };
+      bool utf8 = non_ascii(env_.reverse_path);
+      for (const auto& r : env_.recipients) utf8 = utf8 || non_ascii(r.address);
+      if (utf8 && !(caps && caps->has(extension::smtputf8)))
+        return "an address is not ASCII and the server does not offer SMTPUTF8 (RFC 6531): not sent";
+      return "the message has octets over 127 and the server does not offer 8BITMIME (RFC 6152): not sent";
+    }
     if (ec == errc::too_many_transactions)
       return "the server's LIMITS (RFC 9422) need the recipients split over several transactions, and a message "
              "read from a pipe cannot be sent twice: give it as a file (< FILE) or fewer recipients";
@@ -347,7 +346,6 @@ class send_app final : public drivers::client_handler {
   std::size_t rcpt_shown_ = 0;
   std::optional<send_error> error_;
   std::optional<found_diagnosis> diagnosis_;
-  std::optional<bool> has_8bit_;  // nullopt: stdin is not a file
 };
 
 int usage(std::string_view why) {
