@@ -7,26 +7,14 @@
 
 #include <benchmark/benchmark.h>
 
+#include "session_mix.hpp"
+
 #include <string>
 #include <vector>
 
 namespace {
 
-// One transaction as a server sees it from a mailing-list sender.
-const std::vector<std::string>& session_mix() {
-  static const std::vector<std::string> lines = {
-      "EHLO mail-out-7.lists.example.org\r\n",
-      "MAIL FROM:<bounces+alice=example.com@lists.example.org> SIZE=48213 BODY=8BITMIME\r\n",
-      "RCPT TO:<alice@example.com>\r\n",
-      "RCPT TO:<bob.smith@example.com> NOTIFY=FAILURE,DELAY ORCPT=rfc822;bob.smith@example.com\r\n",
-      "RCPT TO:<carol@example.com>\r\n",
-      "DATA\r\n",
-      "RSET\r\n",
-      "NOOP\r\n",
-      "QUIT\r\n",
-  };
-  return lines;
-}
+using sansmtp::bench::session_mix;
 
 void run_lines(benchmark::State& state, const std::vector<std::string>& lines) {
   std::size_t i = 0, bytes = 0;

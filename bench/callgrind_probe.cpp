@@ -7,6 +7,8 @@
 //   callgrind_probe CASE N      (CASE from `callgrind_probe --list`)
 #include <sansmtp/sansmtp.hpp>
 
+#include "session_mix.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -30,17 +32,7 @@ const std::string reply_stream = ehlo_reply +
                                  "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown\r\n"
                                  "221 2.0.0 Bye\r\n";
 
-const std::vector<std::string> command_mix = {
-    "EHLO mail-out-7.lists.example.org\r\n",
-    "MAIL FROM:<bounces+alice=example.com@lists.example.org> SIZE=48213 BODY=8BITMIME\r\n",
-    "RCPT TO:<alice@example.com>\r\n",
-    "RCPT TO:<bob.smith@example.com> NOTIFY=FAILURE,DELAY ORCPT=rfc822;bob.smith@example.com\r\n",
-    "RCPT TO:<carol@example.com>\r\n",
-    "DATA\r\n",
-    "RSET\r\n",
-    "NOOP\r\n",
-    "QUIT\r\n",
-};
+const std::vector<std::string>& command_mix = bench::session_mix();
 
 std::string message_1k() {
   std::string m;

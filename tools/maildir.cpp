@@ -11,7 +11,6 @@
 #include <ctime>
 
 namespace sansmtp::cli {
-namespace {
 
 bool write_all(int fd, std::span<const char> bytes) {
   while (!bytes.empty()) {
@@ -22,6 +21,8 @@ bool write_all(int fd, std::span<const char> bytes) {
   }
   return true;
 }
+
+namespace {
 
 bool fsync_directory(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

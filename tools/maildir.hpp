@@ -13,6 +13,9 @@
 
 namespace sansmtp::cli {
 
+// Writes all of `bytes` to fd (retrying on EINTR and partial writes); false on an error.
+bool write_all(int fd, std::span<const char> bytes);
+
 // The folder (shared by every session).
 class maildir {
  public:

@@ -1,6 +1,7 @@
 // serve --stdio: the canonical pull loop of DESIGN.md with read(2) and
 // write(2), around the same application as serve --listen.
 #include "commands.hpp"
+#include "maildir.hpp"
 #include "serve_modes.hpp"
 
 #include <unistd.h>
@@ -11,16 +12,6 @@
 
 namespace sansmtp::cli {
 namespace {
-
-bool write_all(int fd, std::span<const char> bytes) {
-  while (!bytes.empty()) {
-    const auto n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes = bytes.subspan(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 // Writes everything the session has to say (it may hand its output out in
 // more than one piece).
