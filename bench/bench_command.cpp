@@ -7,14 +7,14 @@
 
 #include <benchmark/benchmark.h>
 
-#include "session_mix.hpp"
+#include "shared_inputs.hpp"
 
 #include <string>
 #include <vector>
 
 namespace {
 
-using sansmtp::bench::session_mix;
+using sansmtp::bench::command_mix;
 
 void run_lines(benchmark::State& state, const std::vector<std::string>& lines) {
   std::size_t i = 0, bytes = 0;
@@ -29,8 +29,8 @@ void run_lines(benchmark::State& state, const std::vector<std::string>& lines) {
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
 }
 
-void bm_session_mix(benchmark::State& state) { run_lines(state, session_mix()); }
-BENCHMARK(bm_session_mix);
+void bm_command_mix(benchmark::State& state) { run_lines(state, command_mix()); }
+BENCHMARK(bm_command_mix);
 
 void bm_typical_mail(benchmark::State& state) {
   run_lines(state, {"MAIL FROM:<john.smith@example.com> SIZE=12345 BODY=8BITMIME\r\n"});

@@ -7,7 +7,7 @@
 //   callgrind_probe CASE N      (CASE from `callgrind_probe --list`)
 #include <sansmtp/sansmtp.hpp>
 
-#include "session_mix.hpp"
+#include "shared_inputs.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -22,17 +22,10 @@ using namespace sansmtp;
 
 std::size_t sink = 0;
 
-// A 13-line Postfix-style EHLO reply, then the replies of one transaction.
-const std::string ehlo_reply =
-    "250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n250-STARTTLS\r\n"
-    "250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
-    "250-SMTPUTF8\r\n250 CHUNKING\r\n";
-const std::string reply_stream = ehlo_reply +
-                                 "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
-                                 "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown\r\n"
-                                 "221 2.0.0 Bye\r\n";
-
-const std::vector<std::string>& command_mix = bench::session_mix();
+using bench::ehlo_reply;
+const std::vector<std::string>& command_mix = bench::command_mix();
+// The reply stream of n sessions, built before callgrind_measure() runs.
+std::string stream;
 
 std::string message_1k() {
   std::string m;
@@ -40,11 +33,30 @@ std::string message_1k() {
   return m;
 }
 
-// Items are counted per call of the workload; the input is built before.
+// Items are counted per call of the workload; the input is built before
+// (prepare). `n` is the item count scripts/bench uses (and twice it);
+// `bytes_per_item`, when not 0, lets it also print instructions per byte.
 struct workload {
   const char* unit;
   std::function<void(std::size_t)> run;
+  std::size_t n = 2000;
+  std::size_t bytes_per_item = 0;
+  std::function<void(std::size_t)> prepare = [](std::size_t) {};
 };
+
+// One next() sequence over the stream, fed `chunk` octets at a time.
+void read_stream(std::size_t chunk) {
+  reply_reader r;
+  for (std::size_t from = 0; from < stream.size(); from += chunk) {
+    std::string_view in = std::string_view(stream).substr(from, chunk);
+    for (;;) {
+      const auto step = r.next(in);
+      in.remove_prefix(step.consumed);
+      if (step.status != reply_status::reply) break;
+      sink += static_cast<std::size_t>(r.current().code);
+    }
+  }
+}
 
 void callgrind_measure(const workload& w, std::size_t n) __attribute__((noinline));
 void callgrind_measure(const workload& w, std::size_t n) { w.run(n); }
@@ -66,36 +78,44 @@ void answer(server& s) {
 
 std::map<std::string, workload> cases() {
   std::map<std::string, workload> all;
-  all["reply_stream"] = {"reply (a 13-line EHLO reply and 5 one-line replies: 18 replies per item)", [](std::size_t n) {
-                           reply_reader r;
-                           for (std::size_t i = 0; i < n; ++i) {
-                             std::string_view in = reply_stream;
-                             while (!in.empty()) {
-                               const auto step = r.next(in);
-                               in.remove_prefix(step.consumed);
-                               if (step.status != reply_status::reply) break;
-                               sink += static_cast<std::size_t>(r.current().code);
-                             }
-                           }
-                         }};
-  all["ehlo_capabilities"] = {"13-line EHLO reply, bytes to typed capabilities", [](std::size_t n) {
+  const auto build_stream = [](std::size_t n) {
+    stream.clear();
+    for (std::size_t i = 0; i < n; ++i) stream += bench::reply_session();
+  };
+  const auto session_bytes = bench::reply_session().size();
+  all["reply_stream"] = {"reply-stream session (bench/shared_inputs.hpp), read whole: 19 replies",
+                         [](std::size_t) { read_stream(stream.size()); }, 1000, session_bytes, build_stream};
+  all["reply_stream_1460"] = {"reply-stream session, the stream fed in 1460-octet chunks",
+                              [](std::size_t) { read_stream(1460); }, 1000, session_bytes, build_stream};
+  all["ehlo_capabilities"] = {"13-line EHLO reply, bytes to typed capabilities (a long-lived reader)",
+                              [](std::size_t n) {
+                                reply_reader r;
                                 for (std::size_t i = 0; i < n; ++i) {
-                                  reply_reader r;
                                   if (r.next(ehlo_reply).status == reply_status::reply)
                                     sink += parse::ehlo_response(r.current()).lines.size();
                                 }
-                              }};
-  all["command_mix"] = {"command line (the 9-line session mix, one line per item)", [](std::size_t n) {
+                              },
+ 500};
+  all["command_mix"] = {"command line (the 15-line mix of bench/shared_inputs.hpp, one line per item)",
+                        [](std::size_t n) {
                           for (std::size_t i = 0; i < n; ++i)
                             sink += parse::command_line(command_mix[i % command_mix.size()]).has_value();
-                        }};
-  all["command_bdat"] = {"BDAT 1000 LAST", [](std::size_t n) {
-                           for (std::size_t i = 0; i < n; ++i) sink += parse::command_line("BDAT 1000 LAST\r\n").has_value();
-                         }};
-  all["command_ehlo"] = {"EHLO client.example.com", [](std::size_t n) {
-                           for (std::size_t i = 0; i < n; ++i)
-                             sink += parse::command_line("EHLO client.example.com\r\n").has_value();
-                         }};
+                        },
+                        3000};
+  // Each distinct line of the mix on its own: no verb may cost more than
+  // smtp-proto's parser on it (issue 14).
+  static const std::pair<const char*, std::size_t> verbs[] = {
+      {"command_ehlo", 0}, {"command_starttls", 1}, {"command_auth", 3}, {"command_mail", 4},
+      {"command_rcpt", 5}, {"command_rcpt_notify", 6}, {"command_data", 7}, {"command_rset", 8},
+      {"command_bdat", 11}, {"command_noop", 12}, {"command_vrfy", 13}, {"command_quit", 14}};
+  static std::vector<std::string> units;  // the lines without their CRLF
+  units.reserve(std::size(verbs));
+  for (const auto& [name, index] : verbs) {
+    const std::string& line = command_mix[index];
+    all[name] = {units.emplace_back(line.substr(0, line.size() - 2)).c_str(), [&line](std::size_t n) {
+                   for (std::size_t i = 0; i < n; ++i) sink += parse::command_line(line).has_value();
+                 }};
+  }
   all["ehlo_check"] = {"check_ehlo_name(\"mail.example.com\")", [](std::size_t n) {
                          for (std::size_t i = 0; i < n; ++i) sink += check_ehlo_name("mail.example.com").findings.size();
                        }};
@@ -143,7 +163,8 @@ std::map<std::string, workload> cases() {
                                    answer(s);
                                    s.consume_output(s.pending_output_size());
                                  }
-                               }};
+                               },
+ 500};
   all["joined_transaction"] = {"client submit() through a server in memory, per transaction", [](std::size_t n) {
                                  server_options so;
                                  so.pipelining = true;
@@ -186,7 +207,8 @@ std::map<std::string, workload> cases() {
                                    c.consume_output(c.pending_output_size());
                                    answer(s);
                                  }
-                               }};
+                               },
+ 500};
   return all;
 }
 
@@ -195,13 +217,16 @@ std::map<std::string, workload> cases() {
 int main(int argc, char** argv) {
   const auto all = cases();
   if (argc == 2 && std::string(argv[1]) == "--list") {
-    for (const auto& [name, w] : all) std::printf("%s\t%s\n", name.c_str(), w.unit);
+    for (const auto& [name, w] : all) std::printf("%s\t%zu\t%zu\t%s\n", name.c_str(), w.n, w.bytes_per_item, w.unit);
     return 0;
   }
   if (argc != 3 || !all.count(argv[1])) {
     std::fprintf(stderr, "usage: callgrind_probe CASE N   (callgrind_probe --list)\n");
     return 64;
   }
-  callgrind_measure(all.at(argv[1]), static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10)));
+  const auto& w = all.at(argv[1]);
+  const auto n = static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10));
+  w.prepare(n);
+  callgrind_measure(w, n);
   return static_cast<int>(sink & 1);
 }

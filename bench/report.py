@@ -95,8 +95,10 @@ def main():
     if os.path.exists(tsv):
         with open(tsv) as f:
             for line in f:
-                case, per_item, unit = line.rstrip("\n").split("\t", 2)
+                case, per_item, unit, per_byte = (line.rstrip("\n").split("\t") + [""])[:4]
                 out["callgrind"][case] = {"instructions_per_item": int(per_item), "item": unit}
+                if per_byte:
+                    out["callgrind"][case]["instructions_per_byte"] = float(per_byte)
     smtplib_json = os.path.join(raw, "peer_smtplib.json")
     if os.path.exists(smtplib_json):
         with open(smtplib_json) as f:
@@ -153,9 +155,9 @@ def main():
 
     if out["callgrind"]:
         md += ["## Instructions per item (callgrind, fixed inputs: stable run to run)", "",
-               "| case | instructions | item |", "|---|---|---|"]
+               "| case | instructions | per byte | item |", "|---|---|---|---|"]
         for case, v in out["callgrind"].items():
-            md.append(f"| {case} | {v['instructions_per_item']:,} | {v['item']} |")
+            md.append(f"| {case} | {v['instructions_per_item']:,} | {v.get('instructions_per_byte', '')} | {v['item']} |")
         md.append("")
         plot(stem + "-instructions", "Instructions per item (callgrind)", "instructions",
              {"": [(c, v["instructions_per_item"]) for c, v in out["callgrind"].items()]}, bars=True)

@@ -115,10 +115,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& l : c.lines) {
       std::string t(l.keyword);
       if (l.legacy_auth) t += '=';
-      for (std::size_t i = 0; i < l.params.size(); ++i) {
-        if (i || !l.legacy_auth) t += ' ';
-        t.append(l.params[i]);
+      std::size_t i = 0;
+      for (const auto p : l.params) {
+        if (i++ || !l.legacy_auth) t += ' ';
+        t.append(p);
       }
+      FUZZ_CHECK(i == l.params.size(), "params.size() differs from the words iterated");
       texts.push_back(t);
     }
     const std::vector<std::string_view> paragraphs(texts.begin(), texts.end());

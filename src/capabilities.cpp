@@ -12,12 +12,6 @@
 
 namespace sansmtp {
 
-namespace detail {
-struct capabilities_builder {
-  static std::vector<std::string_view>& params(capabilities& c) noexcept { return c.params_; }
-};
-}  // namespace detail
-
 namespace {
 
 // What the parameters of a known keyword must be.
@@ -82,13 +76,6 @@ bool sasl_mech(std::string_view s) noexcept {
   return true;
 }
 
-bool ehlo_keyword(std::string_view s) noexcept {
-  if (s.empty() || !ascii::is_let_dig(s[0])) return false;
-  for (const char c : s)
-    if (!ascii::is_ldh(c)) return false;
-  return true;
-}
-
 // RFC 9422 §3: limit-name = 1*(ALPHA / DIGIT / "-" / "_").
 bool limit_name(std::string_view s) noexcept {
   return ascii::all_of(s, [](char c) { return ascii::is_ldh(c) || c == '_'; });
@@ -120,49 +107,77 @@ class reader {
     }
   }
 
+  // The keyword comes from one pass of grammar/ehlo.rl (its grammar, its
+  // end and the known extension it names); the words after it are then
+  // counted and checked together (ehlo-param = 1*(%d33-126)), and a word is
+  // looked at on its own only to name a bad one.
   void keyword_line(std::size_t index, std::string_view text) {
     ehlo_line line;
     line.line = index;
-    bool spaces = false;
-    std::size_t start = 0;
-    bool first = true;
-    // The words go to the one params storage, reserved by ehlo_response()
-    // for every word of the reply: it never reallocates under the spans.
-    auto& storage = detail::capabilities_builder::params(out_);
-    const std::size_t begin = storage.size();
-    for (;;) {
-      const auto sp = text.find(' ', start);
-      const auto word = text.substr(start, sp == std::string_view::npos ? sp : sp - start);
-      if (word.empty()) {
-        spaces = true;
-      } else if (first) {
-        line.keyword = word;
-        first = false;
-        // Pre-RFC 2554 drafts wrote "AUTH=LOGIN PLAIN"; the mechanisms count.
-        if (ascii::istarts_with(word, "AUTH=") && word.size() > 5) storage.push_back(word.substr(5));
-      } else {
-        storage.push_back(word);
-      }
-      if (sp == std::string_view::npos) break;
-      start = sp + 1;
+    bool spaces = false;     // an empty word
+    bool separated = false;  // a SP follows the first word
+    bool valid = true;
+    std::string_view word;   // the first word, as sent
+    std::size_t params_at = 0;
+    if (const auto scan = detail::scan_ehlo_keyword(text); scan.valid) {  // the common case
+      word = text.substr(0, scan.length);
+      line.known = scan.known;
+      separated = scan.length < text.size();
+      params_at = separated ? scan.length + 1 : text.size();
+    } else {  // leading spaces, the AUTH= form, or no ehlo-keyword at all
+      std::size_t k = 0;
+      while (k < text.size() && text[k] == ' ') ++k;
+      spaces = k > 0;
+      const auto keyword_end = text.find(' ', k);
+      separated = keyword_end != std::string_view::npos;
+      word = text.substr(k, separated ? keyword_end - k : keyword_end);
+      // Pre-RFC 2554 drafts wrote "AUTH=LOGIN PLAIN": the mechanisms count.
+      line.legacy_auth = ascii::istarts_with(word, "AUTH=");
+      params_at = line.legacy_auth && word.size() > 5 ? k + 5 : separated ? keyword_end + 1 : text.size();
+      const auto again = detail::scan_ehlo_keyword(line.legacy_auth ? word.substr(0, 4) : word);
+      valid = line.legacy_auth || (again.valid && again.length == word.size());
+      line.known = again.known;
     }
-    line.params = {storage.data() + begin, storage.size() - begin};
-    if (spaces && !text.empty()) note(ehlo_problem::extra_space, index, line.keyword);
-    if (ascii::istarts_with(line.keyword, "AUTH=")) {
-      line.keyword = line.keyword.substr(0, 4);
-      line.legacy_auth = true;
-    } else if (!ehlo_keyword(line.keyword)) {
-      note(ehlo_problem::bad_keyword, index, line.keyword.empty() ? text : line.keyword);
+    line.keyword = line.legacy_auth ? word.substr(0, 4) : word;
+    const auto params_text = text.substr(params_at);
+    std::uint32_t words = 0;
+    bool bad = false;
+    unsigned char prev = ' ';  // params_text starts a word
+    for (const char ch : params_text) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c == ' ') {
+        spaces = spaces || prev == ' ';
+      } else {
+        words += prev == ' ';
+        bad = bad || c < 33 || c > 126;
+      }
+      prev = c;
+    }
+    spaces = spaces || (separated && prev == ' ');
+    line.params = ehlo_param_range(params_text, words);
+    if (spaces && !text.empty()) note(ehlo_problem::extra_space, index, word);
+    if (!valid) {
+      note(ehlo_problem::bad_keyword, index, word.empty() ? text : word);
       return;
     }
-    for (const auto p : line.params)
-      if (!ehlo_param(p)) note(ehlo_problem::bad_param, index, line.keyword, p);
-    line.known = extension_of(line.keyword);
+    if (bad)
+      for (const auto p : line.params)
+        if (!ehlo_param(p)) note(ehlo_problem::bad_param, index, line.keyword, p);
     // The AUTH= form does not count: servers send it next to AUTH on purpose.
-    if (!line.legacy_auth && !keywords_.insert(line.keyword))
-      note(ehlo_problem::duplicate_keyword, index, line.keyword);
+    // Equal keywords are equally known, so a known one is remembered by its bit.
+    if (!line.legacy_auth) {
+      bool repeated = false;
+      if (line.known) {
+        const auto bit = std::uint32_t{1} << static_cast<unsigned>(*line.known);
+        repeated = (known_seen_ & bit) != 0;
+        known_seen_ |= bit;
+      } else {
+        repeated = !keywords_.insert(line.keyword);
+      }
+      if (repeated) note(ehlo_problem::duplicate_keyword, index, line.keyword);
+    }
     if (line.known) typed(line);
-    out_.lines.push_back(std::move(line));
+    out_.lines.push_back(line);
   }
 
  private:
@@ -181,10 +196,13 @@ class reader {
     out_.present |= 1u << static_cast<unsigned>(k.ext);
     const auto& params = line.params;
     const auto bad = [&](std::string_view p) { note(ehlo_problem::bad_param, line.line, line.keyword, p); };
-    const auto at_most_one = [&] {
-      for (std::size_t i = 1; i < params.size(); ++i)
-        note(ehlo_problem::unexpected_param, line.line, line.keyword, params[i]);
+    // Parameters from the n-th on are unexpected.
+    const auto at_most = [&](std::size_t n) {
+      std::size_t i = 0;
+      for (const auto p : params)
+        if (i++ >= n) note(ehlo_problem::unexpected_param, line.line, line.keyword, p);
     };
+    const auto at_most_one = [&] { at_most(1); };
     if (k.rule == params_rule::auth) {  // merged across lines, AUTH= included
       if (params.empty()) note(ehlo_problem::missing_param, line.line, line.keyword);
       for (const auto mech : params) {
@@ -201,31 +219,30 @@ class reader {
       case params_rule::size:
         at_most_one();
         if (!params.empty()) {
-          const auto v = number(params[0]);
-          if (!v) bad(params[0]);
+          const auto v = number(params.front());
+          if (!v) bad(params.front());
           if (v && *v != 0) out_.size = v;
         }
         break;
       case params_rule::deliverby:
         at_most_one();
         if (!params.empty()) {
-          out_.deliverby_min = number(params[0]);
-          if (!out_.deliverby_min) bad(params[0]);
+          out_.deliverby_min = number(params.front());
+          if (!out_.deliverby_min) bad(params.front());
         }
         break;
       case params_rule::mt_priority:
         at_most_one();
-        if (!params.empty()) out_.mt_priority_profile = params[0];
+        if (!params.empty()) out_.mt_priority_profile = params.front();
         break;
       case params_rule::futurerelease:
         if (params.size() < 2) note(ehlo_problem::missing_param, line.line, line.keyword);
-        for (std::size_t i = 2; i < params.size(); ++i)
-          note(ehlo_problem::unexpected_param, line.line, line.keyword, params[i]);
+        at_most(2);
         if (!params.empty()) {
-          out_.futurerelease_max_interval = number(params[0]);
-          if (!out_.futurerelease_max_interval) bad(params[0]);
+          out_.futurerelease_max_interval = number(params.front());
+          if (!out_.futurerelease_max_interval) bad(params.front());
         }
-        if (params.size() > 1) out_.futurerelease_max_datetime = params[1];
+        if (params.size() > 1) out_.futurerelease_max_datetime = *std::next(params.begin());
         break;
       case params_rule::limits:
         limits(line);
@@ -280,11 +297,16 @@ class reader {
   }
 
   capabilities& out_;
-  detail::seen_words keywords_;    // of the lines kept, AUTH= lines left out
+  std::uint32_t known_seen_ = 0;   // known keywords of the lines kept (by bit), AUTH= lines left out
+  detail::seen_words keywords_;    // unknown keywords of the lines kept
   detail::seen_words mechanisms_;  // in out_.auth
 };
 
 }  // namespace
+
+ehlo_param_range::ehlo_param_range(std::string_view text) noexcept : text_(text) {
+  for (auto it = begin(); it != end(); ++it) ++count_;
+}
 
 std::string_view extension_keyword(extension e) noexcept {
   const auto i = static_cast<std::size_t>(e);
@@ -317,7 +339,7 @@ std::string_view ehlo_problem_name(ehlo_problem p) noexcept {
   return "unknown";
 }
 
-const ehlo_line* detail::capabilities_fields::find(std::string_view keyword) const noexcept {
+const ehlo_line* capabilities::find(std::string_view keyword) const noexcept {
   for (const auto& l : lines)
     if (ascii::iequals(l.keyword, keyword)) return &l;
   return nullptr;
@@ -330,14 +352,6 @@ capabilities ehlo_response(int code, std::span<const std::string_view> lines) {
   out.code = code;
   out.ok = code / 100 == 2;
   if (!out.ok || lines.empty()) return out;
-  // Room for every word of every line (and the AUTH= mechanism split off
-  // its keyword), so the params storage never reallocates while lines
-  // point into it; one allocation each for it and the lines.
-  std::size_t words = 0;
-  for (std::size_t i = 1; i < lines.size(); ++i)
-    words += 2 + static_cast<std::size_t>(std::count(lines[i].begin(), lines[i].end(), ' '));
-  detail::capabilities_builder::params(out).reserve(words);
-  out.lines.reserve(lines.size() - 1);
   reader r(out);
   if (code != 250) out.findings.push_back({ehlo_problem::not_250, 0, {}, {}, {}});
   r.first_line(lines[0]);

@@ -8,6 +8,8 @@
 #include "utf8.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -33,6 +35,26 @@ inline unsigned not_text_mask(const char* p) noexcept {
       _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), bad)));
 }
 #endif
+
+// Bit i set: octet i of the 64 at p is neither HT nor %d32-126. Fewer than
+// 64 octets before `end` are read through a copy padded with SP (text).
+inline std::uint64_t not_text_mask64(const char* p, const char* end) noexcept {
+  char padded[64];
+  if (end - p < 64) {
+    std::memset(padded, ' ', sizeof padded);
+    std::memcpy(padded, p, static_cast<std::size_t>(end - p));
+    p = padded;
+  }
+#if defined(__SSE2__)
+  return std::uint64_t{not_text_mask(p)} | std::uint64_t{not_text_mask(p + 16)} << 16 |
+         std::uint64_t{not_text_mask(p + 32)} << 32 | std::uint64_t{not_text_mask(p + 48)} << 48;
+#else
+  std::uint64_t mask = 0;
+  for (unsigned i = 0; i < 64; ++i)
+    if (!ascii::is_printable(p[i]) && p[i] != '\t') mask |= std::uint64_t{1} << i;
+  return mask;
+#endif
+}
 
 // Whether every octet is HT or %d32-126: the common case, checked 16 octets
 // at a time with SSE2 (the x86-64 baseline); the last load overlaps the one

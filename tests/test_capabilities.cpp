@@ -56,7 +56,10 @@ std::vector<std::string> problems(const capabilities& c) {
   return out;
 }
 
-std::vector<std::string> strings(std::span<const std::string_view> v) { return {v.begin(), v.end()}; }
+template <class Range>
+std::vector<std::string> strings(const Range& v) {
+  return {v.begin(), v.end()};
+}
 
 }  // namespace
 

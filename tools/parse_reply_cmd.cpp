@@ -115,9 +115,11 @@ answered_command after_option(const std::string& s) {
 std::string ehlo_params(const ehlo_line& l) {
   std::string out(l.keyword);
   if (l.legacy_auth) out += '=';
-  for (std::size_t i = 0; i < l.params.size(); ++i) {
-    if (i || !l.legacy_auth) out += ' ';
-    out += l.params[i];
+  bool first = true;
+  for (const auto p : l.params) {
+    if (!first || !l.legacy_auth) out += ' ';
+    out += p;
+    first = false;
   }
   return out;
 }

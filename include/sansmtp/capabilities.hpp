@@ -18,17 +18,25 @@
 //  - A malformed parameter of a known keyword keeps the keyword present and
 //    adds a finding.
 //
-// Lifetime rule: every view points into the reply lines that were parsed.
+// Lifetime rule: every view points into the reply lines that were parsed
+// (keep the reply, or its reader, alive and unchanged); capabilities own
+// nothing else, so copies and moves stay valid.
+//
+// Storage: up to 24 keyword lines and 8 SASL mechanisms live inside the
+// object (small_vector); a longer reply moves them to the heap and loses
+// nothing. A usual EHLO reply is parsed without allocating.
 #pragma once
 
 #include <sansmtp/errc.hpp>
 #include <sansmtp/parse.hpp>
 #include <sansmtp/reply.hpp>
+#include <sansmtp/small_vector.hpp>
 
 #include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -104,13 +112,68 @@ class extension_range {
 std::string_view extension_keyword(extension e) noexcept;  // "SIZE", "8BITMIME", "MT-PRIORITY", ...
 std::optional<extension> extension_of(std::string_view keyword) noexcept;  // case-insensitive
 
+// The words after an EHLO keyword (RFC 5321 §4.1.1.1 `*( SP ehlo-param )`),
+// split at SP as they are read: a view of the line's text, no storage.
+// Empty words (two spaces in a row, a space at the end) are skipped; the
+// parser reports them as `extra_space`. For the pre-RFC 2554 "AUTH=LOGIN
+// PLAIN" form the first mechanism is the one after "AUTH=".
+class ehlo_param_range {
+ public:
+  ehlo_param_range() = default;
+  explicit ehlo_param_range(std::string_view text) noexcept;
+  // Internal: the parser has counted the words already.
+  ehlo_param_range(std::string_view text, std::uint32_t count) noexcept : text_(text), count_(count) {}
+
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const std::string_view*;
+    using reference = std::string_view;
+    iterator() = default;
+    explicit iterator(std::string_view rest) noexcept : rest_(rest) { load(); }
+    std::string_view operator*() const noexcept { return word_; }
+    const std::string_view* operator->() const noexcept { return &word_; }
+    iterator& operator++() noexcept {
+      rest_.remove_prefix(word_.size());
+      load();
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      auto old = *this;
+      ++*this;
+      return old;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept {
+      return a.rest_.data() + a.rest_.size() == b.rest_.data() + b.rest_.size() && a.rest_.size() == b.rest_.size();
+    }
+
+   private:
+    void load() noexcept {
+      while (!rest_.empty() && rest_.front() == ' ') rest_.remove_prefix(1);
+      word_ = rest_.substr(0, rest_.find(' '));
+    }
+    std::string_view rest_;
+    std::string_view word_;
+  };
+  iterator begin() const noexcept { return iterator(text_); }
+  iterator end() const noexcept { return iterator(text_.substr(text_.size())); }
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  std::string_view front() const noexcept { return *begin(); }
+  // The parameters as sent, spaces included.
+  std::string_view text() const noexcept { return text_; }
+
+ private:
+  std::string_view text_;
+  std::uint32_t count_ = 0;
+};
+
 // One keyword line, as sent.
 struct ehlo_line {
   std::string_view keyword;
-  // The words after the keyword (views into the reply); the span itself
-  // points into the capabilities' own storage, so it is valid as long as
-  // the capabilities object it came from (copies re-point it).
-  std::span<const std::string_view> params;
+  ehlo_param_range params;  // the words after the keyword (views into the reply)
   std::size_t line = 0;  // index into the reply's lines
   std::optional<extension> known;
   bool legacy_auth = false;  // "AUTH=..." (keyword is then "AUTH")
@@ -143,17 +206,15 @@ struct smtp_limits {
   std::optional<std::uint64_t> rcptdomainmax;  // recipient domains per transaction
 };
 
-namespace detail {
-struct capabilities_builder;
-// Everything in capabilities but the storage behind ehlo_line::params (so
-// that copying can re-point the spans; see capabilities).
-struct capabilities_fields {
+// A parsed EHLO reply: every line and finding, and the typed view. Views
+// point into the reply's text (keep the reply alive).
+struct capabilities {
   int code = 0;
   bool ok = false;                // a 2xx reply; the rest is filled only then
   std::string_view domain;        // first word of the first line
   std::string_view greeting;      // the rest of the first line after its SP
   std::optional<ehlo_host> host;  // the domain, when parse::ehlo_argument accepts it
-  std::vector<ehlo_line> lines;   // every keyword line, in order, known or not
+  small_vector<ehlo_line, 24> lines;  // every keyword line, in order, known or not
   std::vector<ehlo_finding> findings;
 
   // Typed view.
@@ -164,7 +225,7 @@ struct capabilities_fields {
   // SIZE's limit in octets; nullopt without SIZE, and for SIZE without a
   // parameter or with 0 (RFC 1870 §4: no fixed maximum).
   std::optional<std::uint64_t> size;
-  std::vector<std::string_view> auth;  // mechanisms in order, AUTH= lines merged, no repeats
+  small_vector<std::string_view, 8> auth;  // mechanisms in order, AUTH= lines merged, no repeats
   // Also nullopt when the LIMITS line breaks RFC 9422's grammar (a finding):
   // §3.7 has the client ignore LIMITS entirely then.
   std::optional<smtp_limits> limits;
@@ -176,35 +237,6 @@ struct capabilities_fields {
 
   // The first line with this keyword (case-insensitive), or nullptr.
   const ehlo_line* find(std::string_view keyword) const noexcept;
-};
-}  // namespace detail
-
-// A parsed EHLO reply: every line and finding, and the typed view. Views
-// point into the reply's text (keep the reply alive); each line's params
-// into this object's own storage, one allocation for all of them.
-struct capabilities : detail::capabilities_fields {
-  capabilities() = default;
-  capabilities(const capabilities& other) : capabilities_fields(other), params_(other.params_) { repoint(other); }
-  capabilities& operator=(const capabilities& other) {
-    if (this != &other) {
-      capabilities_fields::operator=(other);
-      params_ = other.params_;
-      repoint(other);
-    }
-    return *this;
-  }
-  // A moved vector keeps its buffer: the spans stay valid.
-  capabilities(capabilities&&) noexcept = default;
-  capabilities& operator=(capabilities&&) noexcept = default;
-
- private:
-  friend struct detail::capabilities_builder;
-  void repoint(const capabilities& from) noexcept {
-    for (auto& l : lines)
-      if (!l.params.empty())
-        l.params = {params_.data() + (l.params.data() - from.params_.data()), l.params.size()};
-  }
-  std::vector<std::string_view> params_;  // behind every ehlo_line::params
 };
 
 namespace parse {

@@ -191,8 +191,9 @@ class reply_reader {
   void reset() noexcept;
 
  private:
-  enum class line_result : std::uint8_t { more, reply_done, failed };
+  enum class line_result : std::uint8_t { more, reply_done, failed, not_plain };
 
+  line_result plain_lines(const char*& p, const char* end, std::size_t max);
   line_result take_line(const char* line, std::size_t size, std::uint64_t at, bool from_partial,
                         bool plain_known);
   std::optional<reply_error> check_line(const char* line, std::size_t size, std::uint64_t at,
