@@ -15,11 +15,14 @@ second (wall clock, from the first connection to the last message accepted,
 or delivered for the Maildir servers) and the server's CPU seconds per
 message. The CPU is that of every process the server starts: the server is
 started in a cgroup (v2) of its own and the figure is the cgroup's
-cpu.stat usage_usec, because Exim's delivery processes are reaped by a
-process that ignores SIGCHLD and so never reach any cutime. The older
-figure, utime + stime of the server's process tree from /proc/PID/stat (the
-reaped children's cutime + cstime included), is kept beside it in each
-round (cpu_proc_tree); with no writable cgroup v2 it is the figure.
+cpu.stat usage_usec (and its user/system split). The older figure, utime +
+stime of the server's process tree from /proc/PID/stat (the reaped
+children's cutime + cstime included), is kept beside it in each round
+(cpu_proc_tree), and is the figure only where no cgroup v2 is writable: it
+misses what Exim's delivery processes spend (their parent ignores SIGCHLD,
+so they are reaped without reaching any cutime), and it is in whole clock
+ticks (10 ms) per process, so a server of many short-lived processes
+(Postfix's smtpd, cleanup and virtual) loses up to a tick on each.
 
     /usr/bin/python3 bench/load_bench.py [--sansmtp build/gcc/tools/sansmtp]
         [--messages 20000] [--maildir-messages 2000] [--peer-messages 5000]
