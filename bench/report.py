@@ -5,7 +5,7 @@ a Markdown summary beside it, and SVG plots (gnuplot):
   <stem>-throughput.svg   DATA decode, encode and the client body path against
                           memchr over the same bytes, GB/s by message size
   <stem>-instructions.svg instructions per item (--callgrind)
-  <stem>-load.svg         server CPU per message, each server (--peers)
+  <stem>-load.svg         server CPU per message, each server of each family (--peers)
 
     bench/report.py RAW_DIR RESULTS_DIR [--quick]
 """
@@ -49,7 +49,7 @@ def gbps(row):
     return row.get("bytes_per_second", 0) / 1e9
 
 
-def plot(stem, title, ylabel, series, xlabel=None, logx=False, bars=False):
+def plot(stem, title, ylabel, series, xlabel=None, logx=False, bars=False, logy=False):
     """series: {label: [(x, y), ...]}; writes stem.svg with gnuplot."""
     data = stem + ".dat"
     with open(data, "w") as f:
@@ -64,6 +64,8 @@ def plot(stem, title, ylabel, series, xlabel=None, logx=False, bars=False):
         script.append(f'set xlabel "{xlabel}"')
     if logx:
         script.append("set logscale x 2")
+    if logy:
+        script.append("set logscale y 10")
     if bars:
         script += ["set style data histograms", "set style fill solid 0.8", "set boxwidth 0.8",
                    "set xtics rotate by -30", "unset key"]
@@ -73,6 +75,30 @@ def plot(stem, title, ylabel, series, xlabel=None, logx=False, bars=False):
         script.append("plot " + ", ".join(parts))
     subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
     os.remove(data)
+
+
+def command_mix_table(peers, ours):
+    """The issue-14 command mix in process: aiosmtpd and smtp-server beside
+    sansmtp's command parser (bench_command, bm_session_mix)."""
+    rows = []
+    if "aiosmtpd" in peers:
+        rows.append((peers["aiosmtpd"]["peer"] + ": lines read, parsed and answered", peers["aiosmtpd"]["lines_per_second"]))
+    if "smtp_server" in peers:
+        p = peers["smtp_server"]
+        rows.append((p["peer"] + ", SMTPConnection: lines read, parsed and answered", p["connection_lines_per_second"]))
+        rows.append((p["peer"] + ", SMTPStream alone: lines split, not parsed", p["stream_lines_per_second"]))
+    if not rows:
+        return []
+    md = ["## Peers in process: command lines", "",
+          "| reader | lines/s | sansmtp's parser / this |", "|---|---|---|"]
+    ours_rate = ours.get("items_per_second") if ours else None
+    if ours_rate:
+        md.append(f"| sansmtp `parse::command_line` (bench_command bm_session_mix, bench/session_mix.hpp's lines: "
+                  f"parsing only, no replies) | "
+                  f"{ours_rate:,.0f} | 1x |")
+    for label, rate in rows:
+        md.append(f"| {label} | {rate:,.0f} | {f'{ours_rate / rate:.1f}x' if ours_rate else ''} |")
+    return md + [""]
 
 
 def main():
@@ -99,10 +125,11 @@ def main():
                 out["callgrind"][case] = {"instructions_per_item": int(per_item), "item": unit}
                 if per_byte:
                     out["callgrind"][case]["instructions_per_byte"] = float(per_byte)
-    smtplib_json = os.path.join(raw, "peer_smtplib.json")
-    if os.path.exists(smtplib_json):
-        with open(smtplib_json) as f:
-            out["peers"] = {"smtplib": json.load(f)}
+    for peer in ("smtplib", "aiosmtpd", "smtp_server"):
+        peer_json = os.path.join(raw, f"peer_{peer}.json")
+        if os.path.exists(peer_json):
+            with open(peer_json) as f:
+                out.setdefault("peers", {})[peer] = json.load(f)
     load = os.path.join(raw, "load.json")
     if os.path.exists(load):
         with open(load) as f:
@@ -172,15 +199,32 @@ def main():
                f"| sansmtp `reply_reader` (bench_reply, whole stream) | {gbps(ours) * 1e3:.0f} | {ratio:.1f}x |",
                f"| {peer['peer']} | {peer['bytes_per_second'] / 1e6:.0f} | 1x |", ""]
 
+    md += command_mix_table(out.get("peers", {}), b.get("bench_command", {}).get("bm_session_mix"))
+
     if out["load"]:
-        servers = out["load"]["servers"]
+        load = out["load"]
         md += ["## Loopback load (smtp-source, bench/load_bench.py)", "",
-               "| server | messages/s | server CPU µs/message |", "|---|---|---|"]
-        for name, v in servers.items():
-            md.append(f"| {name} | {v['messages_per_second']:.0f} | {v['cpu_seconds_per_message'] * 1e6:.1f} |")
+               f"{load['size']}-octet messages, {load['sessions']} sessions, medians of {load['rounds']} alternating "
+               f"rounds; server CPU: {load['cpu_method']}.", "",
+               "| family | messages | server | messages/s | server CPU µs/message | user | system |",
+               "|---|---|---|---|---|---|---|"]
+        bars = []
+        for family, fam in load["families"].items():
+            for name, v in fam["servers"].items():
+                user = v.get("user_seconds_per_message")
+                system = v.get("system_seconds_per_message")
+                md.append(f"| {family} | {fam['messages']} | {name} | {v['messages_per_second']:.0f} | "
+                          f"{v['cpu_seconds_per_message'] * 1e6:.1f} | {'' if user is None else f'{user * 1e6:.1f}'} | "
+                          f"{'' if system is None else f'{system * 1e6:.1f}'} |")
+                bars.append((f"{name} [{family}]", v["cpu_seconds_per_message"] * 1e6))
+        md += ["", "| family | sansmtp | peer | messages/s, sansmtp / peer | CPU per message, peer / sansmtp |",
+               "|---|---|---|---|---|"]
+        for c in load["comparisons"]:
+            md.append(f"| {c['family']} | {c['server']} | {c['peer']} | {c['messages_per_second_ratio']:.2f}x | "
+                      f"{c['peer_cpu_over_server_cpu']:.2f}x |")
         md.append("")
-        plot(stem + "-load", "Server CPU per message (smtp-source load)", "µs",
-             {"": [(n, v["cpu_seconds_per_message"] * 1e6) for n, v in servers.items()]}, bars=True)
+        plot(stem + "-load", "Server CPU per message (smtp-source load)", "µs per message (log scale)", {"": bars},
+             bars=True, logy=True)
         md += [f"![load]({os.path.basename(stem)}-load.svg)", ""]
 
     with open(stem + ".md", "w") as f:
