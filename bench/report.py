@@ -79,7 +79,7 @@ def plot(stem, title, ylabel, series, xlabel=None, logx=False, bars=False, logy=
 
 def command_mix_table(peers, ours):
     """The issue-14 command mix in process: aiosmtpd and smtp-server beside
-    sansmtp's command parser (bench_command, bm_session_mix)."""
+    sansmtp's command parser (bench_command, bm_command_mix)."""
     rows = []
     if "aiosmtpd" in peers:
         rows.append((peers["aiosmtpd"]["peer"] + ": lines read, parsed and answered", peers["aiosmtpd"]["lines_per_second"]))
@@ -93,7 +93,7 @@ def command_mix_table(peers, ours):
           "| reader | lines/s | sansmtp's parser / this |", "|---|---|---|"]
     ours_rate = ours.get("items_per_second") if ours else None
     if ours_rate:
-        md.append(f"| sansmtp `parse::command_line` (bench_command bm_session_mix, bench/session_mix.hpp's lines: "
+        md.append(f"| sansmtp `parse::command_line` (bench_command bm_command_mix, bench/shared_inputs.hpp's lines: "
                   f"parsing only, no replies) | "
                   f"{ours_rate:,.0f} | 1x |")
     for label, rate in rows:
@@ -199,7 +199,7 @@ def main():
                f"| sansmtp `reply_reader` (bench_reply, whole stream) | {gbps(ours) * 1e3:.0f} | {ratio:.1f}x |",
                f"| {peer['peer']} | {peer['bytes_per_second'] / 1e6:.0f} | 1x |", ""]
 
-    md += command_mix_table(out.get("peers", {}), b.get("bench_command", {}).get("bm_session_mix"))
+    md += command_mix_table(out.get("peers", {}), b.get("bench_command", {}).get("bm_command_mix"))
 
     if out["load"]:
         load = out["load"]
