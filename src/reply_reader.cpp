@@ -41,11 +41,19 @@ bool status_part(std::string_view text, std::size_t& i, std::uint16_t& value) no
 }  // namespace
 
 std::optional<enhanced_status_prefix> enhanced_status_at(std::string_view text, int reply_code) noexcept {
-  if (text.size() < 5 || text[1] != '.') return std::nullopt;
+  const std::size_t n = text.size();
+  if (n < 5 || text[1] != '.') return std::nullopt;
   const char c = text[0];
   if ((c != '2' && c != '4' && c != '5') || c - '0' != reply_code / 100) return std::nullopt;
   enhanced_status_prefix out;
   out.status.status_class = static_cast<std::uint8_t>(c - '0');
+  // The usual one-digit subject and detail, "c.s.d" then SP or the end.
+  if (ascii::is_digit(text[2]) && text[3] == '.' && ascii::is_digit(text[4]) && (n == 5 || text[5] == ' ')) {
+    out.status.subject = static_cast<std::uint16_t>(text[2] - '0');
+    out.status.detail = static_cast<std::uint16_t>(text[4] - '0');
+    out.length = 5;
+    return out;
+  }
   std::size_t i = 2;
   if (!status_part(text, i, out.status.subject) || i >= text.size() || text[i] != '.') return std::nullopt;
   ++i;
@@ -145,49 +153,62 @@ reply_reader::line_result reply_reader::take_line(const char* line, std::size_t 
 // leaves it to the careful path, which accepts what this accepts: the fuzz
 // targets hold the two to the same replies and errors under any chunking.
 reply_reader::line_result reply_reader::plain_lines(const char*& p, const char* end, std::size_t max) {
+  // Lines of 3 to max - 2 octets before their CRLF; more lines than
+  // max_lines, or a limit this small, are the careful path's to refuse.
   const std::size_t max_lines = options_.max_lines ? options_.max_lines : SIZE_MAX;
+  if (max < 5 || views_.size() + 1 >= max_lines) return line_result::not_plain;
+  const std::size_t lines_left = max_lines - views_.size() - 1;  // before the one that must be last
+  const std::size_t content_span = max - 5;
+  const char* const start = p;
+  std::size_t taken = 0;
   const char* base = p;
-  std::uint64_t bad = detail::not_text_mask64(base, end);
+  std::uint64_t bad = detail::not_printable_mask64(base, end);
+  const auto leave = [&](line_result r) {  // the stream offset follows the lines taken
+    offset_ += static_cast<std::size_t>(p - start);
+    return r;
+  };
   for (;;) {
     const char* const line = p;
-    while (bad == 0) {  // no octet but text in this block: the line goes on
+    while (bad == 0) {  // nothing but text in this block: the line goes on
       base += 64;
-      if (base >= end || static_cast<std::size_t>(base - line) > max) return line_result::not_plain;
-      bad = detail::not_text_mask64(base, end);
+      if (base >= end || static_cast<std::size_t>(base - line) > max) return leave(line_result::not_plain);
+      bad = detail::not_printable_mask64(base, end);
     }
     const char* const cr = base + std::countr_zero(bad);
     const std::size_t content = static_cast<std::size_t>(cr - line);
-    if (*cr != '\r' || end - cr < 2 || cr[1] != '\n' || content + 2 > max || content < 3 ||
-        !detail::reply_code_digit(0, line[0]) || !detail::reply_code_digit(1, line[1]) ||
-        !detail::reply_code_digit(2, line[2]) || (content > 3 && line[3] != ' ' && line[3] != '-'))
-      return line_result::not_plain;
-    const bool last = content == 3 || line[3] == ' ';
-    const std::size_t count = views_.size() + 1;
-    if (count > max_lines || (!last && count >= max_lines)) return line_result::not_plain;
+    std::uint16_t crlf;
+    if (end - cr < 2 || (std::memcpy(&crlf, cr, 2), crlf != ('\n' << 8 | '\r')) || content - 3 > content_span)
+      return leave(line_result::not_plain);
+    // line[3] is the separator, or the CR when the line is the code alone.
+    const char separator = line[3];
+    const bool last = separator == ' ' || content == 3;
+    if (!last && (separator != '-' || taken == lines_left)) return leave(line_result::not_plain);
     if (views_.empty()) {
+      if (!detail::reply_code_digit(0, line[0]) || !detail::reply_code_digit(1, line[1]) ||
+          !detail::reply_code_digit(2, line[2]))
+        return leave(line_result::not_plain);
       if (views_.capacity() == 0) views_.reserve(std::min<std::size_t>(max_lines, 32));
-      reply_start_ = offset_;
+      reply_start_ = offset_ + static_cast<std::size_t>(line - start);
       std::memcpy(code_, line, 3);
-    } else if (!options_.allow_mismatched_codes && std::memcmp(line, code_, 3) != 0) {
-      return line_result::not_plain;
+    } else if (std::memcmp(line, code_, 3) != 0) {  // §4.2.1: the same code on every line
+      return leave(line_result::not_plain);  // a mismatch, or the careful path's allow_mismatched_codes
     }
     views_.push_back(content > 3 ? std::string_view(line + 4, content - 4) : std::string_view());
+    ++taken;
     p = cr + 2;
-    offset_ += content + 2;
     if (last) {
+      leave(line_result::reply_done);
       complete_reply(code_of(line), offset_);
       return line_result::reply_done;
     }
+    if (p >= end) return leave(line_result::more);
     // The LF was the last octet looked at: go on after it.
-    const auto done = static_cast<std::size_t>(p - base);
-    if (done < 64) {
+    if (const auto done = static_cast<std::size_t>(p - base); done < 64) {
       bad &= ~std::uint64_t{0} << done;
     } else {
       base = p;
-      if (base >= end) return line_result::more;
-      bad = detail::not_text_mask64(base, end);
+      bad = detail::not_printable_mask64(base, end);
     }
-    if (p >= end) return line_result::more;
   }
 }
 

@@ -36,9 +36,11 @@ inline unsigned not_text_mask(const char* p) noexcept {
 }
 #endif
 
-// Bit i set: octet i of the 64 at p is neither HT nor %d32-126. Fewer than
-// 64 octets before `end` are read through a copy padded with SP (text).
-inline std::uint64_t not_text_mask64(const char* p, const char* end) noexcept {
+// Bit i set: octet i of the 64 at p is not %d32-126 (HT included: the fast
+// path leaves a line with HT to the careful one). Adding 1 moves DEL to
+// 0x80, so one signed "< 0x21" catches controls, DEL and every octet >= 0x80.
+// Fewer than 64 octets before `end` are read through a copy padded with SP.
+inline std::uint64_t not_printable_mask64(const char* p, const char* end) noexcept {
   char padded[64];
   if (end - p < 64) {
     std::memset(padded, ' ', sizeof padded);
@@ -46,12 +48,16 @@ inline std::uint64_t not_text_mask64(const char* p, const char* end) noexcept {
     p = padded;
   }
 #if defined(__SSE2__)
-  return std::uint64_t{not_text_mask(p)} | std::uint64_t{not_text_mask(p + 16)} << 16 |
-         std::uint64_t{not_text_mask(p + 32)} << 32 | std::uint64_t{not_text_mask(p + 48)} << 48;
+  const __m128i one = _mm_set1_epi8(1), limit = _mm_set1_epi8(0x21);
+  const auto block = [&](const char* q) {
+    const __m128i v = _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), one);
+    return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, limit))));
+  };
+  return block(p) | block(p + 16) << 16 | block(p + 32) << 32 | block(p + 48) << 48;
 #else
   std::uint64_t mask = 0;
   for (unsigned i = 0; i < 64; ++i)
-    if (!ascii::is_printable(p[i]) && p[i] != '\t') mask |= std::uint64_t{1} << i;
+    if (!ascii::is_printable(p[i])) mask |= std::uint64_t{1} << i;
   return mask;
 #endif
 }
