@@ -112,7 +112,8 @@ class reader {
   // counted and checked together (ehlo-param = 1*(%d33-126)), and a word is
   // looked at on its own only to name a bad one.
   void keyword_line(std::size_t index, std::string_view text) {
-    ehlo_line line;
+    // Filled in place; taken back off if the line has no keyword to file it under.
+    ehlo_line& line = out_.lines.emplace_back();
     line.line = index;
     bool spaces = false;     // an empty word
     bool separated = false;  // a SP follows the first word
@@ -157,6 +158,7 @@ class reader {
     line.params = ehlo_param_range(params_text, words);
     if (spaces && !text.empty()) note(ehlo_problem::extra_space, index, word);
     if (!valid) {
+      out_.lines.pop_back();
       note(ehlo_problem::bad_keyword, index, word.empty() ? text : word);
       return;
     }
@@ -176,8 +178,14 @@ class reader {
       }
       if (repeated) note(ehlo_problem::duplicate_keyword, index, line.keyword);
     }
-    if (line.known) typed(line);
-    out_.lines.push_back(line);
+    if (line.known) {
+      const auto bit = std::uint32_t{1} << static_cast<unsigned>(*line.known);
+      // Most known keywords take no parameters and come with none.
+      if (known_keywords[static_cast<std::size_t>(*line.known)].rule == params_rule::none && line.params.empty())
+        out_.present |= bit;
+      else
+        typed(line);
+    }
   }
 
  private:

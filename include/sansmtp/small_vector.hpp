@@ -83,6 +83,16 @@ class small_vector {
     heap_.push_back(value);
     ++size_;
   }
+  // A value-initialised element at the end, to be filled in place.
+  T& emplace_back() {
+    if (heap_.empty() && size_ < N) return *::new (static_cast<void*>(inline_ + size_++ * sizeof(T))) T();
+    push_back(T());
+    return heap_.back();
+  }
+  void pop_back() noexcept {
+    if (!heap_.empty()) heap_.pop_back();
+    --size_;
+  }
   template <class It>
   void assign(It first, It last) {
     clear();
