@@ -41,15 +41,23 @@ command_error parse_rcpt_params(std::string_view text, const command_options& op
 // exact when `upper` is alphanumeric and `ldh` any printable ASCII: no other
 // printable octet folds onto a letter or a digit.
 inline bool ldh_iequals(std::string_view ldh, std::string_view upper) noexcept {
-  if (ldh.size() != upper.size()) return false;
-  std::size_t i = 0;
-  for (; i + 8 <= ldh.size(); i += 8) {  // eight octets per step
-    std::uint64_t a, b;
-    std::memcpy(&a, ldh.data() + i, 8);
-    std::memcpy(&b, upper.data() + i, 8);
-    if ((a | 0x2020202020202020u) != (b | 0x2020202020202020u)) return false;
+  const std::size_t n = ldh.size();
+  if (n != upper.size()) return false;
+  // Words of 8 (the last one overlapping), or two overlapping words of 4.
+  const auto same = [&](std::size_t i, auto word) {
+    decltype(word) a, b;
+    std::memcpy(&a, ldh.data() + i, sizeof a);
+    std::memcpy(&b, upper.data() + i, sizeof b);
+    const auto fold = static_cast<decltype(word)>(0x2020202020202020u);
+    return (a | fold) == (b | fold);
+  };
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (!same(i, std::uint64_t{})) return false;
+    return same(n - 8, std::uint64_t{});
   }
-  for (; i < ldh.size(); ++i)
+  if (n >= 4) return same(0, std::uint32_t{}) && same(n - 4, std::uint32_t{});
+  for (std::size_t i = 0; i < n; ++i)
     if ((ldh[i] | 0x20) != (upper[i] | 0x20)) return false;
   return true;
 }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 namespace sansmtp {
@@ -367,7 +368,7 @@ command_error parse_params(std::string_view text, command_kind kind, const comma
                            Apply apply, Params& out) {
   out.text = text;                             // `out` arrives default-constructed
   std::uint32_t seen = 0;                      // known keywords, by bit
-  std::optional<detail::seen_words> unknowns;  // made at the first unknown keyword
+  std::unique_ptr<detail::seen_words> unknowns;  // made at the first unknown keyword (a leniency)
   std::size_t i = 0;
   const bool utf8 = options.smtputf8;
   // esmtp-value = 1*(%d33-60 / %d62-126); RFC 6531 §3.3 adds UTF8-non-ascii.
@@ -410,7 +411,7 @@ command_error parse_params(std::string_view text, command_kind kind, const comma
         return error(e.code, p.has_value ? value_start + e.at : start + p.keyword.size());
     } else {
       if (!options.allow_unknown_parameters) return error(errc::unknown_parameter, start);
-      if (!unknowns) unknowns.emplace();
+      if (!unknowns) unknowns = std::make_unique<detail::seen_words>();
       if (!unknowns->insert(p.keyword)) return error(errc::duplicate_parameter, start);
     }
     i += i < text.size();  // the separating SP

@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -112,6 +113,24 @@ inline bool has_cr_or_lf(const char* p, std::size_t n) noexcept {
     return any(p + n - 16);
   }
 #endif
+  // Shorter lines (most commands) a word at a time: a zero octet of x ^ CR
+  // or of x ^ LF is a CR or an LF; two overlapping words cover 4 to 16.
+  const auto has_zero = [](std::uint64_t x) { return ((x - 0x0101010101010101u) & ~x & 0x8080808080808080u) != 0; };
+  const auto word_has = [&](std::uint64_t x) {
+    return has_zero(x ^ 0x0d0d0d0d0d0d0d0du) || has_zero(x ^ 0x0a0a0a0a0a0a0a0au);
+  };
+  if (n >= 8) {
+    std::uint64_t a, b;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + n - 8, 8);
+    return word_has(a) || word_has(b);
+  }
+  if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return word_has(std::uint64_t{a} << 32 | b);
+  }
   for (std::size_t i = 0; i < n; ++i)
     if (p[i] == '\r' || p[i] == '\n') return true;
   return false;
