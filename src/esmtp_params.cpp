@@ -218,7 +218,7 @@ value_error check_auth_value(std::string_view v, const command_options& options)
   return {errc::bad_parameter_value, encoded ? 0 : box.error().offset};
 }
 
-value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p, const command_options& options) {
+inline value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p, const command_options& options) {
   const auto v = p.value;
   if (id == known::smtputf8) {
     m.smtputf8 = true;
@@ -297,7 +297,7 @@ value_error apply_mail(mail_parameters& m, known id, const esmtp_param& p, const
   }
 }
 
-value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p, const command_options&) {
+inline value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p, const command_options&) {
   const auto v = p.value;
   if (auto e = needs_value(p); e.code != errc::ok) return e;
   switch (id) {
@@ -423,10 +423,17 @@ command_error parse_params(std::string_view text, command_kind kind, const comma
 
 namespace detail {
 command_error parse_mail_params(std::string_view text, const command_options& options, mail_parameters& out) {
-  return parse_params(text, command_kind::mail, options, apply_mail, out);
+  // A lambda, not the function pointer: the call is inlined into the loop.
+  return parse_params(
+      text, command_kind::mail, options,
+      [](mail_parameters& m, known id, const esmtp_param& p, const command_options& o) { return apply_mail(m, id, p, o); },
+      out);
 }
 command_error parse_rcpt_params(std::string_view text, const command_options& options, rcpt_parameters& out) {
-  return parse_params(text, command_kind::rcpt, options, apply_rcpt, out);
+  return parse_params(
+      text, command_kind::rcpt, options,
+      [](rcpt_parameters& r, known id, const esmtp_param& p, const command_options& o) { return apply_rcpt(r, id, p, o); },
+      out);
 }
 }  // namespace detail
 
