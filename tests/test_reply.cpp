@@ -657,3 +657,64 @@ TEST_CASE("enhanced status machine (grammar/reply.rl): RFC 3463 codes at the sta
     if (parsed && length) CHECK(parsed->length == *length);
   }
 }
+
+// The reader reads whole plain lines 64 octets at a time (the fast path) and
+// leaves anything else to the octet-by-octet path; byte-by-byte input never
+// takes the fast path, so the two readings must agree on everything.
+TEST_CASE("the 64-octet fast path and the careful path give the same replies, offsets and errors") {
+  std::string stream;
+  for (std::size_t len = 0; len <= 120; ++len) {  // lines ending on, before and after block edges
+    const std::string text(len, static_cast<char>('a' + len % 26));
+    stream += "250-" + text + "\r\n";
+  }
+  stream += "250 done\r\n";
+  stream += "250\r\n";                          // a bare code
+  stream += "220-x\tHT\r\n220 y\r\n";           // HT: the careful path's, text all the same
+  stream += "550-5.1.1 a\r\n550 5.1.1 b\r\n";   // the ESC of the first line
+  const auto whole = test::read_chunks(stream, {});
+  REQUIRE(whole.replies.size() == 4);
+  CHECK(whole.replies[0].lines.size() == 122);
+  CHECK(whole.replies[0].lines[100] == std::string(100, static_cast<char>('a' + 100 % 26)));
+  CHECK(whole.replies[2].lines == std::vector<std::string>{"x\tHT", "y"});
+  CHECK(whole.replies[3].enhanced.has_value());
+  CHECK(whole.replies[3].offset + whole.replies[3].size == stream.size());
+  CHECK(!whole.error);
+  CHECK(test::read_chunks(stream, test::every_byte(stream.size())) == whole);
+  for (std::size_t cut = 1; cut < stream.size(); cut += 7) CHECK(test::read_chunks(stream, {cut}) == whole);
+
+  // A fault after lines the fast path took: the same error at the same offset.
+  for (const std::string bad : {"250-ok\r\n251 wrong code\r\n", "250-ok\r\n250-\x01\r\n", "250-ok\r\n250 x\n",
+                                "250-ok\r\n25\r\n", "250-ok\r\n250_x\r\n"}) {
+    const std::string input = std::string(70, ' ').replace(0, 7, "250-abc") + "\r\n" + bad;
+    const auto fast = test::read_chunks(input, {});
+    REQUIRE(fast.error);
+    CHECK(test::read_chunks(input, test::every_byte(input.size())) == fast);
+  }
+}
+
+TEST_CASE("the fast path keeps the limits: N lines and N-octet lines accepted, N+1 refused") {
+  for (const std::size_t n : {6u, 7u, 64u, 65u, 66u, 200u}) {
+    reply_reader_options o;
+    o.max_line_length = n;  // with CRLF
+    const std::string fits = "250 " + std::string(n - 6, 'x') + "\r\n";
+    const std::string over = "250 " + std::string(n - 5, 'x') + "\r\n";
+    CHECK(!test::read_chunks(fits, {}, o).error);
+    const auto refused = test::read_chunks(over, {}, o);
+    REQUIRE(refused.error);
+    CHECK(refused.error->code == errc::reply_line_too_long);
+    CHECK(test::read_chunks(over, test::every_byte(over.size()), o) == refused);
+  }
+  for (const std::size_t n : {1u, 2u, 3u, 32u}) {
+    reply_reader_options o;
+    o.max_lines = n;
+    std::string fits, over;
+    for (std::size_t i = 1; i < n; ++i) fits += "250-l\r\n";
+    over = fits + "250-l\r\n250 last\r\n";
+    fits += "250 last\r\n";
+    CHECK(!test::read_chunks(fits, {}, o).error);
+    const auto refused = test::read_chunks(over, {}, o);
+    REQUIRE(refused.error);
+    CHECK(refused.error->code == errc::too_many_reply_lines);
+    CHECK(test::read_chunks(over, test::every_byte(over.size()), o) == refused);
+  }
+}
