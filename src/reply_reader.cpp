@@ -223,8 +223,8 @@ void reply_reader::complete_reply(int code, std::uint64_t end) {
   for (std::size_t i = 0; i < stored_; ++i) views_[i] = {storage_.data() + stored_at_[i], views_[i].size()};
   reply_.code = code;
   reply_.lines = views_;
-  reply_.enhanced.reset();
-  if (auto esc = parse::enhanced_status_at(views_.front(), code)) reply_.enhanced = esc->status;
+  const auto esc = parse::enhanced_status_at(views_.front(), code);
+  reply_.enhanced = esc ? std::optional<enhanced_status>(esc->status) : std::nullopt;
   reply_.offset = reply_start_;
   reply_.size = end - reply_start_;
   reply_ready_ = true;
@@ -288,6 +288,12 @@ reply_step reply_reader::next(std::string_view input) {
   const char* const end = begin + input.size();
   const char* p = begin;
   const auto consumed = [&] { return static_cast<std::size_t>(p - begin); };
+  // The usual case first: the next reply whole and plain in the input.
+  bool tried_plain = false;
+  if (partial_.empty() && p < end) {
+    if (plain_lines(p, end, max) == line_result::reply_done) return {reply_status::reply, consumed()};
+    tried_plain = true;
+  }
   while (p < end) {
     const auto available = static_cast<std::size_t>(end - p);
     line_result result;
@@ -313,9 +319,12 @@ reply_step reply_reader::next(std::string_view input) {
       result = take_line(partial_.data(), partial_.size(), line_start_, true, false);
       partial_.clear();
     } else {
-      result = plain_lines(p, end, max);
-      if (result == line_result::reply_done) return {reply_status::reply, consumed()};
-      if (p >= end) break;
+      if (!tried_plain) {
+        result = plain_lines(p, end, max);
+        if (result == line_result::reply_done) return {reply_status::reply, consumed()};
+        if (p >= end) break;
+      }
+      tried_plain = false;
       const std::size_t window = std::min(max, static_cast<std::size_t>(end - p));
       const std::size_t plain_end = detail::plain_line_end(p, window);
       const bool plain = plain_end != std::string_view::npos;
