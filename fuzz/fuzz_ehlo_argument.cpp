@@ -10,6 +10,8 @@
 //     it; a Domain is LDH labels of 1..63 octets (no "-" at either end), at most
 //     255 octets in all; a literal's parts spell the input back; re-parsing a
 //     copy of host.text gives the same kind, parts and address bytes.
+//     The plain-domain fast path (detail::plain_domain) accepts only what
+//     the Ragel machine accepts as a Domain within both limits.
 //  3. The entry points agree: "[x]" is an IPv4 literal exactly when
 //     ipv4_address(x) accepts, "[IPv6:x]" is accepted exactly when
 //     ipv6_address(x) accepts (same bytes), and a bare IPv4 address is a Domain.
@@ -59,6 +61,7 @@
 #include <string>
 #include <string_view>
 
+#include "address_scan.hpp"
 #include "fuzz_check.hpp"
 
 namespace {
@@ -250,6 +253,14 @@ parse_result<ehlo_host> check_ehlo_argument(std::string_view in) {
   if (!r) {
     FUZZ_CHECK(r.error().code != errc::ok, "refused with errc::ok");
     FUZZ_CHECK(r.error().offset <= in.size(), "error offset " + error_text(r.error()) + " past the end");
+  }
+
+  // The plain-domain fast path accepts only what the machine accepts as a
+  // Domain within both limits.
+  if (detail::plain_domain(in)) {
+    const auto scan = detail::scan_address(in, detail::address_form::ehlo_argument);
+    FUZZ_CHECK(scan.accepted && scan.limit == errc::ok && in.front() != '[',
+               "plain_domain accepted what the machine does not: \"" + escape(in) + "\"");
   }
 
   // The same bytes elsewhere in memory give the same answer (and nothing

@@ -3,6 +3,8 @@
 
 #include <sansmtp/errc.hpp>
 
+#include "ascii.hpp"
+
 #include <cstddef>
 #include <string_view>
 
@@ -26,5 +28,29 @@ struct address_scan {
 };
 
 address_scan scan_address(std::string_view text, address_form form) noexcept;
+
+// The usual EHLO argument decided without the machine: LDH labels that start
+// and end with a letter or digit, joined by single dots, none over 63
+// octets, the whole at most 255. What this accepts the machine accepts as a
+// Domain within both limits (fuzz_ehlo_argument holds them to that);
+// anything else is the machine's to judge and name.
+inline bool plain_domain(std::string_view s) noexcept {
+  const std::size_t n = s.size();
+  if (n == 0 || n > max_domain_octets) return false;
+  std::size_t label = 0;  // where the current label starts
+  const auto label_ok = [&](std::size_t end) {
+    return end != label && end - label <= max_label_octets && s[label] != '-' && s[end - 1] != '-';
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = s[i];
+    if (c == '.') {
+      if (!label_ok(i)) return false;
+      label = i + 1;
+    } else if (!ascii::is_ldh(c)) {
+      return false;
+    }
+  }
+  return label_ok(n);
+}
 
 }  // namespace sansmtp::detail

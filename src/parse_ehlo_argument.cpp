@@ -158,6 +158,11 @@ namespace parse {
 
 parse_result<ehlo_host> ehlo_argument(std::string_view arg) noexcept {
   if (arg.empty()) return parse_error{errc::empty_argument, 0};
+  ehlo_host host;
+  host.kind = host_kind::domain;
+  host.text = arg;
+  host.value = arg;
+  if (detail::plain_domain(arg)) return host;  // the usual case, without the machine
   const auto scan = scan_address(arg, address_form::ehlo_argument);
   const bool literal = arg.front() == '[';
   if (!scan.accepted) {
@@ -168,10 +173,6 @@ parse_result<ehlo_host> ehlo_argument(std::string_view arg) noexcept {
   }
   if (scan.limit != errc::ok) return parse_error{scan.limit, scan.limit_offset};
   if (literal) return classify_literal(arg);
-  ehlo_host host;
-  host.kind = host_kind::domain;
-  host.text = arg;
-  host.value = arg;
   return host;
 }
 
