@@ -10,6 +10,10 @@
 #include <charconv>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sansmtp {
 namespace detail {
 
@@ -129,10 +133,36 @@ parse_result<std::string_view, command_error> line_content(std::string_view line
   return content;
 }
 
+#if defined(__SSE2__)
+// Whether the 16 octets at p are all base64 alphabet (RFC 4648 §4: A-Z a-z
+// 0-9 + /); signed compares put octets >= 0x80 outside every range.
+inline bool base64_block(const char* p) noexcept {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const auto in = [&](char lo, char hi) {
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                         _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+  };
+  const __m128i ok = _mm_or_si128(_mm_or_si128(in('A', 'Z'), in('a', 'z')),
+                                  _mm_or_si128(in('0', '9'), _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+                                                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('/')))));
+  return _mm_movemask_epi8(ok) == 0xffff;
+}
+#endif
+
 std::size_t bad_base64_at(std::string_view s) noexcept {
   const auto is_b64 = [](char c) { return ascii::is_let_dig(c) || c == '+' || c == '/'; };
   if (s.empty() || s.size() % 4 != 0) return s.size() - s.size() % 4;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t from = 0;
+#if defined(__SSE2__)
+  // All but the last two octets (where "=" may stand) 16 at a time, the
+  // last block overlapping; the octet loop below names a bad one.
+  if (const std::size_t body = s.size() - 2; body >= 16) {
+    bool ok = true;
+    for (std::size_t i = 0; ok && i + 16 < body; i += 16) ok = base64_block(s.data() + i);
+    if (ok && base64_block(s.data() + body - 16)) from = body;
+  }
+#endif
+  for (std::size_t i = from; i < s.size(); ++i) {
     if (is_b64(s[i])) continue;
     // "=" only as the last one or two characters of the final quantum.
     if (s[i] == '=' && (i == s.size() - 1 || (i == s.size() - 2 && s[i + 1] == '='))) continue;
