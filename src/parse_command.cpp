@@ -411,13 +411,15 @@ result command_line(std::string_view line, const command_options& options, line_
         break;
     }
   }
+  if (content.size() >= 8 && (content.size() == 8 || content[8] == ' ') &&
+      detail::ldh_iequals(content.substr(0, 8), "STARTTLS"))  // letters only: as for the words above
+    return no_argument(content.substr(8), 8, cmd::starttls{});
   v = 0;
   while (v < content.size() && ascii::is_ldh(content[v])) ++v;
   if (v == 0 || (v < content.size() && content[v] != ' '))
     return make_command_error(errc::invalid_verb, v, command_kind::other);
   const auto verb = content.substr(0, v);
   const auto rest = content.substr(v);
-  if (v == 8 && detail::ldh_iequals(verb, "STARTTLS")) return no_argument(rest, v, cmd::starttls{});
   return unknown_command(verb, rest, v, options);
 }
 

@@ -202,6 +202,9 @@ command_error match_path(std::string_view text, command_kind kind, const command
 
 parse_result<std::string_view, command_error> match_string(std::string_view text,
                                                            const command_options& options) {
+  // An Atom (1*atext, US-ASCII), the usual argument, is a String without
+  // asking the machine.
+  if (!text.empty() && ascii::all_of(text, ascii::is_atext)) return text;
   const auto scan = scan_path(text, path_form::string);
   if (!scan.accepted || scan.end != text.size())
     return make_command_error(errc::invalid_character, scan.end, command_kind::other);
