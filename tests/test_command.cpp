@@ -830,3 +830,39 @@ TEST_CASE("AUTH response lines (RFC 4954 section 4): base64, empty, cancel, limi
   small.max_line_length = 0;  // no limit
   CHECK(ok(std::string(100000, 'A') + "\r\n", small).substr(0, 4) == "b64:");
 }
+
+// The initial response is checked 16 octets at a time; the first octet
+// outside the base64 alphabet is still named where it is, for every length
+// and position ("=" only in the last two places).
+TEST_CASE("AUTH initial response: every length and position of a bad octet, as an octet-by-octet check finds it") {
+  const auto reference = [](const std::string& r) -> std::size_t {  // RFC 4648 §4, padding at the end only
+    if (r.empty() || r.size() % 4) return r.size() - r.size() % 4;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      const char c = r[i];
+      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/')
+        continue;
+      if (c == '=' && (i == r.size() - 1 || (i == r.size() - 2 && r[i + 1] == '='))) continue;
+      return i;
+    }
+    return std::string::npos;
+  };
+  for (std::size_t len = 4; len <= 72; len += 4) {
+    const std::string good(len, 'A');
+    REQUIRE(parse::command_line("AUTH PLAIN " + good + "\r\n").has_value());
+    for (std::size_t at = 0; at < len; ++at)
+      for (const char bad : {'=', '-', '\x80', ' ', '\x7f', '@', '[', '`', '{', ':', '/'}) {
+        std::string r = good;
+        r[at] = bad;
+        const auto want = reference(r);
+        const auto got = parse::command_line("AUTH PLAIN " + r + "\r\n");
+        if (bad == ' ') continue;  // a space ends the argument: another error
+        if (want == std::string::npos) {
+          CHECK(got.has_value());
+        } else {
+          REQUIRE(!got.has_value());
+          CHECK(got.error().code == errc::bad_initial_response);
+          CHECK(got.error().offset == 11 + want);
+        }
+      }
+  }
+}
