@@ -161,12 +161,19 @@ class Server:
     maildir = None  # the new/ directory messages land in, when they do
     cgroup = None  # set by one_round: the server's processes start in it
 
+    proc = None  # the process start() ran, for the default pid() and stop()
+
     def joining(self):
         """preexec_fn for the server's Popen: into this round's cgroup."""
         return self.cgroup.join if self.cgroup else None
 
+    def pid(self):
+        return self.proc.pid
+
     def stop(self):
-        pass
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
 
 
 class ListeningProcess(Server):
@@ -186,12 +193,6 @@ class ListeningProcess(Server):
         wait_port(self.port)
         return self.port
 
-    def pid(self):
-        return self.proc.pid
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
 
 
 class SansmtpServe(Server):
@@ -214,12 +215,6 @@ class SansmtpServe(Server):
         wait_port(self.port)
         return self.port
 
-    def pid(self):
-        return self.proc.pid
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
 
 
 class SmtpSink(Server):
@@ -234,12 +229,6 @@ class SmtpSink(Server):
         wait_port(self.port)
         return self.port
 
-    def pid(self):
-        return self.proc.pid
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 class PrivatePostfix(Server):
@@ -386,12 +375,6 @@ discard:
         wait_port(self.port)
         return self.port
 
-    def pid(self):
-        return self.proc.pid
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 def one_round(server, args, recipient, messages, cgroup_root):
