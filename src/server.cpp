@@ -452,8 +452,8 @@ server_event_t server::end_message() {
 }
 
 // RFC 3030 §3: BDAT text (not BINARYMIME) is canonical CRLF text; under the
-// `reject` policies a bare CR or LF in a chunk is reported as in DATA (the
-// chunk itself is passed on as sent).
+// `reject` policies a bare CR or LF in a chunk is reported as in DATA
+// (normalize_step() does what `normalize` asks).
 void server::scan_chunk(std::string_view bytes) noexcept {
   if (binarymime_ || message_error_) return;  // the first fault is the one reported
   const bool lf_rule = options_.data.bare_lf == bare_line_ending::reject;
@@ -473,21 +473,60 @@ void server::scan_chunk(std::string_view bytes) noexcept {
   }
 }
 
+// Under the `normalize` policies a bare CR or LF in a chunk is delivered as
+// CRLF, as the DATA decoder delivers it, so that a message arrives the same
+// whichever way it came: the CRLF that stands in for one (an LF for a CR
+// already delivered, or CRLF for an LF, which is then consumed), or else how
+// many octets before the next bare one can go as they are (at least one).
+server::bdat_step server::normalize_step(std::string_view bytes, bool lf, bool cr) const noexcept {
+  if (chunk_prev_cr_ && cr && bytes.front() != '\n') return {"\n", 0};
+  if (bytes.front() == '\n' && !chunk_prev_cr_ && lf) return {"\r\n", 1};
+  bool prev_cr = chunk_prev_cr_;
+  std::size_t i = 0;
+  for (; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if ((c == '\n' && !prev_cr && lf) || (prev_cr && c != '\n' && cr)) break;
+    prev_cr = c == '\r';
+  }
+  return {{}, i};
+}
+
 server_event_t server::next_bdat() {
+  const bool lf = !binarymime_ && options_.data.bare_lf == bare_line_ending::normalize;
+  const bool cr = !binarymime_ && options_.data.bare_cr == bare_line_ending::normalize;
+  // How much of an inserted CRLF to deliver (none past the size limit).
+  const auto insert = [&](std::string_view crlf) {
+    chunk_prev_cr_ = false;
+    return server_event::message_data{{crlf.data(), count_message_bytes(crlf.size())}};
+  };
   while (chunk_left_ > 0) {
     const auto held = buffered();
     if (held.empty()) {
       if (eof_) return closed_by_peer(true);
       return server_event::need_data{};
     }
-    const auto bytes = held.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(chunk_left_, held.size())));
+    auto bytes = held.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(chunk_left_, held.size())));
+    if (!chunk_refused_ && (lf || cr)) {
+      const auto step = normalize_step(bytes, lf, cr);
+      if (!step.insert.empty()) {
+        in_pos_ += step.take;
+        chunk_left_ -= step.take;
+        if (const auto data = insert(step.insert); !data.bytes.empty()) return data;
+        continue;
+      }
+      bytes = bytes.substr(0, step.take);
+    }
     in_pos_ += bytes.size();
     chunk_left_ -= bytes.size();
     if (chunk_refused_) continue;  // read and dropped
     scan_chunk(bytes);
+    chunk_prev_cr_ = bytes.back() == '\r';
     const auto deliver = count_message_bytes(bytes.size());
     if (deliver) return server_event::message_data{{bytes.data(), deliver}};
   }
+  // The message's last octet is a CR delivered without its LF.
+  if (chunk_last_ && !chunk_refused_ && chunk_prev_cr_ && cr)
+    if (const auto data = insert("\n"); !data.bytes.empty()) return data;
   return end_chunk();
 }
 

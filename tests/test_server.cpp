@@ -235,6 +235,48 @@ TEST_CASE("server: BDAT counts exact octets across any chunking (RFC 3030)") {
   CHECK(reply_codes(r.output) == "220 250 250 250 250 503");
 }
 
+TEST_CASE("server: under normalize a BDAT message arrives as the same message sent with DATA, however chunked") {
+  // Messages ending in CRLF (DATA needs one before its dot), no line starting with ".".
+  const std::string messages[] = {"a\nb\r\n", "a\rb\r\n", "\n\r\n", "\r\r\n", "a\r\r\nb\r\n",
+                                  "x\n\n\r\r\r\n", "\r\n\r\n", "\r\n", "ab\r\n\ncd\r\re\r\n"};
+  auto o = chunking();
+  o.data.bare_lf = o.data.bare_cr = bare_line_ending::normalize;
+  for (const auto& m : messages) {
+    INFO("message " << test::shown(m));
+    const auto by_data = run_every_way(hello + envelope + "DATA\r\n" + m + ".\r\nQUIT\r\n", o);
+    REQUIRE(by_data.messages.size() == 1);
+    CHECK(by_data.messages[0].find_first_of("\r\n") != std::string::npos);
+    for (std::size_t k = 0; k <= m.size(); ++k) {  // the first chunk ends at every place
+      INFO("first chunk " << k);
+      const auto wire = hello + envelope + "BDAT " + std::to_string(k) + "\r\n" + m.substr(0, k) + "BDAT " +
+                        std::to_string(m.size() - k) + " LAST\r\n" + m.substr(k) + "QUIT\r\n";
+      const auto by_bdat = run_every_way(wire, o);
+      CHECK(by_bdat.messages == by_data.messages);
+    }
+    // A message whose last octet is a CR: its LF is added at the end.
+    if (m.size() > 2) {
+      const auto cut = m.substr(0, m.size() - 1);  // ends in CR
+      const auto r =
+          run_every_way(hello + envelope + "BDAT " + std::to_string(cut.size()) + " LAST\r\n" + cut + "QUIT\r\n", o);
+      REQUIRE(r.messages.size() == 1);
+      CHECK(r.messages[0].substr(r.messages[0].size() - 2) == "\r\n");
+    }
+  }
+  // One policy each: LF normalized, CR still refused.
+  o.data.bare_cr = bare_line_ending::reject;
+  auto r = run_every_way(hello + envelope + "BDAT 5 LAST\r\na\nb\r\nQUIT\r\n", o);
+  CHECK(r.messages == std::vector<std::string>{"a\r\nb\r\n"});
+  r = run_every_way(hello + envelope + "BDAT 5 LAST\r\na\rb\r\nQUIT\r\n", o);
+  CHECK(r.messages.empty());
+  CHECK(r.log.find("bare_cr@1") != std::string::npos);
+  // BINARYMIME bodies are never touched.
+  o.binarymime = true;
+  o.data.bare_lf = o.data.bare_cr = bare_line_ending::normalize;
+  r = run_every_way(hello + "MAIL FROM:<a@example.org> BODY=BINARYMIME\r\nRCPT TO:<b@example.net>\r\n"
+                            "BDAT 4 LAST\r\na\nb\rQUIT\r\n", o);
+  CHECK(r.messages == std::vector<std::string>{"a\nb\r"});
+}
+
 TEST_CASE("server: a refused BDAT's chunk is read and dropped, never parsed as commands") {
   // Without CHUNKING: 502, after its 12 octets are consumed.
   auto r = run_every_way(hello + envelope + "BDAT 12\r\nQUIT\r\nQUIT\r\nNOOP\r\n");

@@ -339,6 +339,11 @@ class server {
   bool waiting_for_reply() const noexcept;
   bool reply_fits(int code) const noexcept;
   void scan_chunk(std::string_view bytes) noexcept;
+  struct bdat_step {
+    std::string_view insert;  // a CRLF (or the LF of one) to deliver in place of a bare CR or LF
+    std::size_t take = 0;     // chunk octets consumed: replaced by `insert`, or delivered as they are
+  };
+  bdat_step normalize_step(std::string_view bytes, bool lf, bool cr) const noexcept;
   std::size_t count_message_bytes(std::size_t n) noexcept;
   void apply_reply(const awaiting& answered, int code);
   void reset_transaction() noexcept;
