@@ -1,8 +1,7 @@
 // The message for `sansmtp send`, streamed from a file descriptor (stdin) in
-// pieces: never held whole. Line ends are made CRLF on the way (RFC 5321
-// §2.3.8: a lone LF or CR is not a line end on the wire), as
-// data_encoder's `normalize` does for DATA, so a message sent with BDAT
-// (which goes as is) arrives the same as one sent with DATA.
+// pieces: never held whole, and passed on as read. The client gives bare
+// CRs and LFs their CRLF (RFC 5321 §2.3.8) on the way out, data_encoder for
+// DATA and crlf_encoder for BDAT, so a message arrives the same either way.
 #pragma once
 
 #include <sansmtp/client.hpp>
@@ -27,8 +26,7 @@ class fd_source final : public message_source {
   }
 
   std::string_view next() override {
-    out_.clear();
-    while (out_.empty() && !done_) {
+    while (!done_) {
       const auto n = ::read(fd_, in_.data(), in_.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
@@ -39,20 +37,18 @@ class fd_source final : public message_source {
       }
       if (n == 0) {
         done_ = true;
-        if (cr_) out_ += "\r\n";
-        cr_ = false;
         break;
       }
-      normalize(std::string_view(in_.data(), static_cast<std::size_t>(n)));
+      return {in_.data(), static_cast<std::size_t>(n)};
     }
-    return out_;
+    return {};
   }
 
   // A regular file (or anything seekable) can go again, for a recipient
   // list split over transactions (LIMITS RCPTMAX, RFC 9422).
   bool rewind() override {
     if (start_ < 0 || ::lseek(fd_, start_, SEEK_SET) < 0) return false;
-    done_ = cr_ = false;
+    done_ = false;
     error_ = 0;
     return true;
   }
@@ -66,7 +62,7 @@ class fd_source final : public message_source {
   int error() const noexcept { return error_; }
 
   // The size when the input is a regular file, to declare as SIZE (RFC 1870:
-  // an estimate; line-end conversion may add octets).
+  // an estimate; the client's line-end conversion may add octets).
   std::optional<std::uint64_t> file_size() const {
     struct stat st {};
     if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || start_ < 0 || st.st_size < start_) return std::nullopt;
@@ -74,27 +70,9 @@ class fd_source final : public message_source {
   }
 
  private:
-  void normalize(std::string_view bytes) {
-    for (const char c : bytes) {
-      if (cr_) {
-        out_ += "\r\n";
-        cr_ = false;
-        if (c == '\n') continue;
-      }
-      if (c == '\r')
-        cr_ = true;
-      else if (c == '\n')
-        out_ += "\r\n";
-      else
-        out_ += c;
-    }
-  }
-
   int fd_;
   off_t start_ = -1;
   std::vector<char> in_;
-  std::string out_;
-  bool cr_ = false;  // a CR ended the last read: is an LF next?
   bool done_ = false;
   int error_ = 0;
 };
