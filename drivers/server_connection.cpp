@@ -31,10 +31,6 @@
 namespace sansmtp::drivers {
 namespace {
 
-// RFC 5321 §3.8: a server that must close says 421 first. The 4.3.2 is
-// RFC 3463's "system not accepting network messages".
-constexpr enhanced_status system_not_accepting{4, 3, 2};
-
 bool is_new_work(const sansmtp::command& c) {
   return std::holds_alternative<cmd::ehlo>(c) || std::holds_alternative<cmd::helo>(c) ||
          std::holds_alternative<cmd::lhlo>(c) || std::holds_alternative<cmd::mail>(c) ||
@@ -114,14 +110,8 @@ void server_connection::force() {
 void server_connection::advance() {
   if (closed_ || finishing_ || op_ != op::none) return;
   if (!forced_ && !pump()) return;
-  if (const auto out = session_.pending_output(); !out.empty()) return start_write(out, false);
-  if (forced_ && !farewell_queued_) {
-    farewell_queued_ = true;
-    const std::string text = shutdown_text();
-    const std::string_view lines[] = {text};
-    if (!session_.closed()) write_reply(farewell_, 421, system_not_accepting, lines);
-  }
-  if (!farewell_.empty()) return start_write(farewell_, true);
+  if (forced_) session_.shutdown();  // RFC 5321 §3.8: 421 4.3.2 after the pending output, once
+  if (const auto out = session_.pending_output(); !out.empty()) return start_write(out);
   if (session_.closed() || forced_) return finish();
   if (paused_ == server_event::paused::reason::tls_handshake) return start_handshake();
   if (session_.wants_read()) return start_read();
@@ -207,9 +197,8 @@ void server_connection::on_read(const std::error_code& ec, std::size_t n) {
 
 // --- writing -----------------------------------------------------------------
 
-void server_connection::start_write(std::span<const char> bytes, bool farewell) {
+void server_connection::start_write(std::span<const char> bytes) {
   op_ = op::writing;
-  writing_farewell_ = farewell;
   auto done = [self = shared_from_this()](const std::error_code& ec, std::size_t n) { self->on_write(ec, n); };
   if (tls_)
     tls_->async_write_some(asio::buffer(bytes.data(), bytes.size()), std::move(done));
@@ -228,10 +217,7 @@ std::chrono::seconds server_connection::write_limit() const {
 void server_connection::on_write(const std::error_code& ec, std::size_t n) {
   op_ = op::none;
   if (closed_) return;
-  if (writing_farewell_)
-    farewell_.erase(0, n);
-  else
-    session_.consume_output(n);  // a partial write leaves the rest for the next turn
+  session_.consume_output(n);  // a partial write leaves the rest for the next turn
   if (ec) {
     set_reason(close_reason::io_error);
     return close_now();

@@ -60,7 +60,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void answer_stall();
   void start_read();
   void on_read(const std::error_code& ec, std::size_t n);
-  void start_write(std::span<const char> bytes, bool farewell);
+  void start_write(std::span<const char> bytes);
   void on_write(const std::error_code& ec, std::size_t n);
   std::chrono::seconds write_limit() const;
   void start_handshake();
@@ -84,12 +84,10 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   sansmtp::server session_;
   std::unique_ptr<server_handler> handler_;
   std::unique_ptr<char[]> buffer_;
-  std::string farewell_;  // the driver's own 421 at shutdown, written after the session's output
   std::uint64_t id_ = 0;
   op op_ = op::none;
   std::optional<server_event::paused::reason> paused_;  // where the last pump() stopped
-  bool writing_farewell_ = false;
-  bool draining_ = false, forced_ = false, farewell_queued_ = false, finishing_ = false, closed_ = false;
+  bool draining_ = false, forced_ = false, finishing_ = false, closed_ = false;
   std::optional<close_reason> reason_;  // the first cause wins
 };
 

@@ -753,16 +753,23 @@ std::chrono::seconds server::timeout() const noexcept {
   return options_.command_timeout;
 }
 
-void server::on_timeout() {
+// An unsolicited 421 with the host name, then closed (RFC 5321 §3.8: it
+// may answer anything); the text without the name when the name does not fit.
+void server::close_with_421(const enhanced_status& status, std::string_view why) {
   if (closed_) return;
-  // §4.5.3.2: the server may close after its timeout, with 421.
-  const std::string text = options_.hostname + " Timeout waiting for the client, closing";
+  const std::string text = options_.hostname + " " + std::string(why);
   const std::string_view lines[] = {text};
   out_.append_with([&](std::string& o) {
-    if (write_reply(o, 421, enhanced_status{4, 4, 2}, lines)) write_reply(o, 421, enhanced_status{4, 4, 2}, {});
+    if (write_reply(o, 421, status, lines)) write_reply(o, 421, status, {});
     return 0;
   });
   close();
 }
+
+// §4.5.3.2: the server may close after its timeout, with 421.
+void server::on_timeout() { close_with_421({4, 4, 2}, "Timeout waiting for the client, closing"); }
+
+// RFC 3463 X.3.2: system not accepting network messages.
+void server::shutdown() { close_with_421({4, 3, 2}, "Service shutting down, closing the channel"); }
 
 }  // namespace sansmtp

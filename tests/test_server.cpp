@@ -540,6 +540,36 @@ TEST_CASE("server: output above the high-water mark stops reading, timeouts clos
   CHECK(s.receive("NOOP\r\n") == errc::invalid_state);
 }
 
+TEST_CASE("server: shutdown() answers with 421 4.3.2 after the pending output, whatever is owed, and closes (RFC 5321 3.8)") {
+  for (const bool greeted : {false, true}) {
+    server_options o;
+    o.hostname = "mx.example";
+    server s(o);
+    std::string expected;
+    if (greeted) {
+      s.send(220, "mx.example ESMTP");
+      s.receive("EHLO c.example\r\nMAIL FROM:<a@example.org>\r\n");
+      for (;;) {  // EHLO answered, MAIL left owed
+        const auto e = s.next_event();
+        const auto* c = std::get_if<server_event::command>(&e);
+        if (!c) break;
+        if (!std::holds_alternative<cmd::ehlo>(c->value)) break;
+        s.send_ehlo_reply();
+      }
+      expected.assign(s.pending_output().data(), s.pending_output().size());
+    }
+    s.shutdown();
+    CHECK(s.closed());
+    const std::string out(s.pending_output().data(), s.pending_output().size());
+    CHECK(out == expected + "421 4.3.2 mx.example Service shutting down, closing the channel\r\n");
+    s.shutdown();  // once only
+    s.on_timeout();
+    CHECK(std::string(s.pending_output().data(), s.pending_output().size()) == out);
+    CHECK(s.receive("NOOP\r\n") == errc::invalid_state);
+    CHECK(s.send(250, "too late") == errc::invalid_state);
+  }
+}
+
 TEST_CASE("server: the end of the connection is reported, inside a message or not") {
   CHECK(run_every_way(hello + envelope + "DATA\r\nunfinished").log.find("closed unfinished") != std::string::npos);
   CHECK(run_every_way("NOO").log == "closed unfinished\n");

@@ -278,6 +278,12 @@ class server {
   std::chrono::seconds timeout() const noexcept;
   // The timer expired: queues 421 4.4.2 and closes.
   void on_timeout();
+  // RFC 5321 §3.8: the server is going down. Queues an unsolicited
+  // "421 4.3.2 <hostname> Service shutting down, closing the channel" after
+  // whatever output is pending, whatever reply is owed, and closes; the
+  // driver writes the output out, then closes the connection. Nothing when
+  // already closed.
+  void shutdown();
 
   // The transaction's state, for the application's decisions.
   bool authenticated() const noexcept { return authenticated_; }
@@ -339,6 +345,7 @@ class server {
   bool waiting_for_reply() const noexcept;
   bool reply_fits(int code) const noexcept;
   void scan_chunk(std::string_view bytes) noexcept;
+  void close_with_421(const enhanced_status& status, std::string_view why);
   struct bdat_step {
     std::string_view insert;  // a CRLF (or the LF of one) to deliver in place of a bare CR or LF
     std::size_t take = 0;     // chunk octets consumed: replaced by `insert`, or delivered as they are
