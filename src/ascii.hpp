@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -54,9 +55,46 @@ constexpr unsigned hex_value(char c) noexcept {
   return static_cast<unsigned>(to_lower(c) - 'a' + 10);
 }
 
+// Eight ASCII octets (each < 0x80) with 'A'..'Z' folded to lower case: a
+// byte plus 0x3f has its high bit set from 'A' on, plus 0x25 from 'Z' + 1
+// on, and no sum carries into the next byte.
+inline std::uint64_t fold_ascii8(std::uint64_t x) noexcept {
+  const std::uint64_t upper = (x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & 0x8080808080808080u;
+  return x | (upper >> 2);
+}
+
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n == 0) return true;
+  if (to_lower(a[0]) != to_lower(b[0])) return false;  // most unequal words differ at once
+  if (!std::is_constant_evaluated() && n >= 4) {
+    // Eight octets a step (two overlapping halves below eight), folded only
+    // when they differ; a block with an octet >= 0x80 goes octet by octet.
+    const auto word = [&](std::string_view s, std::size_t i) {
+      std::uint64_t w = 0;
+      if (n >= 8) {
+        std::memcpy(&w, s.data() + i, 8);
+      } else {
+        std::uint32_t lo = 0, hi = 0;
+        std::memcpy(&lo, s.data(), 4);
+        std::memcpy(&hi, s.data() + n - 4, 4);
+        w = std::uint64_t{hi} << 32 | lo;
+      }
+      return w;
+    };
+    std::size_t i = 0;
+    for (;;) {
+      const std::uint64_t x = word(a, i), y = word(b, i);
+      if (x != y) {
+        if ((x | y) & 0x8080808080808080u) break;  // the octet loop decides
+        if (fold_ascii8(x) != fold_ascii8(y)) return false;
+      }
+      if (n < 8 || i + 8 == n) return true;
+      i = i + 16 <= n ? i + 8 : n - 8;  // the last step overlaps
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
     if (to_lower(a[i]) != to_lower(b[i])) return false;
   return true;
 }

@@ -1,6 +1,7 @@
 // EHLO replies -> capabilities (RFC 5321 §4.1.1.1 and the extension RFCs).
 // Each reply is read from the wire whole, byte by byte and at every split
 // point first, so the chunking cannot matter.
+#include "ascii.hpp"
 #include "reply_helpers.hpp"
 
 #include <sansmtp/capabilities.hpp>
@@ -398,4 +399,33 @@ TEST_CASE("capabilities: copies and moves keep every line's params (one storage,
   capabilities move_assigned;
   move_assigned = std::move(moved);
   expect(move_assigned);
+}
+
+// The keyword and mechanism sets compare words with ascii::iequals, eight
+// octets a step: it must agree with an octet-by-octet fold everywhere.
+TEST_CASE("ascii::iequals agrees with an octet-by-octet fold for every length, case and octet") {
+  const auto reference = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+      if (fold(a[i]) != fold(b[i])) return false;
+    }
+    return true;
+  };
+  // Octets around the letters' edges, where a wrong fold would match.
+  const std::string odd = std::string("@[`{AZaz09-_ ") + '\x7f' + '\x80' + '\xc1' + '\xe0' + '\xff';
+  for (std::size_t n = 0; n <= 24; ++n) {
+    const std::string base = std::string("PLAIN-login_XOAUTH2scram").substr(0, n);
+    std::string lower = base;
+    for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    CHECK(ascii::iequals(base, lower));
+    for (std::size_t at = 0; at < n; ++at)
+      for (const char c : odd) {
+        std::string other = base;
+        other[at] = c;
+        INFO("n=" << n << " at=" << at << " octet=" << static_cast<int>(static_cast<unsigned char>(c)));
+        CHECK(ascii::iequals(base, other) == reference(base, other));
+        CHECK(ascii::iequals(other, lower) == reference(other, lower));
+      }
+  }
 }
