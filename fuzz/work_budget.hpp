@@ -1,6 +1,6 @@
 // Shared by the fuzz targets: a per-input work budget proportional to the
-// input's length, to catch super-linear cost (issue 15; fuzz/README.md,
-// "The work budget", says why it is CPU time and how it was calibrated).
+// input's length, to catch super-linear cost (issue 15; fuzz/README.md
+// section 7 says why it is CPU time and how it was calibrated).
 //
 // Each target opens an input_scope first; when it closes, the thread CPU time
 // the input took (CLOCK_THREAD_CPUTIME_ID: user and system time of this
