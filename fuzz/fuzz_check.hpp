@@ -82,13 +82,18 @@ inline std::vector<std::size_t> random_cuts(std::size_t size, std::mt19937& rng,
 
 [[noreturn]] inline void violated(const char* file, int line, const char* condition,
                                   const std::string& detail) {
+  // The first 2 KiB of the input (libFuzzer saves all of it; a replay reads the file).
+  constexpr std::size_t shown = 2048;
   const auto input = current_input();
+  const std::string more =
+      input.size() > shown ? " ... (" + std::to_string(input.size() - shown) + " more octets)" : "";
   std::fprintf(stderr,
                "\n==== fuzz invariant violated (%s:%d) ====\n"
                "  check:  %s\n"
                "  detail: %s\n"
-               "  input:  %zu bytes \"%s\"\n",
-               file, line, condition, detail.c_str(), input.size(), escape(input).c_str());
+               "  input:  %zu bytes \"%s\"%s\n",
+               file, line, condition, detail.c_str(), input.size(), escape(input.substr(0, shown)).c_str(),
+               more.c_str());
   std::fflush(stderr);
   std::abort();
 }

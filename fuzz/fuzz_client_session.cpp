@@ -22,6 +22,7 @@
 
 #include "client_harness.hpp"
 #include "fuzz_check.hpp"
+#include "work_budget.hpp"
 
 #include <memory>
 
@@ -73,8 +74,12 @@ std::vector<test::step> script(std::uint8_t bits) {
 
 }  // namespace
 
+// The work budget: at most this many ns of CPU time per input octet, past
+// a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_client_session", 1000};
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::set_input(data, size);
+  const sansmtp::fuzz::input_scope scope(data, size, budget);
   auto in = fuzz::knobbed(data, size);
   if (!in) return 0;
   const auto options = options_from(in->knobs);

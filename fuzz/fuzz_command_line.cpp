@@ -30,6 +30,7 @@
 
 #include "command_internal.hpp"
 #include "fuzz_check.hpp"
+#include "work_budget.hpp"
 
 #include <string>
 
@@ -87,8 +88,12 @@ void check_params_iterate(const Params& params) {
 
 }  // namespace
 
+// The work budget: at most this many ns of CPU time per input octet, past
+// a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_command_line", 1500};
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::set_input(data, size);
+  const sansmtp::fuzz::input_scope scope(data, size, budget);
   if (size == 0) return 0;
   const auto options = options_from(data[0]);
   const std::string line(reinterpret_cast<const char*>(data + 1), size - 1);

@@ -63,6 +63,7 @@
 
 #include "address_scan.hpp"
 #include "fuzz_check.hpp"
+#include "work_budget.hpp"
 
 namespace {
 
@@ -435,8 +436,12 @@ void check_linter(std::string_view in, const parse_result<ehlo_host>& parsed, li
 
 }  // namespace
 
+// The work budget: at most this many ns of CPU time per input octet, past
+// a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_ehlo_argument", 60000};
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  sansmtp::fuzz::set_input(data, size);
+  const sansmtp::fuzz::input_scope scope(data, size, budget);
   const std::string_view in(reinterpret_cast<const char*>(data), size);
 
   const auto parsed = check_ehlo_argument(in);

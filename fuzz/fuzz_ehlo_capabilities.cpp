@@ -11,6 +11,7 @@
 //  4. A copy (the original gone) and a move keep every line's params: they
 //     share one storage that copying re-points.
 #include "fuzz_check.hpp"
+#include "work_budget.hpp"
 
 #include "../tests/reply_helpers.hpp"
 
@@ -62,8 +63,12 @@ std::string summary(const capabilities& c) {
 
 }  // namespace
 
+// The work budget: at most this many ns of CPU time per input octet, past
+// a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_ehlo_capabilities", 3000};
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::set_input(data, size);
+  const sansmtp::fuzz::input_scope scope(data, size, budget);
   if (size < 1) return 0;
   reply_reader_options o;
   o.allow_bare_lf = data[0] & 1;

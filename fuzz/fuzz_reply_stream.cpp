@@ -20,6 +20,7 @@
 //     exactly when the Ragel machine does (and its class is the reply's),
 //     with the same length.
 #include "fuzz_check.hpp"
+#include "work_budget.hpp"
 
 // Test support shared with the Catch2 tests: drives the reader over chunks.
 #include "../tests/reply_helpers.hpp"
@@ -51,8 +52,12 @@ std::string show(const read_result& r) {
 
 }  // namespace
 
+// The work budget: at most this many ns of CPU time per input octet, past
+// a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_reply_stream", 1000};
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::set_input(data, size);
+  const sansmtp::fuzz::input_scope scope(data, size, budget);
   auto input = fuzz::knobbed(data, size);
   if (!input) return 0;
   auto& [knobs, rng, in] = *input;

@@ -24,6 +24,7 @@
 #include <sansmtp/server.hpp>
 
 #include "fuzz_check.hpp"
+#include "work_budget.hpp"
 #include "server_harness.hpp"
 
 using namespace sansmtp;
@@ -66,8 +67,12 @@ bool has_bare_line_ending(std::string_view m) {
 
 }  // namespace
 
+// The work budget: at most this many ns of CPU time per input octet, past
+// a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_server_session", 3000};
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::set_input(data, size);
+  const sansmtp::fuzz::input_scope scope(data, size, budget);
   auto in = fuzz::knobbed(data, size);
   if (!in) return 0;
   const auto options = options_from(in->knobs);
