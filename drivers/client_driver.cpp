@@ -249,10 +249,7 @@ void client_driver::start_write() {
   // reference. 64 runs at a time keeps within IOV_MAX; partial writes are
   // normal. (Asio's TLS stream takes the first buffer per call.)
   gather_.clear();
-  for (const auto run : session_.pending_output_spans()) {
-    gather_.emplace_back(run.data(), run.size());
-    if (gather_.size() == 64) break;
-  }
+  for (const auto run : session_.pending_output_spans(64)) gather_.emplace_back(run.data(), run.size());
   if (gather_.empty()) return;
   writing_ = true;
   const auto done = [this](const std::error_code& ec, std::size_t n) { on_written(ec, n); };

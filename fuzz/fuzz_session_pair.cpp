@@ -79,7 +79,7 @@ std::string describe(const test::joined_result& r) {
 // a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
 // (Loose: at max_len it includes the super-linear output_queue::runs() cost
 // fuzz/README.md reports; about 10000 once that is fixed.)
-static constexpr sansmtp::fuzz::work_budget budget{"fuzz_session_pair", 80000};
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_session_pair", 15000};
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const sansmtp::fuzz::input_scope scope(data, size, budget);

@@ -941,7 +941,9 @@ std::optional<std::string> sasl_oauthbearer(std::string_view user, std::string_v
 // --- output, TLS, time ----------------------------------------------------------------
 
 std::span<const char> client::pending_output() const noexcept { return out_.front(); }
-std::span<const std::span<const char>> client::pending_output_spans() const { return out_.runs(); }
+std::span<const std::span<const char>> client::pending_output_spans(std::size_t max_runs) const {
+  return out_.runs(max_runs);
+}
 void client::consume_output(std::size_t n) noexcept { out_.consume(n); }
 
 std::error_code client::tls_established() {

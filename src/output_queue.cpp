@@ -50,9 +50,10 @@ std::span<const char> output_queue::front() const noexcept {
   return {data_of(r) + head_done_, r.size - head_done_};
 }
 
-std::span<const std::span<const char>> output_queue::runs() const {
+std::span<const std::span<const char>> output_queue::runs(std::size_t max_runs) const {
   view_.clear();
-  for (std::size_t i = head_; i < runs_.size(); ++i) {
+  const std::size_t end = runs_.size() - head_ > max_runs ? head_ + max_runs : runs_.size();
+  for (std::size_t i = head_; i < end; ++i) {
     const std::size_t skip = i == head_ ? head_done_ : 0;
     view_.emplace_back(data_of(runs_[i]) + skip, runs_[i].size - skip);
   }

@@ -720,7 +720,9 @@ void server::close() noexcept {
 // --- output, flow control, TLS, time ----------------------------------------------
 
 std::span<const char> server::pending_output() const noexcept { return out_.front(); }
-std::span<const std::span<const char>> server::pending_output_spans() const { return out_.runs(); }
+std::span<const std::span<const char>> server::pending_output_spans(std::size_t max_runs) const {
+  return out_.runs(max_runs);
+}
 void server::consume_output(std::size_t n) noexcept { out_.consume(n); }
 
 bool server::wants_read() const noexcept {

@@ -107,3 +107,37 @@ TEST_CASE("output_queue: a queue that never empties stays bounded and in order")
   CHECK(joined(q) == stream_tail.substr(stream_tail.size() - 2000));
   CHECK(q.runs().size() <= 4);  // only the unsent runs are handed out
 }
+
+TEST_CASE("output_queue: runs(n) hands out the first n unsent runs, the first one from where writing stopped") {
+  output_queue q;
+  static const std::string body = "0123456789";
+  for (int i = 0; i < 100; ++i) {  // 200 runs: a referenced line, a copied CRLF
+    q.append_view(std::string_view(body).substr(0, 1 + i % 9));
+    q.append("\r\n");
+  }
+  CHECK(q.runs().size() == 200);
+  CHECK(q.runs(64).size() == 64);
+  CHECK(q.runs(0).empty());
+  q.consume(1);  // within the first run ("0")? it has one octet: the run is done
+  auto first = q.runs(3);
+  REQUIRE(first.size() == 3);
+  CHECK(std::string(first[0].data(), first[0].size()) == "\r\n");
+  q.consume(1);  // half the CRLF
+  first = q.runs(2);
+  REQUIRE(first.size() == 2);
+  CHECK(std::string(first[0].data(), first[0].size()) == "\n");
+  CHECK(std::string(first[1].data(), first[1].size()) == "01");
+  // Taking n runs at a time and writing them all gives the whole stream in order.
+  std::string out = "0\r";
+  while (!q.empty()) {
+    std::size_t n = 0;
+    for (const auto run : q.runs(7)) {
+      out.append(run.data(), run.size());
+      n += run.size();
+    }
+    q.consume(n);
+  }
+  std::string want;
+  for (int i = 0; i < 100; ++i) want += body.substr(0, 1 + i % 9) + "\r\n";
+  CHECK(out == want);
+}

@@ -319,11 +319,13 @@ class client {
   std::error_code end_body();
 
   // Bytes to write: pending_output() is the first run (write it,
-  // consume_output(), call again until empty); pending_output_spans() is
-  // every run, for writev. A message body from a stable() source is in
-  // them by reference, not copied (output_queue.hpp).
+  // consume_output(), call again until empty); pending_output_spans(n) is
+  // the first n runs (every run by default), for writev: ask for no more
+  // than one write takes (IOV_MAX, or 64), since a call costs the runs it
+  // returns. A message body from a stable() source is in them by
+  // reference, not copied (output_queue.hpp).
   std::span<const char> pending_output() const noexcept;
-  std::span<const std::span<const char>> pending_output_spans() const;
+  std::span<const std::span<const char>> pending_output_spans(std::size_t max_runs = static_cast<std::size_t>(-1)) const;
   void consume_output(std::size_t n) noexcept;
   std::size_t pending_output_size() const noexcept { return out_.size(); }
 

@@ -48,8 +48,11 @@ class output_queue {
 
   // The first run: write it, consume_output() what was written, call again.
   std::span<const char> front() const noexcept;
-  // Every unsent run, in order (for writev; at most IOV_MAX at a time).
-  std::span<const std::span<const char>> runs() const;
+  // The first unsent runs, at most `max_runs` of them, in order (for
+  // writev: ask for IOV_MAX or fewer). A call costs the runs it returns, so
+  // a writer that sends part of the queue per call should ask for no more
+  // than it sends: a message of short lines queues tens of thousands of runs.
+  std::span<const std::span<const char>> runs(std::size_t max_runs = static_cast<std::size_t>(-1)) const;
   // n bytes were written (from the front, across runs); more than size() is clamped.
   void consume(std::size_t n) noexcept;
   void clear() noexcept;

@@ -256,7 +256,7 @@ class server {
   // of it; pending_output_spans() is the same bytes in the shape the client
   // has too (output_queue.hpp), for one writev path in a driver.
   std::span<const char> pending_output() const noexcept;
-  std::span<const std::span<const char>> pending_output_spans() const;
+  std::span<const std::span<const char>> pending_output_spans(std::size_t max_runs = static_cast<std::size_t>(-1)) const;
   void consume_output(std::size_t n) noexcept;
   std::size_t pending_output_size() const noexcept { return out_.size(); }
 
