@@ -19,6 +19,7 @@ inline constexpr std::uint8_t hyphen = 4;
 inline constexpr std::uint8_t atext = 8;            // RFC 5322 §3.2.3 atext (US-ASCII), RFC 5321 Atom
 inline constexpr std::uint8_t esmtp_value = 16;     // RFC 5321 §4.1.2: %d33-60 / %d62-126
 inline constexpr std::uint8_t esmtp_value_u8 = 32;  // the same plus UTF8-non-ascii octets (RFC 6531 §3.3)
+inline constexpr std::uint8_t sasl_mech = 64;       // RFC 4422 §3.1 mech-char: A-Z, DIGIT, "-", "_"
 }  // namespace klass
 inline constexpr auto class_table = [] {
   struct table {
@@ -28,6 +29,9 @@ inline constexpr auto class_table = [] {
   for (int c = 'a'; c <= 'z'; ++c) t.of[c] |= klass::alpha | klass::atext;
   for (int c = 'A'; c <= 'Z'; ++c) t.of[c] |= klass::alpha | klass::atext;
   t.of[static_cast<unsigned char>('-')] |= klass::hyphen;
+  for (int c = 'A'; c <= 'Z'; ++c) t.of[c] |= klass::sasl_mech;
+  for (int c = '0'; c <= '9'; ++c) t.of[c] |= klass::sasl_mech;
+  for (const char c : {'-', '_'}) t.of[static_cast<unsigned char>(c)] |= klass::sasl_mech;
   for (char c : std::string_view("!#$%&'*+-/=?^_`{|}~")) t.of[static_cast<unsigned char>(c)] |= klass::atext;
   for (int c = 33; c <= 126; ++c)
     if (c != '=') t.of[c] |= klass::esmtp_value | klass::esmtp_value_u8;

@@ -72,7 +72,7 @@ std::optional<std::uint64_t> number(std::string_view s) noexcept {
 bool sasl_mech(std::string_view s) noexcept {
   if (s.empty() || s.size() > 20) return false;
   for (const char c : s)
-    if (!((c >= 'A' && c <= 'Z') || ascii::is_digit(c) || c == '-' || c == '_')) return false;
+    if (!ascii::in(c, ascii::klass::sasl_mech)) return false;
   return true;
 }
 

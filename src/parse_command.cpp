@@ -301,7 +301,7 @@ result auth_command(std::string_view rest, std::size_t at) {
   // RFC 4422 §3.1: 1 to 20 of upper-case letters, digits, "-" and "_".
   for (std::size_t i = 0; i < c.mechanism.size(); ++i) {
     const char ch = c.mechanism[i];
-    if (!((ch >= 'A' && ch <= 'Z') || ascii::is_digit(ch) || ch == '-' || ch == '_') || i == 20)
+    if (!ascii::in(ch, ascii::klass::sasl_mech) || i == 20)
       return bad(errc::bad_auth_mechanism, i);
   }
   if (sp != std::string_view::npos) {
