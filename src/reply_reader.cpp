@@ -152,7 +152,7 @@ reply_reader::line_result reply_reader::take_line(const char* line, std::size_t 
 // anything else (a partial line, another octet, another code, a limit) and
 // leaves it to the careful path, which accepts what this accepts: the fuzz
 // targets hold the two to the same replies and errors under any chunking.
-reply_reader::line_result reply_reader::plain_lines(const char*& p, const char* end, std::size_t max) {
+inline reply_reader::line_result reply_reader::plain_lines(const char*& p, const char* end, std::size_t max) {
   // Lines of 3 to max - 2 octets before their CRLF; more lines than
   // max_lines, or a limit this small, are the careful path's to refuse.
   const std::size_t max_lines = options_.max_lines ? options_.max_lines : SIZE_MAX;

@@ -193,7 +193,7 @@ class reply_reader {
  private:
   enum class line_result : std::uint8_t { more, reply_done, failed, not_plain };
 
-  line_result plain_lines(const char*& p, const char* end, std::size_t max);
+  [[gnu::always_inline]] line_result plain_lines(const char*& p, const char* end, std::size_t max);
   line_result take_line(const char* line, std::size_t size, std::uint64_t at, bool from_partial,
                         bool plain_known);
   std::optional<reply_error> check_line(const char* line, std::size_t size, std::uint64_t at,
