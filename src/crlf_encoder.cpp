@@ -6,6 +6,7 @@ namespace sansmtp {
 
 bool crlf_encoder::take_clean(std::string_view piece) noexcept {
   if (cr_) return false;
+  if (piece.empty()) return true;  // (its data() may be null: no memchr on it)
   // Every LF has a CR before it, and there are as many CRs as LFs: then
   // every CR is followed by its LF. Two memchr walks, no per-octet branch.
   const char* const begin = piece.data();
@@ -18,7 +19,7 @@ bool crlf_encoder::take_clean(std::string_view piece) noexcept {
        ++p, ++crs)
     if (crs == lfs) return false;
   if (crs != lfs) return false;
-  if (!piece.empty()) open_ = piece.back() != '\n';
+  open_ = piece.back() != '\n';
   offset_ += piece.size();
   return true;
 }

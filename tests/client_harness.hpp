@@ -66,6 +66,7 @@ class streamed_source final : public message_source {
   std::string_view next() override {
     buffer_.assign(message_.substr(at_, piece_));
     at_ += buffer_.size();
+    if (buffer_.empty()) return {};  // the end as a real source may say it: no data() at all
     return buffer_;
   }
   void restart() { at_ = 0; }
