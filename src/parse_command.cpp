@@ -94,16 +94,6 @@ command_error line_break_error(std::string_view content) noexcept {
 
 namespace detail {
 
-parse_result<std::string_view, command_error> frame_line(std::string_view line, std::size_t max_line_length,
-                                                         bool allow_bare_lf, bool reject_trailing_whitespace,
-                                                         line_notes& notes);
-
-parse_result<std::string_view, command_error> line_content(std::string_view line, std::size_t max_line_length,
-                                                           bool allow_bare_lf, bool reject_trailing_whitespace,
-                                                           line_notes& notes) {
-  return frame_line(line, max_line_length, allow_bare_lf, reject_trailing_whitespace, notes);
-}
-
 // line_content's body, inlined into the command parser (the call and its
 // returned result were a tenth of a short command's cost).
 [[gnu::always_inline]] inline parse_result<std::string_view, command_error> frame_line(
@@ -131,6 +121,12 @@ parse_result<std::string_view, command_error> line_content(std::string_view line
     content = content.substr(0, start);
   }
   return content;
+}
+
+parse_result<std::string_view, command_error> line_content(std::string_view line, std::size_t max_line_length,
+                                                           bool allow_bare_lf, bool reject_trailing_whitespace,
+                                                           line_notes& notes) {
+  return frame_line(line, max_line_length, allow_bare_lf, reject_trailing_whitespace, notes);
 }
 
 #if defined(__SSE2__)
@@ -369,9 +365,9 @@ result command_line(std::string_view line, const command_options& options, line_
   // Keyword = Ldh-str (§4.1.2); a verb ends at SP or the end of the line.
   // The four-letter verbs are tried first, from their folded word: a match
   // is letters by construction, so only other verbs need the scan.
-  std::size_t v = 4;
   if (content.size() >= 4 && (content.size() == 4 || content[4] == ' ')) {
-    const auto rest = content.substr(4);
+    constexpr std::size_t v = 4;
+    const auto rest = content.substr(v);
     // The verb is letters, digits and hyphens: OR 0x20 folds the letters only.
     const auto folded = static_cast<std::uint32_t>((content[0] | 0x20) | (content[1] | 0x20) << 8 |
                                                    (content[2] | 0x20) << 16 | (content[3] | 0x20) << 24);
@@ -414,7 +410,7 @@ result command_line(std::string_view line, const command_options& options, line_
   if (content.size() >= 8 && (content.size() == 8 || content[8] == ' ') &&
       detail::ldh_iequals(content.substr(0, 8), "STARTTLS"))  // letters only: as for the words above
     return no_argument(content.substr(8), 8, cmd::starttls{});
-  v = 0;
+  std::size_t v = 0;
   while (v < content.size() && ascii::is_ldh(content[v])) ++v;
   if (v == 0 || (v < content.size() && content[v] != ' '))
     return make_command_error(errc::invalid_verb, v, command_kind::other);

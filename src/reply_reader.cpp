@@ -288,12 +288,6 @@ reply_step reply_reader::next(std::string_view input) {
   const char* const end = begin + input.size();
   const char* p = begin;
   const auto consumed = [&] { return static_cast<std::size_t>(p - begin); };
-  // The usual case first: the next reply whole and plain in the input.
-  bool tried_plain = false;
-  if (partial_.empty() && p < end) {
-    if (plain_lines(p, end, max) == line_result::reply_done) return {reply_status::reply, consumed()};
-    tried_plain = true;
-  }
   while (p < end) {
     const auto available = static_cast<std::size_t>(end - p);
     line_result result;
@@ -319,12 +313,10 @@ reply_step reply_reader::next(std::string_view input) {
       result = take_line(partial_.data(), partial_.size(), line_start_, true, false);
       partial_.clear();
     } else {
-      if (!tried_plain) {
-        result = plain_lines(p, end, max);
-        if (result == line_result::reply_done) return {reply_status::reply, consumed()};
-        if (p >= end) break;
-      }
-      tried_plain = false;
+      // The usual case first: whole plain lines, up to the end of a reply.
+      result = plain_lines(p, end, max);
+      if (result == line_result::reply_done) return {reply_status::reply, consumed()};
+      if (p >= end) break;
       const std::size_t window = std::min(max, static_cast<std::size_t>(end - p));
       const std::size_t plain_end = detail::plain_line_end(p, window);
       const bool plain = plain_end != std::string_view::npos;
