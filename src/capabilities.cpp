@@ -4,11 +4,11 @@
 
 #include "ascii.hpp"
 #include "ehlo_keyword.hpp"
+#include "ehlo_param_scan.hpp"
 #include "seen_words.hpp"
 
 #include <algorithm>
 #include <array>
-#include <limits>
 
 namespace sansmtp {
 
@@ -55,31 +55,11 @@ constexpr std::array<known_keyword, extension_count> known_keywords = {{
     {extension::xclient, "XCLIENT", params_rule::any},
 }};
 
-// 1*DIGIT that fits 64 bits.
-std::optional<std::uint64_t> number(std::string_view s) noexcept {
-  if (s.empty()) return std::nullopt;
-  std::uint64_t v = 0;
-  for (const char c : s) {
-    if (!ascii::is_digit(c)) return std::nullopt;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return std::nullopt;
-    v = v * 10 + d;
-  }
-  return v;
+// One parameter word against its grammar (grammar/ehlo_params.rl).
+detail::ehlo_param_scan scan(detail::ehlo_param_grammar g, std::string_view word) noexcept {
+  return detail::scan_ehlo_param(g, word);
 }
-
-// RFC 4422 §3.1: sasl-mech = 1*20mech-char; mech-char = UPPER-ALPHA / DIGIT / "-" / "_".
-bool sasl_mech(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 20) return false;
-  for (const char c : s)
-    if (!ascii::in(c, ascii::klass::sasl_mech)) return false;
-  return true;
-}
-
-// RFC 9422 §3: limit-name = 1*(ALPHA / DIGIT / "-" / "_").
-bool limit_name(std::string_view s) noexcept {
-  return ascii::all_of(s, [](char c) { return ascii::is_ldh(c) || c == '_'; });
-}
+using grammar = detail::ehlo_param_grammar;
 
 bool ehlo_param(std::string_view s) noexcept {
   for (const char c : s)
@@ -214,7 +194,7 @@ class reader {
     if (k.rule == params_rule::auth) {  // merged across lines, AUTH= included
       if (params.empty()) note(ehlo_problem::missing_param, line.line, line.keyword);
       for (const auto mech : params) {
-        if (!sasl_mech(mech)) bad(mech);
+        if (!scan(grammar::sasl_mech, mech).valid) bad(mech);
         if (mechanisms_.insert(mech)) out_.auth.push_back(mech);
       }
       return;
@@ -227,30 +207,39 @@ class reader {
       case params_rule::size:
         at_most_one();
         if (!params.empty()) {
-          const auto v = number(params.front());
-          if (!v) bad(params.front());
-          if (v && *v != 0) out_.size = v;
+          const auto v = scan(grammar::size, params.front());
+          if (!v.valid || v.overflow) bad(params.front());
+          else if (v.value != 0) out_.size = v.value;  // RFC 1870 §4: 0 means no fixed maximum
         }
         break;
       case params_rule::deliverby:
         at_most_one();
         if (!params.empty()) {
-          out_.deliverby_min = number(params.front());
-          if (!out_.deliverby_min) bad(params.front());
+          const auto v = scan(grammar::deliverby, params.front());
+          if (!v.valid) bad(params.front());
+          else if (ascii::is_digit(params.front().front())) out_.deliverby_min = v.value;  // min-by-time is optional
         }
         break;
       case params_rule::mt_priority:
         at_most_one();
-        if (!params.empty()) out_.mt_priority_profile = params.front();
+        if (!params.empty()) {
+          if (scan(grammar::priority_profile, params.front()).valid) out_.mt_priority_profile = params.front();
+          else bad(params.front());
+        }
         break;
       case params_rule::futurerelease:
         if (params.size() < 2) note(ehlo_problem::missing_param, line.line, line.keyword);
         at_most(2);
         if (!params.empty()) {
-          out_.futurerelease_max_interval = number(params.front());
-          if (!out_.futurerelease_max_interval) bad(params.front());
+          const auto interval = scan(grammar::release_interval, params.front());
+          if (interval.valid) out_.futurerelease_max_interval = interval.value;
+          else bad(params.front());
         }
-        if (params.size() > 1) out_.futurerelease_max_datetime = *std::next(params.begin());
+        if (params.size() > 1) {
+          const auto when = *std::next(params.begin());
+          if (scan(grammar::date_time, when).valid) out_.futurerelease_max_datetime = when;
+          else bad(when);
+        }
         break;
       case params_rule::limits:
         limits(line);
@@ -263,14 +252,12 @@ class reader {
     }
   }
 
-  // RFC 9422 §3: limits-param = limit-name-value *(SP limit-name-value);
-  // limit-name-value = limit-name ["=" limit-value]; limit-name =
-  // 1*(ALPHA / DIGIT / "-" / "_"); limit-value = 1*(%x21-3A / %x3C-7E).
-  // A name alone is grammatical, and unknown names are ignored (the
-  // registry grows). A bare LIMITS or a word outside this grammar is a
-  // syntax error, and §3.7 has the client then ignore LIMITS entirely; a bad
-  // value of one of the three limits of §4 (which take a number) drops only
-  // that limit.
+  // RFC 9422 §3: limits-param = limit-name-value *(SP limit-name-value),
+  // each word read by grammar/ehlo_params.rl. A name alone is grammatical,
+  // and unknown names are ignored (the registry grows). A bare LIMITS or a
+  // word outside this grammar is a syntax error, and §3.7 has the client then
+  // ignore LIMITS entirely; a bad value of one of the three limits of §4
+  // (1 to 999999) drops only that limit.
   void limits(const ehlo_line& line) {
     if (line.params.empty()) note(ehlo_problem::missing_param, line.line, line.keyword);
     bool syntax_ok = !line.params.empty();
@@ -280,26 +267,34 @@ class reader {
         syntax_ok = false;
         continue;
       }
-      const auto eq = p.find('=');
-      const auto name = p.substr(0, eq);
-      const auto value = eq == std::string_view::npos ? std::string_view() : p.substr(eq + 1);
-      if (!limit_name(name) ||
-          (eq != std::string_view::npos && (value.empty() || value.find(';') != value.npos))) {
+      const auto word = scan(grammar::limit, p);
+      if (!word.valid) {
         note(ehlo_problem::bad_param, line.line, line.keyword, p);
         syntax_ok = false;
         continue;
       }
       std::optional<std::uint64_t>* slot = nullptr;
-      if (ascii::iequals(name, "RCPTMAX")) slot = &l.rcptmax;
-      if (ascii::iequals(name, "MAILMAX")) slot = &l.mailmax;
-      if (ascii::iequals(name, "RCPTDOMAINMAX")) slot = &l.rcptdomainmax;
-      if (!slot) continue;
-      const auto v = number(value);
-      if (!v || slot->has_value()) {
+      switch (word.limit) {
+        case detail::limit_name::rcptmax:
+          slot = &l.rcptmax;
+          break;
+        case detail::limit_name::mailmax:
+          slot = &l.mailmax;
+          break;
+        case detail::limit_name::rcptdomainmax:
+          slot = &l.rcptdomainmax;
+          break;
+        case detail::limit_name::other:
+          continue;
+      }
+      const auto count = word.value_at == std::string_view::npos
+                             ? detail::ehlo_param_scan{}
+                             : scan(grammar::limit_count, p.substr(word.value_at));
+      if (!count.valid || slot->has_value()) {
         note(ehlo_problem::bad_param, line.line, line.keyword, p);
         continue;
       }
-      *slot = v;
+      *slot = count.value;
     }
     if (syntax_ok) out_.limits = l;
   }

@@ -4,6 +4,7 @@
 
 #include "ascii.hpp"
 #include "command_internal.hpp"
+#include "date_time.hpp"
 #include "seen_words.hpp"
 #include "utf8.hpp"
 
@@ -60,56 +61,9 @@ value_error parse_digits(std::string_view v, std::size_t max_digits, std::uint64
   return {};
 }
 
-// n DIGIT with value in [lo, hi], at v[i].
-bool fixed_digits(std::string_view v, std::size_t i, std::size_t n, unsigned lo, unsigned hi) noexcept {
-  if (i + n > v.size()) return false;
-  unsigned value = 0;
-  for (std::size_t k = i; k < i + n; ++k) {
-    if (!ascii::is_digit(v[k])) return false;
-    value = value * 10 + static_cast<unsigned>(v[k] - '0');
-  }
-  return value >= lo && value <= hi;
-}
-
-// RFC 3339 §5.7: the last day of month `month` (1-12) in `year`, leap years
-// by the Gregorian rule (divisible by 4, centuries only when by 400).
-unsigned days_in_month(unsigned year, unsigned month) noexcept {
-  constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-  return month == 2 && leap ? 29 : days[month - 1];
-}
-
-// RFC 3339 §5.6 date-time (HOLDUNTIL, RFC 4865; RRVS, RFC 7293):
-// YYYY-MM-DD "T" hh:mm:ss [.frac] ( "Z" / ("+"/"-") hh:mm ); "T"/"Z" any case.
-// §5.7: the day must exist in its month ("2024-02-30" does not).
+// RFC 3339 §5.6 date-time (HOLDUNTIL, RFC 4865; RRVS, RFC 7293).
 value_error check_date_time(std::string_view v) noexcept {
-  const auto fail = [](std::size_t at) { return value_error{errc::bad_parameter_value, at}; };
-  if (!fixed_digits(v, 0, 4, 0, 9999)) return fail(0);
-  if (v.size() < 5 || v[4] != '-' || !fixed_digits(v, 5, 2, 1, 12)) return fail(4);
-  const auto two = [&](std::size_t i) { return static_cast<unsigned>((v[i] - '0') * 10 + (v[i + 1] - '0')); };
-  const auto year = two(0) * 100 + two(2);
-  if (v.size() < 8 || v[7] != '-' || !fixed_digits(v, 8, 2, 1, days_in_month(year, two(5)))) return fail(7);
-  if (v.size() < 11 || ascii::to_lower(v[10]) != 't') return fail(10);
-  if (!fixed_digits(v, 11, 2, 0, 23)) return fail(11);
-  if (v.size() < 14 || v[13] != ':' || !fixed_digits(v, 14, 2, 0, 59)) return fail(13);
-  if (v.size() < 17 || v[16] != ':' || !fixed_digits(v, 17, 2, 0, 60)) return fail(16);
-  std::size_t i = 19;
-  if (i < v.size() && v[i] == '.') {
-    const auto digits_start = ++i;
-    while (i < v.size() && ascii::is_digit(v[i])) ++i;
-    if (i == digits_start) return fail(i);
-  }
-  if (i < v.size() && ascii::to_lower(v[i]) == 'z') {
-    ++i;
-  } else if (i < v.size() && (v[i] == '+' || v[i] == '-')) {
-    if (!fixed_digits(v, i + 1, 2, 0, 23) || i + 3 >= v.size() || v[i + 3] != ':' ||
-        !fixed_digits(v, i + 4, 2, 0, 59))
-      return fail(i);
-    i += 6;
-  } else {
-    return fail(i);
-  }
-  if (i != v.size()) return fail(i);
+  if (const auto at = detail::date_time_error(v)) return {errc::bad_parameter_value, *at};
   return {};
 }
 

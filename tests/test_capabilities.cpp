@@ -2,6 +2,8 @@
 // Each reply is read from the wire whole, byte by byte and at every split
 // point first, so the chunking cannot matter.
 #include "ascii.hpp"
+#include "ehlo_param_oracle.hpp"
+#include "ehlo_param_scan.hpp"
 #include "reply_helpers.hpp"
 
 #include <sansmtp/capabilities.hpp>
@@ -428,4 +430,172 @@ TEST_CASE("ascii::iequals agrees with an octet-by-octet fold for every length, c
         CHECK(ascii::iequals(other, lower) == reference(other, lower));
       }
   }
+}
+
+// grammar/ehlo_params.rl against tests/ehlo_param_oracle.hpp, a plain C++
+// reading of the same ABNF: named vectors at every limit (N and N+1), then
+// every word of up to three octets over an alphabet that reaches each rule.
+namespace {
+
+using detail::ehlo_param_grammar;
+
+void same_as_oracle(ehlo_param_grammar g, std::string_view w) {
+  const auto m = detail::scan_ehlo_param(g, w);
+  const auto o = oracle_scan(g, w);
+  INFO("grammar " << static_cast<int>(g) << " word \"" << std::string(w) << "\"");
+  REQUIRE(m.valid == o.valid);
+  CHECK(m.value == o.value);
+  CHECK(m.overflow == o.overflow);
+  CHECK(m.limit == o.limit);
+  CHECK(m.value_at == o.value_at);
+}
+
+}  // namespace
+
+TEST_CASE("EHLO parameter grammars: vectors at each limit, machine and plain reading agree") {
+  struct vector {
+    ehlo_param_grammar g;
+    std::string word;
+    bool valid;
+    std::uint64_t value = 0;
+  };
+  using G = ehlo_param_grammar;
+  const vector vectors[] = {
+      {G::size, "10240000", true, 10240000},
+      {G::size, "0", true, 0},
+      {G::size, "18446744073709551615", true, 18446744073709551615u},
+      {G::size, "", false},
+      {G::size, "12a", false},
+      {G::size, "+1", false},
+      // RFC 4422 §3.1: 1*20 mech-char, upper case only.
+      {G::sasl_mech, "SCRAM-SHA-256-PLUS", true},
+      {G::sasl_mech, "ABCDEFGHIJKLMNOPQRST", true},    // 20
+      {G::sasl_mech, "ABCDEFGHIJKLMNOPQRSTU", false},  // 21
+      {G::sasl_mech, "X_OAUTH2", true},
+      {G::sasl_mech, "plain", false},
+      {G::sasl_mech, "CRAM.MD5", false},
+      // RFC 9422 §3.
+      {G::limit, "RCPTMAX=100", true},
+      {G::limit, "FUTURE-FLAG", true},
+      {G::limit, "X_Y=a=b", true},
+      {G::limit, "X=a;b", false},
+      {G::limit, "X=", false},
+      {G::limit, "=5", false},
+      {G::limit, "RCPT.MAX=5", false},
+      // RFC 9422 §4: 1 to 999999.
+      {G::limit_count, "1", true, 1},
+      {G::limit_count, "999999", true, 999999},   // 6 digits
+      {G::limit_count, "1000000", false},         // 7
+      {G::limit_count, "0", false},
+      {G::limit_count, "010", false},
+      // RFC 2852: [1*9DIGIT] *("," extension-token).
+      {G::deliverby, "240", true, 240},
+      {G::deliverby, "999999999", true, 999999999},  // 9 digits
+      {G::deliverby, "1000000000", false},           // 10
+      {G::deliverby, "240,future", true, 240},
+      {G::deliverby, ",future,more", true, 0},
+      {G::deliverby, "240,", false},
+      {G::deliverby, "240,,x", false},
+      {G::deliverby, "-5", false},
+      // RFC 6710: an esmtp-keyword.
+      {G::priority_profile, "MIXER", true},
+      {G::priority_profile, "STANAG4406", true},
+      {G::priority_profile, "NSEP", true},
+      {G::priority_profile, "-MIXER", false},
+      {G::priority_profile, "MIX_ER", false},
+      // RFC 4865: 1*9DIGIT.
+      {G::release_interval, "604800", true, 604800},
+      {G::release_interval, "999999999", true, 999999999},
+      {G::release_interval, "1000000000", false},
+      {G::release_interval, "", false},
+      // RFC 3339 §5.6 and §5.7.
+      {G::date_time, "2026-12-31T23:59:59Z", true},
+      {G::date_time, "2026-12-31t23:59:59.123z", true},
+      {G::date_time, "2026-12-31T23:59:60+01:00", true},
+      {G::date_time, "2024-02-29T00:00:00Z", true},   // leap year
+      {G::date_time, "2023-02-29T00:00:00Z", false},
+      {G::date_time, "2000-02-29T00:00:00Z", true},   // divisible by 400
+      {G::date_time, "1900-02-29T00:00:00Z", false},  // a century
+      {G::date_time, "2026-04-31T00:00:00Z", false},
+      {G::date_time, "2026-13-01T00:00:00Z", false},
+      {G::date_time, "2026-12-31T24:00:00Z", false},
+      {G::date_time, "2026-12-31T23:59:59", false},
+      {G::date_time, "2026-12-31T23:59:59.Z", false},
+      {G::date_time, "2026-12-31T23:59:59+1:00", false},
+      {G::date_time, "999999999", false},
+  };
+  for (const auto& v : vectors) {
+    INFO("grammar " << static_cast<int>(v.g) << " word \"" << v.word << "\"");
+    const auto m = detail::scan_ehlo_param(v.g, v.word);
+    CHECK(m.valid == v.valid);
+    if (v.valid) CHECK(m.value == v.value);
+    same_as_oracle(v.g, v.word);
+  }
+  // The registered LIMITS names, in any case, and nothing longer or shorter.
+  CHECK(detail::scan_ehlo_param(G::limit, "rcptMax=5").limit == detail::limit_name::rcptmax);
+  CHECK(detail::scan_ehlo_param(G::limit, "MAILMAX").limit == detail::limit_name::mailmax);
+  CHECK(detail::scan_ehlo_param(G::limit, "RCPTDOMAINMAX=1").limit == detail::limit_name::rcptdomainmax);
+  CHECK(detail::scan_ehlo_param(G::limit, "RCPTMAXX=5").limit == detail::limit_name::other);
+  CHECK(detail::scan_ehlo_param(G::limit, "RCPTMA=5").limit == detail::limit_name::other);
+  CHECK(detail::scan_ehlo_param(G::limit, "RCPTMAX=5").value_at == 8);
+}
+
+TEST_CASE("EHLO parameter grammars: every short word, machine and plain reading agree") {
+  const std::string_view alphabet = "019aAZz-_=;,.:T+ ";
+  std::string w;
+  std::size_t words = 0;
+  const auto all = [&](auto&& self, std::size_t depth) -> void {
+    for (std::size_t g = 0; g < detail::ehlo_param_grammar_count; ++g)
+      same_as_oracle(static_cast<ehlo_param_grammar>(g), w);
+    ++words;
+    if (depth == 3) return;
+    for (const char c : alphabet) {
+      w.push_back(c);
+      self(self, depth + 1);
+      w.pop_back();
+    }
+  };
+  all(all, 0);
+  CHECK(words == 1 + 17 + 17 * 17 + 17 * 17 * 17);
+}
+
+TEST_CASE("typed values of DELIVERBY, MT-PRIORITY, FUTURERELEASE and LIMITS follow their grammars") {
+  struct vector {
+    std::string line;
+    std::vector<std::string> problems;
+  };
+  const vector vectors[] = {
+      {"DELIVERBY 240,future", {}},
+      {"DELIVERBY ,future", {}},
+      {"DELIVERBY 1000000000", {"bad-param:DELIVERBY=1000000000"}},
+      {"MT-PRIORITY -MIXER", {"bad-param:MT-PRIORITY=-MIXER"}},
+      {"FUTURERELEASE 604800 2026-02-30T00:00:00Z", {"bad-param:FUTURERELEASE=2026-02-30T00:00:00Z"}},
+      {"FUTURERELEASE 1000000000 2026-12-31T23:59:59Z", {"bad-param:FUTURERELEASE=1000000000"}},
+      {"LIMITS RCPTMAX=999999", {}},
+      {"LIMITS RCPTMAX=1000000", {"bad-param:LIMITS=RCPTMAX=1000000"}},
+      {"LIMITS RCPTMAX=0 MAILMAX=3", {"bad-param:LIMITS=RCPTMAX=0"}},
+  };
+  for (const auto& v : vectors) {
+    INFO(v.line);
+    const ehlo p(std::string("250-mx.example.net\r\n250 ").append(v.line).append("\r\n"));
+    CHECK(problems(p.caps) == v.problems);
+  }
+  const ehlo by("250-mx.example.net\r\n250 DELIVERBY 240,future\r\n");
+  CHECK(by.caps.deliverby_min == 240u);
+  const ehlo by_none("250-mx.example.net\r\n250 DELIVERBY ,future\r\n");
+  CHECK(by_none.caps.has(extension::deliverby));
+  CHECK_FALSE(by_none.caps.deliverby_min);
+  const ehlo profile("250-mx.example.net\r\n250 MT-PRIORITY -MIXER\r\n");
+  CHECK(profile.caps.mt_priority_profile.empty());
+  const ehlo release("250-mx.example.net\r\n250 FUTURERELEASE 604800 2026-02-30T00:00:00Z\r\n");
+  CHECK(release.caps.futurerelease_max_interval == 604800u);
+  CHECK(release.caps.futurerelease_max_datetime.empty());
+  // §4's bounds, N and N+1; a bad registered value drops only that limit.
+  const ehlo top("250-mx.example.net\r\n250 LIMITS RCPTMAX=999999\r\n");
+  REQUIRE(top.caps.limits);
+  CHECK(top.caps.limits->rcptmax == 999999u);
+  const ehlo over("250-mx.example.net\r\n250 LIMITS RCPTMAX=1000000 MAILMAX=3\r\n");
+  REQUIRE(over.caps.limits);
+  CHECK_FALSE(over.caps.limits->rcptmax);
+  CHECK(over.caps.limits->mailmax == 3u);
 }

@@ -199,7 +199,8 @@ struct ehlo_finding {
   parse_error error;         // bad_domain: the ehlo_argument error
 };
 
-// RFC 9422 §4: the limits a server announces with LIMITS (absent = none).
+// RFC 9422 §4: the limits a server announces with LIMITS (absent = none, or
+// a value outside 1 to 999999, which is a finding).
 struct smtp_limits {
   std::optional<std::uint64_t> rcptmax;        // RCPT commands per transaction
   std::optional<std::uint64_t> mailmax;        // transactions per session
@@ -229,10 +230,13 @@ struct capabilities {
   // Also nullopt when the LIMITS line breaks RFC 9422's grammar (a finding):
   // §3.7 has the client ignore LIMITS entirely then.
   std::optional<smtp_limits> limits;
-  std::optional<std::uint64_t> deliverby_min;               // RFC 2852 min-by-time, when given
-  std::string_view mt_priority_profile;                     // RFC 6710, when given
-  std::optional<std::uint64_t> futurerelease_max_interval;  // RFC 4865, seconds
-  std::string_view futurerelease_max_datetime;              // RFC 4865, as sent
+  // The typed values below are set only when their word has the grammar its
+  // RFC gives (grammar/ehlo_params.rl); a word without it is a bad_param
+  // finding and leaves the value unset.
+  std::optional<std::uint64_t> deliverby_min;               // RFC 2852 min-by-time (1*9DIGIT), when given
+  std::string_view mt_priority_profile;                     // RFC 6710, an esmtp-keyword, when given
+  std::optional<std::uint64_t> futurerelease_max_interval;  // RFC 4865, seconds (1*9DIGIT)
+  std::string_view futurerelease_max_datetime;              // RFC 4865, an RFC 3339 date-time as sent
   std::vector<std::string_view> xclient;                    // XCLIENT attribute names
 
   // The first line with this keyword (case-insensitive), or nullptr.
