@@ -10,10 +10,17 @@
 //     parsing again gives the same capabilities.
 //  4. A copy (the original gone) and a move keep every line's params: they
 //     share one storage that copying re-points.
+//  5. Every word of every line (keyword and parameters), read by each of
+//     grammar/ehlo_params.rl's word grammars, gets the verdict, number,
+//     LIMITS name and value offset of tests/ehlo_param_oracle.hpp, a plain
+//     C++ reading of the same ABNF (its date-time: src/date_time.cpp); and
+//     the parser's fast path for AUTH mechanisms agrees with the machine.
 #include "fuzz_check.hpp"
 #include "work_budget.hpp"
 
+#include "../tests/ehlo_param_oracle.hpp"
 #include "../tests/reply_helpers.hpp"
+#include "ehlo_param_scan.hpp"
 
 #include <sansmtp/capabilities.hpp>
 
@@ -61,6 +68,21 @@ std::string summary(const capabilities& c) {
   return fuzz::escape(s);
 }
 
+// 5.
+void same_as_oracle(std::string_view word) {
+  for (std::size_t i = 0; i < detail::ehlo_param_grammar_count; ++i) {
+    const auto g = static_cast<detail::ehlo_param_grammar>(i);
+    const auto m = detail::scan_ehlo_param(g, word);
+    const auto o = test::oracle_scan(g, word);
+    const auto where = " (grammar " + std::to_string(i) + ", word \"" + fuzz::escape(word) + "\")";
+    FUZZ_CHECK(m.valid == o.valid, "machine and oracle differ" + where);
+    FUZZ_CHECK(m.value == o.value && m.overflow == o.overflow, "numbers differ" + where);
+    FUZZ_CHECK(m.limit == o.limit && m.value_at == o.value_at, "LIMITS names differ" + where);
+    if (g == detail::ehlo_param_grammar::sasl_mech)
+      FUZZ_CHECK(detail::sasl_mech_fast_path(word) == m.valid, "the AUTH fast path differs" + where);
+  }
+}
+
 }  // namespace
 
 // The work budget: at most this many ns of CPU time per input octet, past
@@ -90,6 +112,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (std::size_t i = 0; i < want.size(); ++i)
         FUZZ_CHECK(std::equal(want[i].begin(), want[i].end(), moved.lines[i].params.begin(), moved.lines[i].params.end()),
                    "copied params differ on line " + std::to_string(i));
+    }
+    // 5. Words as the lines split them at SP, the empty ones included.
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      std::string_view rest = lines[i];
+      for (;;) {
+        const auto sp = rest.find(' ');
+        same_as_oracle(rest.substr(0, sp));
+        if (sp == std::string_view::npos) break;
+        rest.remove_prefix(sp + 1);
+      }
     }
     // 1.
     FUZZ_CHECK(c.ok == (r.code / 100 == 2), "ok for " + std::to_string(r.code));

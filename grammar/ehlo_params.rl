@@ -20,21 +20,19 @@
 //                                HOLDFOR, §4); date-time = RFC 3339 §5.6 date-time
 //                                (erratum 2040), with §5.7's days per month
 //
-// One entry point per word grammar (ehlo_param_grammar, src/ehlo_param_scan.hpp);
+// One entry point per word grammar (ehlo_param_grammar, src/ehlo_param_scan.hpp).
+// Generated as generated/ehlo_params.inc and included by src/capabilities.cpp,
+// so that each call, its grammar known there, inlines to its own entry;
 // how many words a keyword takes, and what a bad one means for the typed
 // view, is src/capabilities.cpp's. Numbers are accumulated as they are
 // read; a registered LIMITS name is recognised on its last octet, without a
 // string compare. tests/ehlo_param_oracle.hpp is a second, plain C++
 // reading of the same ABNF: the unit tests and fuzz/fuzz_ehlo_capabilities
 // hold the two to the same verdict on every word.
-#include "ehlo_param_scan.hpp"
-
-#include "date_time.hpp"
-
-#include <limits>
-
+// Included once, by src/capabilities.cpp (after ehlo_param_scan.hpp and
+// date_time.hpp).
 namespace sansmtp::detail {
-namespace {
+namespace ehlo_params_machine {
 
 %%{
   machine sansmtp_ehlo_param;
@@ -42,16 +40,18 @@ namespace {
 
   # A decimal number, its value kept; 20 digits can overflow 64 bits.
   action add_digit {
-    const auto d = static_cast<std::uint64_t>(fc - '0');
-    if (res.value > (std::numeric_limits<std::uint64_t>::max() - d) / 10) res.overflow = true;
-    res.value = res.value * 10 + d;
+    res.overflow |= __builtin_mul_overflow(res.value, 10u, &res.value);
+    res.overflow |= __builtin_add_overflow(res.value, static_cast<std::uint64_t>(fc - '0'), &res.value);
   }
-  number  = ( digit @add_digit )+;
-  number9 = ( digit @add_digit ){1,9};
+  # Bounded repetitions ({1,9}, {1,20}) are checked from the length after
+  # the match (max_length below), as smtp_common.rl checks label lengths:
+  # one looping state instead of a state per octet.
+  number = ( digit @add_digit )+;
 
   size := number;
 
-  sasl_mech := ( upper | digit | '-' | '_' ){1,20};
+  mech_char = upper | digit | '-' | '_';
+  sasl_mech := mech_char+;  # at most 20
 
   # The action on a registered name's last octet names it and notes where it
   # ended; a longer name ("RCPTMAXX") goes on and the end no longer matches.
@@ -64,14 +64,14 @@ namespace {
   limit_value = ( 0x21..0x3a | 0x3c..0x7e )+;
   limit := ( registered | limit_name ) ( '=' @{ equals = p; } limit_value )?;
 
-  limit_count := [1-9] @add_digit ( digit @add_digit ){0,5};
+  limit_count := [1-9] @add_digit ( digit @add_digit )*;  # at most 6 digits
 
   extension_token = ( 0x21..0x7e - ',' )+;
-  deliverby := number9? ( ',' extension_token )*;
+  deliverby := ( digit @add_digit @{ digits_end = p + 1; } )* ( ',' extension_token )*;  # at most 9 digits
 
   priority_profile := alnum ( alnum | '-' )*;
 
-  release_interval := number9;
+  release_interval := number;  # at most 9 digits
 
   # RFC 3339 §5.6; "T" and "Z" may be lower case (§5.6, NOTE).
   action month_digit { month = month * 10 + static_cast<unsigned>(fc - '0'); }
@@ -92,38 +92,51 @@ namespace {
 
 %% write data noerror;
 
-int entry(ehlo_param_grammar g) noexcept {
-  switch (g) {
-    case ehlo_param_grammar::size: return sansmtp_ehlo_param_en_size;
-    case ehlo_param_grammar::sasl_mech: return sansmtp_ehlo_param_en_sasl_mech;
-    case ehlo_param_grammar::limit: return sansmtp_ehlo_param_en_limit;
-    case ehlo_param_grammar::limit_count: return sansmtp_ehlo_param_en_limit_count;
-    case ehlo_param_grammar::deliverby: return sansmtp_ehlo_param_en_deliverby;
-    case ehlo_param_grammar::priority_profile: return sansmtp_ehlo_param_en_priority_profile;
-    case ehlo_param_grammar::release_interval: return sansmtp_ehlo_param_en_release_interval;
-    case ehlo_param_grammar::date_time: return sansmtp_ehlo_param_en_date_time;
-  }
-  return 0;  // the error state
-}
+}  // namespace ehlo_params_machine
 
-}  // namespace
-
-ehlo_param_scan scan_ehlo_param(ehlo_param_grammar g, std::string_view word) noexcept {
+// The word against grammar G; nothing is valid unless the whole word matches.
+template <ehlo_param_grammar G>
+[[gnu::always_inline]] inline ehlo_param_scan scan_ehlo_param_as(std::string_view word) noexcept {
+  using namespace ehlo_params_machine;
   const unsigned char* const begin = reinterpret_cast<const unsigned char*>(word.data());
   const unsigned char* p = begin;
   const unsigned char* const pe = begin + word.size();
-  const unsigned char* equals = nullptr;
-  const unsigned char* registered_end = nullptr;
-  limit_name registered = limit_name::other;
-  unsigned year = 0, month = 0, day = 0;
+  [[maybe_unused]] const unsigned char* equals = nullptr;
+  [[maybe_unused]] const unsigned char* registered_end = nullptr;
+  [[maybe_unused]] limit_name registered = limit_name::other;
+  [[maybe_unused]] unsigned year = 0, month = 0, day = 0;
+  [[maybe_unused]] const unsigned char* digits_end = begin;  // deliverby: after min-by-time
   ehlo_param_scan res;
-  int cs = entry(g);
+  int cs = 0;
+  if constexpr (G == ehlo_param_grammar::size) cs = sansmtp_ehlo_param_en_size;
+  if constexpr (G == ehlo_param_grammar::sasl_mech) cs = sansmtp_ehlo_param_en_sasl_mech;
+  if constexpr (G == ehlo_param_grammar::limit) cs = sansmtp_ehlo_param_en_limit;
+  if constexpr (G == ehlo_param_grammar::limit_count) cs = sansmtp_ehlo_param_en_limit_count;
+  if constexpr (G == ehlo_param_grammar::deliverby) cs = sansmtp_ehlo_param_en_deliverby;
+  if constexpr (G == ehlo_param_grammar::priority_profile) cs = sansmtp_ehlo_param_en_priority_profile;
+  if constexpr (G == ehlo_param_grammar::release_interval) cs = sansmtp_ehlo_param_en_release_interval;
+  if constexpr (G == ehlo_param_grammar::date_time) cs = sansmtp_ehlo_param_en_date_time;
   %% write exec;
   // Accepted: the whole word read and the machine in a final state.
   res.valid = p == pe && cs >= sansmtp_ehlo_param_first_final;
   if (!res.valid) return ehlo_param_scan{};
-  if (g == ehlo_param_grammar::date_time && day > days_in_month(year, month)) return ehlo_param_scan{};
-  if (g == ehlo_param_grammar::limit) {
+  // The bounded repetitions of the ABNF.
+  if constexpr (G == ehlo_param_grammar::sasl_mech) {
+    if (word.size() > 20) return ehlo_param_scan{};  // RFC 4422 §3.1: 1*20mech-char
+  }
+  if constexpr (G == ehlo_param_grammar::limit_count) {
+    if (word.size() > 6) return ehlo_param_scan{};  // RFC 9422 §4: %x31-39 0*5DIGIT
+  }
+  if constexpr (G == ehlo_param_grammar::release_interval) {
+    if (word.size() > 9) return ehlo_param_scan{};  // RFC 4865: 1*9DIGIT
+  }
+  if constexpr (G == ehlo_param_grammar::deliverby) {
+    if (digits_end - begin > 9) return ehlo_param_scan{};  // RFC 2852: min-by-time = [1*9DIGIT]
+  }
+  if constexpr (G == ehlo_param_grammar::date_time) {
+    if (day > days_in_month(year, month)) return ehlo_param_scan{};
+  }
+  if constexpr (G == ehlo_param_grammar::limit) {
     const auto name_end = equals ? equals : pe;
     if (registered_end == name_end) res.limit = registered;
     if (equals) res.value_at = static_cast<std::size_t>(equals - begin) + 1;

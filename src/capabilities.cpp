@@ -4,11 +4,22 @@
 
 #include "ascii.hpp"
 #include "ehlo_keyword.hpp"
+#include "date_time.hpp"
 #include "ehlo_param_scan.hpp"
 #include "seen_words.hpp"
 
 #include <algorithm>
 #include <array>
+#include <limits>
+
+// The parameter machine (grammar/ehlo_params.rl), generated code: it jumps
+// between case labels by design.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-const-variable"
+#include "ehlo_params.inc"
+#pragma GCC diagnostic pop
 
 namespace sansmtp {
 
@@ -55,11 +66,25 @@ constexpr std::array<known_keyword, extension_count> known_keywords = {{
     {extension::xclient, "XCLIENT", params_rule::any},
 }};
 
-// One parameter word against its grammar (grammar/ehlo_params.rl).
-detail::ehlo_param_scan scan(detail::ehlo_param_grammar g, std::string_view word) noexcept {
-  return detail::scan_ehlo_param(g, word);
-}
 using grammar = detail::ehlo_param_grammar;
+
+// RFC 4422 §3.1: sasl-mech = 1*20mech-char, by the class table: the fast
+// path of grammar/ehlo_params.rl's sasl_mech, which is the reference (the
+// tests and fuzz_ehlo_capabilities hold the two to one verdict). AUTH lists
+// a handful of mechanisms on two lines in nearly every EHLO reply, and the
+// machine cost 140 instructions more per reply there (bench/README.md).
+[[gnu::always_inline]] inline bool sasl_mech(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 20) return false;
+  for (const char c : s)
+    if (!ascii::in(c, ascii::klass::sasl_mech)) return false;
+  return true;
+}
+
+// One parameter word against its grammar (grammar/ehlo_params.rl, inlined).
+template <grammar G>
+[[gnu::always_inline]] inline detail::ehlo_param_scan scan(std::string_view word) noexcept {
+  return detail::scan_ehlo_param_as<G>(word);
+}
 
 bool ehlo_param(std::string_view s) noexcept {
   for (const char c : s)
@@ -194,7 +219,7 @@ class reader {
     if (k.rule == params_rule::auth) {  // merged across lines, AUTH= included
       if (params.empty()) note(ehlo_problem::missing_param, line.line, line.keyword);
       for (const auto mech : params) {
-        if (!scan(grammar::sasl_mech, mech).valid) bad(mech);
+        if (!sasl_mech(mech)) bad(mech);
         if (mechanisms_.insert(mech)) out_.auth.push_back(mech);
       }
       return;
@@ -207,7 +232,7 @@ class reader {
       case params_rule::size:
         at_most_one();
         if (!params.empty()) {
-          const auto v = scan(grammar::size, params.front());
+          const auto v = scan<grammar::size>(params.front());
           if (!v.valid || v.overflow) bad(params.front());
           else if (v.value != 0) out_.size = v.value;  // RFC 1870 §4: 0 means no fixed maximum
         }
@@ -215,7 +240,7 @@ class reader {
       case params_rule::deliverby:
         at_most_one();
         if (!params.empty()) {
-          const auto v = scan(grammar::deliverby, params.front());
+          const auto v = scan<grammar::deliverby>(params.front());
           if (!v.valid) bad(params.front());
           else if (ascii::is_digit(params.front().front())) out_.deliverby_min = v.value;  // min-by-time is optional
         }
@@ -223,7 +248,7 @@ class reader {
       case params_rule::mt_priority:
         at_most_one();
         if (!params.empty()) {
-          if (scan(grammar::priority_profile, params.front()).valid) out_.mt_priority_profile = params.front();
+          if (scan<grammar::priority_profile>(params.front()).valid) out_.mt_priority_profile = params.front();
           else bad(params.front());
         }
         break;
@@ -231,13 +256,13 @@ class reader {
         if (params.size() < 2) note(ehlo_problem::missing_param, line.line, line.keyword);
         at_most(2);
         if (!params.empty()) {
-          const auto interval = scan(grammar::release_interval, params.front());
+          const auto interval = scan<grammar::release_interval>(params.front());
           if (interval.valid) out_.futurerelease_max_interval = interval.value;
           else bad(params.front());
         }
         if (params.size() > 1) {
           const auto when = *std::next(params.begin());
-          if (scan(grammar::date_time, when).valid) out_.futurerelease_max_datetime = when;
+          if (scan<grammar::date_time>(when).valid) out_.futurerelease_max_datetime = when;
           else bad(when);
         }
         break;
@@ -267,7 +292,7 @@ class reader {
         syntax_ok = false;
         continue;
       }
-      const auto word = scan(grammar::limit, p);
+      const auto word = scan<grammar::limit>(p);
       if (!word.valid) {
         note(ehlo_problem::bad_param, line.line, line.keyword, p);
         syntax_ok = false;
@@ -289,7 +314,7 @@ class reader {
       }
       const auto count = word.value_at == std::string_view::npos
                              ? detail::ehlo_param_scan{}
-                             : scan(grammar::limit_count, p.substr(word.value_at));
+                             : scan<grammar::limit_count>(p.substr(word.value_at));
       if (!count.valid || slot->has_value()) {
         note(ehlo_problem::bad_param, line.line, line.keyword, p);
         continue;
@@ -306,6 +331,34 @@ class reader {
 };
 
 }  // namespace
+
+namespace detail {
+
+bool sasl_mech_fast_path(std::string_view word) noexcept { return sasl_mech(word); }
+
+ehlo_param_scan scan_ehlo_param(ehlo_param_grammar g, std::string_view word) noexcept {
+  switch (g) {
+    case grammar::size:
+      return scan<grammar::size>(word);
+    case grammar::sasl_mech:
+      return scan<grammar::sasl_mech>(word);
+    case grammar::limit:
+      return scan<grammar::limit>(word);
+    case grammar::limit_count:
+      return scan<grammar::limit_count>(word);
+    case grammar::deliverby:
+      return scan<grammar::deliverby>(word);
+    case grammar::priority_profile:
+      return scan<grammar::priority_profile>(word);
+    case grammar::release_interval:
+      return scan<grammar::release_interval>(word);
+    case grammar::date_time:
+      return scan<grammar::date_time>(word);
+  }
+  return {};
+}
+
+}  // namespace detail
 
 ehlo_param_range::ehlo_param_range(std::string_view text) noexcept : text_(text) {
   for (auto it = begin(); it != end(); ++it) ++count_;

@@ -39,4 +39,8 @@ struct ehlo_param_scan {
 // Nothing is valid unless the whole word matches.
 ehlo_param_scan scan_ehlo_param(ehlo_param_grammar g, std::string_view word) noexcept;
 
+// The class-table check the capability parser uses for AUTH's mechanisms;
+// scan_ehlo_param(sasl_mech, ...) is its reference.
+bool sasl_mech_fast_path(std::string_view word) noexcept;
+
 }  // namespace sansmtp::detail

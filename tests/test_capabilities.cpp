@@ -448,6 +448,7 @@ void same_as_oracle(ehlo_param_grammar g, std::string_view w) {
   CHECK(m.overflow == o.overflow);
   CHECK(m.limit == o.limit);
   CHECK(m.value_at == o.value_at);
+  if (g == ehlo_param_grammar::sasl_mech) CHECK(detail::sasl_mech_fast_path(w) == m.valid);
 }
 
 }  // namespace
