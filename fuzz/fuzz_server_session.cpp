@@ -20,6 +20,12 @@
 //  4. Every message delivered without error is smuggling-free under the
 //     reject policy: no bare CR or LF in it (DATA and BDAT alike).
 //  5. The output is a sequence of replies the strict reply reader accepts.
+//  6. The timer firing (on_timeout()) or the server going down (shutdown())
+//     after the first k octets (k and which from the input's seed): the
+//     session is closed, nothing is read after it, the events before it are
+//     the k-octet prefix's, the replies still read back strictly and the
+//     last is 421 (4.4.2 or 4.3.2, RFC 5321 §4.5.3.2 and §3.8), the same
+//     whatever the chunking.
 #include <sansmtp/reply.hpp>
 #include <sansmtp/server.hpp>
 
@@ -104,5 +110,39 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   FUZZ_CHECK(!reader.finish(), "the output ends inside a reply");
+
+  // 6.
+  test::responder app;
+  app.interrupt_at = in->stream.size() ? in->rng() % (in->stream.size() + 1) : 0;
+  app.interrupt = in->rng() & 1 ? test::responder::interruption::shutdown : test::responder::interruption::timeout;
+  const auto cut = test::run_session(in->stream, {}, options, app);
+  const auto cut_split = test::run_session(in->stream, fuzz::random_cuts(in->stream.size(), in->rng, 8, 40), options, app);
+  FUZZ_CHECK(cut.closed, "open after the interruption");
+  FUZZ_CHECK(cut_split.log == cut.log, "interrupted: events differ:\n" + cut_split.log + "---\n" + cut.log);
+  if (cut.log.find("starttls injection") == std::string::npos)
+    FUZZ_CHECK(cut_split.output == cut.output, "interrupted: replies differ");
+  test::responder no_handshake;  // the interrupted run never reaches the handshake either
+  no_handshake.tls_handshake_succeeds = false;
+  const auto prefix = test::run_session(in->stream.substr(0, app.interrupt_at), {}, options, no_handshake, false);
+  if (!prefix.closed) {
+    FUZZ_CHECK(cut.log.rfind(prefix.log + "interrupt\n", 0) == 0,
+               "events before the interruption differ:\n" + cut.log + "---\n" + prefix.log);
+    const auto after = std::string_view(cut.log).substr(prefix.log.size() + 10);
+    FUZZ_CHECK(after.empty() || after == "closed\n" || after == "closed unfinished\n",
+               "events after the interruption: " + std::string(after));
+    reply_reader replies;
+    std::string_view o = cut.output;
+    int last = 0;
+    for (;;) {
+      const auto step = replies.next(o);
+      o.remove_prefix(step.consumed);
+      if (step.status != reply_status::reply) {
+        FUZZ_CHECK(step.status == reply_status::need_data && o.empty(), "interrupted: a broken reply");
+        break;
+      }
+      last = replies.current().code;
+    }
+    FUZZ_CHECK(last == 421, "interrupted: the last reply is " + std::to_string(last));
+  }
   return 0;
 }

@@ -57,6 +57,12 @@ struct responder {
   std::function<bool(server&, const server_event::command&)> on_command;
   bool tls_handshake_succeeds = true;
   int greeting = 220;
+  // After the input's first `interrupt_at` octets are in (and their events
+  // answered), the timer fires (on_timeout()) or the server goes down
+  // (shutdown()); the log says "interrupt". Nothing when interrupt_at is npos.
+  enum class interruption { timeout, shutdown };
+  std::size_t interrupt_at = std::string_view::npos;
+  interruption interrupt = interruption::timeout;
 };
 
 inline void default_answer(server& s, const server_event::command& c) {
@@ -147,9 +153,25 @@ inline session_result run_session(std::string_view input, const std::vector<std:
     }
   };
   s.send(app.greeting, "mx.example ESMTP");
+  std::vector<std::size_t> bounds(cuts);
+  const bool interrupting = app.interrupt_at <= input.size();
+  if (interrupting) {
+    bounds.insert(std::lower_bound(bounds.begin(), bounds.end(), app.interrupt_at), app.interrupt_at);
+  }
+  bool interrupted = false;
+  const auto interrupt = [&] {
+    interrupted = true;
+    if (app.interrupt == responder::interruption::timeout)
+      s.on_timeout();
+    else
+      s.shutdown();
+    r.log += "interrupt\n";
+    drain();
+  };
+  if (interrupting && app.interrupt_at == 0) interrupt();  // before any input
   std::size_t from = 0;
-  for (std::size_t i = 0; i <= cuts.size(); ++i) {
-    const std::size_t to = i < cuts.size() ? cuts[i] : input.size();
+  for (std::size_t i = 0; i <= bounds.size(); ++i) {
+    const std::size_t to = i < bounds.size() ? bounds[i] : input.size();
     std::string_view chunk = input.substr(from, to - from);
     from = to;
     // Push what fits; drain; repeat (a driver reads at most receive_capacity()).
@@ -165,8 +187,9 @@ inline session_result run_session(std::string_view input, const std::vector<std:
       chunk.remove_prefix(n);
       drain();
     }
+    if (interrupting && !interrupted && to == app.interrupt_at) interrupt();
   }
-  if (tls_waiting && app.tls_handshake_succeeds) {
+  if (tls_waiting && app.tls_handshake_succeeds && !s.closed()) {
     const auto ec = s.tls_established();
     r.log += ec ? std::string("starttls injection\n") : std::string("tls up\n");
   }
