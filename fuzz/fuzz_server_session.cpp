@@ -25,7 +25,8 @@
 //     session is closed, nothing is read after it, the events before it are
 //     the k-octet prefix's, the replies still read back strictly and the
 //     last is 421 (4.4.2 or 4.3.2, RFC 5321 §4.5.3.2 and §3.8), the same
-//     whatever the chunking.
+//     whatever the chunking (but for plaintext injected after STARTTLS, as
+//     in 2).
 #include <sansmtp/reply.hpp>
 #include <sansmtp/server.hpp>
 
@@ -75,7 +76,7 @@ bool has_bare_line_ending(std::string_view m) {
 
 // The work budget: at most this many ns of CPU time per input octet, past
 // a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
-static constexpr sansmtp::fuzz::work_budget budget{"fuzz_server_session", 3000};
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_server_session", 5000};
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const sansmtp::fuzz::input_scope scope(data, size, budget);
@@ -118,9 +119,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto cut = test::run_session(in->stream, {}, options, app);
   const auto cut_split = test::run_session(in->stream, fuzz::random_cuts(in->stream.size(), in->rng, 8, 40), options, app);
   FUZZ_CHECK(cut.closed, "open after the interruption");
-  FUZZ_CHECK(cut_split.log == cut.log, "interrupted: events differ:\n" + cut_split.log + "---\n" + cut.log);
-  if (cut.log.find("starttls injection") == std::string::npos)
+  // The one timing-dependent case again: plaintext after STARTTLS in the
+  // same segment is refused at once, in a later one only at the handshake,
+  // which an interruption before it never reaches.
+  const auto injection = [](const test::session_result& r) {
+    return r.log.find("starttls injection") != std::string::npos;
+  };
+  if (!injection(cut) && !injection(cut_split)) {
+    FUZZ_CHECK(cut_split.log == cut.log, "interrupted: events differ:\n" + cut_split.log + "---\n" + cut.log);
     FUZZ_CHECK(cut_split.output == cut.output, "interrupted: replies differ");
+  }
   test::responder no_handshake;  // the interrupted run never reaches the handshake either
   no_handshake.tls_handshake_succeeds = false;
   const auto prefix = test::run_session(in->stream.substr(0, app.interrupt_at), {}, options, no_handshake, false);
