@@ -2,7 +2,9 @@
 // parameters have a grammar, one word (one ehlo-param) at a time:
 //
 //   SIZE           RFC 1870 §4:  size-param = [1*DIGIT]
-//   AUTH           RFC 4954 §3:  1*(SP sasl-mech); RFC 4422 §3.1:
+//   AUTH           RFC 4954 §3:  1*(SP sasl-mech); RFC 4422 §3.1 (the capability
+//                                parser checks these with a class table, this machine
+//                                being its reference: see src/capabilities.cpp):
 //                                sasl-mech = 1*20mech-char,
 //                                mech-char = UPPER-ALPHA / DIGIT / "-" / "_"
 //   LIMITS         RFC 9422 §3:  limit-name-value = limit-name ["=" limit-value]
@@ -10,7 +12,9 @@
 //                                limit-value = 1*(%x21-3A / %x3C-7E)
 //                  RFC 9422 §4:  MAILMAX, RCPTMAX and RCPTDOMAINMAX take
 //                                %x31-39 0*5DIGIT (1 to 999999)
-//   DELIVERBY      RFC 2852 §4:  deliverby-param = min-by-time *("," extension-token)
+//   DELIVERBY      RFC 2852 §2 (3): one optional parameter, a comma-separated
+//                                list of options of which min-by-time is the first:
+//                                deliverby-param = min-by-time *("," extension-token)
 //                                min-by-time = [1*9DIGIT]
 //                                extension-token = 1*<any CHAR except SP, ",", CTLs>
 //   MT-PRIORITY    RFC 6710 §3:  priority-profile, an esmtp-keyword
@@ -43,9 +47,9 @@ namespace ehlo_params_machine {
     res.overflow |= __builtin_mul_overflow(res.value, 10u, &res.value);
     res.overflow |= __builtin_add_overflow(res.value, static_cast<std::uint64_t>(fc - '0'), &res.value);
   }
-  # Bounded repetitions ({1,9}, {1,20}) are checked from the length after
-  # the match (max_length below), as smtp_common.rl checks label lengths:
-  # one looping state instead of a state per octet.
+  # Bounded repetitions ({1,9}, {1,20}, {0,5}) are checked from lengths
+  # after the match (in scan_ehlo_param_as below), as smtp_common.rl checks
+  # label lengths: one looping state instead of a state per octet.
   number = ( digit @add_digit )+;
 
   size := number;
