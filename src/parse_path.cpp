@@ -138,15 +138,8 @@ bool match_simple_path(std::string_view text, const command_options& options, pa
   const std::size_t local_end = i++;
   const std::size_t domain_begin = i;
   // Domain: LDH labels, each 1-63 octets starting and ending with a letter or digit.
-  for (;;) {
-    const std::size_t label = i;
-    while (i < n && ascii::is_ldh(text[i])) ++i;
-    if (i == label || i - label > max_label_octets || text[label] == '-' || text[i - 1] == '-' || i >= n)
-      return false;
-    if (text[i] != '.') break;
-    ++i;
-  }
-  if (text[i] != '>') return false;
+  i = detail::ldh_labels(text, i);
+  if (i >= n || text[i] != '>') return false;  // npos too
   const std::size_t end = i + 1;
   if ((options.max_local_part && local_end - 1 > options.max_local_part) ||
       (options.max_domain && i - domain_begin > options.max_domain) ||
