@@ -451,26 +451,40 @@ server_event_t server::end_message() {
   return end;
 }
 
-// RFC 3030 §3: BDAT text (not BINARYMIME) is canonical CRLF text; under the
-// `reject` policies a bare CR or LF in a chunk is reported as in DATA
-// (normalize_step() does what `normalize` asks).
-void server::scan_chunk(std::string_view bytes) noexcept {
-  if (binarymime_ || message_error_) return;  // the first fault is the one reported
-  const bool lf_rule = options_.data.bare_lf == bare_line_ending::reject;
-  const bool cr_rule = options_.data.bare_cr == bare_line_ending::reject;
-  const std::uint64_t base = message_size_;
+namespace {
+
+// The first bare line end in a BDAT chunk that a rule is about: an LF not
+// after a CR (when `lf`), or a CR not before an LF (when `cr`), `prev_cr`
+// saying whether the octet before `bytes` was a CR. `at` is the octet that
+// makes it bare: the LF itself, or the one after the CR (0 when the CR was
+// the previous chunk's last octet); npos when there is none.
+struct bare_line_end {
+  std::size_t at = std::string_view::npos;
+  errc what = errc::ok;
+};
+
+bare_line_end first_bare(std::string_view bytes, bool prev_cr, bool lf, bool cr) noexcept {
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const char c = bytes[i];
-    if (chunk_prev_cr_ && c != '\n' && cr_rule) {
-      message_error_ = parse_error{errc::bare_cr, base + i - 1};
-      return;
-    }
-    if (c == '\n' && !chunk_prev_cr_ && lf_rule) {
-      message_error_ = parse_error{errc::bare_lf, base + i};
-      return;
-    }
-    chunk_prev_cr_ = c == '\r';
+    if (prev_cr && c != '\n' && cr) return {i, errc::bare_cr};
+    if (c == '\n' && !prev_cr && lf) return {i, errc::bare_lf};
+    prev_cr = c == '\r';
   }
+  return {};
+}
+
+}  // namespace
+
+// RFC 3030 §3: BDAT text (not BINARYMIME) is canonical CRLF text; under the
+// `reject` policies a bare CR or LF in a chunk is reported as in DATA
+// (normalize_step() does what `normalize` asks; both find it with first_bare()).
+void server::scan_chunk(std::string_view bytes) noexcept {
+  if (binarymime_ || message_error_) return;  // the first fault is the one reported
+  const auto bare = first_bare(bytes, chunk_prev_cr_, options_.data.bare_lf == bare_line_ending::reject,
+                               options_.data.bare_cr == bare_line_ending::reject);
+  if (bare.at == std::string_view::npos) return;
+  // A bare CR is reported where the CR is: one octet before the octet after it.
+  message_error_ = parse_error{bare.what, message_size_ + bare.at - (bare.what == errc::bare_cr ? 1 : 0)};
 }
 
 // Under the `normalize` policies a bare CR or LF in a chunk is delivered as
@@ -479,16 +493,9 @@ void server::scan_chunk(std::string_view bytes) noexcept {
 // already delivered, or CRLF for an LF, which is then consumed), or else how
 // many octets before the next bare one can go as they are (at least one).
 server::bdat_step server::normalize_step(std::string_view bytes, bool lf, bool cr) const noexcept {
-  if (chunk_prev_cr_ && cr && bytes.front() != '\n') return {"\n", 0};
-  if (bytes.front() == '\n' && !chunk_prev_cr_ && lf) return {"\r\n", 1};
-  bool prev_cr = chunk_prev_cr_;
-  std::size_t i = 0;
-  for (; i < bytes.size(); ++i) {
-    const char c = bytes[i];
-    if ((c == '\n' && !prev_cr && lf) || (prev_cr && c != '\n' && cr)) break;
-    prev_cr = c == '\r';
-  }
-  return {{}, i};
+  const auto bare = first_bare(bytes, chunk_prev_cr_, lf, cr);
+  if (bare.at == 0) return bare.what == errc::bare_cr ? bdat_step{"\n", 0} : bdat_step{"\r\n", 1};
+  return {{}, std::min(bare.at, bytes.size())};
 }
 
 server_event_t server::next_bdat() {
