@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <utility>
 
 // The parameter machine (grammar/ehlo_params.rl), generated code: it jumps
 // between case labels by design.
@@ -336,26 +337,17 @@ namespace detail {
 
 bool sasl_mech_fast_path(std::string_view word) noexcept { return sasl_mech(word); }
 
+// Out of line for the tests and fuzzers: one instance per grammar, in the
+// enum's order.
+template <std::size_t... I>
+ehlo_param_scan scan_by_index(std::size_t g, std::string_view word, std::index_sequence<I...>) noexcept {
+  using scanner = ehlo_param_scan (*)(std::string_view) noexcept;
+  static constexpr scanner scanners[] = {&scan<static_cast<grammar>(I)>...};
+  return g < sizeof...(I) ? scanners[g](word) : ehlo_param_scan{};
+}
+
 ehlo_param_scan scan_ehlo_param(ehlo_param_grammar g, std::string_view word) noexcept {
-  switch (g) {
-    case grammar::size:
-      return scan<grammar::size>(word);
-    case grammar::sasl_mech:
-      return scan<grammar::sasl_mech>(word);
-    case grammar::limit:
-      return scan<grammar::limit>(word);
-    case grammar::limit_count:
-      return scan<grammar::limit_count>(word);
-    case grammar::deliverby:
-      return scan<grammar::deliverby>(word);
-    case grammar::priority_profile:
-      return scan<grammar::priority_profile>(word);
-    case grammar::release_interval:
-      return scan<grammar::release_interval>(word);
-    case grammar::date_time:
-      return scan<grammar::date_time>(word);
-  }
-  return {};
+  return scan_by_index(static_cast<std::size_t>(g), word, std::make_index_sequence<ehlo_param_grammar_count>());
 }
 
 }  // namespace detail

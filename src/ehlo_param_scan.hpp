@@ -20,6 +20,8 @@ enum class ehlo_param_grammar : std::uint8_t {
   date_time,         // RFC 4865 (erratum 2040): an RFC 3339 date-time
 };
 inline constexpr std::size_t ehlo_param_grammar_count = 8;
+static_assert(static_cast<std::size_t>(ehlo_param_grammar::date_time) + 1 == ehlo_param_grammar_count,
+              "ehlo_param_grammar_count counts the grammars");
 
 // The LIMITS names RFC 9422 §4 registers.
 enum class limit_name : std::uint8_t { other, rcptmax, mailmax, rcptdomainmax };
