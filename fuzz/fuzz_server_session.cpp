@@ -72,6 +72,30 @@ bool has_bare_line_ending(std::string_view m) {
   return false;
 }
 
+// Plaintext after STARTTLS is refused either way, but with a 554 only when
+// it came in the STARTTLS segment (in a later one only at the handshake):
+// the one timing-dependent outcome.
+bool injected(const test::session_result& r) { return r.log.find("starttls injection") != std::string::npos; }
+
+// 5. The replies in `output` read back by the strict reader, ending where a
+// reply ends; the last one's code (0 when there is none).
+int read_back(std::string_view output) {
+  reply_reader reader;
+  int last = 0;
+  for (;;) {
+    const auto step = reader.next(output);
+    output.remove_prefix(step.consumed);
+    if (step.status != reply_status::reply) {
+      FUZZ_CHECK(step.status == reply_status::need_data, "the server wrote a broken reply: " +
+                                                             std::string(reader.error()->name()));
+      break;
+    }
+    last = reader.current().code;
+  }
+  FUZZ_CHECK(!reader.finish(), "the output ends inside a reply");
+  return last;
+}
+
 }  // namespace
 
 // The work budget: at most this many ns of CPU time per input octet, past
@@ -87,10 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto cuts = fuzz::random_cuts(in->stream.size(), in->rng, 8, 40);
   const auto split = test::run_session(in->stream, cuts, options);
   FUZZ_CHECK(split.log == whole.log, "events differ:\n" + split.log + "---\n" + whole.log);
-  // Plaintext after STARTTLS is refused either way, but with a 554 only when
-  // it came in the STARTTLS segment: the one timing-dependent reply.
-  if (whole.log.find("starttls injection") == std::string::npos)
-    FUZZ_CHECK(split.output == whole.output, "replies differ");
+  if (!injected(whole)) FUZZ_CHECK(split.output == whole.output, "replies differ");
   for (const auto* r : {&whole, &split})
     FUZZ_CHECK(r->most_buffered <= options.receive_buffer,
                "buffered " + std::to_string(r->most_buffered) + " octets");
@@ -98,34 +119,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (strict)
     for (const auto& m : whole.messages)
       FUZZ_CHECK(!has_bare_line_ending(m), "a message with a bare CR or LF was delivered: " + fuzz::escape(m));
-  // The replies read back strictly.
-  reply_reader reader;
-  std::string_view out = whole.output;
-  for (;;) {
-    const auto step = reader.next(out);
-    out.remove_prefix(step.consumed);
-    if (step.status != reply_status::reply) {
-      FUZZ_CHECK(step.status == reply_status::need_data, "the server wrote a broken reply: " +
-                                                             std::string(reader.error()->name()));
-      break;
-    }
-  }
-  FUZZ_CHECK(!reader.finish(), "the output ends inside a reply");
+  read_back(whole.output);
 
   // 6.
   test::responder app;
   app.interrupt_at = in->stream.size() ? in->rng() % (in->stream.size() + 1) : 0;
   app.interrupt = in->rng() & 1 ? test::responder::interruption::shutdown : test::responder::interruption::timeout;
   const auto cut = test::run_session(in->stream, {}, options, app);
-  const auto cut_split = test::run_session(in->stream, fuzz::random_cuts(in->stream.size(), in->rng, 8, 40), options, app);
+  const auto cut_split =
+      test::run_session(in->stream, fuzz::random_cuts(in->stream.size(), in->rng, 8, 40), options, app);
   FUZZ_CHECK(cut.closed, "open after the interruption");
-  // The one timing-dependent case again: plaintext after STARTTLS in the
-  // same segment is refused at once, in a later one only at the handshake,
-  // which an interruption before it never reaches.
-  const auto injection = [](const test::session_result& r) {
-    return r.log.find("starttls injection") != std::string::npos;
-  };
-  if (!injection(cut) && !injection(cut_split)) {
+  if (!injected(cut) && !injected(cut_split)) {  // the timing-dependent case again
     FUZZ_CHECK(cut_split.log == cut.log, "interrupted: events differ:\n" + cut_split.log + "---\n" + cut.log);
     FUZZ_CHECK(cut_split.output == cut.output, "interrupted: replies differ");
   }
@@ -133,24 +137,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   no_handshake.tls_handshake_succeeds = false;
   const auto prefix = test::run_session(in->stream.substr(0, app.interrupt_at), {}, options, no_handshake, false);
   if (!prefix.closed) {
-    FUZZ_CHECK(cut.log.rfind(prefix.log + "interrupt\n", 0) == 0,
+    const std::string before = prefix.log + "interrupt\n";
+    FUZZ_CHECK(cut.log.rfind(before, 0) == 0,
                "events before the interruption differ:\n" + cut.log + "---\n" + prefix.log);
-    const auto after = std::string_view(cut.log).substr(prefix.log.size() + 10);
+    const auto after = std::string_view(cut.log).substr(before.size());
     FUZZ_CHECK(after.empty() || after == "closed\n" || after == "closed unfinished\n",
                "events after the interruption: " + std::string(after));
-    reply_reader replies;
-    std::string_view o = cut.output;
-    int last = 0;
-    for (;;) {
-      const auto step = replies.next(o);
-      o.remove_prefix(step.consumed);
-      if (step.status != reply_status::reply) {
-        FUZZ_CHECK(step.status == reply_status::need_data && o.empty(), "interrupted: a broken reply");
-        break;
-      }
-      last = replies.current().code;
-    }
-    FUZZ_CHECK(last == 421, "interrupted: the last reply is " + std::to_string(last));
+    FUZZ_CHECK(read_back(cut.output) == 421, "interrupted: the last reply is not a 421");
   }
   return 0;
 }

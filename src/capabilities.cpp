@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
 #include <utility>
 
 // The parameter machine (grammar/ehlo_params.rl), generated code: it jumps
@@ -82,10 +81,7 @@ using grammar = detail::ehlo_param_grammar;
 }
 
 // One parameter word against its grammar (grammar/ehlo_params.rl, inlined).
-template <grammar G>
-[[gnu::always_inline]] inline detail::ehlo_param_scan scan(std::string_view word) noexcept {
-  return detail::scan_ehlo_param_as<G>(word);
-}
+using detail::scan_ehlo_param_as;
 
 bool ehlo_param(std::string_view s) noexcept {
   for (const char c : s)
@@ -233,7 +229,7 @@ class reader {
       case params_rule::size:
         at_most_one();
         if (!params.empty()) {
-          const auto v = scan<grammar::size>(params.front());
+          const auto v = scan_ehlo_param_as<grammar::size>(params.front());
           if (!v.valid || v.overflow) bad(params.front());
           else if (v.value != 0) out_.size = v.value;  // RFC 1870 §4: 0 means no fixed maximum
         }
@@ -241,7 +237,7 @@ class reader {
       case params_rule::deliverby:
         at_most_one();
         if (!params.empty()) {
-          const auto v = scan<grammar::deliverby>(params.front());
+          const auto v = scan_ehlo_param_as<grammar::deliverby>(params.front());
           if (!v.valid) bad(params.front());
           else if (ascii::is_digit(params.front().front())) out_.deliverby_min = v.value;  // min-by-time is optional
         }
@@ -249,21 +245,23 @@ class reader {
       case params_rule::mt_priority:
         at_most_one();
         if (!params.empty()) {
-          if (scan<grammar::priority_profile>(params.front()).valid) out_.mt_priority_profile = params.front();
-          else bad(params.front());
+          if (scan_ehlo_param_as<grammar::priority_profile>(params.front()).valid)
+            out_.mt_priority_profile = params.front();
+          else
+            bad(params.front());
         }
         break;
       case params_rule::futurerelease:
         if (params.size() < 2) note(ehlo_problem::missing_param, line.line, line.keyword);
         at_most(2);
         if (!params.empty()) {
-          const auto interval = scan<grammar::release_interval>(params.front());
+          const auto interval = scan_ehlo_param_as<grammar::release_interval>(params.front());
           if (interval.valid) out_.futurerelease_max_interval = interval.value;
           else bad(params.front());
         }
         if (params.size() > 1) {
           const auto when = *std::next(params.begin());
-          if (scan<grammar::date_time>(when).valid) out_.futurerelease_max_datetime = when;
+          if (scan_ehlo_param_as<grammar::date_time>(when).valid) out_.futurerelease_max_datetime = when;
           else bad(when);
         }
         break;
@@ -293,29 +291,18 @@ class reader {
         syntax_ok = false;
         continue;
       }
-      const auto word = scan<grammar::limit>(p);
+      const auto word = scan_ehlo_param_as<grammar::limit>(p);
       if (!word.valid) {
         note(ehlo_problem::bad_param, line.line, line.keyword, p);
         syntax_ok = false;
         continue;
       }
-      std::optional<std::uint64_t>* slot = nullptr;
-      switch (word.limit) {
-        case detail::limit_name::rcptmax:
-          slot = &l.rcptmax;
-          break;
-        case detail::limit_name::mailmax:
-          slot = &l.mailmax;
-          break;
-        case detail::limit_name::rcptdomainmax:
-          slot = &l.rcptdomainmax;
-          break;
-        case detail::limit_name::other:
-          continue;
-      }
-      const auto count = word.value_at == std::string_view::npos
-                             ? detail::ehlo_param_scan{}
-                             : scan<grammar::limit_count>(p.substr(word.value_at));
+      // Indexed by detail::limit_name; unregistered names are ignored.
+      std::optional<std::uint64_t>* const slots[] = {nullptr, &l.rcptmax, &l.mailmax, &l.rcptdomainmax};
+      const auto slot = slots[static_cast<std::size_t>(word.limit)];
+      if (!slot) continue;
+      const auto count = scan_ehlo_param_as<grammar::limit_count>(
+          word.value_at == std::string_view::npos ? std::string_view() : p.substr(word.value_at));
       if (!count.valid || slot->has_value()) {
         note(ehlo_problem::bad_param, line.line, line.keyword, p);
         continue;
@@ -342,7 +329,7 @@ bool sasl_mech_fast_path(std::string_view word) noexcept { return sasl_mech(word
 template <std::size_t... I>
 ehlo_param_scan scan_by_index(std::size_t g, std::string_view word, std::index_sequence<I...>) noexcept {
   using scanner = ehlo_param_scan (*)(std::string_view) noexcept;
-  static constexpr scanner scanners[] = {&scan<static_cast<grammar>(I)>...};
+  static constexpr scanner scanners[] = {&scan_ehlo_param_as<static_cast<grammar>(I)>...};
   return g < sizeof...(I) ? scanners[g](word) : ehlo_param_scan{};
 }
 

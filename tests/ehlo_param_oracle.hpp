@@ -5,6 +5,7 @@
 // reading (src/date_time.cpp, the one MAIL's HOLDUNTIL uses).
 #pragma once
 
+#include "ascii.hpp"
 #include "date_time.hpp"
 #include "ehlo_param_scan.hpp"
 
@@ -38,16 +39,6 @@ inline bool digits(std::string_view s, std::size_t max, param_oracle& out) {
   return true;
 }
 
-inline bool upper_equals(std::string_view s, std::string_view upper) {
-  if (s.size() != upper.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (c != upper[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace oracle_detail
 
 inline param_oracle oracle_scan(detail::ehlo_param_grammar g, std::string_view w) {
@@ -75,9 +66,9 @@ inline param_oracle oracle_scan(detail::ehlo_param_grammar g, std::string_view w
         r.value_at = eq + 1;
       }
       r.valid = ok;
-      if (upper_equals(name, "RCPTMAX")) r.limit = detail::limit_name::rcptmax;
-      if (upper_equals(name, "MAILMAX")) r.limit = detail::limit_name::mailmax;
-      if (upper_equals(name, "RCPTDOMAINMAX")) r.limit = detail::limit_name::rcptdomainmax;
+      if (ascii::iequals(name, "RCPTMAX")) r.limit = detail::limit_name::rcptmax;
+      if (ascii::iequals(name, "MAILMAX")) r.limit = detail::limit_name::mailmax;
+      if (ascii::iequals(name, "RCPTDOMAINMAX")) r.limit = detail::limit_name::rcptdomainmax;
       if (!ok) r = param_oracle{};
       break;
     }

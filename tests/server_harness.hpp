@@ -155,9 +155,8 @@ inline session_result run_session(std::string_view input, const std::vector<std:
   s.send(app.greeting, "mx.example ESMTP");
   std::vector<std::size_t> bounds(cuts);
   const bool interrupting = app.interrupt_at <= input.size();
-  if (interrupting) {
+  if (interrupting)  // a bound of its own (an empty first chunk when 0), to fire once after it
     bounds.insert(std::lower_bound(bounds.begin(), bounds.end(), app.interrupt_at), app.interrupt_at);
-  }
   bool interrupted = false;
   const auto interrupt = [&] {
     interrupted = true;
@@ -168,7 +167,6 @@ inline session_result run_session(std::string_view input, const std::vector<std:
     r.log += "interrupt\n";
     drain();
   };
-  if (interrupting && app.interrupt_at == 0) interrupt();  // before any input
   std::size_t from = 0;
   for (std::size_t i = 0; i <= bounds.size(); ++i) {
     const std::size_t to = i < bounds.size() ? bounds[i] : input.size();
