@@ -177,12 +177,11 @@ BENCHMARK(BM_client_body)->Arg(100 << 10)->Arg(10 << 20);
 void BM_client_body_by_reference(benchmark::State& state) {
   const auto body = make_body(static_cast<std::size_t>(state.range(0)));
   client c(client_options{"mail.acme-corp.com"});
-  c.receive("220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
-  for (int i = 0; i < 3; ++i) {
-    const auto e = c.next_event();
-    const auto* r = std::get_if<client_event::reply>(&e);
-    if (r && r->answered == answered_command::greeting) c.send_hello();
-  }
+  c.receive("220 mx\r\n");  // each reply after the command it answers
+  (void)c.next_event();
+  (void)c.send_hello();
+  c.receive("250-mx\r\n250 PIPELINING\r\n");
+  (void)c.next_event();
   c.consume_output(c.pending_output_size());
   envelope env;
   env.reverse_path = "alice@example.org";

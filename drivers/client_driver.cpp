@@ -110,7 +110,9 @@ void client_driver::pump() {
       // The application sent nothing (or the hello did not get through): done.
       if (session_.timeout().count() == 0 && session_.pending_output().empty()) quit();
       if (closed_) return;
-      continue;
+      // Write what was sent, or wait for bytes: pulling again now could
+      // only return the same event (a loop without progress).
+      break;
     }
     handler_.on_event(*this, event);
     if (closed_) return;
@@ -123,7 +125,17 @@ void client_driver::pump() {
   if (closed_) return;  // the message source may have aborted inside next_event()
   start_read();
   start_write();
-  arm_timer(session_.timeout());
+  arm_session_timer();
+}
+
+// RFC 5321 §4.5.3.2: a timeout bounds a whole reply (the greeting's 5
+// minutes are for the 220 as a whole), so the timer starts over only when
+// the session says the wait did (timeout_epoch()), not on every octet read.
+void client_driver::arm_session_timer() {
+  const std::pair<std::uint64_t, std::chrono::seconds> wait{session_.timeout_epoch(), session_.timeout()};
+  if (session_wait_ == wait) return;
+  arm_timer(wait.second);
+  session_wait_ = wait;
 }
 
 // The driver's own part of the session: greeting, EHLO, STARTTLS, EHLO again.
@@ -323,6 +335,7 @@ void client_driver::start_handshake() {
 // --- time ------------------------------------------------------------------------------
 
 void client_driver::arm_timer(std::chrono::seconds after) {
+  session_wait_.reset();  // a wait of the driver's own (connect, handshake) replaced the session's
   const unsigned generation = ++timer_generation_;
   // A pending wait keeps io_context::run() going: none once closed.
   if (closed_ || after.count() <= 0) {

@@ -45,6 +45,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <system_error>
 #include <vector>
 
@@ -124,6 +125,7 @@ class client_driver {
   void on_written(const std::error_code& ec, std::size_t n);
   void start_handshake();
   void arm_timer(std::chrono::seconds after);
+  void arm_session_timer();
   void on_timer();
   void after_cancel();
   void fail(driver_step step, std::string message);
@@ -147,6 +149,8 @@ class client_driver {
   bool connected_ = false, eof_ = false;
   bool closed_ = false, timed_out_ = false, timeout_reported_ = false;
   unsigned timer_generation_ = 0;
+  // The session's wait the timer runs for: (timeout_epoch(), timeout()).
+  std::optional<std::pair<std::uint64_t, std::chrono::seconds>> session_wait_;
 };
 
 }  // namespace sansmtp::drivers

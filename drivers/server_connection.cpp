@@ -177,7 +177,25 @@ void server_connection::start_read() {
     tls_->async_read_some(asio::buffer(buffer_.get(), want), std::move(done));
   else
     socket_.async_read_some(asio::buffer(buffer_.get(), want), std::move(done));
-  arm_timer(session_.timeout());  // §4.5.3.2: 5 minutes for a command, 3 for a data block...
+  arm_read_timer();
+}
+
+// §4.5.3.2: 5 minutes for a command, 3 for a data block... as a whole: the
+// deadline set when the session's wait began (timeout_epoch()) stays while
+// the bytes of one command line drip in; it moves only when the wait starts over.
+void server_connection::arm_read_timer() {
+  const auto epoch = session_.timeout_epoch();
+  const auto after = session_.timeout();
+  if (!read_wait_ || read_wait_->epoch != epoch || read_wait_->after != after) {
+    if (after <= std::chrono::seconds::zero()) {
+      read_wait_.reset();
+    } else {
+      read_wait_ = read_wait{epoch, after, std::chrono::steady_clock::now() + after};
+    }
+  }
+  if (!read_wait_) return arm_timer(std::chrono::seconds::zero());
+  deadline_ = read_wait_->deadline;
+  if (!timer_waiting_ || timer_.expiry() > *deadline_) wait_for_deadline();
 }
 
 void server_connection::on_read(const std::error_code& ec, std::size_t n) {

@@ -69,6 +69,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void linger();
   void close_now();
   void arm_timer(std::chrono::steady_clock::duration after);
+  void arm_read_timer();
   void wait_for_deadline();
   void on_timer();
   void set_reason(close_reason why) noexcept;
@@ -80,6 +81,13 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   asio::steady_timer timer_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;  // none: no limit now
   bool timer_waiting_ = false;
+  // The session's current wait for the peer and its deadline (timeout_epoch()).
+  struct read_wait {
+    std::uint64_t epoch = 0;
+    std::chrono::seconds after{};
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::optional<read_wait> read_wait_;
   std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
   sansmtp::server session_;
   std::unique_ptr<server_handler> handler_;

@@ -18,6 +18,17 @@
 //     accepts, a dot-stuffed body after DATA that ends at CRLF.CRLF, and
 //     after each BDAT exactly its counted octets: no line the client writes
 //     carries a bare CR or LF.
+//  4. Delivered means delivered: a recipient is reported delivered only
+//     after its message went out whole (CRLF.CRLF after a 354 to DATA, or
+//     BDAT LAST) and a 2xx answered the end of the data (issue 22: a 250 to
+//     DATA itself was once taken for a delivery).
+//  5. Never more replies than were asked for: an extra reply ends the
+//     session (fatal unexpected_reply) instead of shifting every pairing
+//     after it; outside LMTP, the replies reported are at most the greeting
+//     plus one per command line written plus one per end of data.
+//  6. Progress: the harness's pull loop ends on every input (run_client
+//     bounds the next_event() calls by the bytes in and out; a loop that
+//     returns the same event without progress fails there).
 #include <sansmtp/command.hpp>
 
 #include "client_harness.hpp"
@@ -93,6 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // CRLF.CRLF with no bare CR or LF anywhere.
   std::string_view out = whole.output;
   bool in_body = false;
+  std::size_t commands = 0, ends = 0;  // command lines written; ends of data (CRLF.CRLF, BDAT LAST)
   while (!out.empty()) {
     const auto lf = out.find('\n');
     FUZZ_CHECK(lf != std::string_view::npos && lf > 0 && out[lf - 1] == '\r', "a line without CRLF");
@@ -100,7 +112,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     out.remove_prefix(lf + 1);
     FUZZ_CHECK(line.substr(0, line.size() - 2).find_first_of("\r\n") == std::string_view::npos, "bare CR/LF");
     if (in_body) {
-      if (line == ".\r\n") in_body = false;
+      if (line == ".\r\n") {
+        in_body = false;
+        ++ends;
+      }
       continue;
     }
     const auto c = parse::command_line(line);
@@ -109,7 +124,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto* b = std::get_if<cmd::bdat>(&*c)) {  // exactly the counted octets follow
       FUZZ_CHECK(out.size() >= b->size, "a BDAT chunk shorter than its count");
       out.remove_prefix(static_cast<std::size_t>(b->size));
+      if (b->last) ++ends;
     }
+    ++commands;
+  }
+  // 4: every "submitted" line's delivered recipients (x=RCPT/2xx).
+  const std::string_view log = whole.log;
+  for (auto at = log.find("submitted"); at != std::string_view::npos; at = log.find("submitted", at + 1)) {
+    const auto line = log.substr(at, log.find('\n', at) - at);
+    if (line.find("/2") == std::string_view::npos) continue;  // nobody delivered
+    const auto before = log.substr(0, at);
+    const auto end_reply = before.rfind("reply the end of the message data 2");
+    FUZZ_CHECK(end_reply != std::string_view::npos, "delivered without a 2xx to the end of the data:\n" + whole.log);
+    FUZZ_CHECK(ends > 0, "delivered, but the message was never ended (no CRLF.CRLF, no BDAT LAST)");
+    const auto data = before.rfind("reply DATA ");
+    if (data != std::string_view::npos)
+      FUZZ_CHECK(before.substr(data, 14) == "reply DATA 354" && data < end_reply,
+                 "delivered after DATA was not answered 354:\n" + whole.log);
+  }
+  // 5: replies reported against what asked for them.
+  if (!options.lmtp) {
+    std::size_t replies = 0;
+    for (auto at = log.find("reply "); at != std::string_view::npos; at = log.find("reply ", at + 1)) ++replies;
+    FUZZ_CHECK(replies <= 1 + commands + ends, "more replies than commands:\n" + whole.log);
   }
   return 0;
 }

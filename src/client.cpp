@@ -62,9 +62,59 @@ answered_command answered_by(const command& c) noexcept {
 
 }  // namespace
 
+reply_outcome classify_reply(answered_command what, int code) noexcept {
+  const int kind = code / 100;
+  if (what == answered_command::quit) return reply_outcome::closing;  // §4.1.1.10: then close, whatever it says
+  if (code == 421) return reply_outcome::closing;                      // §3.8
+  if (kind == 4 || kind == 5) return reply_outcome::refused;
+  switch (what) {
+    case answered_command::greeting:
+    case answered_command::starttls:  // RFC 3207 §4: 220 Ready to start TLS
+      return code == 220 ? reply_outcome::completed : reply_outcome::protocol_error;
+    case answered_command::ehlo:
+    case answered_command::helo:
+      return code == 250 ? reply_outcome::completed : reply_outcome::protocol_error;
+    case answered_command::auth:  // RFC 4954 §4
+      return code == 235   ? reply_outcome::completed
+             : code == 334 ? reply_outcome::intermediate
+                           : reply_outcome::protocol_error;
+    case answered_command::data:  // §4.3.2: DATA's only positive reply is 354
+      return code == 354 ? reply_outcome::intermediate : reply_outcome::protocol_error;
+    default:
+      return kind == 2 ? reply_outcome::completed : reply_outcome::protocol_error;
+  }
+}
+
+std::string_view reply_outcome_name(reply_outcome o) noexcept {
+  switch (o) {
+    case reply_outcome::completed:
+      return "completed";
+    case reply_outcome::intermediate:
+      return "intermediate";
+    case reply_outcome::refused:
+      return "refused";
+    case reply_outcome::closing:
+      return "closing";
+    case reply_outcome::protocol_error:
+      return "protocol_error";
+  }
+  return "unknown";
+}
+
 client::client(client_options options)
     : options_(std::move(options)), reader_(options_.replies), encoder_(options_.data) {
-  awaited_.push_back({answered_command::greeting, true});  // the server speaks first
+  expect(answered_command::greeting, true, 0);  // the server speaks first
+}
+
+void client::expect(answered_command what, bool group_end, std::uint64_t at) {
+  awaited_.push_back({what, group_end, at});
+  ++timeout_epoch_;
+}
+
+bool client::received_after(std::uint64_t offset, std::uint64_t write) const noexcept {
+  for (const auto& r : received_)
+    if (offset < r.end) return r.writes >= write;
+  return true;  // (not reached: a reply's octets were received)
 }
 
 // --- bytes in ------------------------------------------------------------------
@@ -89,9 +139,16 @@ std::error_code client::receive(std::string_view bytes) {
   }
   if (in_pos_ > 0) {
     in_.erase(0, in_pos_);
+    in_base_ += in_pos_;
     in_pos_ = 0;
   }
   in_.append(bytes);
+  // What was written by now is all these octets can answer.
+  const auto end = in_base_ + in_.size();
+  if (!received_.empty() && received_.back().writes == writes_)
+    received_.back().end = end;
+  else
+    received_.push_back({end, writes_});
   return {};
 }
 
@@ -132,6 +189,9 @@ client_event_t client::take_pending_fatal() {
 }
 
 client_event_t client::fail(errc code, std::string explanation) {
+  // The peer broke the protocol: nothing queued goes out (a message's end
+  // of data written now would complete a transaction the client gave up).
+  out_.clear();
   fatal_ = closed_ = true;
   phase_ = phase::closed;
   return client_event::fatal_error{code, std::move(explanation)};
@@ -163,7 +223,14 @@ client_event_t client::next_event() {
   const std::string_view held = std::string_view(in_).substr(in_pos_);
   const auto step = reader_.next(held);
   in_pos_ += step.consumed;
-  if (step.status == reply_status::reply) return on_reply(reader_.current());
+  if (step.status == reply_status::reply) {
+    const auto start = std::exchange(reply_start_, in_base_ + in_pos_);
+    const auto event = on_reply(reader_.current(), start);
+    const auto read = std::find_if(received_.begin(), received_.end(),
+                                   [&](const received& r) { return r.end > reply_start_; });
+    received_.erase(received_.begin(), read);
+    return event;
+  }
   if (step.status == reply_status::error) {
     const auto& e = *reader_.error();
     return fail(e.code, fmt::format("the server's reply broke RFC 5321 section 4.2 ({}) at octet {}, {}",
@@ -179,14 +246,28 @@ client_event_t client::next_event() {
   return client_event::need_data{};
 }
 
-client_event_t client::on_reply(const sansmtp::reply& r) {
+client_event_t client::on_reply(const sansmtp::reply& r, std::uint64_t start) {
   if (awaited_head_ == awaited_.size())
     return fail(errc::unexpected_reply, fmt::format("the server sent a {} reply that no command asked for", r.code));
-  const auto what = awaited_[awaited_head_].what;
+  const auto owed = awaited_[awaited_head_];
+  const auto what = owed.what;
+  // An extra reply shifts every pairing after it: the reply to the next
+  // command cannot have come before that command was written.
+  if (!received_after(start, owed.write))
+    return fail(errc::unexpected_reply,
+                fmt::format("the server sent a {} reply before {} was sent: an extra reply, which would pair every "
+                            "later reply with the wrong command (RFC 5321 section 4.2)",
+                            r.code, answered_command_text(what)));
+  const auto outcome = classify_reply(what, r.code);
+  if (outcome == reply_outcome::protocol_error)
+    return fail(errc::unexpected_reply,
+                fmt::format("the server answered {} with {}, which cannot answer it (RFC 5321 section 4.3.2)",
+                            answered_command_text(what), r.code));
   if (++awaited_head_ == awaited_.size()) {
     awaited_.clear();
     awaited_head_ = 0;
   }
+  ++timeout_epoch_;
   client_event::reply event{r, what, {}, false};
   if (r.code >= 400) {
     event.failure = diagnose(r, what);
@@ -265,20 +346,19 @@ client_event_t client::on_reply(const sansmtp::reply& r) {
         // TLS (a forged "250-STARTTLS" or capability line).
         phase_ = phase::tls_pending;
         trailing_.assign(in_, in_pos_);
+        in_base_ += in_.size();
         in_.clear();
         in_pos_ = 0;
-      }
-      break;
-    case answered_command::quit:
-      if (r.code == 221) {
-        closed_ = true;
-        phase_ = phase::closed;
+        received_.clear();
+        reply_start_ = in_base_;
       }
       break;
     default:
       break;
   }
-  if (r.code == 421) {  // §3.8: the server is closing the channel
+  // §3.8: a 421 closes the channel; §4.1.1.10: after any reply to QUIT the
+  // client closes (a 5xx to QUIT is no reason to send it again).
+  if (outcome == reply_outcome::closing) {
     closed_ = true;
     phase_ = phase::closed;
   }
@@ -520,9 +600,13 @@ void client::on_submission_reply(answered_command what, const sansmtp::reply& r)
       break;
     case answered_command::rcpt: {
       auto& result = s.results[s.batch_start + s.rcpt_replies++];
-      result.rcpt_code = r.code;
-      if (!positive) result.text = reply_text(r);
-      if (positive) ++s.accepted;
+      // After a refused MAIL a pipelined RCPT's 503 only follows from it:
+      // the MAIL refusal (already recorded) is what the recipient learns.
+      if (s.mail_ok) {
+        result.rcpt_code = r.code;
+        if (!positive) result.text = reply_text(r);
+        if (positive) ++s.accepted;
+      }
       // BDAT pipelined behind RCPTs that were all refused: the chunks are
       // refused too (503), so stop sending them (stop_chunks()).
       if (pipelined && s.bdat && s.rcpt_replies == end - s.batch_start && !s.accepted) s.failed = true;
@@ -760,7 +844,7 @@ std::error_code client::write(const command& c, answered_command what, bool grou
   const bool utf8 = capabilities_ && capabilities_->has(extension::smtputf8);
   opts.smtputf8 = std::holds_alternative<cmd::rcpt>(c) ? utf8 && smtputf8_txn_ : utf8;
   if (const auto e = out_.append_with([&](std::string& o) { return serialize(c, o, opts); })) return e.error_code();
-  awaited_.push_back({what, group_end});
+  expect(what, group_end);
   return {};
 }
 
@@ -801,11 +885,12 @@ bool client::awaits(answered_command what) const noexcept {
 // before that, so the rest are owed when the last RCPT reply comes.
 void client::owe_lmtp_replies() {
   if (!options_.lmtp) return;
+  if (!lmtp_end_pending_) lmtp_end_write_ = writes_;  // the write of the end of data
   if (awaits(answered_command::rcpt)) {
     lmtp_end_pending_ = true;
     return;
   }
-  for (std::size_t i = 1; i < lmtp_replies_; ++i) awaited_.push_back({answered_command::end_of_data, true});
+  for (std::size_t i = 1; i < lmtp_replies_; ++i) expect(answered_command::end_of_data, true, lmtp_end_write_);
 }
 
 std::error_code client::send_hello() {
@@ -857,7 +942,8 @@ std::error_code client::finish_body() {
   phase_ = phase::ready;
   // RFC 2033 §4.2: LMTP answers once per accepted recipient.
   const std::size_t replies = options_.lmtp ? std::max<std::size_t>(lmtp_replies_, 1) : 1;
-  for (std::size_t i = 0; i < replies; ++i) awaited_.push_back({answered_command::end_of_data, true});
+  const auto at = ++writes_;
+  for (std::size_t i = 0; i < replies; ++i) expect(answered_command::end_of_data, true, at);
   return {};
 }
 
@@ -881,7 +967,7 @@ std::error_code client::send_auth_response(std::string_view base64) {
   if (!parsed || parsed->cancelled) return parsed ? errc::bad_initial_response : parsed.error().error_code();
   out_.append(line);
   auth_challenge_ = false;
-  awaited_.push_back({answered_command::auth, true});
+  expect(answered_command::auth, true);
   return {};
 }
 
@@ -889,7 +975,7 @@ std::error_code client::cancel_auth() {
   if (!auth_challenge_ || closed_ || awaited_head_ != awaited_.size()) return errc::invalid_state;
   out_.append("*\r\n");
   auth_challenge_ = false;
-  awaited_.push_back({answered_command::auth, true});
+  expect(answered_command::auth, true);
   return {};
 }
 
@@ -944,7 +1030,10 @@ std::span<const char> client::pending_output() const noexcept { return out_.fron
 std::span<const std::span<const char>> client::pending_output_spans(std::size_t max_runs) const {
   return out_.runs(max_runs);
 }
-void client::consume_output(std::size_t n) noexcept { out_.consume(n); }
+void client::consume_output(std::size_t n) noexcept {
+  out_.consume(n);
+  if (n) ++timeout_epoch_;  // §4.5.3.2.5: the data block timeout is per write
+}
 
 std::error_code client::tls_established() {
   if (phase_ != phase::tls_pending) return errc::invalid_state;
@@ -961,7 +1050,9 @@ std::error_code client::tls_established() {
   hello_ = esmtp_ = authenticated_ = false;
   mail_sent_ = rcpt_sent_ = false;
   reader_.reset();
+  reply_start_ = in_base_;
   phase_ = phase::ready;
+  ++timeout_epoch_;
   return {};
 }
 

@@ -119,6 +119,18 @@ void server::compact() noexcept {
 bool server::waiting_for_reply() const noexcept { return fatal_ || !owed_.empty(); }
 
 server_event_t server::next_event() {
+  if (reset_pending_) {  // before anything that follows the reset
+    const auto why = *reset_pending_;
+    reset_pending_.reset();
+    return server_event::transaction_reset{why};
+  }
+  auto event = next_event_of_state();
+  if (!std::holds_alternative<server_event::need_data>(event) && !std::holds_alternative<server_event::paused>(event))
+    ++timeout_epoch_;  // something came of the bytes: the next wait starts now
+  return event;
+}
+
+server_event_t server::next_event_of_state() {
   if (closed_) return server_event::paused{server_event::paused::reason::closed};
   switch (mode_) {
     case mode::tls_pending:
@@ -143,7 +155,11 @@ server_event_t server::fail(errc code, server_reply suggested) {
 
 server_event_t server::refuse(const command_error& e, std::string_view line, server_reply suggested) {
   pipelined_next_ = false;
-  if (options_.max_bad_commands && ++bad_commands_ > options_.max_bad_commands)
+  // §4.5.3.1.10: a 452 for too many recipients is flow control; only the
+  // overshoot past max_recipient_overshoot counts as an error.
+  const bool counted = e.code != errc::too_many_recipients ||
+                       (options_.max_recipient_overshoot && ++overshoot_ > options_.max_recipient_overshoot);
+  if (counted && options_.max_bad_commands && ++bad_commands_ > options_.max_bad_commands)
     return fail(errc::too_many_errors, {421, "4.7.0 Too many errors, closing the connection"});
   owed_.push_back({owed::other});
   return server_event::bad_command{e, line, suggested};
@@ -289,6 +305,7 @@ server_event_t server::command_event(std::string_view line) {
         message_error_.reset();
         size_error_.reset();
         chunk_prev_cr_ = false;
+        line_start_ = 0;
       }
       owed_.push_back({b.last ? owed::message : owed::chunk, false});
       if (b.last) message_replies_left_ = options_.lmtp ? recipients_ : 1;
@@ -478,13 +495,32 @@ bare_line_end first_bare(std::string_view bytes, bool prev_cr, bool lf, bool cr)
 // RFC 3030 §3: BDAT text (not BINARYMIME) is canonical CRLF text; under the
 // `reject` policies a bare CR or LF in a chunk is reported as in DATA
 // (normalize_step() does what `normalize` asks; both find it with first_bare()).
+// RFC 5321 §4.5.3.1.6 holds for BDAT text as for DATA: a line of more than
+// max_line_length octets (CRLF included) is reported at the same offset the
+// DATA decoder gives it; only BINARYMIME data has no lines (RFC 3030 §3).
 void server::scan_chunk(std::string_view bytes) noexcept {
-  if (binarymime_ || message_error_) return;  // the first fault is the one reported
+  if (binarymime_) return;
+  const auto max = options_.data.max_line_length;
+  std::optional<parse_error> found;
+  const auto keep = [&](errc code, std::uint64_t at) {
+    // The earliest fault; at one offset a bare CR or LF outranks the line limit.
+    if (!found || at < found->offset || (at == found->offset && code < found->code)) found = parse_error{code, at};
+  };
   const auto bare = first_bare(bytes, chunk_prev_cr_, options_.data.bare_lf == bare_line_ending::reject,
                                options_.data.bare_cr == bare_line_ending::reject);
-  if (bare.at == std::string_view::npos) return;
   // A bare CR is reported where the CR is: one octet before the octet after it.
-  message_error_ = parse_error{bare.what, message_size_ + bare.at - (bare.what == errc::bare_cr ? 1 : 0)};
+  if (bare.at != std::string_view::npos)
+    keep(bare.what, message_size_ + bare.at - (bare.what == errc::bare_cr ? 1 : 0));
+  for (std::uint64_t at = message_size_; !bytes.empty();) {
+    const auto lf = bytes.find('\n');
+    const auto last = at + (lf == std::string_view::npos ? bytes.size() - 1 : lf);  // the line's last octet here
+    if (max && last >= line_start_ + max) keep(errc::line_too_long, line_start_ + max);
+    if (lf == std::string_view::npos) break;
+    at += lf + 1;
+    line_start_ = at;
+    bytes.remove_prefix(lf + 1);
+  }
+  if (found && (!message_error_ || found->offset < message_error_->offset)) message_error_ = found;
 }
 
 // Under the `normalize` policies a bare CR or LF in a chunk is delivered as
@@ -504,7 +540,9 @@ server_event_t server::next_bdat() {
   // How much of an inserted CRLF to deliver (none past the size limit).
   const auto insert = [&](std::string_view crlf) {
     chunk_prev_cr_ = false;
-    return server_event::message_data{{crlf.data(), count_message_bytes(crlf.size())}};
+    const server_event::message_data data{{crlf.data(), count_message_bytes(crlf.size())}};
+    line_start_ = message_size_;  // the inserted line end ends the line
+    return data;
   };
   while (chunk_left_ > 0) {
     const auto held = buffered();
@@ -632,6 +670,7 @@ std::error_code server::send_ehlo_reply(std::string_view greeting) {
 
 void server::apply_reply(const awaiting& answered, int code) {
   const bool positive = code / 100 == 2;
+  ++timeout_epoch_;  // answered: the wait for the next command starts now
   // Bytes already here were sent before this reply could be read.
   if (mode_ == mode::commands && !buffered().empty()) pipelined_next_ = true;
   switch (answered.what) {
@@ -645,7 +684,7 @@ void server::apply_reply(const awaiting& answered, int code) {
       if (code == 250) {  // §4.1.4: anything else leaves the state as it was
         hello_ = true;
         esmtp_ = answered.esmtp;
-        reset_transaction();
+        abandon_transaction(server_event::transaction_reset::reason::hello);
       }
       break;
     case owed::mail:
@@ -697,7 +736,7 @@ void server::apply_reply(const awaiting& answered, int code) {
       }
       break;
     case owed::rset:
-      if (positive) reset_transaction();
+      if (positive) abandon_transaction(server_event::transaction_reset::reason::rset);
       break;
     case owed::quit:
       if (code == 221) close();
@@ -708,7 +747,13 @@ void server::apply_reply(const awaiting& answered, int code) {
   if (code == 421 || fatal_) close();  // 421: the service closes the channel (§3.8)
 }
 
+void server::abandon_transaction(server_event::transaction_reset::reason why) noexcept {
+  if (in_transaction_ || bdat_used_) reset_pending_ = why;
+  reset_transaction();
+}
+
 void server::reset_transaction() noexcept {
+  overshoot_ = 0;
   in_transaction_ = false;
   bdat_used_ = false;
   binarymime_ = false;
@@ -751,8 +796,9 @@ std::error_code server::tls_established() {
   tls_ = true;
   // RFC 3207 §4.2: forget what the client said before; EHLO again.
   hello_ = esmtp_ = authenticated_ = false;
-  reset_transaction();
+  abandon_transaction(server_event::transaction_reset::reason::tls);
   mode_ = mode::commands;
+  ++timeout_epoch_;
   return {};
 }
 

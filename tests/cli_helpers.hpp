@@ -26,8 +26,9 @@ inline std::string drain(int fd) {
 }
 
 // Runs the CLI with exactly these arguments (no shell), NO_COLOR set and
-// `input` on its standard input (small: it fits the pipe).
-inline run_result run(std::vector<std::string> args, const std::string& input = {}) {
+// `input` on its standard input (small: it fits the pipe). A process still
+// running after `seconds` is killed (SIGALRM): its status is then -1.
+inline run_result run(std::vector<std::string> args, const std::string& input = {}, unsigned seconds = 120) {
   args.insert(args.begin(), SANSMTP_CLI_PATH);
   int in[2], out[2], err[2];
   REQUIRE(pipe(in) == 0);
@@ -48,6 +49,7 @@ inline run_result run(std::vector<std::string> args, const std::string& input = 
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     setenv("NO_COLOR", "1", 1);
+    alarm(seconds);  // kept across execv: a process that spins or hangs ends
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -11,6 +11,7 @@
 #include <sansmtp/client.hpp>
 #include <sansmtp/command_builder.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -78,6 +79,16 @@ class streamed_source final : public message_source {
   std::string buffer_;
 };
 
+// The greeting, EHLO and the server's reply to it, each in its turn (a
+// reply received before its command was written is refused).
+inline void greet(client& c, std::string_view ehlo_reply, std::string_view greeting = "220 mx\r\n") {
+  c.receive(greeting);
+  if (!std::holds_alternative<client_event::reply>(c.next_event())) throw std::runtime_error("no greeting");
+  if (c.send_hello()) throw std::runtime_error("EHLO refused");
+  c.receive(ehlo_reply);
+  if (!std::holds_alternative<client_event::reply>(c.next_event())) throw std::runtime_error("no EHLO reply");
+}
+
 // Everything the client has queued (every run: a stable source's body is
 // queued by reference, in several runs), consumed.
 inline std::string take_output(client& c) {
@@ -87,6 +98,26 @@ inline std::string take_output(client& c) {
   return out;
 }
 
+// Where each reply of a server transcript ends, as the client's reply
+// reader sees it (the rest is one piece after a break in the grammar).
+inline std::vector<std::size_t> reply_ends(std::string_view server_bytes, const reply_reader_options& options) {
+  std::vector<std::size_t> ends;
+  reply_reader reader(options);
+  std::size_t at = 0;
+  while (at < server_bytes.size()) {
+    const auto step = reader.next(server_bytes.substr(at));
+    at += step.consumed;
+    if (step.status != reply_status::reply) break;
+    ends.push_back(at);
+  }
+  return ends;
+}
+
+// Feeds `server_bytes` to a client as a server would send them: a reply
+// only once the client waits for one (after the command it answers was
+// written: a client may refuse a reply that came earlier), cut at `cuts` as
+// well, running `steps` as the events allow. Bytes after every reply the
+// client waits for come when it is idle (an extra reply).
 inline client_run run_client(std::string_view server_bytes, const std::vector<std::size_t>& cuts,
                       const std::vector<step>& steps, const client_options& options) {
   client c(options);
@@ -100,8 +131,15 @@ inline client_run run_client(std::string_view server_bytes, const std::vector<st
       ++next;
     }
   };
+  // Progress: each next_event() call consumes bytes, writes some, or ends
+  // the loop; a call that returns the same thing again and again (a driver
+  // spinning at 100% CPU) fails here instead of hanging.
+  std::size_t calls = 0;
+  const std::size_t most_calls = 1000 + 16 * (server_bytes.size() + steps.size());
   const auto drain = [&] {
     for (;;) {
+      if (++calls > most_calls + 16 * r.output.size())
+        throw std::logic_error("the client returned events without progress:\n" + r.log);
       const auto event = c.next_event();
       if (std::holds_alternative<client_event::need_data>(event)) return;
       if (const auto* p = std::get_if<client_event::paused>(&event)) {
@@ -109,6 +147,10 @@ inline client_run run_client(std::string_view server_bytes, const std::vector<st
           const auto before = next;
           try_steps();
           if (next != before) continue;
+        }
+        if (p->why == client_event::paused::reason::write_output) {  // the message goes out as it is written
+          r.output += take_output(c);
+          continue;
         }
         return;
       }
@@ -132,14 +174,21 @@ inline client_run run_client(std::string_view server_bytes, const std::vector<st
       }
     }
   };
+  // The pieces: every cut and every reply's end.
+  auto ends = reply_ends(server_bytes, options.replies);
+  ends.insert(ends.end(), cuts.begin(), cuts.end());
+  ends.push_back(server_bytes.size());
+  std::sort(ends.begin(), ends.end());
+  ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
   std::size_t from = 0;
-  for (std::size_t i = 0; i <= cuts.size(); ++i) {
-    const std::size_t to = i < cuts.size() ? cuts[i] : server_bytes.size();
+  drain();
+  for (const auto to : ends) {
+    if (to <= from) continue;
     c.receive(server_bytes.substr(from, to - from));
     from = to;
     drain();
   }
-  r.output = take_output(c);
+  r.output += take_output(c);
   return r;
 }
 

@@ -127,6 +127,11 @@ inline session_result run_session(std::string_view input, const std::vector<std:
         r.log += "chunk " + std::to_string(k->size) + "\n";
         s.send(250, "2.0.0 Chunk accepted");
       } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
+        // What an application kept of the transaction is exactly its message:
+        // every octet since the transaction began (or was last reset), no more.
+        if (!e->error && body.size() != e->size)
+          throw std::logic_error("message_end says " + std::to_string(e->size) + " octets, message_data gave " +
+                                 std::to_string(body.size()) + " since the transaction began");
         r.log += "end size=" + std::to_string(e->size);
         if (e->error) r.log += " " + std::string(e->error->name()) + "@" + std::to_string(e->error->offset);
         r.log += " [" + shown(body) + "]\n";
@@ -140,6 +145,11 @@ inline session_result run_session(std::string_view input, const std::vector<std:
           s.send(501, "5.7.0 Authentication cancelled");
         else
           s.send(235, "2.7.0 Authentication successful");
+      } else if (const auto* t = std::get_if<server_event::transaction_reset>(&event)) {
+        using why = server_event::transaction_reset::reason;
+        r.log += std::string("reset ") +
+                 (t->why == why::rset ? "rset" : t->why == why::hello ? "hello" : "tls") + "\n";
+        body.clear();
       } else if (const auto* pc = std::get_if<server_event::peer_closed>(&event)) {
         r.log += pc->unfinished ? "closed unfinished\n" : "closed\n";
       } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {

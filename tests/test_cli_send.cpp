@@ -4,6 +4,7 @@
 // refuse, and that would be exit 2, not 64). Sessions against real servers
 // are tests/interop/send.sh and probe.sh.
 #include "cli_helpers.hpp"
+#include "scripted_server.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -135,3 +136,93 @@ TEST_CASE("send: without --ehlo the name is default_ehlo_name(), and without one
 }
 
 }  // namespace
+
+// --- hardening (issue 22): send against hostile or broken servers ---------------------------
+
+namespace {
+
+using sansmtp::test::scripted_server;
+
+const std::string message = "Subject: x\r\n\r\nbody\r\n";
+
+// send --json against `replies`; killed after 20 s (a spin would be -1).
+nlohmann::json send_json(scripted_server& server, std::vector<std::string> extra, int& status) {
+  auto args = send_args({"--json", "--starttls", "off"}, server.address());
+  args.insert(args.end(), extra.begin(), extra.end());
+  const auto r = run(args, message, 20);
+  status = r.status;
+  INFO(r.out << r.err);
+  REQUIRE(!r.out.empty());
+  return nlohmann::json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("send: a reply that cannot answer its command, or an extra one, is a session error, never a delivery") {
+  struct hostile {
+    const char* what;
+    std::vector<std::string> replies;
+    std::vector<std::string> extra;
+  };
+  const std::vector<hostile> cases = {
+      {"354 and 250 to DATA in one segment",
+       {"220 mx\r\n", "250 mx\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n250 2.0.0 queued\r\n"}, {}},
+      {"250 to DATA", {"220 mx\r\n", "250 mx\r\n", "250 ok\r\n", "250 ok\r\n", "250 2.0.0 ok\r\n"}, {}},
+      {"220 to DATA", {"220 mx\r\n", "250 mx\r\n", "250 ok\r\n", "250 ok\r\n", "220 hi\r\n"}, {}},
+      {"an extra 250 after RCPT under --bdat",
+       {"220 mx\r\n", "250-mx\r\n250 CHUNKING\r\n", "250 ok\r\n", "250 ok\r\n250 extra\r\n"}, {"--bdat"}},
+      {"220 to EHLO", {"220 mx\r\n", "220 mx\r\n"}, {}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    scripted_server server(c.replies);
+    int status = 0;
+    const auto j = send_json(server, c.extra, status);
+    CHECK(status == 2);  // not -1: the process ended by itself
+    CHECK(j["ok"] == false);
+    REQUIRE(j["error"].is_object());
+    CHECK(j["error"]["step"] == "session");
+    CHECK(j["error"]["message"].get<std::string>().find("RFC 5321") != std::string::npos);
+    CHECK(j["recipients"][0]["code"].is_null());
+    CHECK(server.received().find("\r\n.\r\n") == std::string::npos);  // no end of data was sent
+  }
+}
+
+TEST_CASE("send: after any reply to QUIT the session is over; QUIT goes once (RFC 5321 4.1.1.10)") {
+  // Each line the server reads gets the next reply (the body's 3 lines none).
+  scripted_server server({"220 mx\r\n", "250 mx\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "", "", "",
+                          "250 2.0.0 queued\r\n", "500 what\r\n", "500 what\r\n", "500 what\r\n"});
+  int status = 0;
+  const auto j = send_json(server, {}, status);
+  CHECK(status == 0);
+  CHECK(j["ok"] == true);
+  const auto& got = server.received();
+  CHECK(got.find("QUIT\r\n") != std::string::npos);
+  CHECK(got.find("QUIT\r\n") == got.rfind("QUIT\r\n"));
+}
+
+TEST_CASE("send: a refused MAIL is what the recipients report, not the pipelined RCPT's 503") {
+  scripted_server server({"220 mx\r\n", "250-mx\r\n250 PIPELINING\r\n", "530 5.7.0 Authentication required\r\n",
+                          "503 5.5.1 Need MAIL first\r\n", "554 5.5.1 No valid recipients\r\n", "250 ok\r\n",
+                          "221 bye\r\n"});
+  int status = 0;
+  const auto j = send_json(server, {}, status);
+  CHECK(status == 2);
+  CHECK(j["recipients"][0]["code"] == 530);
+  CHECK(j["recipients"][0]["enhanced"] == "5.7.0");
+  CHECK(j["diagnosis"]["after"] == "MAIL FROM");
+}
+
+TEST_CASE("send: an EHLO name that cannot be sent is a usage error before connecting, escaped once") {
+  for (const auto& extra : std::vector<std::vector<std::string>>{{"--allow-failing-ehlo"}, {}}) {
+    auto args = std::vector<std::string>{"send", "--server", "127.0.0.1:9", "--from", "a@example.com", "--to",
+                                         "b@example.net", "--ehlo", "a.example\r\nRSET"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run(args, message);
+    INFO(r.err);
+    CHECK(r.status == 64);
+    CHECK(r.err.find("a.example\\x0d\\x0aRSET") != std::string::npos);
+    CHECK(r.err.find("\\\\x0d") == std::string::npos);
+    CHECK(r.err.find("connect") == std::string::npos);
+  }
+}

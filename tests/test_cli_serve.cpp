@@ -103,3 +103,68 @@ TEST_CASE("serve --stdio: BDAT chunks, SIZE limit, EOF without QUIT, usage error
   CHECK(run({"serve", "--stdio"}).status == 64);
   CHECK(run({"serve", "--stdio", "--maildir", box.string(), "--max-size", "-1"}).status == 64);
 }
+
+TEST_CASE("serve --stdio: a BDAT chunk of an abandoned transaction never reaches the next message (issue 22)") {
+  temp_dir d;
+  const auto box = d.path / "box";
+  const auto events = d.path / "events.jsonl";
+  for (const std::string reset : {"EHLO c.example\r\n", "HELO c.example\r\n", "RSET\r\n"}) {
+    INFO(reset);
+    fs::remove_all(box);
+    const auto r = run({"serve", "--stdio", "--maildir", box.string()},
+                       envelope + "BDAT 19\r\nfirst transaction\r\n" + reset +
+                           "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 8 LAST\r\nsecond\r\nQUIT\r\n");
+    CHECK(r.status == 0);
+    CHECK(files_in(box / "new") == std::vector<std::string>{"second\r\n"});
+    CHECK(files_in(box / "tmp").empty());
+  }
+  // 50 cycles of "BDAT 1000 + EHLO" under --max-size 1000 (the trial ran
+  // 200 through a socket; 50 fit the test's stdin pipe), then a 6-octet
+  // message: that message alone is delivered, and the events log agrees.
+  std::string in = "EHLO c.example\r\n";
+  const std::string chunk(998, 'x');
+  for (int i = 0; i < 50; ++i)
+    in += "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 1000\r\n" + chunk + "\r\nEHLO c.example\r\n";
+  in += "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 6 LAST\r\nlast\r\nQUIT\r\n";
+  fs::remove_all(box);
+  const auto r = run({"serve", "--stdio", "--maildir", box.string(), "--max-size", "1000", "--events", events.string()},
+                     in);
+  CHECK(r.status == 0);
+  CHECK(files_in(box / "new") == std::vector<std::string>{"last\r\n"});
+  std::ifstream log(events);
+  std::string line;
+  std::vector<nlohmann::json> messages;
+  while (std::getline(log, line))
+    if (line.find("\"event\":\"message\"") != std::string::npos) messages.push_back(nlohmann::json::parse(line));
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0]["size"] == 6);
+}
+
+TEST_CASE("serve --stdio: EXPN is 502, never a claimed expansion (RFC 5321 3.5.2, 7.3); VRFY is 252") {
+  const auto r = run({"serve", "--stdio", "--sink"}, "EHLO c.example\r\nEXPN staff\r\nVRFY bob\r\nQUIT\r\n");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("502 5.5.1 EXPN not supported\r\n") != std::string::npos);
+  CHECK(r.out.find("252 2.5.0") != std::string::npos);
+}
+
+TEST_CASE("serve --stdio: --max-line-length holds DATA and BDAT to one rule (RFC 5321 4.5.3.1.6)") {
+  temp_dir d;
+  const std::string long_line = std::string(1100, 'a') + "\r\n";
+  for (const std::string how : {"DATA", "BDAT"}) {
+    INFO(how);
+    const auto body = how == "DATA" ? "DATA\r\n" + long_line + ".\r\n"
+                                    : "BDAT " + std::to_string(long_line.size()) + " LAST\r\n" + long_line;
+    auto r = run({"serve", "--stdio", "--maildir", (d.path / ("strict" + how)).string()}, envelope + body + "QUIT\r\n");
+    CHECK(r.out.find("550 5.6.0") != std::string::npos);
+    CHECK(files_in(d.path / ("strict" + how) / "new").empty());
+    r = run({"serve", "--stdio", "--maildir", (d.path / ("relaxed" + how)).string(), "--max-line-length", "0"},
+            envelope + body + "QUIT\r\n");
+    CHECK(files_in(d.path / ("relaxed" + how) / "new") == std::vector<std::string>{long_line});
+    r = run({"serve", "--stdio", "--maildir", (d.path / ("n" + how)).string(), "--max-line-length", "1102"},
+            envelope + body + "QUIT\r\n");
+    CHECK(files_in(d.path / ("n" + how) / "new").size() == 1);  // N: 1102 octets with its CRLF
+    r = run({"serve", "--stdio", "--maildir", (d.path / ("n1" + how)).string(), "--max-line-length", "1101"},
+            envelope + body + "QUIT\r\n");
+    CHECK(files_in(d.path / ("n1" + how) / "new").empty());  // N+1
+  }
+}

@@ -80,10 +80,7 @@ TEST_CASE("client: the EHLO name is checked before anything is sent, and named i
   CHECK(r.log.find("reply MAIL FROM 550 helo-rejected") != std::string::npos);
   // The explanation names the name that was sent.
   client d(o);
-  d.receive("220 mx\r\n250 mx\r\n");
-  d.next_event();
-  REQUIRE_FALSE(d.send_hello());
-  d.next_event();
+  test::greet(d, "250 mx\r\n");
   REQUIRE_FALSE(d.send(make_mail("a@example.org")->command()));
   d.receive("550 Requested action not taken: Invalid HeloHost (#5.5.0)\r\n");
   const auto e = d.next_event();
@@ -110,20 +107,14 @@ TEST_CASE("client: pipelining only when offered, a group ends at DATA (RFC 2920 
   // Without PIPELINING, one command at a time: the same lines, but each
   // only after the reply before it (same bytes, so check the timing).
   client c(options_for());
-  c.receive("220 mx\r\n250 mx\r\n");
-  c.next_event();
-  REQUIRE_FALSE(c.send_hello());
-  c.next_event();
+  test::greet(c, "250 mx\r\n");
   REQUIRE_FALSE(c.send(make_mail("a@example.org")->command()));
   CHECK(c.send(make_rcpt("b@example.net")->command()) == errc::invalid_state);  // MAIL's reply first
 }
 
 TEST_CASE("client: what the server did not offer is refused before anything is written") {
   client c(options_for());
-  c.receive("220 mx\r\n" + ehlo_ok);
-  c.next_event();
-  REQUIRE_FALSE(c.send_hello());
-  c.next_event();
+  test::greet(c, ehlo_ok);
   const auto before = c.pending_output().size();
   esmtp_param_writer big;
   big.size(1001);
@@ -150,11 +141,9 @@ TEST_CASE("client: STARTTLS response injection never reaches the state after TLS
     auto o = options_for();
     o.after_starttls = policy;
     client c(o);
-    c.receive(forged);
-    c.next_event();
-    REQUIRE_FALSE(c.send_hello());
-    c.next_event();
+    test::greet(c, "250-mx\r\n250 STARTTLS\r\n");
     REQUIRE_FALSE(c.send(make_starttls()->command()));
+    c.receive(forged.substr(forged.find("220 go")));
     REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));  // the 220
     const auto p = c.next_event();
     REQUIRE(std::holds_alternative<client_event::paused>(p));
@@ -201,10 +190,7 @@ TEST_CASE("client: 421, EOF, a broken reply and a silent server end the session 
   auto r = run_client_every_way("220 mx\r\n" + ehlo_ok + "421 4.3.2 shutting down\r\n", steps);
   CHECK(r.log.find("reply MAIL FROM 421 temporary") != std::string::npos);
   client c(options_for());
-  c.receive("220 mx\r\n" + ehlo_ok);
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, ehlo_ok);
   c.send(make_mail("a@example.org")->command());
   CHECK(c.timeout() == std::chrono::seconds{300});
   c.receive_eof();
@@ -241,17 +227,17 @@ TEST_CASE("client and server take raw bytes through the same door") {
 
 TEST_CASE("client: per-state timeouts (RFC 5321 4.5.3.2)") {
   client c(options_for());
-  c.receive("220 mx\r\n" + ehlo_ok + "250 ok\r\n250 ok\r\n354 go\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, ehlo_ok);
   c.send(make_mail("a@example.org")->command());
   CHECK(c.timeout() == std::chrono::seconds{300});
+  c.receive("250 ok\r\n");
   c.next_event();
   c.send(make_rcpt("b@example.net")->command());
+  c.receive("250 ok\r\n");
   c.next_event();
   c.send(make_data()->command());
   CHECK(c.timeout() == std::chrono::seconds{120});
+  c.receive("354 go\r\n");
   c.next_event();
   CHECK(c.timeout() == std::chrono::seconds{180});  // sending the body
   c.send_body("x");
@@ -332,10 +318,7 @@ TEST_CASE("client submit: LIMITS RCPTMAX splits the recipients over transactions
   CHECK(r.rcpts_per_message == std::vector<std::size_t>{2, 1, 1});  // [a b] [nobody d] [e]
   // MAILMAX lower than the transactions needed: refused before anything.
   client c(test::options_for());
-  c.receive("220 mx\r\n250-mx\r\n250 LIMITS RCPTMAX=1 MAILMAX=1\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, "250-mx\r\n250 LIMITS RCPTMAX=1 MAILMAX=1\r\n");
   memory_source source("x\r\n");
   CHECK(c.submit(envelope_to({"a@example.net", "b@example.net"}), source) == errc::too_many_transactions);
 }
@@ -354,10 +337,7 @@ TEST_CASE("client submit: LMTP gives every accepted recipient its own delivery r
 
 TEST_CASE("client submit: SIZE, SMTPUTF8 and 8BITMIME are declared or refused before MAIL") {
   client c(test::options_for());
-  c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 SIZE 100\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, "250-mx\r\n250-PIPELINING\r\n250 SIZE 100\r\n");
   c.consume_output(c.pending_output().size());
   memory_source source("x\r\n");
   auto env = envelope_to({"b@example.net"});
@@ -385,16 +365,14 @@ TEST_CASE("client submit: a large message is pulled as the output drains, never 
   auto co = test::options_for();
   co.output_high_water = 4096;
   client c(co);
-  c.receive("220 mx\r\n250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+  test::greet(c, "250-mx\r\n250 PIPELINING\r\n");
   memory_source source(message, 1000);
+  REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), source));
+  c.receive("250 ok\r\n250 ok\r\n354 go\r\n");
   std::size_t most_pending = 0, written = 0;
   for (int turn = 0; turn < 10000; ++turn) {
     const auto e = c.next_event();
-    if (const auto* r = std::get_if<client_event::reply>(&e)) {
-      if (r->answered == answered_command::greeting) c.send_hello();
-      if (r->answered == answered_command::ehlo) REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), source));
-      continue;
-    }
+    if (std::holds_alternative<client_event::reply>(e)) continue;
     most_pending = std::max(most_pending, c.pending_output_size());
     written += c.pending_output_size();
     c.consume_output(c.pending_output_size());
@@ -419,33 +397,30 @@ TEST_CASE("client AUTH: TLS first unless allowed, PLAIN and LOGIN exchanges, can
   CHECK(decode_base64(*sasl_oauthbearer("", "t")) == std::string("n,,\x01" "auth=Bearer t\x01\x01"));
   CHECK_FALSE(sasl_oauthbearer("bob", ""));
 
-  const std::string ehlo = "220 mx\r\n250-mx\r\n250 AUTH PLAIN LOGIN\r\n";
+  const std::string ehlo = "250-mx\r\n250 AUTH PLAIN LOGIN\r\n";
   client strict(test::options_for());
-  strict.receive(ehlo);
-  strict.next_event();
-  strict.send_hello();
-  strict.next_event();
+  test::greet(strict, ehlo);
   CHECK(strict.send_auth("PLAIN", *sasl_plain("bob", "secret")) == errc::encryption_required);
   CHECK(strict.send_auth("CRAM-MD5") == errc::encryption_required);
 
   auto o = test::options_for();
   o.allow_auth_without_tls = true;
   client c(o);
-  c.receive(ehlo + "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 2.7.0 ok\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, ehlo);
   c.consume_output(c.pending_output().size());
   CHECK(c.send_auth("CRAM-MD5") == errc::not_offered);
   REQUIRE_FALSE(c.send_auth("LOGIN"));
+  c.receive("334 VXNlcm5hbWU6\r\n");
   auto e = c.next_event();
   REQUIRE(std::holds_alternative<client_event::reply>(e));
   CHECK(std::get<client_event::reply>(e).value.code == 334);
   CHECK(c.send(make_noop()->command()) == errc::invalid_state);  // in the exchange
   CHECK(c.send_auth_response("not base64!") == errc::bad_initial_response);
   REQUIRE_FALSE(c.send_auth_response(encode_base64("bob")));
+  c.receive("334 UGFzc3dvcmQ6\r\n");
   c.next_event();
   REQUIRE_FALSE(c.send_auth_response(encode_base64("secret")));
+  c.receive("235 2.7.0 ok\r\n");
   e = c.next_event();
   REQUIRE(std::holds_alternative<client_event::reply>(e));
   CHECK(std::get<client_event::reply>(e).value.code == 235);
@@ -455,14 +430,13 @@ TEST_CASE("client AUTH: TLS first unless allowed, PLAIN and LOGIN exchanges, can
   CHECK(c.send_auth("PLAIN", *sasl_plain("bob", "secret")) == errc::bad_sequence);  // once per session
 
   client k(o);
-  k.receive(ehlo + "334 \r\n501 5.7.0 cancelled\r\n");
-  k.next_event();
-  k.send_hello();
-  k.next_event();
+  test::greet(k, ehlo);
   k.consume_output(k.pending_output().size());
   REQUIRE_FALSE(k.send_auth("PLAIN"));
+  k.receive("334 \r\n");
   k.next_event();
   REQUIRE_FALSE(k.cancel_auth());
+  k.receive("501 5.7.0 cancelled\r\n");
   CHECK(std::string_view(k.pending_output().data(), k.pending_output().size()) == "AUTH PLAIN\r\n*\r\n");
   e = k.next_event();
   REQUIRE(std::holds_alternative<client_event::reply>(e));
@@ -474,20 +448,14 @@ TEST_CASE("client STARTTLS policy: required refuses MAIL before TLS, opportunist
   auto o = test::options_for();
   o.starttls = tls_policy::required;
   client c(o);
-  c.receive("220 mx\r\n250-mx\r\n250 STARTTLS\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, "250-mx\r\n250 STARTTLS\r\n");
   CHECK(c.starttls_wanted());
   CHECK(c.send(make_mail("a@example.org")->command()) == errc::encryption_required);
   memory_source source("x\r\n");
   CHECK(c.submit(envelope_to({"b@example.net"}), source) == errc::encryption_required);
   o.starttls = tls_policy::off;
   client d(o);
-  d.receive("220 mx\r\n250-mx\r\n250 STARTTLS\r\n");
-  d.next_event();
-  d.send_hello();
-  d.next_event();
+  test::greet(d, "250-mx\r\n250 STARTTLS\r\n");
   CHECK_FALSE(d.starttls_wanted());
   CHECK_FALSE(d.send(make_mail("a@example.org")->command()));
 }
@@ -507,10 +475,7 @@ TEST_CASE("client BDAT: chunks sent as counted, the server reads them exactly (R
   CHECK(r.log.find("reply BDAT 250\nreply the end of the message data 250") != std::string::npos);
   // Without CHUNKING, and BDAT through send(): refused, nothing written.
   client c(test::options_for());
-  c.receive("220 mx\r\n250 mx\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, "250 mx\r\n");
   c.consume_output(c.pending_output().size());
   CHECK(c.send_chunk("x", true) == errc::not_offered);
   CHECK(c.send(make_bdat(1, true)->command()) == errc::invalid_state);
@@ -523,10 +488,7 @@ TEST_CASE("client submit: LIMITS RCPTDOMAINMAX keeps each transaction within its
   // A server that announces RCPTDOMAINMAX=2 (the sansmtp server does not, so
   // the client reads it from a scripted EHLO reply and splits by itself).
   client c(test::options_for());
-  c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 LIMITS RCPTDOMAINMAX=2\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, "250-mx\r\n250-PIPELINING\r\n250 LIMITS RCPTDOMAINMAX=2\r\n");
   c.consume_output(c.pending_output().size());
   memory_source source(message);
   REQUIRE_FALSE(c.submit(envelope_to({"a@one.example", "b@two.example", "c@ONE.example", "d@three.example"}), source));
@@ -541,10 +503,7 @@ TEST_CASE("client submit: CR, LF or NUL in any envelope field is refused before 
   const std::vector<std::string> bad = {"a\r\nRCPT TO:<evil@x.example>", "a\nb", "a\rb", std::string("a\0b", 3)};
   for (const auto& payload : bad) {
     client c(test::options_for());
-    c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 DSN\r\n");
-    c.next_event();
-    c.send_hello();
-    c.next_event();
+    test::greet(c, "250-mx\r\n250-PIPELINING\r\n250 DSN\r\n");
     c.consume_output(c.pending_output().size());
     memory_source source("x\r\n");
     auto env = envelope_to({"b@example.net"});
@@ -596,10 +555,7 @@ TEST_CASE("client submit: BDAT chunks when preferred, BINARYMIME as is (RFC 3030
   }
   // BINARYMIME not offered: refused before MAIL.
   client c(test::options_for());
-  c.receive("220 mx\r\n250-mx\r\n250 CHUNKING\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, "250-mx\r\n250 CHUNKING\r\n");
   memory_source source("x");
   auto binary = envelope_to({"b@example.net"});
   binary.binary = true;
@@ -638,7 +594,7 @@ struct body_out {
 // preferred) and writes the output run by run, as writev would.
 body_out submit_and_write(std::string_view message, message_source& source, bool bdat) {
   client c(test::options_for());
-  c.receive(std::string("220 mx\r\n250-mx\r\n250-PIPELINING\r\n") + (bdat ? "250 CHUNKING\r\n" : "250 8BITMIME\r\n"));
+  c.receive("220 mx\r\n");
   body_out out;
   const auto inside = [&](std::span<const char> run) {
     return run.data() >= message.data() && run.data() + run.size() <= message.data() + message.size();
@@ -647,7 +603,10 @@ body_out submit_and_write(std::string_view message, message_source& source, bool
   for (int turn = 0; turn < 100000; ++turn) {
     const auto e = c.next_event();
     if (const auto* r = std::get_if<client_event::reply>(&e)) {
-      if (r->answered == answered_command::greeting) REQUIRE_FALSE(c.send_hello());
+      if (r->answered == answered_command::greeting) {
+        REQUIRE_FALSE(c.send_hello());
+        c.receive(std::string("250-mx\r\n250-PIPELINING\r\n") + (bdat ? "250 CHUNKING\r\n" : "250 8BITMIME\r\n"));
+      }
       if (r->answered == answered_command::ehlo) {
         auto env = envelope_to({"b@example.net"});
         env.prefer_bdat = bdat;
@@ -724,10 +683,7 @@ TEST_CASE("client submit: a rewindable source is read ahead for 8-bit data (RFC 
   const std::string message = "Subject: caf\xc3\xa9\r\n\r\nna\xc3\xafve\r\n";
   const auto mail_line = [&](const char* ehlo, message_source& source, bool detect) {
     client c(test::options_for());
-    c.receive(std::string("220 mx\r\n250-mx\r\n") + ehlo);
-    c.next_event();
-    c.send_hello();
-    c.next_event();
+    test::greet(c, std::string("250-mx\r\n") + ehlo);
     test::take_output(c);
     auto env = envelope_to({"b@example.net"});
     env.detect_8bit = detect;
@@ -745,10 +701,7 @@ TEST_CASE("client submit: a rewindable source is read ahead for 8-bit data (RFC 
   CHECK(mail_line("250 8BITMIME\r\n", stream, true) == "MAIL FROM:<alice@example.org>");
   // The read-ahead rewinds: the whole message is still sent.
   client c(test::options_for());
-  c.receive("220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, "250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
   test::take_output(c);
   memory_source again(message, 3);
   REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), again));
@@ -816,10 +769,7 @@ TEST_CASE("client submit: a bare LF refused by the options, before MAIL or by en
     INFO("bdat " << bdat);
     const auto ready = [&] {
       auto c = std::make_unique<client>(o);
-      c->receive("220 mx\r\n250-mx\r\n250-CHUNKING\r\n250 PIPELINING\r\n");
-      c->next_event();
-      c->send_hello();
-      c->next_event();
+      test::greet(*c, "250-mx\r\n250-CHUNKING\r\n250 PIPELINING\r\n");
       test::take_output(*c);
       return c;
     };
@@ -853,15 +803,15 @@ TEST_CASE("client submit: a bare LF refused by the options, before MAIL or by en
   }
   // Command level: end_body() refuses after the refusal.
   client k(o);
-  k.receive("220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
-  k.next_event();
-  k.send_hello();
-  k.next_event();
+  test::greet(k, "250 mx\r\n");
   k.send(make_mail("a@example.org")->command());
+  k.receive("250 ok\r\n");
   k.next_event();
   k.send(make_rcpt("b@example.net")->command());
+  k.receive("250 ok\r\n");
   k.next_event();
   k.send(make_data()->command());
+  k.receive("354 go\r\n");
   k.next_event();
   test::take_output(k);
   CHECK(k.send_body("a\nb") == errc::bare_lf);
@@ -965,10 +915,7 @@ TEST_CASE("client submit: refused in the wrong state or for what was not offered
   CHECK(test::take_output(early).empty());
 
   client c(test::options_for());
-  c.receive("220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
-  c.next_event();
-  c.send_hello();
-  c.next_event();
+  test::greet(c, "250-mx\r\n250 PIPELINING\r\n");
   test::take_output(c);
   auto needs_tls = env;
   needs_tls.requiretls = true;
@@ -986,4 +933,213 @@ TEST_CASE("client submit: refused in the wrong state or for what was not offered
   REQUIRE_FALSE(c.submit(env, source));
   CHECK(c.submit(env, source) == errc::invalid_state);  // one submission at a time
   CHECK(c.submitting());
+}
+
+// --- hardening (issue 22): what a hostile server must not make the client believe ----------------
+
+namespace {
+
+// The RFC's rules, written out again from RFC 5321 4.2.1, 4.3.2, 3.8 and
+// 4.1.1.10, RFC 3207 4 and RFC 4954 4, independently of classify_reply().
+reply_outcome rfc_outcome(answered_command what, int code) {
+  if (what == answered_command::quit) return reply_outcome::closing;
+  if (code == 421) return reply_outcome::closing;
+  if (code >= 400 && code <= 599) return reply_outcome::refused;
+  if (code == 334 && what == answered_command::auth) return reply_outcome::intermediate;
+  if (code == 354 && what == answered_command::data) return reply_outcome::intermediate;
+  if (code == 235 && what == answered_command::auth) return reply_outcome::completed;
+  if (code == 220 && (what == answered_command::greeting || what == answered_command::starttls))
+    return reply_outcome::completed;
+  if (code == 250 && (what == answered_command::ehlo || what == answered_command::helo)) return reply_outcome::completed;
+  const bool any_2xx = what != answered_command::greeting && what != answered_command::starttls &&
+                       what != answered_command::ehlo && what != answered_command::helo &&
+                       what != answered_command::auth && what != answered_command::data;
+  if (any_2xx && code >= 200 && code <= 299) return reply_outcome::completed;
+  return reply_outcome::protocol_error;
+}
+
+}  // namespace
+
+TEST_CASE("client reply table: every command x every reply code, against the RFC rules written out") {
+  const answered_command all[] = {
+      answered_command::unknown, answered_command::greeting, answered_command::ehlo, answered_command::helo,
+      answered_command::starttls, answered_command::auth, answered_command::mail, answered_command::rcpt,
+      answered_command::data, answered_command::end_of_data, answered_command::bdat, answered_command::rset,
+      answered_command::vrfy, answered_command::expn, answered_command::noop, answered_command::quit,
+      answered_command::help};
+  for (const auto what : all)
+    for (int code = 100; code <= 599; ++code) {
+      INFO(answered_command_text(what) << " " << code);
+      CHECK(classify_reply(what, code) == rfc_outcome(what, code));
+    }
+  CHECK(reply_outcome_name(reply_outcome::protocol_error) == "protocol_error");
+}
+
+TEST_CASE("client reply table: what each command the client sends does with each reply class") {
+  // Each command after a greeting and an EHLO without PIPELINING; then one
+  // reply of each class, and a malformed one.
+  struct row {
+    const char* name;
+    std::function<std::error_code(client&)> send;
+    const char* positive;  // the reply that completes it (or is its intermediate)
+  };
+  const auto cmd = [](build_result b) {
+    const auto owned = *b;
+    return [owned](client& c) { return c.send(owned.command()); };
+  };
+  const std::vector<row> rows = {
+      {"EHLO", cmd(make_ehlo("mail.acme-corp.com")), "250 mx"},
+      {"HELO", cmd(make_helo("mail.acme-corp.com")), "250 mx"},
+      {"MAIL FROM", cmd(make_mail("a@example.org")), "250 ok"},
+      {"RSET", cmd(make_rset()), "250 ok"},
+      {"VRFY", cmd(make_vrfy("postmaster")), "252 maybe"},
+      {"EXPN", cmd(make_expn("staff")), "250 list"},
+      {"HELP", cmd(make_help()), "214 help"},
+      {"NOOP", cmd(make_noop()), "250 ok"},
+      {"QUIT", cmd(make_quit()), "221 bye"},
+      {"STARTTLS", cmd(make_starttls()), "220 go"},
+      {"AUTH", [](client& c) { return c.send_auth("PLAIN", "AGEAYg=="); }, "235 ok"},
+  };
+  auto options = test::options_for();
+  options.allow_auth_without_tls = true;
+  for (const auto& r : rows) {
+    for (const std::string& reply : {std::string(r.positive), std::string("199 info"), std::string("250 ok"),
+                                    std::string("220 hi"), std::string("354 go"), std::string("421 bye"),
+                                    std::string("450 later"), std::string("550 no"), std::string("25x broken")}) {
+      INFO(r.name << " answered " << reply);
+      const std::string script = "220 mx\r\n250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n" + reply + "\r\n";
+      const std::vector<step> steps = {hello_step(), {r.name, r.send}};
+      const auto run = run_client_every_way(script, steps, options);
+      const int code = std::stoi(reply.substr(0, 2) + (reply[2] == 'x' ? "0" : reply.substr(2, 1)));
+      const auto last = run.log.substr(run.log.rfind('\n', run.log.size() - 2) + 1);
+      if (reply[2] == 'x' || reply[0] == '1') {
+        // A broken reply, or a 1yz (RFC 5321 4.2: 2-5 only), ends the session
+        // in the reply reader already.
+        CHECK(last.starts_with("fatal "));
+        continue;
+      }
+      if (classify_reply(*answered_command_of(r.name), code) == reply_outcome::protocol_error) {
+        CHECK(last == "fatal unexpected_reply\n");
+      } else {
+        CHECK(last.starts_with("reply "));
+        CHECK(last.find(" " + std::to_string(code)) != std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE("client: after any reply to QUIT the session is over; QUIT is never sent twice (RFC 5321 4.1.1.10)") {
+  for (const std::string reply : {"221 bye", "500 what", "250 ok", "421 closing"}) {
+    INFO(reply);
+    const std::vector<step> steps = {hello_step(), command_step("quit", make_quit()),
+                                     command_step("quit again", make_quit())};
+    const auto r = run_client_every_way("220 mx\r\n" + ehlo_ok + reply + "\r\n", steps);
+    CHECK(r.output == "EHLO mail.acme-corp.com\r\nQUIT\r\n");
+    CHECK(r.log.find("reply QUIT " + reply.substr(0, 3)) != std::string::npos);
+  }
+}
+
+TEST_CASE("client: a 2xx to DATA is a protocol error, never a delivery (RFC 5321 4.3.2)") {
+  for (const std::string reply : {"250 2.0.0 Ok", "220 hi", "251 ok"}) {
+    INFO(reply);
+    // Single commands: DATA answered 250 ends the session.
+    const std::vector<step> steps = {hello_step(), command_step("mail", make_mail("a@example.org")),
+                                     command_step("rcpt", make_rcpt("b@example.net")), command_step("data", make_data())};
+    const auto r = run_client_every_way("220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n" + reply + "\r\n", steps);
+    CHECK(r.log.ends_with("reply RCPT TO 250\nfatal unexpected_reply\n"));
+    // submit(): no recipient is reported delivered, and the body is not sent.
+    for (const bool pipelining : {false, true}) {
+      memory_source source("Subject: x\r\n\r\nhi\r\n");
+      const auto ehlo = pipelining ? "250-mx\r\n250 PIPELINING\r\n" : "250 mx\r\n";
+      const std::vector<step> submit = {hello_step(), {"submit", [&](client& c) {
+                                                          source.rewind();
+                                                          return c.submit(envelope_to({"b@example.net"}), source);
+                                                        }}};
+      const auto s = run_client_every_way("220 mx\r\n" + std::string(ehlo) + "250 ok\r\n250 ok\r\n" + reply + "\r\n", submit);
+      CHECK(s.log.ends_with("fatal unexpected_reply\n"));
+      CHECK(s.log.find("submitted") == std::string::npos);
+      CHECK(s.output.find("Subject") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("client: a reply that came before its command was written is refused, never paired (extra replies)") {
+  // DATA answered with 354 and 250 in one segment: the 250 cannot be the
+  // answer to a message not sent yet.
+  {
+    client c(test::options_for());
+    c.receive("220 mx\r\n");
+    REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+    REQUIRE_FALSE(c.send_hello());
+    c.receive("250 mx\r\n");
+    REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+    memory_source source("Subject: x\r\n\r\nhi\r\n");
+    REQUIRE_FALSE(c.submit(envelope_to({"b@example.net"}), source));
+    c.receive("250 ok\r\n");
+    CHECK(std::get<client_event::reply>(c.next_event()).answered == answered_command::mail);
+    c.receive("250 ok\r\n");
+    CHECK(std::get<client_event::reply>(c.next_event()).answered == answered_command::rcpt);
+    c.receive("354 go\r\n250 2.0.0 queued\r\n");
+    CHECK(std::get<client_event::reply>(c.next_event()).value.code == 354);
+    const auto e = c.next_event();
+    REQUIRE(std::holds_alternative<client_event::fatal_error>(e));
+    CHECK(std::get<client_event::fatal_error>(e).code == errc::unexpected_reply);
+    CHECK(std::get<client_event::fatal_error>(e).explanation.find("before the end of the message data was sent") !=
+          std::string::npos);
+    CHECK(c.closed());
+    CHECK(std::holds_alternative<client_event::paused>(c.next_event()));  // never `submitted`
+  }
+  // An extra 250 after the RCPT's reply, under BDAT without PIPELINING: it
+  // would be taken as the chunk's reply.
+  {
+    client c(test::options_for());
+    c.receive("220 mx\r\n");
+    c.next_event();
+    REQUIRE_FALSE(c.send_hello());
+    c.receive("250-mx\r\n250 CHUNKING\r\n");
+    c.next_event();
+    memory_source source("Subject: x\r\n\r\nhi\r\n");
+    auto env = envelope_to({"b@example.net"});
+    env.prefer_bdat = true;
+    REQUIRE_FALSE(c.submit(env, source));
+    c.receive("250 ok\r\n");
+    c.next_event();
+    c.receive("250 ok\r\n250 extra\r\n");
+    CHECK(std::get<client_event::reply>(c.next_event()).answered == answered_command::rcpt);
+    client_event_t e;
+    do e = c.next_event();
+    while (std::holds_alternative<client_event::paused>(e) &&
+           std::get<client_event::paused>(e).why == client_event::paused::reason::write_output);
+    REQUIRE(std::holds_alternative<client_event::fatal_error>(e));
+    CHECK(std::get<client_event::fatal_error>(e).code == errc::unexpected_reply);
+  }
+}
+
+TEST_CASE("client submit: a refused MAIL decides what the pipelined RCPTs report, not their 503") {
+  memory_source source("x\r\n");
+  const std::vector<step> steps = {hello_step(), {"submit", [&](client& c) {
+                                                    source.rewind();
+                                                    return c.submit(envelope_to({"b@example.net", "c@example.net"}), source);
+                                                  }}};
+  const auto r = run_client_every_way("220 mx\r\n250-mx\r\n250 PIPELINING\r\n530 5.7.0 Authentication required\r\n"
+                                      "503 5.5.1 No MAIL\r\n503 5.5.1 No MAIL\r\n554 5.5.1 No valid recipients\r\n250 reset\r\n",
+                                      steps);
+  CHECK(r.log.find("submitted in 1: b@example.net=530/0 c@example.net=530/0") != std::string::npos);
+}
+
+TEST_CASE("client: timeout_epoch() moves when a reply is read, not while its octets drip in") {
+  client c(test::options_for());
+  const auto start = c.timeout_epoch();
+  for (const char octet : std::string_view("220 mx.example.net ESMTP\r")) {
+    c.receive(std::string_view(&octet, 1));
+    CHECK(std::holds_alternative<client_event::need_data>(c.next_event()));
+    CHECK(c.timeout_epoch() == start);  // RFC 5321 4.5.3.2.1: 5 minutes for the whole greeting
+    CHECK(c.timeout() == std::chrono::seconds{300});
+  }
+  c.receive("\n");
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  CHECK(c.timeout_epoch() != start);
+  const auto idle = c.timeout_epoch();
+  REQUIRE_FALSE(c.send_hello());
+  CHECK(c.timeout_epoch() != idle);  // a new wait: EHLO's reply
 }

@@ -11,7 +11,10 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include <asio/steady_timer.hpp>
+
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -271,6 +274,116 @@ TEST_CASE("client driver: 4 MiB to a real sansmtp::server over TCP, cut on both 
   peer.join();
   CHECK(h.log == std::vector<std::string>{"submitted 2 delivered"});
   CHECK(peer.message() == message);
+}
+
+
+// --- hardening (issue 22) -------------------------------------------------------------------
+
+// Submits one message (by BDAT when asked) when ready; logs the outcome.
+struct one_message_handler final : drivers::client_handler {
+  bool bdat = false, submitted = false;
+  std::vector<std::string> log;
+  memory_source source{"Subject: x\r\n\r\nhello\r\n"};
+  void on_event(drivers::client_driver&, const client_event_t& event) override {
+    if (const auto* s = std::get_if<client_event::submitted>(&event))
+      log.push_back(s->all_delivered() ? "delivered" : "not delivered");
+    else if (const auto* f = std::get_if<client_event::fatal_error>(&event))
+      log.push_back("fatal " + std::string(errc_name(f->code)));
+  }
+  void on_ready(drivers::client_driver& driver) override {
+    if (submitted) return;
+    submitted = true;
+    envelope env;
+    env.reverse_path = "app@acme-corp.com";
+    env.recipients = {{"a@acme-corp.com", {}}};
+    env.prefer_bdat = bdat;
+    if (const auto ec = driver.session().submit(env, source)) log.push_back("submit refused " + ec.message());
+  }
+  void on_error(const drivers::driver_error& e) override { log.push_back("error " + e.message); }
+};
+
+// A hostile server's extra replies end the session with a protocol error,
+// never a loop without progress (the driver once spun at 100% CPU on them)
+// and never a delivery. A spin would hang io.run() past the test's timeout.
+TEST_CASE("client driver: extra replies from the server end the session, no spin, no delivery") {
+  SECTION("354 and 250 to DATA in one segment") {
+    asio::io_context io;
+    scripted_peer peer(io, {"220 mx.test ESMTP\r\n", "250 mx.test\r\n", "250 ok\r\n", "250 ok\r\n",
+                            "354 go\r\n250 2.0.0 queued\r\n"});
+    one_message_handler h;
+    drivers::client_driver driver(io, options_for(peer.port()), h);
+    driver.start();
+    io.run();
+    CHECK(h.log == std::vector<std::string>{"fatal unexpected_reply"});
+  }
+  SECTION("an extra 250 after the RCPT's reply, under BDAT") {
+    asio::io_context io;
+    scripted_peer peer(io, {"220 mx.test ESMTP\r\n", "250-mx.test\r\n250 CHUNKING\r\n", "250 ok\r\n",
+                            "250 ok\r\n250 extra\r\n"});
+    one_message_handler h;
+    h.bdat = true;
+    drivers::client_driver driver(io, options_for(peer.port()), h);
+    driver.start();
+    io.run();
+    CHECK(h.log == std::vector<std::string>{"fatal unexpected_reply"});
+  }
+  SECTION("250 to DATA") {
+    asio::io_context io;
+    scripted_peer peer(io, {"220 mx.test ESMTP\r\n", "250 mx.test\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n"});
+    one_message_handler h;
+    drivers::client_driver driver(io, options_for(peer.port()), h);
+    driver.start();
+    io.run();
+    CHECK(h.log == std::vector<std::string>{"fatal unexpected_reply"});
+    CHECK(peer.received().find("Subject") == std::string::npos);  // the body was never sent
+  }
+}
+
+TEST_CASE("client driver: a non-221 reply to QUIT ends the session; QUIT goes once (RFC 5321 4.1.1.10)") {
+  asio::io_context io;
+  scripted_peer peer(io, {"220 mx.test ESMTP\r\n", "250 mx.test\r\n", "500 what\r\n", "500 what\r\n", "500 what\r\n"});
+  logging_handler h;
+  drivers::client_driver driver(io, options_for(peer.port()), h);
+  driver.start();
+  io.run();
+  CHECK(h.log == std::vector<std::string>{"reply 220", "reply 250", "ready", "reply 500"});
+  CHECK(peer.received() == "EHLO mail.acme-corp.com\r\nQUIT\r\n");
+}
+
+TEST_CASE("client driver: a greeting dripped an octet at a time still times out as a whole (RFC 5321 4.5.3.2.1)") {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket socket(io);
+  asio::steady_timer drip(io);
+  const std::string greeting = "220 mx.test ESMTP dripping slowly\r\n";
+  std::size_t sent = 0;
+  std::function<void()> next = [&] {
+    if (sent == greeting.size()) return;
+    std::error_code ec;
+    asio::write(socket, asio::buffer(greeting.data() + sent++, 1), ec);
+    if (ec) return;
+    drip.expires_after(std::chrono::milliseconds(150));
+    drip.async_wait([&](const std::error_code& e) {
+      if (!e) next();
+    });
+  };
+  acceptor.async_accept(socket, [&](const std::error_code& ec) {
+    if (!ec) next();
+  });
+  auto o = options_for(std::to_string(acceptor.local_endpoint().port()));
+  o.session.greeting_timeout = std::chrono::seconds{1};
+  logging_handler h;
+  drivers::client_driver driver(io, o, h);
+  const auto start = std::chrono::steady_clock::now();
+  driver.start();
+  while (!io.stopped() && h.log.empty()) io.run_one();
+  const auto took = std::chrono::steady_clock::now() - start;
+  drip.cancel();
+  REQUIRE(h.log.size() == 1);
+  CHECK(h.log[0].starts_with("fatal timeout"));
+  // An octet every 150 ms renews nothing: the 35-octet greeting would take 5 s.
+  CHECK(took < std::chrono::seconds(4));
+  CHECK(sent < greeting.size());
 }
 
 }  // namespace

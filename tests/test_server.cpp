@@ -688,3 +688,156 @@ TEST_CASE("server: a pipelined command is judged against the state its predecess
       "(replied)", "MAIL", "(replied)", "RSET", "(replied)", "MAIL", "(replied)"};
   CHECK(seen == expected);
 }
+
+// --- hardening (issue 22) ---------------------------------------------------------------
+
+TEST_CASE("server: EHLO, HELO and RSET abandon a transaction with transaction_reset, BDAT chunks included (RFC 5321 4.1.4)") {
+  const auto o = chunking();
+  for (const std::string reset : {"EHLO client.example\r\n", "HELO client.example\r\n", "RSET\r\n"}) {
+    INFO(reset);
+    // A chunk of an abandoned transaction must not reach the next message.
+    const auto r = run_every_way(hello + envelope + "BDAT 19\r\nfirst transaction\r\n" + reset + envelope +
+                                     "BDAT 7 LAST\r\nsecond\nQUIT\r\n",
+                                 o);
+    const std::string why = reset[0] == 'R' ? "rset" : "hello";
+    CHECK(r.log.find("chunk 19\ncmd " + reset.substr(0, 4)) != std::string::npos);
+    CHECK(r.log.find("\nreset " + why + "\ncmd MAIL <a@example.org> {}\n") != std::string::npos);
+    CHECK(r.log.find("end size=7 bare_lf@6 [second\\n]") != std::string::npos);
+    CHECK(std::count(r.log.begin(), r.log.end(), '\n') == 12);  // one reset, no other event
+    INFO(r.log);
+    CHECK(r.log.find("reset") == r.log.rfind("reset"));
+  }
+  // DATA never started: MAIL and RCPT only.
+  auto r = run_every_way(hello + envelope + "RSET\r\n" + envelope + "DATA\r\nx\r\n.\r\nQUIT\r\n");
+  CHECK(r.log.find("cmd RSET\nreset rset\ncmd MAIL") != std::string::npos);
+  CHECK(r.messages == std::vector<std::string>{"x\r\n"});
+  // No transaction: nothing to reset, no event.
+  r = run_every_way(hello + "RSET\r\nEHLO again.example\r\nNOOP\r\n");
+  CHECK(r.log.find("reset") == std::string::npos);
+  // After a message ended the transaction is over: EHLO resets nothing more.
+  r = run_every_way(hello + envelope + "DATA\r\nx\r\n.\r\nEHLO again.example\r\n");
+  CHECK(r.log.find("reset") == std::string::npos);
+  // A refused EHLO resets nothing (RFC 5321 4.1.4: the state stays).
+  responder refuse_ehlo;
+  int hellos = 0;
+  refuse_ehlo.on_command = [&](server& s, const server_event::command& c) {
+    if (!std::holds_alternative<cmd::ehlo>(c.value) || hellos++ == 0) return false;
+    s.send(550, "5.7.1 no");
+    return true;
+  };
+  r = run_session(hello + envelope + "EHLO again.example\r\nDATA\r\nx\r\n.\r\n", {}, {}, refuse_ehlo);
+  CHECK(r.log.find("reset") == std::string::npos);
+  CHECK(r.messages == std::vector<std::string>{"x\r\n"});
+}
+
+TEST_CASE("server: transaction_reset after TLS abandons nothing that was not there (RFC 3207 4.2)") {
+  server_options o;
+  o.starttls = true;
+  server s(o);
+  REQUIRE_FALSE(s.send(220, "mx"));
+  REQUIRE_FALSE(s.receive(hello + "STARTTLS\r\n"));
+  REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
+  REQUIRE_FALSE(s.send_ehlo_reply());
+  REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
+  REQUIRE_FALSE(s.send(220, "go"));
+  REQUIRE_FALSE(s.tls_established());
+  CHECK(std::holds_alternative<server_event::need_data>(s.next_event()));  // STARTTLS needs no transaction
+}
+
+TEST_CASE("server: 452 for too many recipients is flow control; only the overshoot past its budget counts as an error") {
+  server_options o;
+  o.max_recipients = 2;
+  o.max_recipient_overshoot = 3;
+  o.max_bad_commands = 1;
+  std::string in = hello + "MAIL FROM:<a@example.org>\r\n";
+  for (int i = 0; i < 7; ++i) in += "RCPT TO:<r" + std::to_string(i) + "@example.net>\r\n";
+  // 2 accepted; 3 more are 452 without counting (N); the 4th over counts as
+  // the one bad command allowed (N+1), still 452; the 5th over is 421.
+  auto r = run_every_way(in, o);
+  CHECK(reply_codes(r.output) == "220 250 250 250 250 452 452 452 452 421");
+  CHECK(r.closed);
+  // The budget is per transaction.
+  std::string two = hello;
+  for (int t = 0; t < 2; ++t) {
+    two += "MAIL FROM:<a@example.org>\r\n";
+    for (int i = 0; i < 5; ++i) two += "RCPT TO:<r" + std::to_string(i) + "@example.net>\r\n";
+    two += "RSET\r\n";
+  }
+  o.max_bad_commands = 1;
+  r = run_every_way(two, o);
+  CHECK(reply_codes(r.output) == "220 250 250 250 250 452 452 452 250 250 250 250 452 452 452 250");
+  // The defaults: a message to 121 recipients reaches the first 100, and the
+  // session goes on (Postfix tolerates 1000 excess recipients).
+  std::string many = hello + "MAIL FROM:<a@example.org>\r\n";
+  for (int i = 0; i < 121; ++i) many += "RCPT TO:<r" + std::to_string(i) + "@example.net>\r\n";
+  many += "DATA\r\nx\r\n.\r\nQUIT\r\n";
+  r = run_session(many, {});
+  CHECK(r.messages == std::vector<std::string>{"x\r\n"});
+  const auto codes = reply_codes(r.output);
+  CHECK(std::count(codes.begin(), codes.end(), '4') >= 21);
+  CHECK(codes.ends_with("452 354 250 221"));
+  // 0: no overshoot is ever counted.
+  o.max_recipient_overshoot = 0;
+  r = run_every_way(in, o);
+  CHECK(reply_codes(r.output) == "220 250 250 250 250 452 452 452 452 452");
+}
+
+TEST_CASE("server: BDAT text has the DATA line limit, at the same offset; BINARYMIME has none (RFC 5321 4.5.3.1.6, RFC 3030 3)") {
+  for (const std::size_t length : {std::size_t{1000}, std::size_t{1001}}) {
+    INFO(length);
+    const std::string line = std::string(length - 2, 'a') + "\r\n";
+    const std::string message = "x\r\n" + line + "y\r\n";
+    auto o = chunking();
+    // Through DATA.
+    const auto d = run_session(hello + envelope + "DATA\r\n" + message + ".\r\nQUIT\r\n", {}, o);
+    // Through BDAT, in one chunk and cut inside the long line.
+    const auto b = run_session(hello + envelope + "BDAT " + std::to_string(message.size()) + " LAST\r\n" + message + "QUIT\r\n", {}, o);
+    const auto cut = "BDAT 500\r\n" + message.substr(0, 500) + "BDAT " + std::to_string(message.size() - 500) +
+                     " LAST\r\n" + message.substr(500) + "QUIT\r\n";
+    const auto c = run_session(hello + envelope + cut, {}, o);
+    if (length == 1000) {
+      CHECK(d.messages.size() == 1);
+      CHECK(b.messages.size() == 1);
+      CHECK(c.messages.size() == 1);
+    } else {
+      CHECK(d.log.find("line_too_long@1003") != std::string::npos);
+      CHECK(b.log.find("line_too_long@1003") != std::string::npos);
+      CHECK(c.log.find("line_too_long@1003") != std::string::npos);
+      CHECK(reply_codes(d.output).ends_with("550 221"));
+      CHECK(reply_codes(b.output).ends_with("550 221"));
+    }
+    // BINARYMIME: no lines at all.
+    o.binarymime = true;
+    const auto m = run_session(hello + "MAIL FROM:<a@example.org> BODY=BINARYMIME\r\nRCPT TO:<b@example.net>\r\nBDAT " +
+                                   std::to_string(message.size()) + " LAST\r\n" + message,
+                               {}, o);
+    CHECK(m.messages.size() == 1);
+    // 0 turns the limit off for both.
+    o.binarymime = false;
+    o.data.max_line_length = 0;
+    CHECK(run_session(hello + envelope + "BDAT " + std::to_string(message.size()) + " LAST\r\n" + message, {}, o)
+              .messages.size() == 1);
+  }
+  // Every split of a BDAT message with a long line gives the same log.
+  auto o = chunking();
+  o.data.max_line_length = 8;
+  const auto r = run_every_way(hello + envelope + "BDAT 21 LAST\r\n123456\r\n1234567\r\nab\r\n", o);
+  CHECK(r.log.find("line_too_long@16") != std::string::npos);
+}
+
+TEST_CASE("server: timeout_epoch() moves when a command is taken or answered, not while its octets drip in") {
+  server s;
+  REQUIRE_FALSE(s.send(220, "mx"));
+  const auto start = s.timeout_epoch();
+  for (const char octet : std::string_view("NOOP\r")) {
+    REQUIRE_FALSE(s.receive(std::string_view(&octet, 1)));
+    CHECK(std::holds_alternative<server_event::need_data>(s.next_event()));
+    CHECK(s.timeout_epoch() == start);  // RFC 5321 4.5.3.2.7: the command as a whole
+  }
+  REQUIRE_FALSE(s.receive("\n"));
+  REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
+  const auto taken = s.timeout_epoch();
+  CHECK(taken != start);
+  REQUIRE_FALSE(s.send(250, "ok"));
+  CHECK(s.timeout_epoch() != taken);
+}

@@ -240,6 +240,30 @@ TEST_CASE("server driver: the command timeout closes with 421 4.4.2 (RFC 5321 4.
   CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::timeout});
 }
 
+TEST_CASE("server driver: a command line dripped an octet at a time times out as a whole (RFC 5321 4.5.3.2.7)") {
+  drivers::server_driver_options o;
+  o.session.command_timeout = std::chrono::seconds(1);
+  running_driver d(o);
+  client c(d.port);
+  c.reply();
+  const auto start = std::chrono::steady_clock::now();
+  // "NOOP" and a long argument, an octet every 150 ms: 5 s for the line,
+  // while each gap is far below the timeout.
+  std::thread dripper([fd = c.socket.native_handle()] {
+    const std::string line = "NOOP dripping-one-octet-at-a-time\r\n";
+    for (const char octet : line) {
+      if (::send(fd, &octet, 1, MSG_NOSIGNAL) != 1) return;  // (Asio's socket is the reader's)
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    }
+  });
+  const auto reply = c.reply();
+  const auto took = std::chrono::steady_clock::now() - start;
+  dripper.join();
+  CHECK(reply.rfind("421 4.4.2 mx.test", 0) == 0);
+  CHECK(took < std::chrono::seconds(4));
+  CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::timeout});
+}
+
 TEST_CASE("server driver: an unanswered event or a throwing handler ends the session with 421 4.3.0") {
   SECTION("unanswered") {
     running_driver d({}, {.answer_noop = false});

@@ -439,6 +439,11 @@ int run_send(args argv) {
   o.tls.ca_file = a.tls_ca;
   o.tls.verification = a.tls_no_verify ? drivers::tls_verification::report : drivers::tls_verification::enforce;
   if (a.ehlo) {
+    // What no server can be sent (CR, LF, another control, a space): a usage
+    // error before connecting, whatever --allow-failing-ehlo says.
+    if (const auto hello = a.lmtp ? make_lhlo(*a.ehlo) : make_ehlo(*a.ehlo); !hello)
+      return usage(fmt::format("--ehlo \"{}\" cannot be sent as the {} argument ({})", escape_for_display(*a.ehlo),
+                               a.lmtp ? "LHLO" : "EHLO", errc_name(hello.error().code)));
     const auto report = check_ehlo_name(*a.ehlo);
     if (report.result == verdict::fail && !a.allow_failing_ehlo) {
       std::string findings;

@@ -75,6 +75,12 @@ void serve_session::on_event(server& session, const server_event_t& event) {
     drop_message();
   } else if (const auto* a = std::get_if<server_event::auth_response>(&event)) {
     on_auth_response(session, a->value);
+  } else if (std::holds_alternative<server_event::transaction_reset>(event)) {
+    // RSET, a new EHLO/HELO or TLS abandoned the transaction (RFC 5321
+    // §4.1.4): nothing of it reaches the next message.
+    drop_message();
+    mail_from_.clear();
+    rcpt_to_.clear();
   }
 }
 
@@ -101,10 +107,9 @@ void serve_session::on_command(server& session, const server_event::command& c) 
     if (message_ && !message_->open()) message_->begin();  // the first chunk; a failure shows at the end
   } else if (const auto* a = std::get_if<cmd::auth>(&v)) {
     on_auth(session, *a);
-  } else if (std::holds_alternative<cmd::rset>(v)) {
-    drop_message();
-    rcpt_to_.clear();
-    reply(session, 250, "2.0.0 Ok");
+  } else if (std::holds_alternative<cmd::expn>(v)) {
+    // RFC 5321 §3.5.2, §7.3: no list is expanded here; a 250 would claim one.
+    reply(session, 502, "5.5.1 EXPN not supported");
   } else if (std::holds_alternative<cmd::quit>(v)) {
     reply(session, 221, "2.0.0 Bye");
   } else if (std::holds_alternative<cmd::starttls>(v)) {

@@ -80,7 +80,7 @@ int run_serve(args argv) {
   bool stdio = false, sink = false, self_signed = false;
   std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
                        injection = "reject", tls_cert, tls_key, users_file;
-  std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10;
+  std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10, max_line = 1000;
   app.add_flag("--stdio", stdio, "Speak SMTP on stdin/stdout (inetd style)");
   app.add_option("--listen", listen, "Listen on ADDRESS:PORT (numeric; [::1]:PORT for IPv6; port 0 = any free port)");
   app.add_option("--maildir", dir, "Deliver each accepted message to DIR/new/");
@@ -90,6 +90,9 @@ int run_serve(args argv) {
   app.add_option("--bare-lf", bare_lf, "A LF without CR in DATA: reject (default), normalize or allow")->check(policy);
   app.add_option("--bare-cr", bare_cr, "A CR without LF in DATA: reject (default), normalize or allow")->check(policy);
   add_count(app, "--max-size", max_size, "SIZE limit in octets (RFC 1870); 0 = none");
+  add_count(app, "--max-line-length", max_line,
+            "Longest text line of a message, CRLF included, through DATA and BDAT alike (RFC 5321 4.5.3.1.6: "
+            "1000, the default); 0 = none (BINARYMIME data has no lines)");
   app.add_option("--starttls-injection", injection, "Plaintext after STARTTLS: reject (close) or discard")
       ->check(CLI::IsMember({"reject", "discard"}));
   app.add_option("--events", events, "Append one JSON line per event to FILE");
@@ -135,6 +138,7 @@ int run_serve(args argv) {
   o.max_message_size = max_size;
   o.data.bare_lf = policies.at(bare_lf);
   o.data.bare_cr = policies.at(bare_cr);
+  o.data.max_line_length = max_line;
   o.after_starttls = injection == "discard" ? starttls_injection::discard : starttls_injection::reject;
 
   std::optional<maildir> box;

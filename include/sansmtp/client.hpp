@@ -131,6 +131,34 @@ struct recipient_result {
   bool delivered() const noexcept { return rcpt_code / 100 == 2 && delivery_code / 100 == 2; }
 };
 
+// What a reply does to the command it answers: the client's reply table,
+// one row per command (RFC 5321 §4.2.1 and §4.3.2; RFC 3030 §2 for BDAT,
+// RFC 3207 §4 for STARTTLS, RFC 4954 §4 for AUTH, RFC 2033 for LMTP):
+//
+//   answered       | completed      | intermediate | refused            | closing
+//   greeting       | 220            |              | 4xx, 5xx (554)     | 421
+//   EHLO/LHLO/HELO | 250            |              | 4xx, 5xx           | 421
+//   STARTTLS       | 220            |              | 4xx, 5xx           | 421
+//   AUTH           | 235            | 334          | 4xx, 5xx           | 421
+//   DATA           |                | 354          | 4xx, 5xx           | 421
+//   QUIT           |                |              |                    | any reply (§4.1.1.10)
+//   any other      | 2xx            |              | 4xx, 5xx           | 421
+//
+// Every other code is a protocol error (a 1xx anywhere, a 2xx to DATA, a
+// 3xx where no intermediate reply exists, a 220 to EHLO): the session ends
+// with fatal_error{unexpected_reply}. So does a reply that arrived before
+// the command it would answer was written (an extra reply, or a 250 sent
+// with DATA's 354): replies are never paired by count alone.
+enum class reply_outcome : std::uint8_t {
+  completed,       // the command succeeded
+  intermediate,    // go on: 354 (send the message), 334 (answer the challenge)
+  refused,         // the command failed; the session goes on
+  closing,         // the session is over
+  protocol_error,  // a code that cannot answer this command
+};
+[[nodiscard]] reply_outcome classify_reply(answered_command what, int code) noexcept;
+std::string_view reply_outcome_name(reply_outcome o) noexcept;  // "completed", "intermediate", ...
+
 // STARTTLS (RFC 3207) as the client wants it. The session does no TLS
 // itself: the driver sends STARTTLS when starttls_wanted() says so.
 enum class tls_policy {
@@ -341,6 +369,12 @@ class client {
 
   // RFC 5321 §4.5.3.2: how long to wait now; zero when nothing is awaited.
   std::chrono::seconds timeout() const noexcept;
+  // Changes whenever the wait starts over: a reply was read, a command
+  // written, part of the message written out (consume_output). A driver
+  // arms its timer from timeout() when this changes and leaves it running
+  // otherwise, so the timeout bounds a whole reply (§4.5.3.2: "5 minutes"
+  // for the greeting as a whole), not the gap between two octets.
+  std::uint64_t timeout_epoch() const noexcept { return timeout_epoch_; }
   // The timer expired: the session closes; next_event() reports a
   // fatal_error{timeout} naming what was awaited. Send nothing more: close.
   void on_timeout();
@@ -350,6 +384,14 @@ class client {
   struct awaited {
     answered_command what;
     bool ends_group = false;
+    // The write (writes_ after it) that put the command on the wire: its
+    // reply cannot have been received before that.
+    std::uint64_t write = 0;
+  };
+  // Bytes handed to receive(), with the number of writes done by then.
+  struct received {
+    std::uint64_t end = 0;  // one past the last octet, counted from the first received
+    std::uint64_t writes = 0;
   };
 
   struct submission {
@@ -377,7 +419,7 @@ class client {
     std::optional<crlf_encoder> lines;  // BDAT other than BINARYMIME: CRLF line endings
   };
 
-  client_event_t on_reply(const sansmtp::reply& r);
+  client_event_t on_reply(const sansmtp::reply& r, std::uint64_t start);
   void on_submission_reply(answered_command what, const sansmtp::reply& r);
   void start_transaction();
   bool pump_body();
@@ -398,6 +440,13 @@ class client {
   bool group_open() const noexcept;
   // Serializes `c` into the output and queues its reply; nothing is written on an error.
   std::error_code write(const command& c, answered_command what, bool group_end);
+  // A reply is now owed for what was written by write number `at` (writes_
+  // by default: the last one).
+  void expect(answered_command what, bool group_end, std::uint64_t at);
+  void expect(answered_command what, bool group_end) { expect(what, group_end, ++writes_); }
+  // Was the reply that starts at received octet `offset` sent after the
+  // command it would answer was written?
+  bool received_after(std::uint64_t offset, std::uint64_t write) const noexcept;
 
   client_options options_;
   phase phase_ = phase::greeting;
@@ -408,6 +457,11 @@ class client {
   output_queue out_;
   std::vector<awaited> awaited_;
   std::size_t awaited_head_ = 0;
+  std::uint64_t writes_ = 0;         // commands (and ends of data) written so far
+  std::uint64_t in_base_ = 0;        // received octets before in_[0]
+  std::uint64_t reply_start_ = 0;    // where the reply being read began (received octets)
+  std::vector<received> received_;   // receive() calls whose octets are not all read
+  std::uint64_t timeout_epoch_ = 0;  // see timeout_epoch()
   std::optional<sansmtp::capabilities> capabilities_;
   std::vector<std::string> ehlo_lines_;  // what capabilities_ points into
   data_encoder encoder_;
@@ -420,7 +474,8 @@ class client {
   bool submission_reported_ = false;  // ... and forgets it on the call after
   bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;
   std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
-  bool lmtp_end_pending_ = false;  // the end of data went out before the last RCPT reply (owe_lmtp_replies)
+  bool lmtp_end_pending_ = false;
+  std::uint64_t lmtp_end_write_ = 0;  // the write of that end of data  // the end of data went out before the last RCPT reply (owe_lmtp_replies)
 };
 
 // SASL responses, base64-encoded, for send_auth()/send_auth_response():

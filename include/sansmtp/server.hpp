@@ -106,6 +106,12 @@ struct server_options {
   std::size_t max_transactions = 0;
   // Bad commands before the session suggests 421 4.7.0 and closes.
   std::size_t max_bad_commands = 20;
+  // RCPTs refused 452 for being over max_recipients that are not counted
+  // as bad commands, per transaction: §4.5.3.1.10 makes that 452 flow
+  // control (the client sends the rest in another transaction), so a
+  // message to 121 recipients must not end the session. Past this many the
+  // excess counts (Postfix's smtpd_recipient_overshoot_limit is 1000).
+  std::size_t max_recipient_overshoot = 1000;
   // The command line, parser limits and leniencies. `smtputf8` is set by the
   // session from what was offered and asked for (RFC 6531 §3.4).
   command_options commands;
@@ -189,6 +195,16 @@ struct message_end {
   std::size_t replies_owed = 1;
 };
 
+// The transaction in progress (MAIL accepted, perhaps recipients and BDAT
+// chunks) was abandoned without a message_end: RSET, a new EHLO/HELO/LHLO
+// (RFC 5321 §4.1.4: "exactly as if a RSET command had been issued"), or the
+// TLS handshake (RFC 3207 §4.2). It comes before any later event: discard
+// what was kept of the transaction (its sender, recipients and every
+// message_data octet), or the next message starts with the last one's chunks.
+struct transaction_reset {
+  enum class reason : std::uint8_t { rset, hello, tls } why = reason::rset;
+};
+
 // One line of an AUTH exchange (after a 334). The data is a credential:
 // never log it.
 struct auth_response {
@@ -213,7 +229,8 @@ struct fatal_error {
 using server_event_t =
     std::variant<server_event::need_data, server_event::paused, server_event::command, server_event::bad_command,
                  server_event::message_data, server_event::chunk_end, server_event::message_end,
-                 server_event::auth_response, server_event::peer_closed, server_event::fatal_error>;
+                 server_event::auth_response, server_event::peer_closed, server_event::fatal_error,
+                 server_event::transaction_reset>;
 
 class server {
  public:
@@ -276,6 +293,12 @@ class server {
   // RFC 5321 §4.5.3.2.7: how long to wait for the peer now; zero when the
   // session waits for the application (or is closed).
   std::chrono::seconds timeout() const noexcept;
+  // Changes whenever the wait starts over: an event came out of the bytes
+  // (a command, message data), or a reply was sent. A driver arms its timer
+  // from timeout() when this changes and leaves it running otherwise, so the
+  // timeout bounds a whole command line, not the gap between two octets (a
+  // line dripped an octet at a time cannot hold the session).
+  std::uint64_t timeout_epoch() const noexcept { return timeout_epoch_; }
   // The timer expired: queues 421 4.4.2 and closes.
   void on_timeout();
   // RFC 5321 §3.8: the server is going down. Queues an unsolicited
@@ -354,6 +377,9 @@ class server {
   std::size_t count_message_bytes(std::size_t n) noexcept;
   void apply_reply(const awaiting& answered, int code);
   void reset_transaction() noexcept;
+  // The same, when the transaction is abandoned: transaction_reset follows.
+  void abandon_transaction(server_event::transaction_reset::reason why) noexcept;
+  server_event_t next_event_of_state();
   void close() noexcept;
   void compact() noexcept;
   std::string_view buffered() const noexcept { return std::string_view(in_).substr(in_pos_); }
@@ -379,6 +405,7 @@ class server {
   bool chunk_last_ = false;
   bool chunk_refused_ = false;
   bool chunk_prev_cr_ = false;
+  std::uint64_t line_start_ = 0;  // BDAT text: the message offset where the current line began
   command_error refused_chunk_error_{};
   server_reply refused_chunk_reply_{};
   // Session and transaction state.
@@ -387,7 +414,9 @@ class server {
   bool closed_ = false, fatal_ = false;
   bool in_transaction_ = false, bdat_used_ = false, binarymime_ = false, smtputf8_txn_ = false;
   bool pipelined_next_ = false;
-  std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0;
+  std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0, overshoot_ = 0;
+  std::optional<server_event::transaction_reset::reason> reset_pending_;
+  std::uint64_t timeout_epoch_ = 0;
 };
 
 // RFC 4616 PLAIN: authzid NUL authcid NUL passwd, from the base64 response.
