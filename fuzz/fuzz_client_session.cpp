@@ -137,9 +137,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto end_reply = before.rfind("reply the end of the message data 2");
     FUZZ_CHECK(end_reply != std::string_view::npos, "delivered without a 2xx to the end of the data:\n" + whole.log);
     FUZZ_CHECK(ends > 0, "delivered, but the message was never ended (no CRLF.CRLF, no BDAT LAST)");
-    const auto data = before.rfind("reply DATA ");
-    if (data != std::string_view::npos)
-      FUZZ_CHECK(before.substr(data, 14) == "reply DATA 354" && data < end_reply,
+    const auto data_reply = before.rfind("reply DATA ");
+    if (data_reply != std::string_view::npos)
+      FUZZ_CHECK(before.substr(data_reply, 14) == "reply DATA 354" && data_reply < end_reply,
                  "delivered after DATA was not answered 354:\n" + whole.log);
   }
   // 5: replies reported against what asked for them.

@@ -134,8 +134,9 @@ inline joined_result run_joined(const server_options& so, const client_options& 
         }
         if (const auto* r = std::get_if<cmd::rcpt>(&cmd->value))
           current.rcpt_to.push_back(std::string(r->forward_path.address()));
-        if (std::holds_alternative<cmd::rset>(cmd->value)) current = {};
         default_answer(s, *cmd);
+      } else if (std::holds_alternative<server_event::transaction_reset>(e)) {
+        current = {};  // RSET (after a failed transaction), a new EHLO: nothing of it is kept
       } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
         current.body.append(d->bytes.data(), d->bytes.size());
       } else if (std::holds_alternative<server_event::chunk_end>(e)) {
@@ -145,6 +146,9 @@ inline joined_result run_joined(const server_options& so, const client_options& 
           current.error = std::string(end->error->name());
           s.send(end->suggested);
         } else {
+          if (current.body.size() != end->size)
+            out.failure = "message_end says " + std::to_string(end->size) + " octets, message_data gave " +
+                          std::to_string(current.body.size());
           out.delivered.push_back(current.body);
           out.rcpts_per_message.push_back(current.rcpt_to.size());
           for (std::size_t i = 0; i < end->replies_owed; ++i) s.send(250, "2.0.0 Queued");

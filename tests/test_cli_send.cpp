@@ -188,7 +188,7 @@ TEST_CASE("send: a reply that cannot answer its command, or an extra one, is a s
   }
 }
 
-TEST_CASE("send: after any reply to QUIT the session is over; QUIT goes once (RFC 5321 4.1.1.10)") {
+TEST_CASE("send: after any reply to QUIT the session is over and QUIT goes once (RFC 5321 4.1.1.10)") {
   // Each line the server reads gets the next reply (the body's 3 lines none).
   scripted_server server({"220 mx\r\n", "250 mx\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "", "", "",
                           "250 2.0.0 queued\r\n", "500 what\r\n", "500 what\r\n", "500 what\r\n"});

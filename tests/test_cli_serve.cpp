@@ -140,7 +140,7 @@ TEST_CASE("serve --stdio: a BDAT chunk of an abandoned transaction never reaches
   CHECK(messages[0]["size"] == 6);
 }
 
-TEST_CASE("serve --stdio: EXPN is 502, never a claimed expansion (RFC 5321 3.5.2, 7.3); VRFY is 252") {
+TEST_CASE("serve --stdio: EXPN is 502, never a claimed expansion (RFC 5321 3.5.2, 7.3) and VRFY is 252") {
   const auto r = run({"serve", "--stdio", "--sink"}, "EHLO c.example\r\nEXPN staff\r\nVRFY bob\r\nQUIT\r\n");
   CHECK(r.status == 0);
   CHECK(r.out.find("502 5.5.1 EXPN not supported\r\n") != std::string::npos);

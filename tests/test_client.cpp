@@ -1028,7 +1028,7 @@ TEST_CASE("client reply table: what each command the client sends does with each
   }
 }
 
-TEST_CASE("client: after any reply to QUIT the session is over; QUIT is never sent twice (RFC 5321 4.1.1.10)") {
+TEST_CASE("client: after any reply to QUIT the session is over and QUIT is never sent twice (RFC 5321 4.1.1.10)") {
   for (const std::string reply : {"221 bye", "500 what", "250 ok", "421 closing"}) {
     INFO(reply);
     const std::vector<step> steps = {hello_step(), command_step("quit", make_quit()),

@@ -339,7 +339,7 @@ TEST_CASE("client driver: extra replies from the server end the session, no spin
   }
 }
 
-TEST_CASE("client driver: a non-221 reply to QUIT ends the session; QUIT goes once (RFC 5321 4.1.1.10)") {
+TEST_CASE("client driver: a non-221 reply to QUIT ends the session and QUIT goes once (RFC 5321 4.1.1.10)") {
   asio::io_context io;
   scripted_peer peer(io, {"220 mx.test ESMTP\r\n", "250 mx.test\r\n", "500 what\r\n", "500 what\r\n", "500 what\r\n"});
   logging_handler h;

@@ -744,7 +744,7 @@ TEST_CASE("server: transaction_reset after TLS abandons nothing that was not the
   CHECK(std::holds_alternative<server_event::need_data>(s.next_event()));  // STARTTLS needs no transaction
 }
 
-TEST_CASE("server: 452 for too many recipients is flow control; only the overshoot past its budget counts as an error") {
+TEST_CASE("server: 452 for too many recipients is flow control and only the overshoot past its budget counts as an error") {
   server_options o;
   o.max_recipients = 2;
   o.max_recipient_overshoot = 3;
@@ -782,7 +782,7 @@ TEST_CASE("server: 452 for too many recipients is flow control; only the oversho
   CHECK(reply_codes(r.output) == "220 250 250 250 250 452 452 452 452 452");
 }
 
-TEST_CASE("server: BDAT text has the DATA line limit, at the same offset; BINARYMIME has none (RFC 5321 4.5.3.1.6, RFC 3030 3)") {
+TEST_CASE("server: BDAT text has the DATA line limit, at the same offset and BINARYMIME has none (RFC 5321 4.5.3.1.6, RFC 3030 3)") {
   for (const std::size_t length : {std::size_t{1000}, std::size_t{1001}}) {
     INFO(length);
     const std::string line = std::string(length - 2, 'a') + "\r\n";
