@@ -134,6 +134,9 @@ class send_app final : public drivers::client_handler {
     if (const auto ec = session.submit(env_, source_)) record_error({"submit", submit_refusal(ec, caps), std::nullopt});
   }
 
+  // The message could not be read (spooled) before connecting.
+  void input_failed(std::string message) { record_error({"source", std::move(message), std::nullopt}); }
+
   int exit_status() const {
     if (!submitted_) return exit_fail;
     std::size_t delivered = 0;
@@ -481,20 +484,15 @@ int run_send(args argv) {
   }
 
   fd_source source(STDIN_FILENO);
-  if (const auto error = source.spool(a.spool_memory)) {
-    // As a read error in the middle of the data: exit 2, step "source"; but nothing was sent.
-    const auto message = *error + "; nothing was sent";
-    if (a.json)
-      fmt::print("{}\n", dump_line(json{{"ok", false},
-                                        {"ehlo_name", o.session.ehlo_name},
-                                        {"recipients", json::array()},
-                                        {"error", {{"step", "source"}, {"message", message}, {"code", nullptr}}},
-                                        {"diagnosis", nullptr}}));
-    else
-      fmt::print(stderr, "sansmtp send: {}\n", message);
-    return exit_fail;
-  }
+  const auto spool_error = source.spool(a.spool_memory);
   send_app app_handler(a, std::move(password), rcpts, source);
+  if (spool_error) {
+    // Reported as a read error in the middle of the data is (exit 2, step
+    // "source"), but before connecting: nothing was sent.
+    app_handler.input_failed(*spool_error + "; nothing was sent");
+    app_handler.print(o.session.ehlo_name);
+    return app_handler.exit_status();
+  }
   asio::io_context io;
   drivers::client_driver driver(io, o, app_handler);
   driver.start();
