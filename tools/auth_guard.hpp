@@ -1,5 +1,5 @@
-// serve's defences around AUTH (RFC 4954 §4, §14 "Security Considerations":
-// a server should guard against password guessing):
+// serve's defences around AUTH against password guessing (RFC 4954,
+// Security Considerations):
 //   - the password checks (scrypt, tens of milliseconds each) run on a
 //     small pool of their own (--auth-threads), never on the threads that
 //     run the sessions, so guessing clients cannot stall everyone else;

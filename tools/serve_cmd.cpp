@@ -109,13 +109,13 @@ int run_serve(args argv) {
   add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 (0 = no limit)");
   add_count(app, "--threads", threads, "Threads running the sessions (1-256)");
   add_count(app, "--grace", grace, "Seconds sessions may finish after SIGINT/SIGTERM before 421 (0-3600)");
-  // RFC 4954 §14: guard against password guessing.
+  // RFC 4954, Security Considerations: guard against password guessing.
   add_count(app, "--auth-threads", auth_threads,
             "Threads checking AUTH passwords, apart from the session threads (1-64)")
       ->capture_default_str();
   add_count(app, "--auth-fail-delay-ms", fail_delay,
             "Milliseconds before the reply to a failed AUTH, doubled for each failure of the client's "
-            "address within --auth-failure-window (RFC 4954 §14; 0 = none)")
+            "address within --auth-failure-window (RFC 4954, Security Considerations; 0 = none)")
       ->capture_default_str();
   add_count(app, "--auth-fail-delay-max-ms", fail_delay_max, "The cap on that delay (0-600000)")
       ->capture_default_str();

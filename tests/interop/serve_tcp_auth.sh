@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Interop test: `sansmtp serve --listen` against password guessing (RFC 4954
-# §14), with clients in serve_tcp_auth_client.py (/usr/bin/python3):
+# Interop test: `sansmtp serve --listen` against password guessing (RFC 4954,
+# Security Considerations), with clients in serve_tcp_auth_client.py (/usr/bin/python3):
 #   - the password checks run off the session threads: with --threads 1, a
 #     session's NOOP is answered while another session's AUTH is being
 #     checked against a costly hash (scrypt p=16, seconds per check);
