@@ -204,17 +204,17 @@ deferred_reply::~deferred_reply() {
 
 void deferred_reply::complete(std::function<void(sansmtp::server&)> answer) {
   if (!connection_) return;
-  auto connection = std::move(connection_);
-  connection_.reset();
-  auto executor = connection->executor();
-  asio::post(executor, [connection = std::move(connection), answer = std::move(answer), work = std::move(work_)] {
+  // The strand, as copied on the connection's strand when defer() made this
+  // object: nothing of the connection is touched from this thread.
+  const auto strand = work_;
+  asio::post(strand, [connection = std::move(connection_), answer = std::move(answer), work = std::move(work_)] {
+    (void)work;  // held until the answer has run
     connection->resume(answer);
   });
+  connection_.reset();
 }
 
-asio::any_io_executor deferred_reply::executor() const {
-  return connection_ ? connection_->executor() : asio::any_io_executor();
-}
+asio::any_io_executor deferred_reply::executor() const { return work_; }
 
 deferred_reply server_handler::defer() {
   return connection_ ? connection_->defer() : deferred_reply();
