@@ -53,6 +53,8 @@ void serve_session::on_tls(server&, const drivers::tls_info& tls) {
 }
 
 void serve_session::on_close(drivers::close_reason why) {
+  closed_ = true;
+  if (delay_timer_) delay_timer_->cancel();  // a failure delay ends with the session
   drop_message();
   if (config_.network) log([&] { return json{{"event", "close"}, {"reason", std::string(drivers::close_reason_name(why))}}; });
 }
@@ -200,9 +202,15 @@ void serve_session::check_password(server& session, std::string_view mechanism, 
         finish_auth(s, mechanism, user, ok, delay);
       };
       if (delay <= std::chrono::milliseconds::zero()) return later.complete(std::move(answer));
-      auto timer = std::make_shared<asio::steady_timer>(later.executor(), delay);
-      timer->async_wait([timer, later = std::move(later), answer = std::move(answer)](const std::error_code&) mutable {
-        later.complete(std::move(answer));
+      // The delay's timer is the session's (on its strand), so that a
+      // session closed meanwhile (a shutdown) does not wait it out.
+      const auto strand = later.executor();
+      asio::post(strand, [this, later = std::move(later), answer = std::move(answer), delay]() mutable {
+        if (closed_) return later.complete(std::move(answer));  // not called: the connection is gone
+        delay_timer_.emplace(later.executor(), delay);
+        delay_timer_->async_wait([later = std::move(later), answer = std::move(answer)](const std::error_code&) mutable {
+          later.complete(std::move(answer));
+        });
       });
     });
     return;

@@ -13,6 +13,8 @@
 
 #include <server_driver.hpp>
 
+#include <asio/steady_timer.hpp>
+
 #include <sansmtp/server.hpp>
 
 #include <chrono>
@@ -77,6 +79,8 @@ class serve_session final : public drivers::server_handler {
   auth_step auth_step_ = auth_step::none;
   std::string login_user_;
   unsigned auth_failures_ = 0;
+  std::optional<asio::steady_timer> delay_timer_;  // the delay after a failed AUTH (serve --listen)
+  bool closed_ = false;
 };
 
 }  // namespace sansmtp::cli

@@ -7,7 +7,9 @@
 #   - after a failed AUTH the 535 waits --auth-fail-delay-ms, doubled for
 #     each failure of the same address, across sessions (and the events
 #     log says how long: delay_ms);
-#   - an address over --auth-max-failures gets 421 4.7.0 to AUTH.
+#   - an address over --auth-max-failures gets 421 4.7.0 to AUTH;
+#   - a shutdown answers a delayed AUTH with its 421 and does not wait the
+#     delay out.
 #
 #     bash tests/interop/serve_tcp_auth.sh /path/to/sansmtp
 set -uo pipefail
@@ -57,6 +59,19 @@ start_serve limit --sink --tls-self-signed --auth-users "$work/users" --events "
 client limit "$PORT"
 stop_serve || fail "limit: serve did not exit 0 after SIGTERM"
 grep -q '"blocked":true' "$work/limit.jsonl" || fail "limit: no blocked AUTH in the events log"
+
+# --- a shutdown does not wait out a failure delay -----------------------------------------
+start_serve shutdown --sink --tls-self-signed --auth-users "$work/users" --grace 0 --auth-fail-delay-ms 30000 \
+  --auth-fail-delay-max-ms 30000
+timeout 60 $PY -I "$HERE/serve_tcp_auth_client.py" fail-and-wait "$PORT" >"$work/waiting.out" 2>&1 &
+waiting=$!
+for ((i = 0; i < 200; i++)); do grep -q sent "$work/waiting.out" && break; sleep 0.05; done
+sleep 0.5  # the check is done and the 30 s delay has begun
+started=$SECONDS
+stop_serve || fail "shutdown: serve did not exit 0 after SIGTERM"
+(( SECONDS - started < 15 )) || fail "shutdown: serve waited $((SECONDS - started)) s for a failure delay of 30 s"
+wait "$waiting"
+grep -q "421" "$work/waiting.out" || fail "shutdown: the delayed AUTH did not get the shutdown's 421: $(cat "$work/waiting.out")"
 
 [[ $FAILS -eq 0 ]] || die "$FAILS failures"
 echo "serve_tcp_auth: all passed"

@@ -7,6 +7,7 @@
                          the 535s come no sooner than MIN1 and MIN2 seconds
   limit PORT             two failures in one session; the next session's
                          AUTH gets 421 4.7.0 without a password check
+  fail-and-wait PORT     a failed AUTH, then waits for the (delayed) reply
   guess PORT SECONDS     a password-guessing loop (for measurements)
   noop-latency PORT SECONDS  NOOP round trips; prints the median and maximum
 """
@@ -136,6 +137,17 @@ def limit(port):
     print("ok: over the per-address failure limit, AUTH gets 421 4.7.0")
 
 
+def fail_and_wait(port):
+    """A failed AUTH whose reply is being delayed; whatever ends it is fine."""
+    c = Client(port).starttls()
+    c.send("AUTH PLAIN " + plain("alice", "wrong guess"))
+    print("sent", flush=True)
+    try:
+        print(c.reply())
+    except (EOFError, ConnectionError, ssl.SSLError) as e:
+        print("closed:", e)
+
+
 def guess(port, seconds):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -171,6 +183,8 @@ if __name__ == "__main__":
         delay(port, float(sys.argv[3]), float(sys.argv[4]))
     elif what == "limit":
         limit(port)
+    elif what == "fail-and-wait":
+        fail_and_wait(port)
     elif what == "guess":
         guess(port, float(sys.argv[3]))
     elif what == "noop-latency":
