@@ -53,6 +53,16 @@ stop_serve || fail "delay: serve did not exit 0 after SIGTERM"
 delays=$(grep -o '"delay_ms":[0-9]*' "$work/delay.jsonl" | tr '\n' ' ')
 [[ $delays == '"delay_ms":1000 "delay_ms":2000 ' ]] || fail "delay: the events log says $delays"
 
+# The delay is capped, and failures older than the window no longer count.
+start_serve cap --sink --tls-self-signed --auth-users "$work/users" --events "$work/cap.jsonl" \
+  --auth-fail-delay-ms 200 --auth-fail-delay-max-ms 300 --auth-failure-window 2
+client fail "$PORT" 3
+sleep 2.5
+client fail "$PORT" 1
+stop_serve || fail "cap: serve did not exit 0 after SIGTERM"
+delays=$(grep -o '"delay_ms":[0-9]*' "$work/cap.jsonl" | tr '\n' ' ')
+[[ $delays == '"delay_ms":200 "delay_ms":300 "delay_ms":300 "delay_ms":200 ' ]] || fail "cap: the events log says $delays"
+
 # --- the per-address limit -----------------------------------------------------------------
 start_serve limit --sink --tls-self-signed --auth-users "$work/users" --events "$work/limit.jsonl" \
   --auth-fail-delay-ms 0 --auth-max-failures 2 --auth-failure-window 600

@@ -8,6 +8,7 @@
   limit PORT             two failures in one session; the next session's
                          AUTH gets 421 4.7.0 without a password check
   fail-and-wait PORT     a failed AUTH, then waits for the (delayed) reply
+  fail PORT N            N (1-3) failed AUTHs in one session
   guess PORT SECONDS     a password-guessing loop (for measurements)
   noop-latency PORT SECONDS  NOOP round trips; prints the median and maximum
 """
@@ -148,6 +149,16 @@ def fail_and_wait(port):
         print("closed:", e)
 
 
+def fail_n(port, n):
+    """n failed AUTHs in one session: 535 each, 421 for the third."""
+    c = Client(port).starttls()
+    codes = [c.cmd("AUTH PLAIN " + plain("alice", "wrong guess"))[0] for _ in range(n)]
+    want = [535, 535, 421][:n]
+    if codes != want:
+        fail(f"failed AUTHs got {codes}, expected {want}")
+    print("ok:", codes)
+
+
 def guess(port, seconds):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -185,6 +196,8 @@ if __name__ == "__main__":
         limit(port)
     elif what == "fail-and-wait":
         fail_and_wait(port)
+    elif what == "fail":
+        fail_n(port, int(sys.argv[3]))
     elif what == "guess":
         guess(port, float(sys.argv[3]))
     elif what == "noop-latency":
