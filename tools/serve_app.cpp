@@ -191,7 +191,8 @@ void serve_session::check_password(server& session, std::string_view mechanism, 
                                    std::string_view password) {
   login_user_.clear();
   auto* guard = config_.guard;
-  if (auto later = defer(); later && guard && guard->has_pool()) {
+  auto later = guard && guard->has_pool() ? defer() : drivers::deferred_reply();
+  if (later) {
     guard->run([this, later = std::move(later), guard, users = config_.users, address = address_,
                 mechanism = std::string(mechanism), user = std::string(user),
                 password = std::string(password)]() mutable {
