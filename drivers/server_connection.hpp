@@ -12,8 +12,8 @@
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
