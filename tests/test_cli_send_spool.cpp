@@ -320,6 +320,15 @@ TEST_CASE("send: a piped message to more recipients than LIMITS RCPTMAX goes in 
   CHECK(messages[1] == message);  // the second transaction sent it whole again
 }
 
+TEST_CASE("send: a piped message that LIMITS would split over more than MAILMAX transactions is refused before MAIL") {
+  scripted_server server({"LIMITS RCPTMAX=1 MAILMAX=2"});
+  const auto r = run_piped(send_to(server, {"b@example.net", "c@example.net", "d@example.net"}), message_of(100));
+  CHECK(r.status == 2);
+  CHECK(with_prefix(server.commands(), "MAIL ").empty());
+  CHECK(r.err.find("more transactions than its MAILMAX allows") != std::string::npos);
+  CHECK(r.err.find("pipe") == std::string::npos);  // the pipe is not what stands in the way
+}
+
 TEST_CASE("send: a read error while spooling stdin is reported before connecting (exit 2, step source)") {
   scripted_server server({"SIZE 10000000"});
   temp_dir dir;  // read(2) on a directory fails with EISDIR

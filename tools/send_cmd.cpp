@@ -335,8 +335,8 @@ class send_app final : public drivers::client_handler {
       return "the message has octets over 127 and the server does not offer 8BITMIME (RFC 6152): not sent";
     }
     if (ec == errc::too_many_transactions)
-      return "the server's LIMITS (RFC 9422) need the recipients split over several transactions, and a message "
-             "read from a pipe cannot be sent twice: give it as a file (< FILE) or fewer recipients";
+      return "the server's LIMITS (RFC 9422) need the recipients split over more transactions than its MAILMAX "
+             "allows: give fewer recipients";
     return "refused before sending: " + ec.message();
   }
 
