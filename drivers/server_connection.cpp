@@ -13,6 +13,10 @@
 //   5. wants_read(): read at most receive_capacity() octets. While it is
 //      false (a reply owed, too much unsent output, the session closed)
 //      nothing is read: that is the backpressure.
+// A handler that called defer() owes its reply through a deferred_reply:
+// the loop stops after step 3 (writing what was already answered) until
+// deferred_reply::complete() posts the answer back to the strand (resume()),
+// and the I/O thread serves the other connections meanwhile.
 // Exactly one of read, write and handshake is in flight at a time, so the
 // session's output buffer is never appended to while a write holds a view
 // of it. The timer is armed from timeout() for reads (RFC 5321 §4.5.3.2).
@@ -22,6 +26,8 @@
 
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>
+#include <asio/execution/outstanding_work.hpp>
+#include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
 
 #include <algorithm>
@@ -52,7 +58,9 @@ server_connection::server_connection(std::shared_ptr<connection_owner> owner, as
       timer_(socket_.get_executor()),
       session_(session_options(*owner_)),
       handler_(std::move(handler)),
-      buffer_(new char[std::max<std::size_t>(owner_->options().read_chunk, 1)]) {}
+      buffer_(new char[std::max<std::size_t>(owner_->options().read_chunk, 1)]) {
+  if (handler_) handler_->connection_ = this;
+}
 
 void server_connection::set_reason(close_reason why) noexcept {
   if (!reason_) reason_ = why;
@@ -113,6 +121,7 @@ void server_connection::advance() {
   if (forced_) session_.shutdown();  // RFC 5321 §3.8: 421 4.3.2 after the pending output, once
   if (const auto out = session_.pending_output(); !out.empty()) return start_write(out);
   if (session_.closed() || forced_) return finish();
+  if (deferred_) return;  // the handler answers later (resume())
   if (paused_ == server_event::paused::reason::tls_handshake) return start_handshake();
   if (session_.wants_read()) return start_read();
   answer_stall();
@@ -120,6 +129,7 @@ void server_connection::advance() {
 
 // Hands the events to the handler until the session needs bytes or pauses.
 bool server_connection::pump() {
+  if (deferred_) return true;
   try {
     for (;;) {
       const auto event = session_.next_event();
@@ -133,6 +143,7 @@ bool server_connection::pump() {
       }
       if (draining_ && refuse_new_work(event)) continue;
       if (handler_) handler_->on_event(session_, event);
+      if (deferred_) return true;  // the reply comes through resume()
     }
   } catch (const std::exception&) {
     // The handler could not answer: 421 4.3.0 answers whatever was owed
@@ -142,6 +153,71 @@ bool server_connection::pump() {
     close_now();
     return false;
   }
+}
+
+// --- replies given later (deferred_reply) -----------------------------------------
+
+deferred_reply server_connection::defer() {
+  deferred_ = true;
+  return deferred_reply(shared_from_this());
+}
+
+void server_connection::resume(const std::function<void(sansmtp::server&)>& answer) {
+  if (!deferred_) return;
+  deferred_ = false;
+  // Closed, or a shutdown's 421 already answered what was owed.
+  if (closed_ || finishing_ || forced_) return;
+  try {
+    if (answer && handler_) answer(session_);
+  } catch (const std::exception&) {
+    set_reason(close_reason::handler_failed);
+    if (session_.send(421, local_error_text())) return close_now();
+  }
+  advance();  // an answer left unsent is a stall: 421 4.3.0
+}
+
+deferred_reply::deferred_reply(std::shared_ptr<server_connection> connection)
+    : connection_(std::move(connection)),
+      work_(asio::prefer(connection_->executor(), asio::execution::outstanding_work.tracked)) {}
+
+deferred_reply& deferred_reply::operator=(deferred_reply&& other) noexcept {
+  if (this != &other) {
+    if (connection_) {
+      try {
+        complete({});
+      } catch (const std::exception&) {  // nothing left to do
+      }
+    }
+    connection_ = std::move(other.connection_);
+    work_ = std::move(other.work_);
+  }
+  return *this;
+}
+
+deferred_reply::~deferred_reply() {
+  if (!connection_) return;
+  try {
+    complete({});  // no answer: the owed reply becomes the driver's 421 4.3.0
+  } catch (const std::exception&) {  // cannot post: the connection dies with its io_context
+  }
+}
+
+void deferred_reply::complete(std::function<void(sansmtp::server&)> answer) {
+  if (!connection_) return;
+  // The strand, as copied on the connection's strand when defer() made this
+  // object: nothing of the connection is touched from this thread.
+  const auto strand = work_;
+  asio::post(strand, [connection = std::move(connection_), answer = std::move(answer), work = std::move(work_)] {
+    (void)work;  // held until the answer has run
+    connection->resume(answer);
+  });
+  connection_.reset();
+}
+
+asio::any_io_executor deferred_reply::executor() const { return work_; }
+
+deferred_reply server_handler::defer() {
+  return connection_ ? connection_->defer() : deferred_reply();
 }
 
 // While shutting down, a command that would start new work gets 421 4.3.2

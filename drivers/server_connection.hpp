@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -49,6 +50,11 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void drain();
   // The grace period is over: 421 4.3.2 and close.
   void force();
+  // server_handler::defer(): the event being handled is answered later.
+  deferred_reply defer();
+  // deferred_reply::complete(), on the strand: `answer` gives the owed
+  // reply (unless closed), then the loop goes on.
+  void resume(const std::function<void(sansmtp::server&)>& answer);
 
  private:
   // The one operation in flight (besides the timer).
@@ -96,6 +102,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   op op_ = op::none;
   std::optional<server_event::paused::reason> paused_;  // where the last pump() stopped
   bool draining_ = false, forced_ = false, finishing_ = false, closed_ = false;
+  bool deferred_ = false;  // the handler owes a reply through a deferred_reply
   std::optional<close_reason> reason_;  // the first cause wins
 };
 

@@ -34,6 +34,7 @@
 
 #include <sansmtp/server.hpp>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
@@ -68,12 +69,49 @@ enum class close_reason : std::uint8_t {
 };
 std::string_view close_reason_name(close_reason why) noexcept;
 
+class server_connection;
+
+// A reply that a handler gives later, from server_handler::defer(): for
+// slow work (a password hash, a delay after a failed AUTH) done off the
+// connection's strand, so that the I/O thread goes on serving the other
+// connections. Until complete(), the connection keeps the reply owed: it
+// reads nothing, hands out no event and arms no timer (the work must be
+// bounded). Move-only; dropped without complete(), the reply is answered
+// 421 4.3.0 as an unanswered event is. It keeps the connection and its
+// handler alive and io_context::run() from returning.
+class deferred_reply {
+ public:
+  deferred_reply() = default;
+  deferred_reply(deferred_reply&& other) noexcept = default;
+  deferred_reply& operator=(deferred_reply&& other) noexcept;
+  deferred_reply(const deferred_reply&) = delete;
+  deferred_reply& operator=(const deferred_reply&) = delete;
+  ~deferred_reply();
+
+  // False outside a driver (defer() called with no connection).
+  explicit operator bool() const noexcept { return connection_ != nullptr; }
+  // From any thread, once: `answer` runs on the connection's strand with its
+  // session (it sends the owed reply), then the loop resumes. When the
+  // connection was closed meanwhile (a shutdown's grace period ran out),
+  // `answer` is not called.
+  void complete(std::function<void(sansmtp::server&)> answer);
+  // The connection's strand (for a timer that calls complete()).
+  asio::any_io_executor executor() const;
+
+ private:
+  friend class server_connection;
+  explicit deferred_reply(std::shared_ptr<server_connection> connection);
+  std::shared_ptr<server_connection> connection_;
+  asio::any_io_executor work_;  // outstanding work: run() waits for the reply
+};
+
 // The application: one object per connection, called on that connection's
 // strand only (never concurrently with itself). Answer every event inside
-// the call with session.send()/send_ehlo_reply(): the driver reads no more
-// until the session's reply queue is empty, and an event left unanswered
-// (or an exception out of a handler) is answered by the driver with 421
-// 4.3.0, and the connection closed.
+// the call with session.send()/send_ehlo_reply(), or call defer() and
+// answer through the deferred_reply later: the driver reads no more until
+// the session's reply queue is empty, and an event left unanswered (or an
+// exception out of a handler) is answered by the driver with 421 4.3.0,
+// and the connection closed.
 class server_handler {
  public:
   virtual ~server_handler() = default;
@@ -92,6 +130,16 @@ class server_handler {
   // The connection is closed; the last call. Clean up here (a message being
   // received when the peer vanished, say).
   virtual void on_close(close_reason why) { (void)why; }
+
+ protected:
+  // Inside on_event only: the event's reply will be given later through
+  // the returned object (see deferred_reply). An empty deferred_reply when
+  // the handler is not run by a server_connection (answer at once then).
+  deferred_reply defer();
+
+ private:
+  friend class server_connection;
+  server_connection* connection_ = nullptr;  // set by the connection that runs the handler
 };
 
 struct server_driver_options {

@@ -64,6 +64,17 @@ TEST_CASE("serve: transports and stores and TLS/AUTH options that do not go toge
       {"--listen", "127.0.0.1:0", "--sink", "--hostname", "mx example"},      // not one word
       {"--stdio", "--sink", "--hostname", "mx.example\r\n250 injected"},
       {"--stdio", "--sink", "--hostname", ""},
+      // The AUTH guard (RFC 4954, Security Considerations): --listen only, and in range.
+      {"--stdio", "--sink", "--auth-threads", "2"},
+      {"--stdio", "--sink", "--auth-fail-delay-ms", "10"},
+      {"--stdio", "--sink", "--auth-max-failures", "5"},
+      {"--listen", "127.0.0.1:0", "--sink", "--auth-threads", "0"},
+      {"--listen", "127.0.0.1:0", "--sink", "--auth-threads", "65"},
+      {"--listen", "127.0.0.1:0", "--sink", "--auth-fail-delay-ms", "600001"},
+      {"--listen", "127.0.0.1:0", "--sink", "--auth-fail-delay-max-ms", "600001"},
+      {"--listen", "127.0.0.1:0", "--sink", "--auth-failure-window", "0"},
+      {"--listen", "127.0.0.1:0", "--sink", "--auth-failure-window", "86401"},
+      {"--listen", "127.0.0.1:0", "--sink", "--auth-max-failures", "-1"},
   };
   for (const auto& args : bad) {
     INFO(args.front() << " ... " << args.back());

@@ -41,6 +41,17 @@ struct record {
   std::vector<std::string> messages;
   int refused = 0;
   bool drained = false;
+  std::vector<drivers::deferred_reply> deferred;  // the replies handlers left for later
+
+  // Waits (up to 10 s) until a handler has deferred a reply; takes it.
+  drivers::deferred_reply take_deferred() {
+    std::unique_lock lock(mutex);
+    changed.wait_for(lock, std::chrono::seconds(10), [&] { return !deferred.empty(); });
+    REQUIRE(!deferred.empty());
+    auto d = std::move(deferred.front());
+    deferred.erase(deferred.begin());
+    return d;
+  }
 
   void add_close(drivers::close_reason why) {
     std::lock_guard lock(mutex);
@@ -57,11 +68,12 @@ struct record {
 
 // Answers everything as the example in sansmtp/server.hpp does, keeps the
 // messages; `answer_noop` false leaves NOOP unanswered, `throw_on_mail`
-// throws from the MAIL event.
+// throws from the MAIL event, `defer_vrfy` answers VRFY later: it hands
+// the deferred_reply to the test.
 class test_handler final : public drivers::server_handler {
  public:
-  test_handler(record& r, bool answer_noop, bool throw_on_mail)
-      : record_(r), answer_noop_(answer_noop), throw_on_mail_(throw_on_mail) {}
+  test_handler(record& r, bool answer_noop, bool throw_on_mail, bool defer_vrfy = false)
+      : record_(r), answer_noop_(answer_noop), throw_on_mail_(throw_on_mail), defer_vrfy_(defer_vrfy) {}
 
   void on_connect(server& s) override { s.send(220, "mx.test ESMTP driver test"); }
 
@@ -73,6 +85,11 @@ class test_handler final : public drivers::server_handler {
         s.send(354, "Go ahead");
       } else if (std::holds_alternative<cmd::quit>(c->value)) {
         s.send(221, "2.0.0 Bye");
+      } else if (std::holds_alternative<cmd::vrfy>(c->value) && defer_vrfy_) {
+        auto later = defer();  // (no Catch2 assertion here: this is the I/O thread)
+        std::lock_guard lock(record_.mutex);
+        record_.deferred.push_back(std::move(later));
+        record_.changed.notify_all();
       } else if (std::holds_alternative<cmd::mail>(c->value) && throw_on_mail_) {
         throw std::runtime_error("the application failed");
       } else if (!std::holds_alternative<cmd::noop>(c->value) || answer_noop_) {
@@ -98,13 +115,14 @@ class test_handler final : public drivers::server_handler {
 
  private:
   record& record_;
-  bool answer_noop_, throw_on_mail_;
+  bool answer_noop_, throw_on_mail_, defer_vrfy_;
   std::string message_;
 };
 
 struct handler_kind {
   bool answer_noop = true;
   bool throw_on_mail = false;
+  bool defer_vrfy = false;
 };
 
 // A driver on 127.0.0.1:0 with its io_context on a thread of its own.
@@ -118,7 +136,7 @@ struct running_driver {
   explicit running_driver(drivers::server_driver_options options, handler_kind kind = {})
       : driver(io, with_hooks(std::move(options)), [this, kind](const drivers::peer_info& peer) {
           CHECK(peer.address == "127.0.0.1");
-          return std::make_unique<test_handler>(seen, kind.answer_noop, kind.throw_on_mail);
+          return std::make_unique<test_handler>(seen, kind.answer_noop, kind.throw_on_mail, kind.defer_vrfy);
         }) {
     REQUIRE(!driver.listen({asio::ip::make_address("127.0.0.1"), 0}));
     port = driver.local_endpoint().port();
@@ -285,6 +303,32 @@ TEST_CASE("server driver: an unanswered event or a throwing handler ends the ses
     CHECK(c.at_eof());
     CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::handler_failed});
   }
+}
+
+TEST_CASE("server driver: a deferred reply lets the I/O thread serve others, and keeps the order of replies") {
+  running_driver d({}, {.defer_vrfy = true});  // one thread runs every connection
+  client a(d.port), b(d.port);
+  a.reply();
+  b.reply();
+  a.send("VRFY alice\r\nNOOP\r\n");  // the NOOP pipelined behind the VRFY waits for it
+  auto later = d.seen.take_deferred();
+  REQUIRE(later);
+  b.send("NOOP\r\n");
+  CHECK(b.reply() == "250 2.0.0 Ok\r\n");  // answered while a's reply is still owed
+  std::thread worker([&later] { later.complete([](server& s) { s.send(252, "2.5.0 answered later"); }); });
+  worker.join();
+  CHECK(a.reply() == "252 2.5.0 answered later\r\n");
+  CHECK(a.reply() == "250 2.0.0 Ok\r\n");
+  a.send("QUIT\r\n");
+  CHECK(a.reply() == "221 2.0.0 Bye\r\n");
+
+  // A deferred_reply dropped without an answer: 421 4.3.0, as an event left unanswered.
+  client c(d.port);
+  c.reply();
+  c.send("VRFY bob\r\n");
+  { auto dropped = d.seen.take_deferred(); }
+  CHECK(c.reply() == "421 4.3.0 mx.test Local error, closing\r\n");
+  CHECK(c.at_eof());
 }
 
 TEST_CASE("server driver: past max_sessions a connection is greeted with 421 4.3.2 and closed") {

@@ -1,8 +1,10 @@
 // sansmtp send --server HOST[:PORT] --from ADDR --to ADDR... [--ehlo NAME]
 //              [--starttls required|opportunistic|off] [--tls-ca FILE | --tls-no-verify]
-//              [--auth-user U --auth-password-file F] [--bdat] [--lmtp] [--json] < MESSAGE
+//              [--auth-user U --auth-password-file F] [--bdat] [--lmtp] [--json]
+//              [--spool-memory BYTES] < MESSAGE
 //
-// Submits one message, streamed from stdin, over the Asio client driver
+// Submits one message, streamed from stdin (a pipe spooled first, see
+// fd_source.hpp), over the Asio client driver
 // (drivers/client_driver.hpp), and says what became of each recipient; on a
 // failure, what it means (sansmtp::diagnose), above all when a refusal at
 // MAIL or RCPT is about the EHLO name.
@@ -55,6 +57,7 @@ struct send_args {
   std::vector<std::string> to;
   std::optional<std::string> ehlo;
   bool tls_no_verify = false, bdat = false, lmtp = false, json = false, allow_failing_ehlo = false;
+  std::size_t spool_memory = 1024 * 1024;  // --spool-memory: a piped message held in memory up to this
 };
 
 // What went wrong outside the per-recipient results.
@@ -121,8 +124,8 @@ class send_app final : public drivers::client_handler {
       return;
     }
     // RFC 6152: 8-bit octets go as BODY=8BITMIME, and only to a server that
-    // offers it. submit() reads a file ahead for them (the source rewinds);
-    // a pipe is sent as it comes.
+    // offers it. submit() reads the message ahead for them (the source
+    // rewinds: a file, or a pipe spooled by run_send).
     source_.on_error = [&driver](int err) {
       driver.abort({drivers::driver_step::source,
                     std::string("reading the message from stdin failed: ") + std::strerror(err) +
@@ -130,6 +133,9 @@ class send_app final : public drivers::client_handler {
     };
     if (const auto ec = session.submit(env_, source_)) record_error({"submit", submit_refusal(ec, caps), std::nullopt});
   }
+
+  // The message could not be read (spooled) before connecting.
+  void input_failed(std::string message) { record_error({"source", std::move(message), std::nullopt}); }
 
   int exit_status() const {
     if (!submitted_) return exit_fail;
@@ -329,8 +335,8 @@ class send_app final : public drivers::client_handler {
       return "the message has octets over 127 and the server does not offer 8BITMIME (RFC 6152): not sent";
     }
     if (ec == errc::too_many_transactions)
-      return "the server's LIMITS (RFC 9422) need the recipients split over several transactions, and a message "
-             "read from a pipe cannot be sent twice: give it as a file (< FILE) or fewer recipients";
+      return "the server's LIMITS (RFC 9422) need the recipients split over more transactions than its MAILMAX "
+             "allows: give fewer recipients";
     return "refused before sending: " + ec.message();
   }
 
@@ -398,6 +404,11 @@ int run_send(args argv) {
   app.add_flag("--lmtp", a.lmtp, "Speak LMTP (RFC 2033): LHLO, one reply per recipient");
   app.add_flag("--allow-failing-ehlo", a.allow_failing_ehlo,
                "Send an EHLO name that ehlo-check fails (to see what the server does with it)");
+  add_count(app, "--spool-memory", a.spool_memory,
+            "A message on a pipe is read whole before connecting, so that its size is declared (SIZE, RFC 1870) "
+            "and it can be read again (8BITMIME detection, LIMITS RCPTMAX splits): in memory up to BYTES, "
+            "beyond in an unlinked temporary file in $TMPDIR")
+      ->capture_default_str();
   app.add_flag("--json", a.json, "One JSON object: ok, ehlo_name, recipients, error, diagnosis");
   app.footer(
       "Exit status: 0 every recipient accepted the message, 1 some did, 2 none did (or the session failed), 64 "
@@ -478,7 +489,15 @@ int run_send(args argv) {
   }
 
   fd_source source(STDIN_FILENO);
+  const auto spool_error = source.spool(a.spool_memory);
   send_app app_handler(a, std::move(password), rcpts, source);
+  if (spool_error) {
+    // Reported as a read error in the middle of the data is (exit 2, step
+    // "source"), but before connecting: nothing was sent.
+    app_handler.input_failed(*spool_error + "; nothing was sent");
+    app_handler.print(o.session.ehlo_name);
+    return app_handler.exit_status();
+  }
   asio::io_context io;
   drivers::client_driver driver(io, o, app_handler);
   driver.start();

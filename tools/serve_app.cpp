@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <thread>
 #include <utility>
 
 namespace sansmtp::cli {
@@ -18,8 +23,8 @@ constexpr unsigned max_auth_failures = 3;
 
 }  // namespace
 
-serve_session::serve_session(const serve_config& config, std::uint64_t id, std::string peer)
-    : config_(config), id_(id), peer_(std::move(peer)) {
+serve_session::serve_session(const serve_config& config, std::uint64_t id, std::string peer, std::string address)
+    : config_(config), id_(id), peer_(std::move(peer)), address_(std::move(address)) {
   if (config_.box) message_.emplace(*config_.box);
 }
 
@@ -48,6 +53,8 @@ void serve_session::on_tls(server&, const drivers::tls_info& tls) {
 }
 
 void serve_session::on_close(drivers::close_reason why) {
+  closed_ = true;
+  if (delay_timer_) delay_timer_->cancel();  // a failure delay ends with the session
   drop_message();
   if (config_.network) log([&] { return json{{"event", "close"}, {"reason", std::string(drivers::close_reason_name(why))}}; });
 }
@@ -136,6 +143,11 @@ void serve_session::on_mail(server& session, const cmd::mail& m) {
 void serve_session::on_auth(server& session, const cmd::auth& a) {
   // The session offered only PLAIN and LOGIN, after TLS, and refused the
   // rest (504, 538) before this.
+  if (config_.guard && config_.guard->blocked(address_)) {
+    log([&] { return json{{"event", "auth"}, {"mechanism", std::string(a.mechanism)}, {"ok", false}, {"blocked", true}}; });
+    return reply(session, 421, "4.7.0 " + config_.hostname + " Too many failed authentications from your address, "
+                                                             "try again later");
+  }
   if (a.mechanism == "PLAIN") {
     if (a.initial_response) return check_plain(session, *a.initial_response);
     auth_step_ = auth_step::plain;
@@ -176,11 +188,52 @@ void serve_session::check_plain(server& session, std::string_view base64) {
   check_password(session, "PLAIN", credentials->user, credentials->password);
 }
 
+// The hash takes tens of milliseconds (more with a costly users file):
+// under the driver it runs on the guard's pool and the reply is given
+// later (deferred_reply), after the failure delay if any, so that the
+// session threads keep serving the other clients. On stdio, here and now.
 void serve_session::check_password(server& session, std::string_view mechanism, std::string_view user,
                                    std::string_view password) {
-  const bool ok = !password.empty() && config_.users->verify(user, password);
-  log([&] { return json{{"event", "auth"}, {"mechanism", std::string(mechanism)}, {"user", std::string(user)}, {"ok", ok}}; });
   login_user_.clear();
+  auto* guard = config_.guard;
+  auto later = guard && guard->has_pool() ? defer() : drivers::deferred_reply();
+  if (later) {
+    guard->run([this, later = std::move(later), guard, users = config_.users, address = address_,
+                mechanism = std::string(mechanism), user = std::string(user),
+                password = std::string(password)]() mutable {
+      const bool ok = !password.empty() && users->verify(user, password);
+      std::fill(password.begin(), password.end(), '\0');
+      const auto delay = ok ? std::chrono::milliseconds::zero() : guard->record_failure(address);
+      auto answer = [this, mechanism = std::move(mechanism), user = std::move(user), ok, delay](server& s) {
+        finish_auth(s, mechanism, user, ok, delay);
+      };
+      if (delay <= std::chrono::milliseconds::zero()) return later.complete(std::move(answer));
+      // The delay's timer is the session's (on its strand), so that a
+      // session closed meanwhile (a shutdown) does not wait it out.
+      const auto strand = later.executor();
+      asio::post(strand, [this, later = std::move(later), answer = std::move(answer), delay]() mutable {
+        if (closed_) return later.complete(std::move(answer));  // not called: the connection is gone
+        delay_timer_.emplace(later.executor(), delay);
+        delay_timer_->async_wait([later = std::move(later), answer = std::move(answer)](const std::error_code&) mutable {
+          later.complete(std::move(answer));
+        });
+      });
+    });
+    return;
+  }
+  const bool ok = !password.empty() && config_.users->verify(user, password);
+  const auto delay = ok || !guard ? std::chrono::milliseconds::zero() : guard->record_failure(address_);
+  if (delay > std::chrono::milliseconds::zero()) std::this_thread::sleep_for(delay);
+  finish_auth(session, std::string(mechanism), std::string(user), ok, delay);
+}
+
+void serve_session::finish_auth(server& session, const std::string& mechanism, const std::string& user, bool ok,
+                                std::chrono::milliseconds delay) {
+  log([&] {
+    json entry = {{"event", "auth"}, {"mechanism", mechanism}, {"user", user}, {"ok", ok}};
+    if (!ok) entry["delay_ms"] = delay.count();
+    return entry;
+  });
   if (ok) return reply(session, 235, "2.7.0 Authentication successful");
   if (++auth_failures_ >= max_auth_failures)
     return reply(session, 421, "4.7.0 " + config_.hostname + " Too many failed authentications, closing");

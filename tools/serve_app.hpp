@@ -6,14 +6,18 @@
 // server_handler, and the stdio loop calls it the same way.
 #pragma once
 
+#include "auth_guard.hpp"
 #include "auth_users.hpp"
 #include "event_log.hpp"
 #include "maildir.hpp"
 
 #include <server_driver.hpp>
 
+#include <asio/steady_timer.hpp>
+
 #include <sansmtp/server.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,11 +31,14 @@ struct serve_config {
   event_log* log = nullptr;            // never null (a disabled log writes nothing)
   const auth_users* users = nullptr;   // AUTH offered (after TLS) and required before MAIL
   bool network = false;                // log connect/tls/close and a session number
+  auth_guard* guard = nullptr;         // with `users`: the verification pool, delays, per-address limit
 };
 
 class serve_session final : public drivers::server_handler {
  public:
-  serve_session(const serve_config& config, std::uint64_t id, std::string peer);
+  // `address`: the client's numeric address, what AUTH failures are
+  // counted by (empty on stdio).
+  serve_session(const serve_config& config, std::uint64_t id, std::string peer, std::string address = {});
 
   void on_connect(server& session) override;
   void on_event(server& session, const server_event_t& event) override;
@@ -57,18 +64,23 @@ class serve_session final : public drivers::server_handler {
   void check_plain(server& session, std::string_view base64);
   void check_password(server& session, std::string_view mechanism, std::string_view user,
                       std::string_view password);
+  void finish_auth(server& session, const std::string& mechanism, const std::string& user, bool ok,
+                   std::chrono::milliseconds delay);
   void on_message_end(server& session, const server_event::message_end& e);
   void drop_message();
 
   const serve_config& config_;
   std::uint64_t id_;
   std::string peer_;
+  std::string address_;
   std::optional<maildir_message> message_;  // with a Maildir
   std::string mail_from_;
   std::vector<std::string> rcpt_to_;
   auth_step auth_step_ = auth_step::none;
   std::string login_user_;
   unsigned auth_failures_ = 0;
+  std::optional<asio::steady_timer> delay_timer_;  // the delay after a failed AUTH (serve --listen)
+  bool closed_ = false;
 };
 
 }  // namespace sansmtp::cli

@@ -3,6 +3,8 @@
 //               [--starttls-injection reject|discard] [--events FILE]
 //   --listen only: [--tls-cert F --tls-key F | --tls-self-signed]
 //                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
+//                  [--auth-threads N] [--auth-fail-delay-ms MS] [--auth-fail-delay-max-ms MS]
+//                  [--auth-max-failures N] [--auth-failure-window SECONDS]
 //
 // An accept-all SMTP server (serve_app.hpp) on stdin/stdout (inetd style)
 // or on a TCP socket (the Asio driver in drivers/). Each accepted message is
@@ -81,6 +83,12 @@ int run_serve(args argv) {
   std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
                        injection = "reject", tls_cert, tls_key, users_file;
   std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10, max_line = 1000;
+  const auth_guard_options guard_defaults;
+  std::size_t auth_threads = guard_defaults.threads,
+              fail_delay = static_cast<std::size_t>(guard_defaults.fail_delay.count()),
+              fail_delay_max = static_cast<std::size_t>(guard_defaults.fail_delay_max.count()),
+              max_failures = guard_defaults.max_failures,
+              failure_window = static_cast<std::size_t>(guard_defaults.failure_window.count());
   app.add_flag("--stdio", stdio, "Speak SMTP on stdin/stdout (inetd style)");
   app.add_option("--listen", listen, "Listen on ADDRESS:PORT (numeric; [::1]:PORT for IPv6; port 0 = any free port)");
   app.add_option("--maildir", dir, "Deliver each accepted message to DIR/new/");
@@ -104,6 +112,23 @@ int run_serve(args argv) {
   add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 (0 = no limit)");
   add_count(app, "--threads", threads, "Threads running the sessions (1-256)");
   add_count(app, "--grace", grace, "Seconds sessions may finish after SIGINT/SIGTERM before 421 (0-3600)");
+  // RFC 4954, Security Considerations: guard against password guessing.
+  add_count(app, "--auth-threads", auth_threads,
+            "Threads checking AUTH passwords, apart from the session threads (1-64)")
+      ->capture_default_str();
+  add_count(app, "--auth-fail-delay-ms", fail_delay,
+            "Milliseconds before the reply to a failed AUTH, doubled for each failure of the client's "
+            "address within --auth-failure-window (RFC 4954, Security Considerations; 0 = none)")
+      ->capture_default_str();
+  add_count(app, "--auth-fail-delay-max-ms", fail_delay_max, "The cap on that delay (0-600000)")
+      ->capture_default_str();
+  add_count(app, "--auth-max-failures", max_failures,
+            "Failed AUTHs of one client address within --auth-failure-window after which AUTH gets "
+            "421 4.7.0 (0 = no limit)")
+      ->capture_default_str();
+  add_count(app, "--auth-failure-window", failure_window,
+            "Seconds a failed AUTH counts against its address (1-86400)")
+      ->capture_default_str();
   if (const auto status = parse_cli11(app, argv)) return *status;
 
   if (stdio == !listen.empty()) return usage("give exactly one of --stdio and --listen ADDRESS:PORT");
@@ -115,7 +140,8 @@ int run_serve(args argv) {
   const bool tls = self_signed || !tls_cert.empty() || !tls_key.empty();
   if (stdio) {
     for (const auto* option : {"--tls-cert", "--tls-key", "--tls-self-signed", "--auth-users", "--max-sessions",
-                               "--threads", "--grace"})
+                               "--threads", "--grace", "--auth-threads", "--auth-fail-delay-ms",
+                               "--auth-fail-delay-max-ms", "--auth-max-failures", "--auth-failure-window"})
       if (app.count(option) > 0) return usage(fmt::format("{} needs --listen", option));
   }
   if (tls_cert.empty() != tls_key.empty()) return usage("--tls-cert and --tls-key go together");
@@ -125,6 +151,10 @@ int run_serve(args argv) {
   if (!users_file.empty() && !tls) return usage("--auth-users needs STARTTLS (--tls-cert/--tls-key or --tls-self-signed)");
   if (threads < 1 || threads > 256) return usage("--threads must be from 1 to 256");
   if (grace > 3600) return usage("--grace must be from 0 to 3600 seconds");
+  if (auth_threads < 1 || auth_threads > 64) return usage("--auth-threads must be from 1 to 64");
+  if (fail_delay > 600000 || fail_delay_max > 600000)
+    return usage("--auth-fail-delay-ms and --auth-fail-delay-max-ms must be from 0 to 600000");
+  if (failure_window < 1 || failure_window > 86400) return usage("--auth-failure-window must be from 1 to 86400 seconds");
   std::optional<asio::ip::tcp::endpoint> at;
   if (!listen.empty() && !(at = parse_listen(listen)))
     return usage(fmt::format("--listen '{}' is not ADDRESS:PORT (127.0.0.1:2525, [::1]:2525)",
@@ -161,7 +191,16 @@ int run_serve(args argv) {
     if (!users) return usage(escape_for_display(error));
     o.auth_mechanisms = {"PLAIN", "LOGIN"};  // RFC 4616; LOGIN for the clients that know no other
   }
-  serve_config config{hostname, box ? &*box : nullptr, &log, users ? &*users : nullptr, !stdio};
+  auth_guard_options guard_options;
+  guard_options.threads = auth_threads;
+  guard_options.fail_delay = std::chrono::milliseconds(fail_delay);
+  guard_options.fail_delay_max = std::chrono::milliseconds(fail_delay_max);
+  guard_options.max_failures = max_failures;
+  guard_options.failure_window = std::chrono::seconds(failure_window);
+  std::optional<auth_guard> guard;
+  if (users) guard.emplace(guard_options, !stdio);
+  serve_config config{hostname, box ? &*box : nullptr, &log, users ? &*users : nullptr, !stdio,
+                      guard ? &*guard : nullptr};
   if (stdio) return run_stdio(config, o);
 
   std::optional<asio::ssl::context> tls_context;

@@ -52,7 +52,7 @@ int run_listen(const serve_config& config, listen_settings settings) {
   drivers::server_driver driver(
       io, settings.driver,
       [&config, &next_session](const drivers::peer_info& peer) {
-        return std::make_unique<serve_session>(config, next_session++, format_peer(peer));
+        return std::make_unique<serve_session>(config, next_session++, format_peer(peer), peer.address);
       },
       settings.tls);
   if (const auto ec = driver.listen(settings.at)) {
