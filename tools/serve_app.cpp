@@ -192,14 +192,15 @@ void serve_session::check_plain(server& session, std::string_view base64) {
 // under the driver it runs on the guard's pool and the reply is given
 // later (deferred_reply), after the failure delay if any, so that the
 // session threads keep serving the other clients. On stdio, here and now.
-void serve_session::check_password(server& session, std::string_view mechanism, std::string_view user,
+void serve_session::check_password(server& session, std::string_view mechanism, std::string_view user_view,
                                    std::string_view password) {
+  std::string user(user_view);  // (LOGIN's user is a view of login_user_, cleared here)
   login_user_.clear();
   auto* guard = config_.guard;
   auto later = guard && guard->has_pool() ? defer() : drivers::deferred_reply();
   if (later) {
     guard->run([this, later = std::move(later), guard, users = config_.users, address = address_,
-                mechanism = std::string(mechanism), user = std::string(user),
+                mechanism = std::string(mechanism), user = std::move(user),
                 password = std::string(password)]() mutable {
       const bool ok = !password.empty() && users->verify(user, password);
       std::fill(password.begin(), password.end(), '\0');
@@ -224,7 +225,7 @@ void serve_session::check_password(server& session, std::string_view mechanism, 
   const bool ok = !password.empty() && config_.users->verify(user, password);
   const auto delay = ok || !guard ? std::chrono::milliseconds::zero() : guard->record_failure(address_);
   if (delay > std::chrono::milliseconds::zero()) std::this_thread::sleep_for(delay);
-  finish_auth(session, std::string(mechanism), std::string(user), ok, delay);
+  finish_auth(session, std::string(mechanism), user, ok, delay);
 }
 
 void serve_session::finish_auth(server& session, const std::string& mechanism, const std::string& user, bool ok,
