@@ -62,29 +62,6 @@ answered_command answered_by(const command& c) noexcept {
 
 }  // namespace
 
-reply_outcome classify_reply(answered_command what, int code) noexcept {
-  const int kind = code / 100;
-  if (what == answered_command::quit) return reply_outcome::closing;  // §4.1.1.10: then close, whatever it says
-  if (code == 421) return reply_outcome::closing;                      // §3.8
-  if (kind == 4 || kind == 5) return reply_outcome::refused;
-  switch (what) {
-    case answered_command::greeting:
-    case answered_command::starttls:  // RFC 3207 §4: 220 Ready to start TLS
-      return code == 220 ? reply_outcome::completed : reply_outcome::protocol_error;
-    case answered_command::ehlo:
-    case answered_command::helo:
-      return code == 250 ? reply_outcome::completed : reply_outcome::protocol_error;
-    case answered_command::auth:  // RFC 4954 §4
-      return code == 235   ? reply_outcome::completed
-             : code == 334 ? reply_outcome::intermediate
-                           : reply_outcome::protocol_error;
-    case answered_command::data:  // §4.3.2: DATA's only positive reply is 354
-      return code == 354 ? reply_outcome::intermediate : reply_outcome::protocol_error;
-    default:
-      return kind == 2 ? reply_outcome::completed : reply_outcome::protocol_error;
-  }
-}
-
 std::string_view reply_outcome_name(reply_outcome o) noexcept {
   switch (o) {
     case reply_outcome::completed:
@@ -106,14 +83,9 @@ client::client(client_options options)
   expect(answered_command::greeting, true, 0);  // the server speaks first
 }
 
-void client::expect(answered_command what, bool group_end, std::uint64_t at) {
-  awaited_.push_back({what, group_end, at});
-  ++timeout_epoch_;
-}
-
 bool client::received_after(std::uint64_t offset, std::uint64_t write) const noexcept {
-  for (const auto& r : received_)
-    if (offset < r.end) return r.writes >= write;
+  for (std::size_t i = received_head_; i < received_.size(); ++i)
+    if (offset < received_[i].end) return received_[i].writes >= write;
   return true;  // (not reached: a reply's octets were received)
 }
 
@@ -145,7 +117,11 @@ std::error_code client::receive(std::string_view bytes) {
   in_.append(bytes);
   // What was written by now is all these octets can answer.
   const auto end = in_base_ + in_.size();
-  if (!received_.empty() && received_.back().writes == writes_)
+  if (received_head_ == received_.size()) {
+    received_.clear();
+    received_head_ = 0;
+  }
+  if (received_head_ < received_.size() && received_.back().writes == writes_)
     received_.back().end = end;
   else
     received_.push_back({end, writes_});
@@ -224,12 +200,12 @@ client_event_t client::next_event() {
   const auto step = reader_.next(held);
   in_pos_ += step.consumed;
   if (step.status == reply_status::reply) {
+    // An extra reply shifts every pairing after it: the reply to the next
+    // command cannot have come before that command was written.
     const auto start = std::exchange(reply_start_, in_base_ + in_pos_);
-    const auto event = on_reply(reader_.current(), start);
-    const auto read = std::find_if(received_.begin(), received_.end(),
-                                   [&](const received& r) { return r.end > reply_start_; });
-    received_.erase(received_.begin(), read);
-    return event;
+    const bool in_turn = awaited_head_ == awaited_.size() || received_after(start, awaited_[awaited_head_].write);
+    while (received_head_ < received_.size() && received_[received_head_].end <= reply_start_) ++received_head_;
+    return on_reply(reader_.current(), in_turn);
   }
   if (step.status == reply_status::error) {
     const auto& e = *reader_.error();
@@ -246,14 +222,11 @@ client_event_t client::next_event() {
   return client_event::need_data{};
 }
 
-client_event_t client::on_reply(const sansmtp::reply& r, std::uint64_t start) {
+client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
   if (awaited_head_ == awaited_.size())
     return fail(errc::unexpected_reply, fmt::format("the server sent a {} reply that no command asked for", r.code));
-  const auto owed = awaited_[awaited_head_];
-  const auto what = owed.what;
-  // An extra reply shifts every pairing after it: the reply to the next
-  // command cannot have come before that command was written.
-  if (!received_after(start, owed.write))
+  const auto what = awaited_[awaited_head_].what;
+  if (!in_turn)
     return fail(errc::unexpected_reply,
                 fmt::format("the server sent a {} reply before {} was sent: an extra reply, which would pair every "
                             "later reply with the wrong command (RFC 5321 section 4.2)",
@@ -350,6 +323,7 @@ client_event_t client::on_reply(const sansmtp::reply& r, std::uint64_t start) {
         in_.clear();
         in_pos_ = 0;
         received_.clear();
+        received_head_ = 0;
         reply_start_ = in_base_;
       }
       break;

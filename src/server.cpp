@@ -103,6 +103,7 @@ std::error_code server::receive_eof() {
 
 void server::compact() noexcept {
   if (in_pos_ == 0) return;
+  consumed_ += in_pos_;
   in_.erase(0, in_pos_);
   in_pos_ = 0;
 }
@@ -124,13 +125,6 @@ server_event_t server::next_event() {
     reset_pending_.reset();
     return server_event::transaction_reset{why};
   }
-  auto event = next_event_of_state();
-  if (!std::holds_alternative<server_event::need_data>(event) && !std::holds_alternative<server_event::paused>(event))
-    ++timeout_epoch_;  // something came of the bytes: the next wait starts now
-  return event;
-}
-
-server_event_t server::next_event_of_state() {
   if (closed_) return server_event::paused{server_event::paused::reason::closed};
   switch (mode_) {
     case mode::tls_pending:
@@ -192,7 +186,9 @@ server::line_status server::take_line(std::size_t limit, std::string_view& line)
     const auto held = buffered();
     if (skipping_line_) {
       const auto lf = held.find('\n');
-      in_pos_ += lf == std::string_view::npos ? held.size() : lf + 1;
+      const auto skip = lf == std::string_view::npos ? held.size() : lf + 1;
+      in_pos_ += skip;
+      skipped_ += skip;  // (the rest of a refused line restarts no timeout: timeout_epoch())
       if (lf == std::string_view::npos) return line_status::need_data;
       skipping_line_ = false;
       continue;
@@ -731,6 +727,7 @@ void server::apply_reply(const awaiting& answered, int code) {
       if (code == 220) {
         mode_ = mode::tls_pending;
         trailing_.assign(buffered());  // received after STARTTLS, never parsed
+        consumed_ += in_.size();
         in_.clear();
         in_pos_ = 0;
       }

@@ -168,3 +168,22 @@ TEST_CASE("serve --stdio: --max-line-length holds DATA and BDAT to one rule (RFC
     CHECK(files_in(d.path / ("n1" + how) / "new").empty());  // N+1
   }
 }
+
+TEST_CASE("serve --stdio: a message to 121 recipients reaches the first 100 (452 is flow control, RFC 5321 4.5.3.1.10)") {
+  temp_dir d;
+  const auto box = d.path / "box";
+  const auto events = d.path / "events.jsonl";
+  std::string in = "EHLO c.example\r\nMAIL FROM:<a@example.org>\r\n";
+  for (int i = 0; i < 121; ++i) in += "RCPT TO:<r" + std::to_string(i) + "@example.net>\r\n";
+  in += "DATA\r\nSubject: many\r\n\r\nhi\r\n.\r\nQUIT\r\n";
+  const auto r = run({"serve", "--stdio", "--maildir", box.string(), "--events", events.string()}, in);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("421") == std::string::npos);
+  CHECK(r.out.find("452 4.5.3") != std::string::npos);
+  CHECK(files_in(box / "new") == std::vector<std::string>{"Subject: many\r\n\r\nhi\r\n"});
+  std::ifstream log(events);
+  std::string line;
+  while (std::getline(log, line))
+    if (line.find("\"event\":\"message\"") != std::string::npos)
+      CHECK(nlohmann::json::parse(line)["rcpt_to"].size() == 100);
+}

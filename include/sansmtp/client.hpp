@@ -156,7 +156,28 @@ enum class reply_outcome : std::uint8_t {
   closing,         // the session is over
   protocol_error,  // a code that cannot answer this command
 };
-[[nodiscard]] reply_outcome classify_reply(answered_command what, int code) noexcept;
+[[nodiscard]] constexpr reply_outcome classify_reply(answered_command what, int code) noexcept {
+  const int kind = code / 100;
+  if (what == answered_command::quit) return reply_outcome::closing;  // §4.1.1.10: then close, whatever it says
+  if (code == 421) return reply_outcome::closing;                      // §3.8
+  if (kind == 4 || kind == 5) return reply_outcome::refused;
+  switch (what) {
+    case answered_command::greeting:
+    case answered_command::starttls:  // RFC 3207 §4: 220 Ready to start TLS
+      return code == 220 ? reply_outcome::completed : reply_outcome::protocol_error;
+    case answered_command::ehlo:
+    case answered_command::helo:
+      return code == 250 ? reply_outcome::completed : reply_outcome::protocol_error;
+    case answered_command::auth:  // RFC 4954 §4
+      return code == 235   ? reply_outcome::completed
+             : code == 334 ? reply_outcome::intermediate
+                           : reply_outcome::protocol_error;
+    case answered_command::data:  // §4.3.2: DATA's only positive reply is 354
+      return code == 354 ? reply_outcome::intermediate : reply_outcome::protocol_error;
+    default:
+      return kind == 2 ? reply_outcome::completed : reply_outcome::protocol_error;
+  }
+}
 std::string_view reply_outcome_name(reply_outcome o) noexcept;  // "completed", "intermediate", ...
 
 // STARTTLS (RFC 3207) as the client wants it. The session does no TLS
@@ -419,7 +440,8 @@ class client {
     std::optional<crlf_encoder> lines;  // BDAT other than BINARYMIME: CRLF line endings
   };
 
-  client_event_t on_reply(const sansmtp::reply& r, std::uint64_t start);
+  // `in_turn`: the reply came after the command it answers was written.
+  client_event_t on_reply(const sansmtp::reply& r, bool in_turn);
   void on_submission_reply(answered_command what, const sansmtp::reply& r);
   void start_transaction();
   bool pump_body();
@@ -442,7 +464,10 @@ class client {
   std::error_code write(const command& c, answered_command what, bool group_end);
   // A reply is now owed for what was written by write number `at` (writes_
   // by default: the last one).
-  void expect(answered_command what, bool group_end, std::uint64_t at);
+  void expect(answered_command what, bool group_end, std::uint64_t at) {
+    awaited_.push_back({what, group_end, at});
+    ++timeout_epoch_;
+  }
   void expect(answered_command what, bool group_end) { expect(what, group_end, ++writes_); }
   // Was the reply that starts at received octet `offset` sent after the
   // command it would answer was written?
@@ -460,7 +485,8 @@ class client {
   std::uint64_t writes_ = 0;         // commands (and ends of data) written so far
   std::uint64_t in_base_ = 0;        // received octets before in_[0]
   std::uint64_t reply_start_ = 0;    // where the reply being read began (received octets)
-  std::vector<received> received_;   // receive() calls whose octets are not all read
+  std::vector<received> received_;   // receive() calls whose octets are not all read (from received_head_)
+  std::size_t received_head_ = 0;
   std::uint64_t timeout_epoch_ = 0;  // see timeout_epoch()
   std::optional<sansmtp::capabilities> capabilities_;
   std::vector<std::string> ehlo_lines_;  // what capabilities_ points into

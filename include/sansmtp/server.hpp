@@ -293,12 +293,13 @@ class server {
   // RFC 5321 §4.5.3.2.7: how long to wait for the peer now; zero when the
   // session waits for the application (or is closed).
   std::chrono::seconds timeout() const noexcept;
-  // Changes whenever the wait starts over: an event came out of the bytes
-  // (a command, message data), or a reply was sent. A driver arms its timer
-  // from timeout() when this changes and leaves it running otherwise, so the
-  // timeout bounds a whole command line, not the gap between two octets (a
-  // line dripped an octet at a time cannot hold the session).
-  std::uint64_t timeout_epoch() const noexcept { return timeout_epoch_; }
+  // Changes whenever the wait starts over: received octets were used (a
+  // command line taken whole, message data), or a reply was sent. A driver
+  // arms its timer from timeout() when this changes and leaves it running
+  // otherwise, so the timeout bounds a whole command line, not the gap
+  // between two octets (a line dripped an octet at a time cannot hold the
+  // session).
+  std::uint64_t timeout_epoch() const noexcept { return consumed_ + in_pos_ - skipped_ + timeout_epoch_; }
   // The timer expired: queues 421 4.4.2 and closes.
   void on_timeout();
   // RFC 5321 §3.8: the server is going down. Queues an unsolicited
@@ -379,7 +380,6 @@ class server {
   void reset_transaction() noexcept;
   // The same, when the transaction is abandoned: transaction_reset follows.
   void abandon_transaction(server_event::transaction_reset::reason why) noexcept;
-  server_event_t next_event_of_state();
   void close() noexcept;
   void compact() noexcept;
   std::string_view buffered() const noexcept { return std::string_view(in_).substr(in_pos_); }
@@ -416,7 +416,9 @@ class server {
   bool pipelined_next_ = false;
   std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0, overshoot_ = 0;
   std::optional<server_event::transaction_reset::reason> reset_pending_;
-  std::uint64_t timeout_epoch_ = 0;
+  std::uint64_t timeout_epoch_ = 0;  // replies sent, handshakes done (timeout_epoch())
+  std::uint64_t consumed_ = 0;       // received octets compacted out of in_ (or set aside at STARTTLS)
+  std::uint64_t skipped_ = 0;        // octets of over-long lines dropped (they restart no timeout)
 };
 
 // RFC 4616 PLAIN: authzid NUL authcid NUL passwd, from the base64 response.
