@@ -115,6 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (line == ".\r\n") {
         in_body = false;
         ++ends;
+      } else if (parse::command_line(line)) {
+        ++commands;  // (after a DATA refused, the next commands follow; the script's body has no such line)
       }
       continue;
     }
