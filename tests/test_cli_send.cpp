@@ -66,9 +66,11 @@ TEST_CASE("send: options are checked before connecting (exit 64)") {
   usage_error(send_args({"--auth-user", "alice", "--auth-password-file", "/nonexistent"}),
               "cannot read --auth-password-file");
   const temp_file empty("\n");
-  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", empty.path}), "one non-empty line");
-  const temp_file two_lines("first\nsecond\n");
-  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", two_lines.path}), "one non-empty line");
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", empty.path}), "non-empty line");
+  const temp_file empty_first("\nsecond\n");
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", empty_first.path}), "non-empty line");
+  const temp_file nul(std::string("pass\0word\n", 10));
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", nul.path}), "non-empty line");
   const temp_file password("s3cret\n");
   usage_error(send_args({"--starttls", "off", "--auth-user", "alice", "--auth-password-file", password.path}),
               "in the clear");
@@ -99,6 +101,25 @@ TEST_CASE("send: with the override the name goes, and a refused connection is ex
   CHECK(j["recipients"][0]["address"] == "b@example.net");
   CHECK(j["recipients"][0]["code"].is_null());
   CHECK(j["diagnosis"].is_null());
+}
+
+TEST_CASE("send: --auth-password-file takes the first line of FILE, whatever follows it") {
+  // The help says "the first line of FILE": a second line, a trailing blank
+  // line or a CRLF end is no usage error; send goes on to connect (port 9
+  // refuses: exit 2, a connect error). The password reaching the server is
+  // tests/interop/send_serve.sh.
+  for (const std::string content : {"s3cret", "s3cret\n", "s3cret\r\n", "s3cret\nsecond line\n", "s3cret\n\n",
+                                    "s3cret\r\n\r\n# notes\n"}) {
+    INFO(content);
+    const temp_file password(content);
+    const auto r = run(send_args({"--json", "--auth-user", "alice", "--auth-password-file", password.path}),
+                       "Subject: x\r\n\r\nbody\r\n");
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--auth-password-file") == std::string::npos);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["error"]["step"] == "connect");
+  }
 }
 
 TEST_CASE("probe: options are checked before connecting (exit 64)") {

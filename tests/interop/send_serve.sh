@@ -17,6 +17,9 @@ net_setup
 
 printf 'correct horse\n' >"$work/password"
 printf 'wrong horse\n' >"$work/wrong"
+# The same password as the first line of a file with more in it (a CRLF end,
+# a blank line, notes): --auth-password-file takes the first line only.
+printf 'correct horse\r\n\nnotes: not the password\n' >"$work/password-notes"
 "$SANSMTP" passwd alice <"$work/password" >"$work/users" || die "passwd failed"
 start_server serve sh -c "exec \"$SANSMTP\" serve --listen 127.0.0.1:0 --maildir \"$work/box\" \
   --hostname mx.selftest.example --tls-self-signed --auth-users \"$work/users\" --events \"$work/events.jsonl\" \
@@ -32,10 +35,10 @@ want=$(sha_norm "$work/expected")
 
 n=0
 for mode in data bdat; do
-  extra=()
-  [[ $mode == bdat ]] && extra=(--bdat)
+  extra=() password_file=$work/password
+  [[ $mode == bdat ]] && extra=(--bdat) password_file=$work/password-notes
   run_send "$mode" 0 --server "127.0.0.1:$serve_port" --ehlo mail.acme-corp.com --starttls required \
-    --tls-no-verify --auth-user alice --auth-password-file "$work/password" \
+    --tls-no-verify --auth-user alice --auth-password-file "$password_file" \
     --from alice@selftest.example --to bob@selftest.example --to carol@selftest.example "${extra[@]}" \
     <"$work/message"
   check "$mode" 'd["ok"] and len(d["recipients"]) == 2 and all(r["code"] == 250 for r in d["recipients"])'
