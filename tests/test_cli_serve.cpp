@@ -5,6 +5,13 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -40,6 +47,101 @@ std::vector<std::string> files_in(const fs::path& dir) {
 }
 
 const std::string envelope = "EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n";
+
+// `sansmtp ARGS` as a peer on the other end of its stdin and stdout sees
+// it: bytes are sent when asked, either end may be closed, and the process
+// runs until it exits (or the test gives up and kills it). SIGPIPE is at
+// its default in the child, as under inetd.
+class live_process {
+ public:
+  explicit live_process(std::vector<std::string> args) {
+    args.insert(args.begin(), SANSMTP_CLI_PATH);
+    int in[2], out[2];
+    REQUIRE(pipe(in) == 0);
+    REQUIRE(pipe(out) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      close(in[0]);
+      close(in[1]);
+      close(out[0]);
+      close(out[1]);
+      std::signal(SIGPIPE, SIG_DFL);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    to_ = in[1];
+    from_ = out[0];
+  }
+  ~live_process() {
+    close_input();
+    close_output();
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  void send(const std::string& text) {
+    REQUIRE(to_ >= 0);
+    REQUIRE(write(to_, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  }
+  // Reads stdout until `text` has been seen (or 20 s have passed); all read so far.
+  const std::string& read_until(const std::string& text) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (from_ >= 0 && output_.find(text) == std::string::npos && std::chrono::steady_clock::now() < give_up) {
+      pollfd p{from_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buf[4096];
+      const auto n = read(from_, buf, sizeof buf);
+      if (n <= 0) break;
+      output_.append(buf, static_cast<std::size_t>(n));
+    }
+    return output_;
+  }
+  void close_input() {
+    if (to_ >= 0) close(to_);
+    to_ = -1;
+  }
+  // The peer stops reading: the next write of the process gets EPIPE (or SIGPIPE).
+  void close_output() {
+    if (from_ >= 0) close(from_);
+    from_ = -1;
+  }
+  void signal(int number) { REQUIRE(kill(pid_, number) == 0); }
+  // Waits up to `limit` for the process to exit on its own: its exit status,
+  // minus the signal number when a signal ended it, or 1000 when it was
+  // still running (then it is killed).
+  int wait_exit(std::chrono::seconds limit) {
+    const auto give_up = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    for (;;) {
+      if (const auto r = waitpid(pid_, &status, WNOHANG); r == pid_) break;
+      if (std::chrono::steady_clock::now() >= give_up) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        return 1000;
+      }
+      usleep(20 * 1000);
+    }
+    pid_ = -1;
+    if (from_ >= 0) read_until("\x01never");  // what is left, up to EOF
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  int to_ = -1, from_ = -1;
+  std::string output_;
+};
 
 }  // namespace
 
@@ -102,4 +204,57 @@ TEST_CASE("serve --stdio: BDAT chunks, SIZE limit, EOF without QUIT, usage error
   CHECK(run({"serve", "--maildir", box.string()}).status == 64);  // --stdio is the only transport here
   CHECK(run({"serve", "--stdio"}).status == 64);
   CHECK(run({"serve", "--stdio", "--maildir", box.string(), "--max-size", "-1"}).status == 64);
+}
+
+TEST_CASE("serve --stdio: a silent peer gets 421 4.4.2 after --timeout and the process exits (exit 2)") {
+  // RFC 5321 §4.5.3.2.7, as over TCP: between commands and inside DATA.
+  temp_dir d;
+  const auto box = d.path / "box";
+  for (const std::string opening : {std::string("EHLO c.example\r\n"), envelope + "DATA\r\nSubject: half a\r\n"}) {
+    INFO(opening);
+    live_process serve({"serve", "--stdio", "--maildir", box.string(), "--hostname", "mx.test", "--timeout", "1"});
+    serve.send(opening);  // and then nothing, stdin left open
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(serve.wait_exit(std::chrono::seconds(20)) == 2);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(15));
+    CHECK(serve.output().find("421 4.4.2 mx.test Timeout waiting for the client, closing\r\n") != std::string::npos);
+    CHECK(files_in(box / "new").empty());
+    CHECK(files_in(box / "tmp").empty());
+  }
+  CHECK(run({"serve", "--stdio", "--sink", "--timeout", "0"}).status == 64);
+  CHECK(run({"serve", "--stdio", "--sink", "--timeout", "86401"}).status == 64);
+  // A peer that answers in time is served as before.
+  const auto r = run({"serve", "--stdio", "--sink", "--timeout", "300"}, envelope + "QUIT\r\n");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("221 2.0.0 Bye") != std::string::npos);
+}
+
+TEST_CASE("serve --stdio: a peer that vanishes mid-message is no SIGPIPE death and leaves nothing in tmp/") {
+  temp_dir d;
+  const auto box = d.path / "box";
+  // DATA: the 354 cannot be written; BDAT: the 250 to the first chunk cannot.
+  for (const std::string rest : {"DATA\r\nSubject: half a message\r\n", "BDAT 5\r\nhello"}) {
+    INFO(rest);
+    live_process serve({"serve", "--stdio", "--maildir", box.string()});
+    serve.send(envelope);
+    REQUIRE(serve.read_until("250 2.1.5").find("250 2.1.5") != std::string::npos);
+    serve.close_output();
+    serve.send(rest);  // stdin stays open: only the write can tell it the peer is gone
+    CHECK(serve.wait_exit(std::chrono::seconds(20)) == 0);  // EPIPE is the peer closing, as EOF
+    CHECK(files_in(box / "new").empty());
+    CHECK(files_in(box / "tmp").empty());
+  }
+}
+
+TEST_CASE("serve --stdio: SIGTERM mid-DATA answers 421 4.3.2, removes the partial message and exits 0") {
+  temp_dir d;
+  const auto box = d.path / "box";
+  live_process serve({"serve", "--stdio", "--maildir", box.string(), "--hostname", "mx.test"});
+  serve.send(envelope + "DATA\r\nSubject: half a message\r\n");
+  REQUIRE(serve.read_until("354 ").find("354 ") != std::string::npos);
+  serve.signal(SIGTERM);
+  CHECK(serve.wait_exit(std::chrono::seconds(20)) == 0);
+  CHECK(serve.output().find("421 4.3.2 mx.test Service shutting down") != std::string::npos);
+  CHECK(files_in(box / "new").empty());
+  CHECK(files_in(box / "tmp").empty());
 }

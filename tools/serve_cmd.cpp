@@ -1,6 +1,7 @@
 // sansmtp serve (--stdio | --listen ADDRESS:PORT) (--maildir DIR | --sink)
 //               [--hostname NAME] [--bare-lf P] [--bare-cr P] [--max-size N]
 //               [--starttls-injection reject|discard] [--events FILE]
+//               [--timeout SECONDS]
 //   --listen only: [--tls-cert F --tls-key F | --tls-self-signed]
 //                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
 //
@@ -80,7 +81,9 @@ int run_serve(args argv) {
   bool stdio = false, sink = false, self_signed = false;
   std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
                        injection = "reject", tls_cert, tls_key, users_file;
-  std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10;
+  // --timeout: RFC 5321 §4.5.3.2.7, "at least 5 minutes" for the next
+  // command; lower it only for tests or when overloaded.
+  std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10, timeout = 300;
   app.add_flag("--stdio", stdio, "Speak SMTP on stdin/stdout (inetd style)");
   app.add_option("--listen", listen, "Listen on ADDRESS:PORT (numeric; [::1]:PORT for IPv6; port 0 = any free port)");
   app.add_option("--maildir", dir, "Deliver each accepted message to DIR/new/");
@@ -99,6 +102,9 @@ int run_serve(args argv) {
   app.add_option("--auth-users", users_file, "AUTH PLAIN/LOGIN (after STARTTLS) for the users in FILE "
                                              "(lines from 'sansmtp passwd'); MAIL then needs AUTH");
   add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 (0 = no limit)");
+  add_count(app, "--timeout", timeout,
+            "Seconds to wait for the client's next command or data before 421 4.4.2 and closing "
+            "(1-86400; RFC 5321 section 4.5.3.2.7 asks for at least 300)");
   add_count(app, "--threads", threads, "Threads running the sessions (1-256)");
   add_count(app, "--grace", grace, "Seconds sessions may finish after SIGINT/SIGTERM before 421 (0-3600)");
   if (const auto status = parse_cli11(app, argv)) return *status;
@@ -122,6 +128,7 @@ int run_serve(args argv) {
   if (!users_file.empty() && !tls) return usage("--auth-users needs STARTTLS (--tls-cert/--tls-key or --tls-self-signed)");
   if (threads < 1 || threads > 256) return usage("--threads must be from 1 to 256");
   if (grace > 3600) return usage("--grace must be from 0 to 3600 seconds");
+  if (timeout < 1 || timeout > 86400) return usage("--timeout must be from 1 to 86400 seconds");
   std::optional<asio::ip::tcp::endpoint> at;
   if (!listen.empty() && !(at = parse_listen(listen)))
     return usage(fmt::format("--listen '{}' is not ADDRESS:PORT (127.0.0.1:2525, [::1]:2525)",
@@ -136,6 +143,7 @@ int run_serve(args argv) {
   o.data.bare_lf = policies.at(bare_lf);
   o.data.bare_cr = policies.at(bare_cr);
   o.after_starttls = injection == "discard" ? starttls_injection::discard : starttls_injection::reject;
+  o.command_timeout = std::chrono::seconds(timeout);
 
   std::optional<maildir> box;
   if (!sink) {
