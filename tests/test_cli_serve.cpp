@@ -258,3 +258,22 @@ TEST_CASE("serve --stdio: SIGTERM mid-DATA answers 421 4.3.2, removes the partia
   CHECK(files_in(box / "new").empty());
   CHECK(files_in(box / "tmp").empty());
 }
+
+TEST_CASE("serve --stdio: the Maildir name's host part is this machine's name, not --hostname") {
+  temp_dir d;
+  const auto box = d.path / "box";
+  const auto r = run({"serve", "--stdio", "--maildir", box.string(), "--hostname", "mx.test"},
+                     envelope + "DATA\r\nhi\r\n.\r\nQUIT\r\n");
+  CHECK(r.status == 0);
+  char name[256] = {};
+  REQUIRE(gethostname(name, sizeof name - 1) == 0);
+  std::string host;
+  for (const char c : std::string(name)) host += c == '/' ? "\\057" : c == ':' ? "\\072" : c == '\\' ? "\\134" : std::string(1, c);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(box / "new")) names.push_back(e.path().filename().string());
+  REQUIRE(names.size() == 1);
+  INFO(names[0]);
+  CHECK(names[0].ends_with("." + host));
+  CHECK(names[0].find("mx.test") == std::string::npos);
+  CHECK(names[0].find(".M") != std::string::npos);
+}

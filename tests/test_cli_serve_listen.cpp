@@ -64,6 +64,9 @@ TEST_CASE("serve: transports and stores and TLS/AUTH options that do not go toge
       {"--listen", "127.0.0.1:0", "--sink", "--hostname", "mx example"},      // not one word
       {"--stdio", "--sink", "--hostname", "mx.example\r\n250 injected"},
       {"--stdio", "--sink", "--hostname", ""},
+      {"--stdio", "--sink", "--hostname", "mx/a:b"},  // no Domain (RFC 5321 §4.1.1.1)
+      {"--stdio", "--maildir", box, "--hostname", "../../etc"},
+      {"--stdio", "--sink", "--timeout", "0"},
   };
   for (const auto& args : bad) {
     INFO(args.front() << " ... " << args.back());

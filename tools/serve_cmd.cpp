@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "serve_modes.hpp"
 
+#include <sansmtp/command_builder.hpp>
 #include <sansmtp/ehlo_check.hpp>
 
 #include <tls_server.hpp>
@@ -114,6 +115,16 @@ int run_serve(args argv) {
     return usage(fmt::format("--hostname '{}' must be 1 to 255 printable ASCII characters without spaces "
                              "(it starts the greeting and the EHLO reply, RFC 5321 §4.1.1.1)",
                              escape_for_display(hostname)));
+  // RFC 5321 §4.2 and §4.1.1.1: the greeting and the EHLO reply start with
+  // the server's Domain or address literal; "mx/a:b" is neither. This
+  // machine's own name, when that is not one, gives way to "localhost".
+  if (!make_ehlo(hostname)) {
+    if (app.count("--hostname") > 0)
+      return usage(fmt::format("--hostname '{}' is not a Domain or address literal (RFC 5321 §4.1.1.1: "
+                               "it starts the greeting and the EHLO reply)",
+                               escape_for_display(hostname)));
+    hostname = "localhost";
+  }
   if (sink == !dir.empty()) return usage("give exactly one of --maildir DIR and --sink");
   const bool tls = self_signed || !tls_cert.empty() || !tls_key.empty();
   if (stdio) {
@@ -147,7 +158,7 @@ int run_serve(args argv) {
 
   std::optional<maildir> box;
   if (!sink) {
-    box.emplace(dir, hostname);
+    box.emplace(dir, host_name());  // the Maildir convention: the real host name, not the greeting's
     if (!box->prepare()) {
       fmt::print(stderr, "sansmtp serve: cannot create the Maildir {}\n", escape_for_display(dir));
       return exit_fail;
