@@ -82,9 +82,13 @@ int run_serve(args argv) {
   bool stdio = false, sink = false, self_signed = false;
   std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
                        injection = "reject", tls_cert, tls_key, users_file;
+  // --max-sessions: 100 by default, Postfix's default_process_limit (100
+  // smtpd processes): a listener must not take every connection a peer
+  // cares to open (RFC 5321 §3.1 lets it greet the rest with 421; RFC 5321
+  // §4.5.3.1 leaves the number to the server).
   // --timeout: RFC 5321 §4.5.3.2.7, "at least 5 minutes" for the next
   // command; lower it only for tests or when overloaded.
-  std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10, timeout = 300;
+  std::size_t max_size = 0, max_sessions = 100, threads = 1, grace = 10, timeout = 300;
   app.add_flag("--stdio", stdio, "Speak SMTP on stdin/stdout (inetd style)");
   app.add_option("--listen", listen, "Listen on ADDRESS:PORT (numeric; [::1]:PORT for IPv6; port 0 = any free port)");
   app.add_option("--maildir", dir, "Deliver each accepted message to DIR/new/");
@@ -102,7 +106,7 @@ int run_serve(args argv) {
   app.add_flag("--tls-self-signed", self_signed, "STARTTLS with an EC P-256 certificate for --hostname made at start");
   app.add_option("--auth-users", users_file, "AUTH PLAIN/LOGIN (after STARTTLS) for the users in FILE "
                                              "(lines from 'sansmtp passwd'); MAIL then needs AUTH");
-  add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 (0 = no limit)");
+  add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 and are closed (0 = no limit)");
   add_count(app, "--timeout", timeout,
             "Seconds to wait for the client's next command or data before 421 4.4.2 and closing "
             "(1-86400; RFC 5321 section 4.5.3.2.7 asks for at least 300)");

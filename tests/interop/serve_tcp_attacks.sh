@@ -98,5 +98,13 @@ grep -q '"event":"refused"' "$work/max.jsonl" || fail "--max-sessions: the refus
 [[ $(grep -c '"event":"reply","code":421,"peer":"127.0.0.1:' "$work/max.jsonl") -eq 1 ]] ||
   fail "--max-sessions: the 421 greeting is not in the events log as a reply"
 
+# Without --max-sessions the limit is 100 (Postfix's default process
+# limit): 100 idle connections are served, the 101st gets 421 4.3.2, logged.
+start_serve max-default --sink --events "$work/max-default.jsonl"
+client max-sessions "$PORT" 100 || fail "--max-sessions default (100)"
+finish_serve "--max-sessions default"
+[[ $(grep -c '"event":"reply","code":421,"peer":"127.0.0.1:' "$work/max-default.jsonl") -eq 1 ]] ||
+  fail "--max-sessions default: the 421 greeting of the 101st connection is not in the events log"
+
 if [[ $FAILS -ne 0 ]]; then echo "$FAILS serve --listen attack/operation checks failed"; exit 1; fi
 echo "all serve --listen attack and operation checks passed"
