@@ -149,3 +149,62 @@ TEST_CASE("serve --help: --max-sessions defaults to 100 and --timeout to 300") {
   CHECK(max_sessions);
   CHECK(timeout);
 }
+
+TEST_CASE("serve --tls-key: an encrypted key needs --tls-key-password-file; nothing is asked on the terminal or stdin") {
+  temp_dir d;
+  const auto cert = (d.path / "cert.pem").string(), key = (d.path / "key.pem").string();
+  // An EC key encrypted with AES-256 under the pass phrase "pass phrase 1", by the openssl CLI.
+  const auto make = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 2 -subj /CN=mx.test -keyout '" +
+                    key + "' -out '" + cert + "' -passout 'pass:pass phrase 1' >/dev/null 2>&1";
+  REQUIRE(std::system(make.c_str()) == 0);
+  {
+    std::ifstream in(key);
+    std::string first;
+    std::getline(in, first);
+    REQUIRE(first == "-----BEGIN ENCRYPTED PRIVATE KEY-----");
+  }
+  const std::vector<std::string> tls = {"--listen", "127.0.0.1:0", "--sink", "--hostname", "mx.test",
+                                        "--tls-cert", cert, "--tls-key", key};
+
+  SECTION("without the pass phrase: refused at once with a clear error, stdin not read") {
+    auto args = serve_args(tls);
+    // The pass phrase on stdin must not be taken (nor waited for).
+    const auto r = run(args, "pass phrase 1\n");
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("is encrypted and no pass phrase was given") != std::string::npos);
+    CHECK(r.err.find("--tls-key-password-file") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+  SECTION("a wrong pass phrase: refused") {
+    std::ofstream(d.path / "wrong") << "pass phrase 2\n";
+    auto extra = tls;
+    extra.insert(extra.end(), {"--tls-key-password-file", (d.path / "wrong").string()});
+    const auto r = run(serve_args(extra));
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("cannot decrypt the private key") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+  SECTION("the pass phrase from the first line of FILE: the server listens") {
+    std::ofstream(d.path / "phrase", std::ios::binary) << "pass phrase 1\r\nnot part of it\n";
+    auto extra = tls;
+    extra.insert(extra.end(), {"--tls-key-password-file", (d.path / "phrase").string()});
+    sansmtp::test::live_process serve(serve_args(extra));
+    CHECK(serve.read_until("listening on 127.0.0.1:").find("listening on 127.0.0.1:") != std::string::npos);
+    serve.signal(SIGTERM);
+    CHECK(serve.wait_exit(std::chrono::seconds(20)) == 0);
+  }
+  SECTION("usage errors") {
+    std::ofstream(d.path / "phrase") << "pass phrase 1\n";
+    CHECK(run(serve_args({"--listen", "127.0.0.1:0", "--sink", "--tls-self-signed", "--tls-key-password-file",
+                          (d.path / "phrase").string()}))
+              .status == 64);
+    CHECK(run(serve_args({"--stdio", "--sink", "--tls-key-password-file", (d.path / "phrase").string()})).status ==
+          64);
+    std::ofstream(d.path / "empty") << "\n";
+    auto extra = tls;
+    extra.insert(extra.end(), {"--tls-key-password-file", (d.path / "empty").string()});
+    CHECK(run(serve_args(extra)).status == 64);
+  }
+}

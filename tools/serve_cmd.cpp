@@ -2,7 +2,7 @@
 //               [--hostname NAME] [--bare-lf P] [--bare-cr P] [--max-size N]
 //               [--starttls-injection reject|discard] [--events FILE]
 //               [--timeout SECONDS]
-//   --listen only: [--tls-cert F --tls-key F | --tls-self-signed]
+//   --listen only: [--tls-cert F --tls-key F [--tls-key-password-file F] | --tls-self-signed]
 //                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
 //
 // An accept-all SMTP server (serve_app.hpp) on stdin/stdout (inetd style)
@@ -12,6 +12,7 @@
 // leaves nothing in new/.
 #include "cli11_args.hpp"
 #include "commands.hpp"
+#include "first_line.hpp"
 #include "serve_modes.hpp"
 
 #include <sansmtp/command_builder.hpp>
@@ -81,7 +82,7 @@ int run_serve(args argv) {
                "sansmtp serve"};
   bool stdio = false, sink = false, self_signed = false;
   std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
-                       injection = "reject", tls_cert, tls_key, users_file;
+                       injection = "reject", tls_cert, tls_key, tls_key_password_file, users_file;
   // --max-sessions: 100 by default, Postfix's default_process_limit (100
   // smtpd processes): a listener must not take every connection a peer
   // cares to open (RFC 5321 §3.1 lets it greet the rest with 421; RFC 5321
@@ -102,7 +103,11 @@ int run_serve(args argv) {
       ->check(CLI::IsMember({"reject", "discard"}));
   app.add_option("--events", events, "Append one JSON line per event to FILE");
   app.add_option("--tls-cert", tls_cert, "STARTTLS certificate chain (PEM)")->check(CLI::ExistingFile);
-  app.add_option("--tls-key", tls_key, "STARTTLS private key (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "STARTTLS private key (PEM; an encrypted one needs --tls-key-password-file)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key-password-file", tls_key_password_file,
+                 "The pass phrase of an encrypted --tls-key: the first line of FILE (never asked on the terminal)")
+      ->check(CLI::ExistingFile);
   app.add_flag("--tls-self-signed", self_signed, "STARTTLS with an EC P-256 certificate for --hostname made at start");
   app.add_option("--auth-users", users_file, "AUTH PLAIN/LOGIN (after STARTTLS) for the users in FILE "
                                              "(lines from 'sansmtp passwd'); MAIL then needs AUTH");
@@ -132,11 +137,18 @@ int run_serve(args argv) {
   if (sink == !dir.empty()) return usage("give exactly one of --maildir DIR and --sink");
   const bool tls = self_signed || !tls_cert.empty() || !tls_key.empty();
   if (stdio) {
-    for (const auto* option : {"--tls-cert", "--tls-key", "--tls-self-signed", "--auth-users", "--max-sessions",
+    for (const auto* option : {"--tls-cert", "--tls-key", "--tls-key-password-file", "--tls-self-signed", "--auth-users", "--max-sessions",
                                "--threads", "--grace"})
       if (app.count(option) > 0) return usage(fmt::format("{} needs --listen", option));
   }
   if (tls_cert.empty() != tls_key.empty()) return usage("--tls-cert and --tls-key go together");
+  if (!tls_key_password_file.empty() && tls_key.empty()) return usage("--tls-key-password-file needs --tls-key");
+  std::optional<std::string> key_password;
+  if (!tls_key_password_file.empty()) {
+    std::string why;
+    key_password = read_first_line(tls_key_password_file, "--tls-key-password-file", why);
+    if (!key_password) return usage(why);
+  }
   if (self_signed && !tls_cert.empty()) return usage("give --tls-cert/--tls-key or --tls-self-signed, not both");
   // RFC 4954 §4 and this server's policy: no passwords over plaintext, so
   // AUTH without TLS could never succeed.
@@ -187,8 +199,10 @@ int run_serve(args argv) {
   if (tls) {
     std::string error;
     tls_context = self_signed ? drivers::make_self_signed_tls_context(hostname, error)
-                              : drivers::make_tls_context(tls_cert, tls_key, error);
+                              : drivers::make_tls_context(tls_cert, tls_key, error, key_password);
     if (!tls_context) {
+      if (!key_password && error.find("is encrypted") != error.npos)
+        error += " (give it with --tls-key-password-file FILE)";
       fmt::print(stderr, "sansmtp serve: {}\n", escape_for_display(error));
       return exit_fail;
     }
