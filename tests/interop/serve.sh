@@ -65,7 +65,7 @@ if unshare --pid --fork true 2>/dev/null; then
   for round in 1 2 3 4 5 6 7 8; do
     replicas=()
     for replica in a b; do
-      printf '%s' "$session" | timeout 30 unshare --pid --fork \
+      printf '%s' "$session" | timeout 30 unshare --pid --fork --kill-child \
         "$SANSMTP" serve --stdio --maildir "$box" --hostname mx.interop.example >"$work/replica-$replica.out" &
       replicas+=($!)
     done
