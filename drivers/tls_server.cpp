@@ -146,8 +146,8 @@ std::optional<asio::ssl::context> make_tls_context(const std::string& certificat
   // `phrase` lives on this stack: whatever the way out, the context keeps a
   // callback that refuses and no pointer to it.
   struct forget {
-    SSL_CTX* ctx;
-    ~forget() { SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr); }
+    SSL_CTX* handle;
+    ~forget() { SSL_CTX_set_default_passwd_cb_userdata(handle, nullptr); }
   } forget_phrase{native};
   if (SSL_CTX_use_certificate_chain_file(native, certificate_chain_file.c_str()) != 1) {
     error = "cannot load the certificate chain " + certificate_chain_file + ": " + openssl_reason();

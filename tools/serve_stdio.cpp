@@ -29,7 +29,7 @@ namespace {
 
 volatile std::sig_atomic_t stop_signal = 0;
 
-extern "C" void on_stop_signal(int number) { stop_signal = number; }
+void on_stop_signal(int number) { stop_signal = number; }
 
 constexpr int stop_signals[] = {SIGTERM, SIGINT, SIGHUP};
 
