@@ -116,7 +116,7 @@ TEST_CASE("serve --stdio: a silent peer gets 421 4.4.2 after --timeout and the p
   // RFC 5321 §4.5.3.2.7, as over TCP: between commands and inside DATA.
   temp_dir d;
   const auto box = d.path / "box";
-  for (const std::string opening : {std::string("EHLO c.example\r\n"), envelope + "DATA\r\nSubject: half a\r\n"}) {
+  for (const std::string& opening : {std::string("EHLO c.example\r\n"), envelope + "DATA\r\nSubject: half a\r\n"}) {
     INFO(opening);
     live_process serve({"serve", "--stdio", "--maildir", box.string(), "--hostname", "mx.test", "--timeout", "1"});
     serve.send(opening);  // and then nothing, stdin left open

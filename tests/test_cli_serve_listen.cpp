@@ -143,8 +143,8 @@ TEST_CASE("serve --help: --max-sessions defaults to 100 and --timeout to 300") {
   CHECK(r.status == 0);
   bool max_sessions = false, timeout = false;
   for (const auto& line : sansmtp::test::lines(r.out)) {
-    if (line.find("--max-sessions") != std::string::npos) max_sessions = line.find("[100]") != std::string::npos;
-    if (line.find("--timeout") != std::string::npos) timeout = line.find("[300]") != std::string::npos;
+    if (line.find("--max-sessions") != std::string::npos) max_sessions = line.find("=100") != std::string::npos;
+    if (line.find("--timeout") != std::string::npos) timeout = line.find("=300") != std::string::npos;
   }
   CHECK(max_sessions);
   CHECK(timeout);

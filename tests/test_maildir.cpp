@@ -4,6 +4,7 @@
 #include "maildir.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -114,7 +115,8 @@ TEST_CASE("maildir: names are SECONDS.MUSECPPIDQSEQRRANDOM.HOST with '/' and ':'
   CHECK(a.ends_with(".pod\\0577\\072x"));
   CHECK(a.find('/') == std::string::npos);
   CHECK(a.find(':') == std::string::npos);
-  CHECK(a.find("P" + std::to_string(::getpid()) + "Q") != std::string::npos);
+  const auto pid = std::to_string(::getpid());
+  CHECK(a.find(fmt::format("P{}Q", pid)) != std::string::npos);
   CHECK(a.find(".M") != std::string::npos);
   CHECK(a.find("R") != std::string::npos);
 }
