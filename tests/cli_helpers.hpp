@@ -85,18 +85,17 @@ class live_process {
  public:
   explicit live_process(std::vector<std::string> args) {
     args.insert(args.begin(), SANSMTP_CLI_PATH);
-    int in[2], out[2];
+    int in[2], out[2], err[2];
     REQUIRE(pipe(in) == 0);
     REQUIRE(pipe(out) == 0);
+    REQUIRE(pipe(err) == 0);
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
       dup2(in[0], 0);
       dup2(out[1], 1);
-      close(in[0]);
-      close(in[1]);
-      close(out[0]);
-      close(out[1]);
+      dup2(err[1], 2);
+      for (const int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
       std::signal(SIGPIPE, SIG_DFL);
       setsid();  // no controlling terminal: nothing can prompt on the tester's
       setenv("NO_COLOR", "1", 1);
@@ -108,8 +107,10 @@ class live_process {
     }
     close(in[0]);
     close(out[1]);
+    close(err[1]);
     to_ = in[1];
     from_ = out[0];
+    errors_ = err[0];
   }
   ~live_process() {
     close_input();
@@ -118,6 +119,7 @@ class live_process {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
+    if (errors_ >= 0) close(errors_);
   }
   void send(const std::string& text) {
     REQUIRE(to_ >= 0);
@@ -164,14 +166,21 @@ class live_process {
     }
     pid_ = -1;
     if (from_ >= 0) read_until("\x01never");  // what is left, up to EOF
+    if (errors_ >= 0) {
+      error_output_ = drain(errors_);  // the process is gone: EOF comes (small: it fit the pipe)
+      close(errors_);
+      errors_ = -1;
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
   const std::string& output() const { return output_; }
+  // Its stderr, once it has exited (wait_exit).
+  const std::string& error_output() const { return error_output_; }
 
  private:
   pid_t pid_ = -1;
-  int to_ = -1, from_ = -1;
-  std::string output_;
+  int to_ = -1, from_ = -1, errors_ = -1;
+  std::string output_, error_output_;
 };
 
 inline std::vector<std::string> lines(const std::string& s) {
