@@ -150,7 +150,7 @@ TEST_CASE("serve --help: --max-sessions defaults to 100 and --timeout to 300") {
   CHECK(timeout);
 }
 
-TEST_CASE("serve --tls-key: an encrypted key needs --tls-key-password-file; nothing is asked on the terminal or stdin") {
+TEST_CASE("serve --tls-key: an encrypted key needs --tls-key-password-file, nothing is asked on the terminal or stdin") {
   temp_dir d;
   const auto cert = (d.path / "cert.pem").string(), key = (d.path / "key.pem").string();
   // An EC key encrypted with AES-256 under the pass phrase "pass phrase 1", by the openssl CLI.

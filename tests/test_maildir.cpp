@@ -70,7 +70,7 @@ auto forced_parts(int& calls, int same) {
 
 }  // namespace
 
-TEST_CASE("maildir: a name already in new/ is never replaced; the second delivery gets a fresh name") {
+TEST_CASE("maildir: a name already in new/ is never replaced, the second delivery gets a fresh name") {
   temp_dir d;
   maildir box((d.path / "box").string(), "replica.example");
   REQUIRE(box.prepare());
