@@ -66,6 +66,15 @@ void server_connection::set_reason(close_reason why) noexcept {
   if (!reason_) reason_ = why;
 }
 
+// A reply the driver queued itself: the handler hears of it (for its log).
+void server_connection::driver_replied(int code, std::string_view text) noexcept {
+  if (!handler_) return;
+  try {
+    handler_->on_driver_reply(session_, code, text);
+  } catch (const std::exception&) {  // a log that failed changes nothing on the wire
+  }
+}
+
 std::string server_connection::shutdown_text() const {
   return owner_->options().session.hostname + " Service shutting down, closing the channel";
 }
@@ -83,6 +92,7 @@ void server_connection::start(std::uint64_t id) {
   } catch (const std::exception&) {
     set_reason(close_reason::handler_failed);
     if (session_.send(421, local_error_text())) return close_now();  // a 421 greeting (§3.1)
+    driver_replied(421, local_error_text());
   }
   advance();
 }
@@ -118,7 +128,10 @@ void server_connection::force() {
 void server_connection::advance() {
   if (closed_ || finishing_ || op_ != op::none) return;
   if (!forced_ && !pump()) return;
-  if (forced_) session_.shutdown();  // RFC 5321 §3.8: 421 4.3.2 after the pending output, once
+  if (forced_ && !session_.closed()) {  // RFC 5321 §3.8: 421 4.3.2 after the pending output, once
+    session_.shutdown();
+    driver_replied(421, "4.3.2 " + shutdown_text());
+  }
   if (const auto out = session_.pending_output(); !out.empty()) return start_write(out);
   if (session_.closed() || forced_) return finish();
   if (deferred_) return;  // the handler answers later (resume())
@@ -149,7 +162,10 @@ bool server_connection::pump() {
     // The handler could not answer: 421 4.3.0 answers whatever was owed
     // (RFC 5321 §3.8), and the connection closes once it is written.
     set_reason(close_reason::handler_failed);
-    if (!session_.send(421, local_error_text())) return true;
+    if (!session_.send(421, local_error_text())) {
+      driver_replied(421, local_error_text());
+      return true;
+    }
     close_now();
     return false;
   }
@@ -228,6 +244,7 @@ bool server_connection::refuse_new_work(const server_event_t& event) {
   const std::string text = "4.3.2 " + shutdown_text();
   if (session_.send(421, text)) return false;
   set_reason(close_reason::shutdown);
+  driver_replied(421, text);
   return true;
 }
 
@@ -236,6 +253,7 @@ bool server_connection::refuse_new_work(const server_event_t& event) {
 void server_connection::answer_stall() {
   set_reason(close_reason::handler_failed);
   if (session_.send(421, local_error_text())) return close_now();
+  driver_replied(421, local_error_text());
   advance();
 }
 
@@ -435,7 +453,10 @@ void server_connection::on_timer() {
     case op::reading: {
       if (forced_) return;
       set_reason(close_reason::timeout);
-      session_.on_timeout();  // 421 4.4.2, written once the read is cancelled
+      if (!session_.closed()) {
+        session_.on_timeout();  // 421 4.4.2, written once the read is cancelled
+        driver_replied(421, "4.4.2 " + owner_->options().session.hostname + " Timeout waiting for the client, closing");
+      }
       std::error_code ignored;
       socket_.cancel(ignored);
       break;

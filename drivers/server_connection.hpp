@@ -18,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace sansmtp::drivers {
 
@@ -79,6 +80,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void wait_for_deadline();
   void on_timer();
   void set_reason(close_reason why) noexcept;
+  void driver_replied(int code, std::string_view text) noexcept;
   std::string shutdown_text() const;
   std::string local_error_text() const;
 

@@ -127,6 +127,17 @@ class server_handler {
     (void)session;
     (void)tls;
   }
+  // The driver itself answered the peer, not the handler (the reply is
+  // queued): 421 4.3.2 to a command starting new work during a shutdown and
+  // when the grace period runs out (RFC 5321 §3.8), 421 4.4.2 when the
+  // command timeout runs out (§4.5.3.2.7), 421 4.3.0 when the handler
+  // failed. For the application's log; the session is closing. (A
+  // connection refused over max_sessions has no handler: see on_refused.)
+  virtual void on_driver_reply(sansmtp::server& session, int code, std::string_view text) {
+    (void)session;
+    (void)code;
+    (void)text;
+  }
   // The connection is closed; the last call. Clean up here (a message being
   // received when the peer vanished, say).
   virtual void on_close(close_reason why) { (void)why; }
@@ -165,7 +176,7 @@ struct server_driver_options {
   // Octets asked of one read (capped by receive_capacity()).
   std::size_t read_chunk = 64 * 1024;
   // Called (on the listener's strand) for a connection refused because of
-  // max_sessions.
+  // max_sessions; it is greeted with 421 4.3.2 and closed.
   std::function<void(const peer_info&)> on_refused;
   // Called once after shutdown() when the last connection closed.
   std::function<void()> on_drained;

@@ -112,19 +112,60 @@ tls_info describe_tls(const SSL* ssl) {
   return info;
 }
 
+namespace {
+
+// OpenSSL's pem_password_cb: the pass phrase given, or a failure; never
+// OpenSSL's default, which prompts on the terminal.
+struct pass_phrase {
+  const std::optional<std::string>* given = nullptr;
+  bool asked = false;
+};
+
+int give_pass_phrase(char* buf, int size, int /*rwflag*/, void* userdata) {
+  auto* p = static_cast<pass_phrase*>(userdata);
+  if (!p) return -1;
+  p->asked = true;
+  if (!p->given || !*p->given) return -1;
+  const auto& text = **p->given;
+  if (size < 0 || text.size() > static_cast<std::size_t>(size)) return -1;
+  std::memcpy(buf, text.data(), text.size());
+  return static_cast<int>(text.size());
+}
+
+}  // namespace
+
 std::optional<asio::ssl::context> make_tls_context(const std::string& certificate_chain_file,
-                                                   const std::string& private_key_file, std::string& error) {
+                                                   const std::string& private_key_file, std::string& error,
+                                                   const std::optional<std::string>& key_password) {
   auto ctx = base_context(error);
   if (!ctx) return std::nullopt;
-  if (SSL_CTX_use_certificate_chain_file(ctx->native_handle(), certificate_chain_file.c_str()) != 1) {
+  pass_phrase phrase{&key_password, false};
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_default_passwd_cb(native, give_pass_phrase);
+  SSL_CTX_set_default_passwd_cb_userdata(native, &phrase);
+  // `phrase` lives on this stack: whatever the way out, the context keeps a
+  // callback that refuses and no pointer to it.
+  struct forget {
+    SSL_CTX* handle;
+    ~forget() { SSL_CTX_set_default_passwd_cb_userdata(handle, nullptr); }
+  } forget_phrase{native};
+  if (SSL_CTX_use_certificate_chain_file(native, certificate_chain_file.c_str()) != 1) {
     error = "cannot load the certificate chain " + certificate_chain_file + ": " + openssl_reason();
     return std::nullopt;
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx->native_handle(), private_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "cannot load the private key " + private_key_file + ": " + openssl_reason();
+  phrase.asked = false;
+  if (SSL_CTX_use_PrivateKey_file(native, private_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    if (phrase.asked && !key_password) {
+      ERR_clear_error();
+      error = "the private key " + private_key_file + " is encrypted and no pass phrase was given";
+    } else if (phrase.asked) {
+      error = "cannot decrypt the private key " + private_key_file + " (wrong pass phrase?): " + openssl_reason();
+    } else {
+      error = "cannot load the private key " + private_key_file + ": " + openssl_reason();
+    }
     return std::nullopt;
   }
-  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+  if (SSL_CTX_check_private_key(native) != 1) {
     error = "the private key " + private_key_file + " does not match the certificate: " + openssl_reason();
     return std::nullopt;
   }

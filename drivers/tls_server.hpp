@@ -24,8 +24,12 @@ tls_info describe_tls(const SSL* ssl);
 // A server context with the certificate chain and key from PEM files.
 // nullopt and `error` set (naming the file and OpenSSL's reason) when
 // either cannot be loaded or the key does not match the certificate.
+// An encrypted key is decrypted with `key_password`; without one it is
+// refused (OpenSSL is never left to prompt for a pass phrase on the
+// terminal: a server must not wait on a prompt nobody sees).
 std::optional<asio::ssl::context> make_tls_context(const std::string& certificate_chain_file,
-                                                   const std::string& private_key_file, std::string& error);
+                                                   const std::string& private_key_file, std::string& error,
+                                                   const std::optional<std::string>& key_password = std::nullopt);
 
 // A server context with a fresh EC P-256 key and a self-signed X.509 v3
 // certificate for `hostname` (subject CN and a subjectAltName DNS entry,

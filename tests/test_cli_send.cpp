@@ -8,9 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <thread>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -37,6 +41,63 @@ struct temp_file {
     path = name;
   }
   ~temp_file() { std::remove(path.c_str()); }
+};
+
+// A one-connection SMTP server on 127.0.0.1 that plays `replies`: the
+// first as the greeting, each next one after a command line; then it reads
+// one more command and closes the connection without answering it.
+class scripted_server {
+ public:
+  explicit scripted_server(std::vector<std::string> replies) : replies_(std::move(replies)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listener_ >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(listener_, 1) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~scripted_server() {
+    ::shutdown(listener_, SHUT_RDWR);  // unblocks accept() if nobody came
+    thread_.join();
+    ::close(listener_);
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The command lines received, in order.
+  const std::vector<std::string>& received() const { return received_; }
+
+ private:
+  void serve() {
+    const int fd = ::accept(listener_, nullptr, nullptr);
+    if (fd < 0) return;
+    for (const auto& r : replies_) {
+      if (::write(fd, r.data(), r.size()) != static_cast<ssize_t>(r.size())) break;
+      if (!read_line(fd)) break;
+    }
+    ::close(fd);
+  }
+  bool read_line(int fd) {
+    std::string line;
+    char c = 0;
+    while (::read(fd, &c, 1) == 1) {
+      line += c;
+      if (c == '\n') {
+        received_.push_back(line);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::vector<std::string> replies_;
+  std::vector<std::string> received_;
+  int listener_ = -1;
+  unsigned short port_ = 0;
+  std::thread thread_;
 };
 
 void usage_error(const std::vector<std::string>& args, const std::string& says) {
@@ -67,9 +128,11 @@ TEST_CASE("send: options are checked before connecting (exit 64)") {
   usage_error(send_args({"--auth-user", "alice", "--auth-password-file", "/nonexistent"}),
               "cannot read --auth-password-file");
   const temp_file empty("\n");
-  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", empty.path}), "one non-empty line");
-  const temp_file two_lines("first\nsecond\n");
-  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", two_lines.path}), "one non-empty line");
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", empty.path}), "non-empty line");
+  const temp_file empty_first("\nsecond\n");
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", empty_first.path}), "non-empty line");
+  const temp_file nul(std::string("pass\0word\n", 10));
+  usage_error(send_args({"--auth-user", "alice", "--auth-password-file", nul.path}), "non-empty line");
   const temp_file password("s3cret\n");
   usage_error(send_args({"--starttls", "off", "--auth-user", "alice", "--auth-password-file", password.path}),
               "in the clear");
@@ -100,6 +163,45 @@ TEST_CASE("send: with the override the name goes, and a refused connection is ex
   CHECK(j["recipients"][0]["address"] == "b@example.net");
   CHECK(j["recipients"][0]["code"].is_null());
   CHECK(j["diagnosis"].is_null());
+}
+
+TEST_CASE("send: --auth-password-file takes the first line of FILE, whatever follows it") {
+  // The help says "the first line of FILE": a second line, a trailing blank
+  // line or a CRLF end is no usage error; send goes on to connect (port 9
+  // refuses: exit 2, a connect error). The password reaching the server is
+  // tests/interop/send_serve.sh.
+  for (const std::string content : {"s3cret", "s3cret\n", "s3cret\r\n", "s3cret\nsecond line\n", "s3cret\n\n",
+                                    "s3cret\r\n\r\n# notes\n"}) {
+    INFO(content);
+    const temp_file password(content);
+    const auto r = run(send_args({"--json", "--auth-user", "alice", "--auth-password-file", password.path}),
+                       "Subject: x\r\n\r\nbody\r\n");
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--auth-password-file") == std::string::npos);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["error"]["step"] == "connect");
+  }
+}
+
+TEST_CASE("probe: a server that drops the connection after MAIL is a failed probe (exit 2, as the JSON's error)") {
+  // Greeting, EHLO and MAIL accepted; RCPT TO gets no reply, the connection closes.
+  for (const bool json_output : {true, false}) {
+    INFO("json " << json_output);
+    const scripted_server server({"220 mx.test ESMTP\r\n", "250 mx.test\r\n", "250 2.1.0 Ok\r\n"});
+    std::vector<std::string> args{"probe", server.address(), "--ehlo", "mail.acme-corp.com"};
+    if (json_output) args.push_back("--json");
+    const auto r = run(args);
+    INFO(r.out << r.err);
+    CHECK(r.status == 2);
+    if (json_output) {
+      const auto j = nlohmann::json::parse(r.out);
+      CHECK(j["mail"]["code"] == 250);
+      CHECK(!j["error"].is_null());
+    } else {
+      CHECK(r.out.find("then the probe failed") != std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("probe: options are checked before connecting (exit 64)") {

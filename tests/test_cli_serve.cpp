@@ -5,6 +5,13 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,6 +19,7 @@
 #include <vector>
 
 using sansmtp::test::lines;
+using sansmtp::test::live_process;
 using sansmtp::test::run;
 namespace fs = std::filesystem;
 
@@ -186,4 +194,74 @@ TEST_CASE("serve --stdio: a message to 121 recipients reaches the first 100 (452
   while (std::getline(log, line))
     if (line.find("\"event\":\"message\"") != std::string::npos)
       CHECK(nlohmann::json::parse(line)["rcpt_to"].size() == 100);
+TEST_CASE("serve --stdio: a silent peer gets 421 4.4.2 after --timeout and the process exits (exit 2)") {
+  // RFC 5321 §4.5.3.2.7, as over TCP: between commands and inside DATA.
+  temp_dir d;
+  const auto box = d.path / "box";
+  for (const std::string& opening : {std::string("EHLO c.example\r\n"), envelope + "DATA\r\nSubject: half a\r\n"}) {
+    INFO(opening);
+    live_process serve({"serve", "--stdio", "--maildir", box.string(), "--hostname", "mx.test", "--timeout", "1"});
+    serve.send(opening);  // and then nothing, stdin left open
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(serve.wait_exit(std::chrono::seconds(20)) == 2);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(15));
+    CHECK(serve.output().find("421 4.4.2 mx.test Timeout waiting for the client, closing\r\n") != std::string::npos);
+    CHECK(files_in(box / "new").empty());
+    CHECK(files_in(box / "tmp").empty());
+  }
+  CHECK(run({"serve", "--stdio", "--sink", "--timeout", "0"}).status == 64);
+  CHECK(run({"serve", "--stdio", "--sink", "--timeout", "86401"}).status == 64);
+  // A peer that answers in time is served as before.
+  const auto r = run({"serve", "--stdio", "--sink", "--timeout", "300"}, envelope + "QUIT\r\n");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("221 2.0.0 Bye") != std::string::npos);
+}
+
+TEST_CASE("serve --stdio: a peer that vanishes mid-message is no SIGPIPE death and leaves nothing in tmp/") {
+  temp_dir d;
+  const auto box = d.path / "box";
+  // DATA: the 354 cannot be written; BDAT: the 250 to the first chunk cannot.
+  for (const std::string rest : {"DATA\r\nSubject: half a message\r\n", "BDAT 5\r\nhello"}) {
+    INFO(rest);
+    live_process serve({"serve", "--stdio", "--maildir", box.string()});
+    serve.send(envelope);
+    REQUIRE(serve.read_until("250 2.1.5").find("250 2.1.5") != std::string::npos);
+    serve.close_output();
+    serve.send(rest);  // stdin stays open: only the write can tell it the peer is gone
+    CHECK(serve.wait_exit(std::chrono::seconds(20)) == 0);  // EPIPE is the peer closing, as EOF
+    CHECK(files_in(box / "new").empty());
+    CHECK(files_in(box / "tmp").empty());
+  }
+}
+
+TEST_CASE("serve --stdio: SIGTERM mid-DATA answers 421 4.3.2, removes the partial message and exits 0") {
+  temp_dir d;
+  const auto box = d.path / "box";
+  live_process serve({"serve", "--stdio", "--maildir", box.string(), "--hostname", "mx.test"});
+  serve.send(envelope + "DATA\r\nSubject: half a message\r\n");
+  REQUIRE(serve.read_until("354 ").find("354 ") != std::string::npos);
+  serve.signal(SIGTERM);
+  CHECK(serve.wait_exit(std::chrono::seconds(20)) == 0);
+  CHECK(serve.output().find("421 4.3.2 mx.test Service shutting down") != std::string::npos);
+  CHECK(files_in(box / "new").empty());
+  CHECK(files_in(box / "tmp").empty());
+}
+
+TEST_CASE("serve --stdio: the Maildir name's host part is this machine's name, not --hostname") {
+  temp_dir d;
+  const auto box = d.path / "box";
+  const auto r = run({"serve", "--stdio", "--maildir", box.string(), "--hostname", "mx.test"},
+                     envelope + "DATA\r\nhi\r\n.\r\nQUIT\r\n");
+  CHECK(r.status == 0);
+  char name[256] = {};
+  REQUIRE(gethostname(name, sizeof name - 1) == 0);
+  std::string host;
+  for (const char c : std::string(name)) host += c == '/' ? "\\057" : c == ':' ? "\\072" : c == '\\' ? "\\134" : std::string(1, c);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(box / "new")) names.push_back(e.path().filename().string());
+  REQUIRE(names.size() == 1);
+  INFO(names[0]);
+  CHECK(names[0].ends_with("." + host));
+  CHECK(names[0].find("mx.test") == std::string::npos);
+  CHECK(names[0].find(".M") != std::string::npos);
 }

@@ -75,6 +75,9 @@ TEST_CASE("serve: transports and stores and TLS/AUTH options that do not go toge
       {"--listen", "127.0.0.1:0", "--sink", "--auth-failure-window", "0"},
       {"--listen", "127.0.0.1:0", "--sink", "--auth-failure-window", "86401"},
       {"--listen", "127.0.0.1:0", "--sink", "--auth-max-failures", "-1"},
+      {"--stdio", "--sink", "--hostname", "mx/a:b"},  // no Domain (RFC 5321 §4.1.1.1)
+      {"--stdio", "--maildir", box, "--hostname", "../../etc"},
+      {"--stdio", "--sink", "--timeout", "0"},
   };
   for (const auto& args : bad) {
     INFO(args.front() << " ... " << args.back());
@@ -144,4 +147,77 @@ TEST_CASE("passwd prints one users-file line per run with a fresh salt and refus
   CHECK(run({"passwd", "alice"}, "\n").status == 64);
   CHECK(run({"passwd", "alice"}, "").status == 64);
   CHECK(run({"passwd"}, "pw\n").status == 64);
+}
+
+TEST_CASE("serve --help: --max-sessions defaults to 100 and --timeout to 300") {
+  const auto r = run({"serve", "--help"});
+  CHECK(r.status == 0);
+  bool max_sessions = false, timeout = false;
+  for (const auto& line : sansmtp::test::lines(r.out)) {
+    if (line.find("--max-sessions") != std::string::npos) max_sessions = line.find("=100") != std::string::npos;
+    if (line.find("--timeout") != std::string::npos) timeout = line.find("=300") != std::string::npos;
+  }
+  CHECK(max_sessions);
+  CHECK(timeout);
+}
+
+TEST_CASE("serve --tls-key: an encrypted key needs --tls-key-password-file, nothing is asked on the terminal or stdin") {
+  temp_dir d;
+  const auto cert = (d.path / "cert.pem").string(), key = (d.path / "key.pem").string();
+  // An EC key encrypted with AES-256 under the pass phrase "pass phrase 1", by the openssl CLI.
+  const auto make = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 2 -subj /CN=mx.test -keyout '" +
+                    key + "' -out '" + cert + "' -passout 'pass:pass phrase 1' >/dev/null 2>&1";
+  REQUIRE(std::system(make.c_str()) == 0);
+  {
+    std::ifstream in(key);
+    std::string first;
+    std::getline(in, first);
+    REQUIRE(first == "-----BEGIN ENCRYPTED PRIVATE KEY-----");
+  }
+  const std::vector<std::string> tls = {"--listen", "127.0.0.1:0", "--sink", "--hostname", "mx.test",
+                                        "--tls-cert", cert, "--tls-key", key};
+
+  SECTION("without the pass phrase: refused at once with a clear error, stdin not read") {
+    // The pass phrase on stdin must not be taken (OpenSSL's prompt reads
+    // it there when there is no terminal, and the server then runs).
+    sansmtp::test::live_process serve(serve_args(tls));
+    serve.send("pass phrase 1\n");
+    serve.close_input();
+    CHECK(serve.wait_exit(std::chrono::seconds(20)) == 2);
+    INFO(serve.error_output());
+    CHECK(serve.error_output().find("is encrypted and no pass phrase was given") != std::string::npos);
+    CHECK(serve.error_output().find("--tls-key-password-file") != std::string::npos);
+    CHECK(serve.output().empty());
+  }
+  SECTION("a wrong pass phrase: refused") {
+    std::ofstream(d.path / "wrong") << "pass phrase 2\n";
+    auto extra = tls;
+    extra.insert(extra.end(), {"--tls-key-password-file", (d.path / "wrong").string()});
+    const auto r = run(serve_args(extra));
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("cannot decrypt the private key") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+  SECTION("the pass phrase from the first line of FILE: the server listens") {
+    std::ofstream(d.path / "phrase", std::ios::binary) << "pass phrase 1\r\nnot part of it\n";
+    auto extra = tls;
+    extra.insert(extra.end(), {"--tls-key-password-file", (d.path / "phrase").string()});
+    sansmtp::test::live_process serve(serve_args(extra));
+    CHECK(serve.read_until("listening on 127.0.0.1:").find("listening on 127.0.0.1:") != std::string::npos);
+    serve.signal(SIGTERM);
+    CHECK(serve.wait_exit(std::chrono::seconds(20)) == 0);
+  }
+  SECTION("usage errors") {
+    std::ofstream(d.path / "phrase") << "pass phrase 1\n";
+    CHECK(run(serve_args({"--listen", "127.0.0.1:0", "--sink", "--tls-self-signed", "--tls-key-password-file",
+                          (d.path / "phrase").string()}))
+              .status == 64);
+    CHECK(run(serve_args({"--stdio", "--sink", "--tls-key-password-file", (d.path / "phrase").string()})).status ==
+          64);
+    std::ofstream(d.path / "empty") << "\n";
+    auto extra = tls;
+    extra.insert(extra.end(), {"--tls-key-password-file", (d.path / "empty").string()});
+    CHECK(run(serve_args(extra)).status == 64);
+  }
 }

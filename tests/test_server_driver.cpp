@@ -39,6 +39,7 @@ struct record {
   std::condition_variable changed;
   std::vector<drivers::close_reason> closes;
   std::vector<std::string> messages;
+  std::vector<std::string> driver_replies;  // "421 4.3.2 ...": what on_driver_reply heard
   int refused = 0;
   bool drained = false;
   std::vector<drivers::deferred_reply> deferred;  // the replies handlers left for later
@@ -109,6 +110,11 @@ class test_handler final : public drivers::server_handler {
     } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
       s.send(f->suggested);
     }
+  }
+
+  void on_driver_reply(server&, int code, std::string_view text) override {
+    std::lock_guard lock(record_.mutex);
+    record_.driver_replies.push_back(std::to_string(code) + " " + std::string(text));
   }
 
   void on_close(drivers::close_reason why) override { record_.add_close(why); }
@@ -378,4 +384,46 @@ TEST_CASE("server driver: shutdown refuses new work at once and closes idle sess
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::lock_guard lock(d.seen.mutex);
   CHECK(d.seen.drained);
+}
+
+TEST_CASE("server driver: its own 421s (shutdown, grace over, timeout, handler failure) reach on_driver_reply") {
+  SECTION("shutdown: new work, then the grace period over") {
+    running_driver d({});
+    client idle(d.port), busy(d.port);
+    idle.reply();
+    busy.reply();
+    d.driver.shutdown(std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    busy.send("EHLO again.test\r\n");
+    CHECK(busy.reply() == "421 4.3.2 mx.test Service shutting down, closing the channel\r\n");
+    CHECK(busy.at_eof());
+    CHECK(idle.reply() == "421 4.3.2 mx.test Service shutting down, closing the channel\r\n");
+    CHECK(idle.at_eof());
+    d.seen.wait_closes(2);
+    std::lock_guard lock(d.seen.mutex);
+    CHECK(d.seen.driver_replies == std::vector<std::string>(2, "421 4.3.2 mx.test Service shutting down, closing the channel"));
+  }
+  SECTION("timeout") {
+    drivers::server_driver_options o;
+    o.session.command_timeout = std::chrono::seconds(1);
+    running_driver d(o);
+    client c(d.port);
+    c.reply();
+    CHECK(c.reply().rfind("421 4.4.2 mx.test", 0) == 0);
+    CHECK(c.at_eof());
+    d.seen.wait_closes(1);
+    std::lock_guard lock(d.seen.mutex);
+    CHECK(d.seen.driver_replies == std::vector<std::string>{"421 4.4.2 mx.test Timeout waiting for the client, closing"});
+  }
+  SECTION("an unanswered event") {
+    running_driver d({}, {.answer_noop = false});
+    client c(d.port);
+    c.reply();
+    c.send("NOOP\r\n");
+    CHECK(c.reply() == "421 4.3.0 mx.test Local error, closing\r\n");
+    CHECK(c.at_eof());
+    d.seen.wait_closes(1);
+    std::lock_guard lock(d.seen.mutex);
+    CHECK(d.seen.driver_replies == std::vector<std::string>{"421 4.3.0 mx.test Local error, closing"});
+  }
 }

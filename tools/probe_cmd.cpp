@@ -177,7 +177,10 @@ class probe_app final : public drivers::client_handler {
     }
     result_["ehlo_check"] = report_to_json(check);
     result_["error"] = error_ ? *error_ : json(nullptr);
-    const int status = name_refused_ || (!completed && !name_refused_) ? exit_fail
+    // An error the JSON reports (the server went away after MAIL, a write
+    // failed) is a failed probe whatever came before it: the exit status
+    // agrees with "error".
+    const int status = name_refused_ || !completed || error_ ? exit_fail
                        : other_refusal_ || check.result != verdict::pass ||
                                (starttls_asked_ && (!tls_json_ || !(*tls_json_)["verified"].get<bool>()))
                            ? exit_warn
@@ -194,9 +197,12 @@ class probe_app final : public drivers::client_handler {
     if (name_refused_)
       fmt::print("server: REFUSED the name: {}\n",
                  diagnosis_ ? escape_for_display((*diagnosis_)["explanation"].get<std::string>()) : "EHLO refused");
-    else if (completed)
+    else if (completed && !error_)
       fmt::print("server: accepted the name through MAIL FROM and RCPT TO{}\n",
                  other_refusal_ ? " (but refused something else: see above)" : "");
+    else if (completed)
+      fmt::print("server: accepted the name, then the probe failed ({})\n",
+                 escape_for_display((*error_)["message"].get<std::string>()));
     else
       fmt::print("server: the probe did not get through ({})\n",
                  error_ ? escape_for_display((*error_)["message"].get<std::string>()) : "no MAIL reply");
@@ -244,7 +250,7 @@ int run_probe(args argv) {
   app.footer(
       "Exit status: 0 the server accepted the name (and ehlo-check passes it), 1 accepted, but with ehlo-check "
       "findings, another refusal, or (with --starttls) no TLS or a certificate that does not verify, 2 the server "
-      "refused the name or the probe failed, 64 usage error.");
+      "refused the name or the probe failed (an error in the JSON), 64 usage error.");
   if (const auto status = parse_cli11(app, words)) return *status;
   const auto server = parse_server(server_text, why);
   if (!server) return usage(escape_for_display(server_text) + ": " + why);

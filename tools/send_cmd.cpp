@@ -13,6 +13,7 @@
 #include "net_cli.hpp"
 #include "report_json.hpp"
 #include "fd_source.hpp"
+#include "first_line.hpp"
 
 #include <client_driver.hpp>
 
@@ -361,19 +362,7 @@ int usage(std::string_view why) {
 
 // The password file: its first line, without the line end.
 std::optional<std::string> read_password(const std::string& path, std::string& why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = "cannot read --auth-password-file " + escape_for_display(path);
-    return std::nullopt;
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.ends_with('\n')) text.pop_back();
-  if (text.ends_with('\r')) text.pop_back();
-  if (text.empty() || text.find_first_of(std::string_view("\r\n\0", 3)) != text.npos) {
-    why = "--auth-password-file must hold one non-empty line (the password)";
-    return std::nullopt;
-  }
-  return text;
+  return read_first_line(path, "--auth-password-file", why);
 }
 
 }  // namespace

@@ -59,6 +59,10 @@ void serve_session::on_close(drivers::close_reason why) {
   if (config_.network) log([&] { return json{{"event", "close"}, {"reason", std::string(drivers::close_reason_name(why))}}; });
 }
 
+void serve_session::on_driver_reply(server&, int code, std::string_view) {
+  log([&] { return json{{"event", "reply"}, {"code", code}}; });
+}
+
 void serve_session::drop_message() {
   if (message_) message_->abort();
 }

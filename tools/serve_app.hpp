@@ -44,6 +44,8 @@ class serve_session final : public drivers::server_handler {
   void on_event(server& session, const server_event_t& event) override;
   void on_tls(server& session, const drivers::tls_info& tls) override;
   void on_close(drivers::close_reason why) override;
+  // The driver's own 421s: logged as the application's replies are.
+  void on_driver_reply(server& session, int code, std::string_view text) override;
 
  private:
   enum class auth_step : std::uint8_t { none, plain, login_user, login_password };

@@ -1,7 +1,8 @@
 // sansmtp serve (--stdio | --listen ADDRESS:PORT) (--maildir DIR | --sink)
 //               [--hostname NAME] [--bare-lf P] [--bare-cr P] [--max-size N]
 //               [--starttls-injection reject|discard] [--events FILE]
-//   --listen only: [--tls-cert F --tls-key F | --tls-self-signed]
+//               [--timeout SECONDS]
+//   --listen only: [--tls-cert F --tls-key F [--tls-key-password-file F] | --tls-self-signed]
 //                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
 //                  [--auth-threads N] [--auth-fail-delay-ms MS] [--auth-fail-delay-max-ms MS]
 //                  [--auth-max-failures N] [--auth-failure-window SECONDS]
@@ -13,8 +14,10 @@
 // leaves nothing in new/.
 #include "cli11_args.hpp"
 #include "commands.hpp"
+#include "first_line.hpp"
 #include "serve_modes.hpp"
 
+#include <sansmtp/command_builder.hpp>
 #include <sansmtp/ehlo_check.hpp>
 
 #include <tls_server.hpp>
@@ -81,8 +84,14 @@ int run_serve(args argv) {
                "sansmtp serve"};
   bool stdio = false, sink = false, self_signed = false;
   std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
-                       injection = "reject", tls_cert, tls_key, users_file;
-  std::size_t max_size = 0, max_sessions = 0, threads = 1, grace = 10, max_line = 1000;
+                       injection = "reject", tls_cert, tls_key, tls_key_password_file, users_file;
+  // --max-sessions: 100 by default, Postfix's default_process_limit (100
+  // smtpd processes): a listener must not take every connection a peer
+  // cares to open (RFC 5321 §3.1 lets it greet the rest with 421; RFC 5321
+  // §4.5.3.1 leaves the number to the server).
+  // --timeout: RFC 5321 §4.5.3.2.7, "at least 5 minutes" for the next
+  // command; lower it only for tests or when overloaded.
+  std::size_t max_size = 0, max_sessions = 100, threads = 1, grace = 10, timeout = 300, max_line = 1000;
   const auth_guard_options guard_defaults;
   std::size_t auth_threads = guard_defaults.threads,
               fail_delay = static_cast<std::size_t>(guard_defaults.fail_delay.count()),
@@ -105,11 +114,18 @@ int run_serve(args argv) {
       ->check(CLI::IsMember({"reject", "discard"}));
   app.add_option("--events", events, "Append one JSON line per event to FILE");
   app.add_option("--tls-cert", tls_cert, "STARTTLS certificate chain (PEM)")->check(CLI::ExistingFile);
-  app.add_option("--tls-key", tls_key, "STARTTLS private key (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "STARTTLS private key (PEM; an encrypted one needs --tls-key-password-file)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key-password-file", tls_key_password_file,
+                 "The pass phrase of an encrypted --tls-key: the first line of FILE (never asked on the terminal)")
+      ->check(CLI::ExistingFile);
   app.add_flag("--tls-self-signed", self_signed, "STARTTLS with an EC P-256 certificate for --hostname made at start");
   app.add_option("--auth-users", users_file, "AUTH PLAIN/LOGIN (after STARTTLS) for the users in FILE "
                                              "(lines from 'sansmtp passwd'); MAIL then needs AUTH");
-  add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 (0 = no limit)");
+  add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 and are closed (0 = no limit)");
+  add_count(app, "--timeout", timeout,
+            "Seconds to wait for the client's next command or data before 421 4.4.2 and closing "
+            "(1-86400; RFC 5321 section 4.5.3.2.7 asks for at least 300)");
   add_count(app, "--threads", threads, "Threads running the sessions (1-256)");
   add_count(app, "--grace", grace, "Seconds sessions may finish after SIGINT/SIGTERM before 421 (0-3600)");
   // RFC 4954, Security Considerations: guard against password guessing.
@@ -136,15 +152,32 @@ int run_serve(args argv) {
     return usage(fmt::format("--hostname '{}' must be 1 to 255 printable ASCII characters without spaces "
                              "(it starts the greeting and the EHLO reply, RFC 5321 §4.1.1.1)",
                              escape_for_display(hostname)));
+  // RFC 5321 §4.2 and §4.1.1.1: the greeting and the EHLO reply start with
+  // the server's Domain or address literal; "mx/a:b" is neither. This
+  // machine's own name, when that is not one, gives way to "localhost".
+  if (!make_ehlo(hostname)) {
+    if (app.count("--hostname") > 0)
+      return usage(fmt::format("--hostname '{}' is not a Domain or address literal (RFC 5321 §4.1.1.1: "
+                               "it starts the greeting and the EHLO reply)",
+                               escape_for_display(hostname)));
+    hostname = "localhost";
+  }
   if (sink == !dir.empty()) return usage("give exactly one of --maildir DIR and --sink");
   const bool tls = self_signed || !tls_cert.empty() || !tls_key.empty();
   if (stdio) {
-    for (const auto* option : {"--tls-cert", "--tls-key", "--tls-self-signed", "--auth-users", "--max-sessions",
-                               "--threads", "--grace", "--auth-threads", "--auth-fail-delay-ms",
+    for (const auto* option : {"--tls-cert", "--tls-key", "--tls-key-password-file", "--tls-self-signed", "--auth-users",
+                               "--max-sessions", "--threads", "--grace", "--auth-threads", "--auth-fail-delay-ms",
                                "--auth-fail-delay-max-ms", "--auth-max-failures", "--auth-failure-window"})
       if (app.count(option) > 0) return usage(fmt::format("{} needs --listen", option));
   }
   if (tls_cert.empty() != tls_key.empty()) return usage("--tls-cert and --tls-key go together");
+  if (!tls_key_password_file.empty() && tls_key.empty()) return usage("--tls-key-password-file needs --tls-key");
+  std::optional<std::string> key_password;
+  if (!tls_key_password_file.empty()) {
+    std::string why;
+    key_password = read_first_line(tls_key_password_file, "--tls-key-password-file", why);
+    if (!key_password) return usage(why);
+  }
   if (self_signed && !tls_cert.empty()) return usage("give --tls-cert/--tls-key or --tls-self-signed, not both");
   // RFC 4954 §4 and this server's policy: no passwords over plaintext, so
   // AUTH without TLS could never succeed.
@@ -155,6 +188,7 @@ int run_serve(args argv) {
   if (fail_delay > 600000 || fail_delay_max > 600000)
     return usage("--auth-fail-delay-ms and --auth-fail-delay-max-ms must be from 0 to 600000");
   if (failure_window < 1 || failure_window > 86400) return usage("--auth-failure-window must be from 1 to 86400 seconds");
+  if (timeout < 1 || timeout > 86400) return usage("--timeout must be from 1 to 86400 seconds");
   std::optional<asio::ip::tcp::endpoint> at;
   if (!listen.empty() && !(at = parse_listen(listen)))
     return usage(fmt::format("--listen '{}' is not ADDRESS:PORT (127.0.0.1:2525, [::1]:2525)",
@@ -170,10 +204,11 @@ int run_serve(args argv) {
   o.data.bare_cr = policies.at(bare_cr);
   o.data.max_line_length = max_line;
   o.after_starttls = injection == "discard" ? starttls_injection::discard : starttls_injection::reject;
+  o.command_timeout = std::chrono::seconds(timeout);
 
   std::optional<maildir> box;
   if (!sink) {
-    box.emplace(dir, hostname);
+    box.emplace(dir, host_name());  // the Maildir convention: the real host name, not the greeting's
     if (!box->prepare()) {
       fmt::print(stderr, "sansmtp serve: cannot create the Maildir {}\n", escape_for_display(dir));
       return exit_fail;
@@ -207,8 +242,10 @@ int run_serve(args argv) {
   if (tls) {
     std::string error;
     tls_context = self_signed ? drivers::make_self_signed_tls_context(hostname, error)
-                              : drivers::make_tls_context(tls_cert, tls_key, error);
+                              : drivers::make_tls_context(tls_cert, tls_key, error, key_password);
     if (!tls_context) {
+      if (!key_password && error.find("is encrypted") != error.npos)
+        error += " (give it with --tls-key-password-file FILE)";
       fmt::print(stderr, "sansmtp serve: {}\n", escape_for_display(error));
       return exit_fail;
     }

@@ -17,11 +17,25 @@ net_setup
 
 printf 'correct horse\n' >"$work/password"
 printf 'wrong horse\n' >"$work/wrong"
+# The same password as the first line of a file with more in it (a CRLF end,
+# a blank line, notes): --auth-password-file takes the first line only.
+printf 'correct horse\r\n\nnotes: not the password\n' >"$work/password-notes"
 "$SANSMTP" passwd alice <"$work/password" >"$work/users" || die "passwd failed"
-start_server serve sh -c "exec \"$SANSMTP\" serve --listen 127.0.0.1:0 --maildir \"$work/box\" \
-  --hostname mx.selftest.example --tls-self-signed --auth-users \"$work/users\" --events \"$work/events.jsonl\" \
-  | sed -u 's/^listening on 127.0.0.1://'"
-serve_port=$port
+# The server itself in the background (no wrapper shell or pipe: the PID
+# recorded is the server's, so the cleanup stops it), its port read from
+# its one "listening on" line.
+"$SANSMTP" serve --listen 127.0.0.1:0 --maildir "$work/box" --hostname mx.selftest.example --tls-self-signed \
+  --auth-users "$work/users" --events "$work/events.jsonl" >"$work/serve.out" 2>"$work/serve.log" &
+serve_pid=$!
+pids+=("$serve_pid")
+serve_port=
+for _ in $(seq 200); do
+  serve_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$work/serve.out")
+  [[ -n $serve_port ]] && break
+  kill -0 "$serve_pid" 2>/dev/null || break
+  sleep 0.05
+done
+[[ -n $serve_port ]] || { cat "$work/serve.log" >&2; die "serve did not start"; }
 
 printf 'Subject: self test\n\n.leading dot\n..two dots\nbare\rCR and\nbare LF\n.\nlast line without end' \
   >"$work/message"
@@ -32,10 +46,10 @@ want=$(sha_norm "$work/expected")
 
 n=0
 for mode in data bdat; do
-  extra=()
-  [[ $mode == bdat ]] && extra=(--bdat)
+  extra=() password_file=$work/password
+  [[ $mode == bdat ]] && extra=(--bdat) password_file=$work/password-notes
   run_send "$mode" 0 --server "127.0.0.1:$serve_port" --ehlo mail.acme-corp.com --starttls required \
-    --tls-no-verify --auth-user alice --auth-password-file "$work/password" \
+    --tls-no-verify --auth-user alice --auth-password-file "$password_file" \
     --from alice@selftest.example --to bob@selftest.example --to carol@selftest.example "${extra[@]}" \
     <"$work/message"
   check "$mode" 'd["ok"] and len(d["recipients"]) == 2 and all(r["code"] == 250 for r in d["recipients"])'
@@ -59,5 +73,15 @@ else fail "$(ls "$work/box/new" | wc -l) messages in the Maildir, expected 2"; f
 if grep -q '"event":"tls"' "$work/events.jsonl" && grep -q '"user":"alice"' "$work/events.jsonl" &&
    ! grep -q 'horse' "$work/events.jsonl"; then pass "events: TLS and AUTH logged, no password"
 else fail "events log: $(head -c 600 "$work/events.jsonl")"; fi
+
+# The server stops on SIGTERM (exit 0), and nothing this test started is
+# left running: no process still serves this test's Maildir.
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+status=$?
+[[ $status -eq 0 ]] && pass "serve exited 0 after SIGTERM" || fail "serve exited $status after SIGTERM"
+left=$(pgrep -f -- "--maildir $work/box" || true)
+if [[ -z $left ]]; then pass "no server left running"
+else fail "processes left running: $(ps -o pid=,args= -p "${left//$'\n'/,}")"; kill $left 2>/dev/null; fi
 
 net_finish "send_serve"

@@ -84,6 +84,10 @@ perl -e "exit($elapsed >= 1.5 && $elapsed < 6 ? 0 : 1)" || fail "shutdown took $
 [[ -z $(ls -A "$box/tmp") ]] || fail "shutdown: the interrupted message was left in tmp/"
 grep -q 'second half' "$box"/new/* || fail "shutdown: the finished message is not complete"
 [[ $(grep -c '"reason":"shutdown"' "$work/shutdown.jsonl") -eq 5 ]] || fail "shutdown: not every session ended by the shutdown"
+# The driver's own 421s (new work during the grace period, the grace over)
+# are in the log as replies, like the application's.
+[[ $(grep -c '"event":"reply","code":421,"session":' "$work/shutdown.jsonl") -eq 5 ]] ||
+  fail "shutdown: $(grep -c '"event":"reply","code":421' "$work/shutdown.jsonl") 421 replies in the events log, expected 5"
 [[ $FAILS -eq 0 ]] && echo "ok: graceful shutdown in ${elapsed}s, exit 0"
 
 # --- --max-sessions ------------------------------------------------------------------------------
@@ -91,6 +95,16 @@ start_serve max-sessions --sink --max-sessions 2 --events "$work/max.jsonl"
 client max-sessions "$PORT" 2 || fail "--max-sessions"
 finish_serve "--max-sessions"
 grep -q '"event":"refused"' "$work/max.jsonl" || fail "--max-sessions: the refusal is not in the events log"
+[[ $(grep -c '"event":"reply","code":421,"peer":"127.0.0.1:' "$work/max.jsonl") -eq 1 ]] ||
+  fail "--max-sessions: the 421 greeting is not in the events log as a reply"
+
+# Without --max-sessions the limit is 100 (Postfix's default process
+# limit): 100 idle connections are served, the 101st gets 421 4.3.2, logged.
+start_serve max-default --sink --events "$work/max-default.jsonl"
+client max-sessions "$PORT" 100 || fail "--max-sessions default (100)"
+finish_serve "--max-sessions default"
+[[ $(grep -c '"event":"reply","code":421,"peer":"127.0.0.1:' "$work/max-default.jsonl") -eq 1 ]] ||
+  fail "--max-sessions default: the 421 greeting of the 101st connection is not in the events log"
 
 if [[ $FAILS -ne 0 ]]; then echo "$FAILS serve --listen attack/operation checks failed"; exit 1; fi
 echo "all serve --listen attack and operation checks passed"
