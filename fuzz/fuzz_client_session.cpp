@@ -35,6 +35,7 @@
 #include "fuzz_check.hpp"
 #include "work_budget.hpp"
 
+#include <cstdlib>
 #include <memory>
 
 using namespace sansmtp;
@@ -130,19 +131,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     ++commands;
   }
-  // 4: every "submitted" line's delivered recipients (x=RCPT/2xx).
+  // 4: in the log's order, a 2xx to the end of the data needs a 354 to the
+  // DATA of its transaction (none when BDAT carried it), and a submission
+  // that reports a recipient delivered needs such a 2xx since the last one.
   const std::string_view log = whole.log;
-  for (auto at = log.find("submitted"); at != std::string_view::npos; at = log.find("submitted", at + 1)) {
-    const auto line = log.substr(at, log.find('\n', at) - at);
-    if (line.find("/2") == std::string_view::npos) continue;  // nobody delivered
-    const auto before = log.substr(0, at);
-    const auto end_reply = before.rfind("reply the end of the message data 2");
-    FUZZ_CHECK(end_reply != std::string_view::npos, "delivered without a 2xx to the end of the data:\n" + whole.log);
-    FUZZ_CHECK(ends > 0, "delivered, but the message was never ended (no CRLF.CRLF, no BDAT LAST)");
-    const auto data_reply = before.rfind("reply DATA ");
-    if (data_reply != std::string_view::npos)
-      FUZZ_CHECK(before.substr(data_reply, 14) == "reply DATA 354" && data_reply < end_reply,
-                 "delivered after DATA was not answered 354:\n" + whole.log);
+  int data_code = 0;  // the reply to this transaction's DATA; 0: none yet
+  bool ended_2xx = false;
+  for (std::size_t at = 0; at < log.size();) {
+    const auto eol = log.find('\n', at);
+    const auto line = log.substr(at, eol - at);
+    at = eol == std::string_view::npos ? log.size() : eol + 1;
+    if (line.starts_with("reply MAIL FROM ")) data_code = 0;
+    if (line.starts_with("reply DATA ")) data_code = std::atoi(std::string(line.substr(11, 3)).c_str());
+    if (line.starts_with("reply the end of the message data 2")) {
+      FUZZ_CHECK(data_code == 0 || data_code == 354, "a 2xx to the end of data after DATA got " +
+                                                         std::to_string(data_code) + ":\n" + whole.log);
+      FUZZ_CHECK(ends > 0, "a 2xx to an end of data that was never sent (no CRLF.CRLF, no BDAT LAST)");
+      ended_2xx = true;
+    }
+    if (line.starts_with("submitted")) {
+      if (line.find("/2") != std::string_view::npos)
+        FUZZ_CHECK(ended_2xx, "delivered without a 2xx to the end of the data:\n" + whole.log);
+      ended_2xx = false;
+    }
   }
   // 5: replies reported against what asked for them.
   if (!options.lmtp) {

@@ -127,6 +127,10 @@ class live_process {
     REQUIRE(to_ >= 0);
     REQUIRE(write(to_, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
   }
+  // The same, false when the process no longer reads (SIGPIPE must be ignored).
+  bool try_send(const std::string& text) {
+    return to_ >= 0 && write(to_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  }
   // Reads stdout until `text` has been seen (or 20 s have passed); all read so far.
   const std::string& read_until(const std::string& text) {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -2,8 +2,9 @@
 // or broken server would behave. It accepts one connection, sends
 // replies[0] at once and replies[k] after the k-th line it receives (the
 // lines of a message body count too), keeps everything it receives, and
-// stops at the client's EOF or after 20 seconds. Plain POSIX sockets, on a
-// thread of its own.
+// closes the connection when a line comes with no reply left, at the
+// client's EOF, or after 20 seconds. Plain POSIX sockets, on a thread of
+// its own.
 #pragma once
 
 #include <arpa/inet.h>
@@ -62,19 +63,21 @@ class scripted_server {
     if (fd < 0) return;
     std::size_t next = 0, scanned = 0;
     const auto send_next = [&] {
-      if (next >= replies_.size()) return;
+      if (next >= replies_.size()) return false;  // nothing left to say: hang up
       const auto& r = replies_[next++];
       (void)!::send(fd, r.data(), r.size(), MSG_NOSIGNAL);
+      return true;
     };
     send_next();
     char buffer[4096];
-    while (wait(fd)) {
+    for (bool open = true; open && wait(fd);) {
       const auto n = ::recv(fd, buffer, sizeof buffer, 0);
       if (n <= 0) break;
       received_.append(buffer, static_cast<std::size_t>(n));
-      for (auto end = received_.find("\r\n", scanned); end != std::string::npos; end = received_.find("\r\n", scanned)) {
+      for (auto end = received_.find("\r\n", scanned); open && end != std::string::npos;
+           end = received_.find("\r\n", scanned)) {
         scanned = end + 2;
-        send_next();
+        open = send_next();
       }
     }
     ::close(fd);

@@ -43,62 +43,7 @@ struct temp_file {
   ~temp_file() { std::remove(path.c_str()); }
 };
 
-// A one-connection SMTP server on 127.0.0.1 that plays `replies`: the
-// first as the greeting, each next one after a command line; then it reads
-// one more command and closes the connection without answering it.
-class scripted_server {
- public:
-  explicit scripted_server(std::vector<std::string> replies) : replies_(std::move(replies)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(listener_ >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(listener_, 1) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~scripted_server() {
-    ::shutdown(listener_, SHUT_RDWR);  // unblocks accept() if nobody came
-    thread_.join();
-    ::close(listener_);
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  // The command lines received, in order.
-  const std::vector<std::string>& received() const { return received_; }
-
- private:
-  void serve() {
-    const int fd = ::accept(listener_, nullptr, nullptr);
-    if (fd < 0) return;
-    for (const auto& r : replies_) {
-      if (::write(fd, r.data(), r.size()) != static_cast<ssize_t>(r.size())) break;
-      if (!read_line(fd)) break;
-    }
-    ::close(fd);
-  }
-  bool read_line(int fd) {
-    std::string line;
-    char c = 0;
-    while (::read(fd, &c, 1) == 1) {
-      line += c;
-      if (c == '\n') {
-        received_.push_back(line);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  std::vector<std::string> replies_;
-  std::vector<std::string> received_;
-  int listener_ = -1;
-  unsigned short port_ = 0;
-  std::thread thread_;
-};
+using sansmtp::test::scripted_server;
 
 void usage_error(const std::vector<std::string>& args, const std::string& says) {
   const auto r = run(args, "Subject: x\r\n\r\nbody\r\n");
@@ -242,8 +187,6 @@ TEST_CASE("send: without --ehlo the name is default_ehlo_name(), and without one
 // --- hardening (issue 22): send against hostile or broken servers ---------------------------
 
 namespace {
-
-using sansmtp::test::scripted_server;
 
 const std::string message = "Subject: x\r\n\r\nbody\r\n";
 

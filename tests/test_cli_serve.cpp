@@ -16,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using sansmtp::test::lines;
@@ -194,6 +195,8 @@ TEST_CASE("serve --stdio: a message to 121 recipients reaches the first 100 (452
   while (std::getline(log, line))
     if (line.find("\"event\":\"message\"") != std::string::npos)
       CHECK(nlohmann::json::parse(line)["rcpt_to"].size() == 100);
+}
+
 TEST_CASE("serve --stdio: a silent peer gets 421 4.4.2 after --timeout and the process exits (exit 2)") {
   // RFC 5321 §4.5.3.2.7, as over TCP: between commands and inside DATA.
   temp_dir d;
@@ -215,6 +218,23 @@ TEST_CASE("serve --stdio: a silent peer gets 421 4.4.2 after --timeout and the p
   const auto r = run({"serve", "--stdio", "--sink", "--timeout", "300"}, envelope + "QUIT\r\n");
   CHECK(r.status == 0);
   CHECK(r.out.find("221 2.0.0 Bye") != std::string::npos);
+}
+
+TEST_CASE("serve --stdio: a command dripped an octet at a time still times out as a whole (RFC 5321 4.5.3.2.7)") {
+  live_process serve({"serve", "--stdio", "--sink", "--hostname", "mx.test", "--timeout", "2"});
+  const auto started = std::chrono::steady_clock::now();
+  // An octet every 300 ms: each gap far below the timeout, the line (34
+  // octets, 10 s) far above it.
+  const auto old_handler = std::signal(SIGPIPE, SIG_IGN);  // the server may be gone before the line ends
+  for (const char octet : std::string("NOOP dripping-one-octet-at-a-time\r\n")) {
+    if (!serve.try_send(std::string(1, octet))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  std::signal(SIGPIPE, old_handler);
+  CHECK(serve.wait_exit(std::chrono::seconds(20)) == 2);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(6));
+  CHECK(serve.output().find("421 4.4.2 mx.test Timeout waiting for the client") != std::string::npos);
+  CHECK(serve.output().find("250") == std::string::npos);  // the NOOP never completed
 }
 
 TEST_CASE("serve --stdio: a peer that vanishes mid-message is no SIGPIPE death and leaves nothing in tmp/") {

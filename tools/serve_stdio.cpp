@@ -21,7 +21,10 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <ctime>
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace sansmtp::cli {
@@ -66,28 +69,27 @@ io_status flush(server& session) {
   return io_status::ok;
 }
 
-// Waits until stdin is readable, the session's timeout has run out (false)
-// or a stop signal came (true, stop_signal set). The stop signals are
-// blocked but during ppoll(), so one that comes just before the wait is
-// not lost.
-bool wait_readable(std::chrono::seconds timeout) {
+// Waits until stdin is readable, the deadline has passed (false) or a stop
+// signal came (true, stop_signal set); no deadline: no limit. The stop
+// signals are blocked but during ppoll(), so one that comes just before the
+// wait is not lost.
+bool wait_readable(std::optional<std::chrono::steady_clock::time_point> deadline) {
   sigset_t blocked, during;
   sigemptyset(&blocked);
   for (const int s : stop_signals) sigaddset(&blocked, s);
   ::sigprocmask(SIG_BLOCK, &blocked, &during);
   for (const int s : stop_signals) sigdelset(&during, s);
   bool ready = true;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!stop_signal) {
     pollfd p{STDIN_FILENO, POLLIN, 0};
     timespec left{};
-    if (timeout > std::chrono::seconds::zero()) {
-      const auto rest = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
+    if (deadline) {
+      const auto rest = std::max(*deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
       const auto s = std::chrono::duration_cast<std::chrono::seconds>(rest);
       left.tv_sec = static_cast<std::time_t>(s.count());
       left.tv_nsec = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(rest - s).count());
     }
-    const int r = ::ppoll(&p, 1, timeout > std::chrono::seconds::zero() ? &left : nullptr, &during);
+    const int r = ::ppoll(&p, 1, deadline ? &left : nullptr, &during);
     if (r < 0 && errno == EINTR) continue;
     ready = r != 0;  // readable, hung up, or an error read() will report
     break;
@@ -110,6 +112,10 @@ int run_stdio(const serve_config& config, const server_options& options) {
   std::vector<char> buffer(64 * 1024);
   auto reason = drivers::close_reason::session_closed;
   int status = exit_pass;
+  // RFC 5321 §4.5.3.2.7: the timeout bounds a whole command; its deadline
+  // moves only when the session's wait starts over (timeout_epoch()), not
+  // with every octet a peer drips in.
+  std::optional<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> wait;
   for (;;) {
     if (stop_signal && !session.closed()) {
       session.shutdown();  // RFC 5321 §3.8: 421 4.3.2 after what is pending
@@ -129,7 +135,12 @@ int run_stdio(const serve_config& config, const server_options& options) {
     }
     if (session.closed()) break;
     if (session.wants_read()) {
-      if (!wait_readable(session.timeout())) {
+      const auto epoch = session.timeout_epoch();
+      if (session.timeout() <= std::chrono::seconds::zero())
+        wait.reset();
+      else if (!wait || wait->first != epoch)
+        wait.emplace(epoch, std::chrono::steady_clock::now() + session.timeout());
+      if (!wait_readable(wait ? std::optional(wait->second) : std::nullopt)) {
         if (stop_signal) continue;
         session.on_timeout();  // 421 4.4.2, written on the next turn; the session is closed
         reason = drivers::close_reason::timeout;
