@@ -3,7 +3,7 @@
 // example for the client role: everything the core leaves to its host, the
 // host does here, and nothing more.
 //
-// What the driver does (DESIGN.md, "the canonical loop"):
+// What the driver does (docs/design.md, "the canonical loop"):
 //   - connects (resolve HOST, connect to the first address that answers);
 //   - reads: every chunk the socket gives goes into client::receive();
 //   - pulls events with next_event() until need_data, handing each reply,

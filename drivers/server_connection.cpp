@@ -1,4 +1,4 @@
-// One connection: the canonical pull loop of DESIGN.md on Asio.
+// One connection: the canonical pull loop of docs/design.md on Asio.
 //
 // advance() is the loop. It runs after every completion and does the next
 // thing, in this order:

@@ -1,5 +1,5 @@
 // One TCP connection of server_driver: a sansmtp::server driven by the
-// canonical loop of DESIGN.md on Asio. Internal to the drivers; the listener
+// canonical loop of docs/design.md on Asio. Internal to the drivers; the listener
 // (server_driver.cpp) makes one per accepted socket.
 #pragma once
 

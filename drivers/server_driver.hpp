@@ -19,7 +19,7 @@
 //   ```
 //
 // Each TCP connection runs one sansmtp::server with the canonical loop of
-// DESIGN.md: read only while wants_read() (backpressure), at most
+// docs/design.md: read only while wants_read() (backpressure), at most
 // receive_capacity() octets; hand every event to the handler; write
 // pending_output() and consume_output(n) until it is empty (partial writes
 // included); arm a timer from timeout() and call on_timeout() when it fires;

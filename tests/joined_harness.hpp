@@ -1,5 +1,5 @@
 // A client submitting through a server in memory, bytes moved both ways in
-// random chunks: the fixture DESIGN.md names for session tests, shared by
+// random chunks: the fixture docs/design.md names for session tests, shared by
 // tests/test_client.cpp and fuzz/fuzz_session_pair.cpp.
 //
 // The server application refuses recipients whose local part starts with

@@ -1,4 +1,4 @@
-// serve --stdio: the canonical pull loop of DESIGN.md with ppoll(2), read(2)
+// serve --stdio: the canonical pull loop of docs/design.md with ppoll(2), read(2)
 // and write(2), around the same application as serve --listen.
 //
 // Time: while the session waits for the peer, the wait is bounded by the

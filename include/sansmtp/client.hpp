@@ -292,7 +292,7 @@ class client {
   // session closed. After the 220 to STARTTLS they go to trailing_data(),
   // never to the reply reader.
   std::error_code receive(std::string_view bytes);
-  // The same for raw bytes (DESIGN.md: bytes in through one door).
+  // The same for raw bytes (docs/design.md: bytes in through one door).
   std::error_code receive(std::span<const std::byte> bytes) {
     return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }

@@ -243,7 +243,7 @@ class server {
   // session closed; plaintext after a 220 to STARTTLS goes to
   // trailing_data(), never to the parser.
   std::error_code receive(std::string_view bytes);
-  // The same for raw bytes (DESIGN.md: bytes in through one door).
+  // The same for raw bytes (docs/design.md: bytes in through one door).
   std::error_code receive(std::span<const std::byte> bytes) {
     return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
