@@ -84,9 +84,10 @@ client::client(client_options options)
 }
 
 bool client::received_after(std::uint64_t offset, std::uint64_t write) const noexcept {
-  for (std::size_t i = received_head_; i < received_.size(); ++i)
-    if (offset < received_[i].end) return received_[i].writes >= write;
-  return true;  // (not reached: a reply's octets were received)
+  // (A reply's octets were received: there is a record that holds `offset`.)
+  std::size_t i = received_head_;
+  while (i + 1 < received_.size() && offset >= received_[i].end) ++i;
+  return received_[i].writes >= write;
 }
 
 // --- bytes in ------------------------------------------------------------------

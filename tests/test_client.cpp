@@ -972,6 +972,10 @@ TEST_CASE("client reply table: every command x every reply code, against the RFC
       INFO(answered_command_text(what) << " " << code);
       CHECK(classify_reply(what, code) == rfc_outcome(what, code));
     }
+  CHECK(reply_outcome_name(reply_outcome::completed) == "completed");
+  CHECK(reply_outcome_name(reply_outcome::intermediate) == "intermediate");
+  CHECK(reply_outcome_name(reply_outcome::refused) == "refused");
+  CHECK(reply_outcome_name(reply_outcome::closing) == "closing");
   CHECK(reply_outcome_name(reply_outcome::protocol_error) == "protocol_error");
 }
 
@@ -1142,4 +1146,42 @@ TEST_CASE("client: timeout_epoch() moves when a reply is read, not while its oct
   const auto idle = c.timeout_epoch();
   REQUIRE_FALSE(c.send_hello());
   CHECK(c.timeout_epoch() != idle);  // a new wait: EHLO's reply
+}
+
+TEST_CASE("client submit: what DATA's and BDAT's refusals and a 354 with nobody accepted make of the recipients") {
+  memory_source whole("Subject: x\r\n\r\nhi\r\n"), in_pieces("Subject: x\r\n\r\nhi\r\n", 4);
+  const auto submit_to = [&](std::vector<std::string> rcpts, bool bdat, message_source& source) {
+    return step{"submit", [&source, rcpts, bdat](client& c) {
+                  source.rewind();
+                  auto env = envelope_to(rcpts);
+                  env.prefer_bdat = bdat;
+                  return c.submit(env, source);
+                }};
+  };
+  // PIPELINING: DATA went with the RCPTs; every RCPT refused, and the server
+  // still says 354 (RFC 2920 3.1): the message is ended at once, empty, and
+  // nobody is delivered whatever the end of data gets.
+  auto r = run_client_every_way("220 mx\r\n250-mx\r\n250 PIPELINING\r\n250 ok\r\n550 5.1.1 no\r\n354 go\r\n250 ok\r\n"
+                                "250 reset\r\n",
+                                {hello_step(), submit_to({"nobody@example.net"}, false, whole)});
+  CHECK(r.log.find("submitted in 1: nobody@example.net=550/0") != std::string::npos);
+  CHECK(r.output.find("DATA\r\n.\r\n") != std::string::npos);  // no body, just the end
+  CHECK(r.output.find("Subject") == std::string::npos);
+  // DATA refused after an accepted RCPT: the recipient reports DATA's refusal.
+  r = run_client_every_way("220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n554 5.3.0 no data today\r\n250 reset\r\n",
+                           {hello_step(), submit_to({"b@example.net"}, false, whole)});
+  CHECK(r.log.find("submitted in 1: b@example.net=250/554") != std::string::npos);
+  // A BDAT chunk refused (RFC 3030 2): the accepted recipient reports it.
+  r = run_client_every_way("220 mx\r\n250-mx\r\n250 CHUNKING\r\n250 ok\r\n250 ok\r\n552 5.3.4 too big\r\n250 reset\r\n",
+                           {hello_step(), submit_to({"b@example.net"}, true, whole)});
+  CHECK(r.log.find("submitted in 1: b@example.net=250/552") != std::string::npos);
+  // ... and a chunk before the last: no more chunks go, RSET follows.
+  auto small = test::options_for();
+  small.bdat_chunk_size = 4;
+  r = run_client_every_way("220 mx\r\n250-mx\r\n250 CHUNKING\r\n250 ok\r\n250 ok\r\n552 5.3.4 too big\r\n250 reset\r\n",
+                           {hello_step(), submit_to({"b@example.net"}, true, in_pieces)}, small);
+  CHECK(r.log.find("reply BDAT 552") != std::string::npos);
+  CHECK(r.log.find("submitted in 1: b@example.net=250/552") != std::string::npos);
+  CHECK(r.output.find("LAST") == std::string::npos);
+  CHECK(r.output.ends_with("RSET\r\n"));
 }
