@@ -85,7 +85,8 @@ TEST_CASE("no end of data: everything is consumed and more is needed") {
   CHECK(r.output == "line\r\n");
 }
 
-// RFC-NOTES.md B1.2: every spelling of an end of data that some MTA accepted.
+// SMTP smuggling (RFC 5321 §4.1.1.4, §2.3.8): every spelling of an end of
+// data that some MTA accepted.
 // Each is embedded in a message that really ends later, with smuggled
 // commands between: the decoder must read through all of it.
 TEST_CASE("every smuggling variant is content, under every policy") {
@@ -133,7 +134,7 @@ TEST_CASE("every smuggling variant is content, under every policy") {
 }
 
 TEST_CASE("CR CR LF dot CR LF holds a real <CRLF>.<CRLF> and ends the data there") {
-  // RFC-NOTES B1.2 row 13 (reverted upstream for this reason): the second CR
+  // A smuggling variant one MTA fixed and then reverted for this reason: the second CR
   // and the LF end a line that carries a bare CR, and ".\r\n" follows.
   const std::string input = "body\r\r\n.\r\nMAIL FROM:<evil@x>\r\n";
   for (auto p : all_policies) {

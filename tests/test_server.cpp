@@ -100,7 +100,7 @@ TEST_CASE("server: a parser error is a recoverable bad command with the parser's
 }
 
 TEST_CASE("server: every smuggling variant is body content or an error, never an end of data") {
-  // RFC-NOTES B1.2: what some MTA once took for the end of data.
+  // SMTP smuggling: what some MTA once took for the end of data.
   const std::string variants[] = {"\n.\n", "\n.\r\n", "\r.\r", "\r\n.\n", "\r\n.\r", "\r.\r\n", "\n.\r",
                                   "\r\r\n.\r\r\n", std::string("\r\n\x00.\r\n", 6), std::string("\r\n.\x00\r\n", 6),
                                   std::string("\n\x00.\n", 4)};
