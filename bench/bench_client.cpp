@@ -4,9 +4,9 @@
 // new), and the client's body throughput beside memchr over the same bytes.
 // Run:
 //   build/gcc/bench/bench_client --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-#include <sansmtp/client.hpp>
-#include <sansmtp/command_builder.hpp>
-#include <sansmtp/server.hpp>
+#include <sansmtp/session/client.hpp>
+#include <sansmtp/syntax/command_builder.hpp>
+#include <sansmtp/session/server.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -3,7 +3,7 @@
 //        --benchmark_report_aggregates_only=true
 // Quote medians; compare only figures from the same run. Target (issue 4):
 // <= 50 ns for a typical MAIL or RCPT line.
-#include <sansmtp/command.hpp>
+#include <sansmtp/syntax/command.hpp>
 
 #include <benchmark/benchmark.h>
 

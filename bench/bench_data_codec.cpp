@@ -3,7 +3,7 @@
 // them starting with a dot. Run:
 //   build/gcc/bench/bench_data_codec --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 // Quote medians and ratios from one run only.
-#include <sansmtp/data.hpp>
+#include <sansmtp/codec/data.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -2,8 +2,8 @@
 // Run: build/gcc/bench/bench_ehlo_check --benchmark_repetitions=5
 //        --benchmark_report_aggregates_only=true
 // Quote medians; compare only figures from the same run.
-#include <sansmtp/ehlo_check.hpp>
-#include <sansmtp/parse.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
+#include <sansmtp/syntax/ehlo_argument.hpp>
 
 #include <benchmark/benchmark.h>
 

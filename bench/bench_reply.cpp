@@ -5,8 +5,9 @@
 // 5-line 421, QUIT. Chunks: the whole stream at once, 16 KiB, and 1460
 // octets (a TCP segment). Run:
 //   build/bench/bench_reply --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-#include <sansmtp/capabilities.hpp>
-#include <sansmtp/reply.hpp>
+#include <sansmtp/syntax/capabilities.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include <benchmark/benchmark.h>
 

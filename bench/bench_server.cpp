@@ -4,7 +4,7 @@
 // steady state (a counting operator new). Run:
 //   build/gcc/bench/bench_server --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 // Quote medians and ratios from one run only.
-#include <sansmtp/server.hpp>
+#include <sansmtp/session/server.hpp>
 
 #include <benchmark/benchmark.h>
 

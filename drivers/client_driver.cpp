@@ -1,6 +1,7 @@
-#include "client_driver.hpp"
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/asio/client_driver.hpp>
 
-#include <sansmtp/command.hpp>
+#include <sansmtp/syntax/command.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/ssl/error.hpp>

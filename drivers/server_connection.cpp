@@ -20,9 +20,10 @@
 // Exactly one of read, write and handshake is in flight at a time, so the
 // session's output buffer is never appended to while a write holds a view
 // of it. The timer is armed from timeout() for reads (RFC 5321 §4.5.3.2).
-#include "server_connection.hpp"
+#include <sansmtp/asio/server_connection.hpp>
 
-#include <sansmtp/reply.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>

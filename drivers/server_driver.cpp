@@ -1,8 +1,8 @@
 // The listener of server_driver: accepts connections, counts them against
 // max_sessions, and runs the graceful shutdown (RFC 5321 §3.8).
-#include "server_driver.hpp"
+#include <sansmtp/asio/server_driver.hpp>
 
-#include "server_connection.hpp"
+#include <sansmtp/asio/server_connection.hpp>
 
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>

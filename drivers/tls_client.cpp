@@ -1,4 +1,4 @@
-#include "tls_client.hpp"
+#include <sansmtp/asio/tls_client.hpp>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>

@@ -1,5 +1,5 @@
 // Server TLS contexts for STARTTLS (RFC 3207) with OpenSSL 3.
-#include "tls_server.hpp"
+#include <sansmtp/asio/tls_server.hpp>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>

@@ -17,8 +17,9 @@
 //  2. output_queue: what runs() and front() hand out, and size(), always
 //     equal the model: the concatenation of what was appended minus what was
 //     consumed; borrowed() counts exactly the referenced octets unsent.
-#include <sansmtp/output_queue.hpp>
-#include <sansmtp/reply.hpp>
+#include <sansmtp/codec/output_queue.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include "fuzz_check.hpp"
 #include "work_budget.hpp"

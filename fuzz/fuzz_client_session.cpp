@@ -29,7 +29,7 @@
 //  6. Progress: the harness's pull loop ends on every input (run_client
 //     bounds the next_event() calls by the bytes in and out; a loop that
 //     returns the same event without progress fails there).
-#include <sansmtp/command.hpp>
+#include <sansmtp/syntax/command.hpp>
 
 #include "client_harness.hpp"
 #include "fuzz_check.hpp"

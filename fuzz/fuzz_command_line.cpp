@@ -18,15 +18,15 @@
 //  4. An accepted path obeys the limits: local part <= 64, domain <= 255.
 //  5. The parameter and mailbox entry points never crash and report offsets
 //     inside their input; accepted parameter texts iterate back to themselves.
-//  6. The path fast path (src/parse_path.cpp match_simple_path) and the Ragel
+//  6. The path fast path (src/syntax/parse_path.cpp match_simple_path) and the Ragel
 //     machine give the same answer for the line read as a path, MAIL and RCPT.
 //  7. make_command() owns exactly what serialize() writes (or refuses the
 //     same way, naming the same field); the builders given the accepted
 //     command's own fields rebuild the same line.
 //  8. parse::auth_response on the same bytes: an answer within its input;
 //     an accepted response is "*", empty, or base64 that is part of the line.
-#include <sansmtp/command.hpp>
-#include <sansmtp/command_builder.hpp>
+#include <sansmtp/syntax/command.hpp>
+#include <sansmtp/syntax/command_builder.hpp>
 
 #include "command_internal.hpp"
 #include "fuzz_check.hpp"

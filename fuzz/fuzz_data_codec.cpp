@@ -1,4 +1,4 @@
-// fuzz_data_codec: the DATA decoder and encoder (include/sansmtp/data.hpp).
+// fuzz_data_codec: the DATA decoder and encoder (include/sansmtp/codec/data.hpp).
 //
 // Input: byte 0 picks the options, byte 1 seeds the chunking, the rest is the
 // stream. Invariants:
@@ -18,7 +18,7 @@
 // Test support shared with the Catch2 tests: drives a codec over chunks.
 #include "../tests/data_helpers.hpp"
 
-#include <sansmtp/data.hpp>
+#include <sansmtp/codec/data.hpp>
 
 #include <algorithm>
 #include <random>

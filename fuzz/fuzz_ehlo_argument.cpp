@@ -46,8 +46,8 @@
 // glibc agrees with RFC 5321 on the rest that was tried: no hex or octal IPv4,
 // exactly 4 octets, 1..4 hex digits a group, one "::", the IPv4 part last,
 // upper- and lower-case hex, "::" alone, no zone ("%eth0"), no spaces.
-#include <sansmtp/ehlo_check.hpp>
-#include <sansmtp/parse.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
+#include <sansmtp/syntax/ehlo_argument.hpp>
 
 #include <arpa/inet.h>
 

@@ -1,5 +1,5 @@
 // fuzz_ehlo_capabilities: EHLO replies -> capabilities
-// (include/sansmtp/capabilities.hpp), fed by the reply reader.
+// (include/sansmtp/syntax/capabilities.hpp), fed by the reply reader.
 //
 // Input: byte 0 picks reader leniencies, the rest is the stream. For every
 // accepted reply, invariants:
@@ -13,7 +13,7 @@
 //  5. Every word of every line (keyword and parameters), read by each of
 //     grammar/ehlo_params.rl's word grammars, gets the verdict, number,
 //     LIMITS name and value offset of tests/ehlo_param_oracle.hpp, a plain
-//     C++ reading of the same ABNF (its date-time: src/date_time.cpp); and
+//     C++ reading of the same ABNF (its date-time: src/syntax/date_time.cpp); and
 //     the parser's fast path for AUTH mechanisms agrees with the machine.
 #include "fuzz_check.hpp"
 #include "work_budget.hpp"
@@ -22,7 +22,7 @@
 #include "../tests/reply_helpers.hpp"
 #include "ehlo_param_scan.hpp"
 
-#include <sansmtp/capabilities.hpp>
+#include <sansmtp/syntax/capabilities.hpp>
 
 #include <algorithm>
 #include <memory>

@@ -20,7 +20,7 @@
 //     finding again.
 //  5. The linter reads only its input: the same name inside a larger buffer
 //     (a view followed by other bytes) gives the same report.
-#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
 
 #include "fuzz_check.hpp"
 #include "work_budget.hpp"

@@ -1,4 +1,4 @@
-// fuzz_reply_stream: the reply reader and writer (include/sansmtp/reply.hpp).
+// fuzz_reply_stream: the reply reader and writer (include/sansmtp/codec/reply_reader.hpp, syntax/reply.hpp).
 //
 // Input: byte 0 picks the options, byte 1 seeds the chunking, the rest is the
 // stream. Invariants:
@@ -25,7 +25,8 @@
 // Test support shared with the Catch2 tests: drives the reader over chunks.
 #include "../tests/reply_helpers.hpp"
 
-#include <sansmtp/reply.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include "reply_scan.hpp"
 

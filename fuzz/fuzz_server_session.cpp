@@ -27,8 +27,9 @@
 //     last is 421 (4.4.2 or 4.3.2, RFC 5321 §4.5.3.2 and §3.8), the same
 //     whatever the chunking (but for plaintext injected after STARTTLS, as
 //     in 2).
-#include <sansmtp/reply.hpp>
-#include <sansmtp/server.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
+#include <sansmtp/session/server.hpp>
 
 #include "fuzz_check.hpp"
 #include "work_budget.hpp"

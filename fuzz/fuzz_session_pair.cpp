@@ -31,8 +31,8 @@
 //  4. Under `reject` with a source that cannot rewind, a message with a
 //     bare CR/LF ends the session with that error when it is read (always
 //     when a recipient was accepted), and no message is delivered.
-#include <sansmtp/client.hpp>
-#include <sansmtp/server.hpp>
+#include <sansmtp/session/client.hpp>
+#include <sansmtp/session/server.hpp>
 
 #include "data_helpers.hpp"
 #include "fuzz_check.hpp"

@@ -1,5 +1,5 @@
 // Ragel machine for EHLO arguments and bare IP addresses (RFC 5321 §4.1.2,
-// §4.1.3). Only validation and offsets live here; src/parse_ehlo_argument.cpp
+// §4.1.3). Only validation and offsets live here; src/syntax/parse_ehlo_argument.cpp
 // classifies and converts what this accepted.
 #include "address_scan.hpp"
 

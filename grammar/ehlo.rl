@@ -7,7 +7,7 @@
 // One pass checks the keyword's grammar, finds where it ends (at SP or the
 // end of the line) and, case-insensitively, which known extension it names,
 // instead of a string compare per known keyword. Keep the known keywords in
-// step with known_keywords in src/capabilities.cpp (the unit tests check
+// step with known_keywords in src/syntax/capabilities.cpp (the unit tests check
 // every one both ways).
 #include "ehlo_keyword.hpp"
 

@@ -4,7 +4,7 @@
 //   SIZE           RFC 1870 §4:  size-param = [1*DIGIT]
 //   AUTH           RFC 4954 §3:  1*(SP sasl-mech); RFC 4422 §3.1 (the capability
 //                                parser checks these with a class table, this machine
-//                                being its reference: see src/capabilities.cpp):
+//                                being its reference: see src/syntax/capabilities.cpp):
 //                                sasl-mech = 1*20mech-char,
 //                                mech-char = UPPER-ALPHA / DIGIT / "-" / "_"
 //   LIMITS         RFC 9422 §3:  limit-name-value = limit-name ["=" limit-value]
@@ -24,16 +24,16 @@
 //                                HOLDFOR, §4); date-time = RFC 3339 §5.6 date-time
 //                                (erratum 2040), with §5.7's days per month
 //
-// One entry point per word grammar (ehlo_param_grammar, src/ehlo_param_scan.hpp).
-// Generated as generated/ehlo_params.inc and included by src/capabilities.cpp,
+// One entry point per word grammar (ehlo_param_grammar, src/syntax/ehlo_param_scan.hpp).
+// Generated as generated/ehlo_params.inc and included by src/syntax/capabilities.cpp,
 // so that each call, its grammar known there, inlines to its own entry;
 // how many words a keyword takes, and what a bad one means for the typed
-// view, is src/capabilities.cpp's. Numbers are accumulated as they are
+// view, is src/syntax/capabilities.cpp's. Numbers are accumulated as they are
 // read; a registered LIMITS name is recognised on its last octet, without a
 // string compare. tests/ehlo_param_oracle.hpp is a second, plain C++
 // reading of the same ABNF: the unit tests and fuzz/fuzz_ehlo_capabilities
 // hold the two to the same verdict on every word.
-// Included once, by src/capabilities.cpp (after ehlo_param_scan.hpp and
+// Included once, by src/syntax/capabilities.cpp (after ehlo_param_scan.hpp and
 // date_time.hpp).
 namespace sansmtp::detail {
 namespace ehlo_params_machine {

@@ -1,6 +1,6 @@
 // Ragel machine for MAIL/RCPT paths, bare mailboxes and VRFY/EXPN/HELP/NOOP
 // strings (RFC 5321 §4.1.2, with RFC 6531 §3.3's UTF-8 extensions marked).
-// Only validation and offsets live here; src/parse_path.cpp names errors,
+// Only validation and offsets live here; src/syntax/parse_path.cpp names errors,
 // applies the length limits and decides SMTPUTF8.
 #include "path_scan.hpp"
 

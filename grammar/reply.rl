@@ -10,7 +10,7 @@
 // (fuzz/fuzz_reply_stream.cpp). One tolerance, the reader's too: "NNN SP"
 // with no text (the ABNF's textstring has at least one octet; servers send
 // "250 " and no reader refuses it). Where the machine stops names the rule
-// broken (scan_reply_line, src/reply_scan.hpp); the reader's own options
+// broken (scan_reply_line, tests/reference/reply_scan.hpp); the reader's own options
 // (UTF-8 text, mismatched codes, line and reply limits) are not here.
 //
 // And the RFC 3463 enhanced status code at the start of a reply's text

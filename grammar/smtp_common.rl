@@ -73,7 +73,7 @@
   # RFC 6531 §3.3 extends atext, qtextSMTP and sub-domain (U-label) with
   # UTF8-non-ascii. The machine accepts any octet >= 0x80 there and marks it
   # (non_ascii); whether UTF-8 is allowed at all, and whether it is valid
-  # UTF-8 and a valid U-label, is checked afterwards (src/parse_path.cpp).
+  # UTF-8 and a valid U-label, is checked afterwards (src/syntax/parse_path.cpp).
   utf8_octet = 0x80..0xff @non_ascii;
 
   # RFC 5322 §3.2.3 atext, which RFC 5321 §4.1.2 uses for Atom.

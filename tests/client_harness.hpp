@@ -8,8 +8,9 @@
 #pragma GCC diagnostic ignored "-Wrestrict"  // GCC PR 105329, "literal" + std::string
 #endif
 
-#include <sansmtp/client.hpp>
-#include <sansmtp/command_builder.hpp>
+#include <sansmtp/advice/diagnose.hpp>
+#include <sansmtp/session/client.hpp>
+#include <sansmtp/syntax/command_builder.hpp>
 
 #include <algorithm>
 #include <functional>
@@ -156,8 +157,8 @@ inline client_run run_client(std::string_view server_bytes, const std::vector<st
       }
       if (const auto* rep = std::get_if<client_event::reply>(&event)) {
         r.log += "reply " + std::string(answered_command_text(rep->answered)) + " " + std::to_string(rep->value.code);
-        if (rep->failure.kind != failure_kind::none)
-          r.log += " " + std::string(failure_kind_name(rep->failure.kind));
+        if (const auto failure = diagnose(*rep, c.ehlo_name()); failure.kind != failure_kind::none)
+          r.log += " " + std::string(failure_kind_name(failure.kind));
         if (rep->fell_back_to_helo) r.log += " helo-fallback";
         r.log += "\n";
         try_steps();

@@ -2,7 +2,7 @@
 // read, so that tables can say exactly what a line must parse to.
 #pragma once
 
-#include <sansmtp/command.hpp>
+#include <sansmtp/syntax/command.hpp>
 
 #include <string>
 

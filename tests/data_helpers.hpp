@@ -2,7 +2,7 @@
 // hands bytes over, and collects what they produce.
 #pragma once
 
-#include <sansmtp/data.hpp>
+#include <sansmtp/codec/data.hpp>
 
 #include <optional>
 #include <stdexcept>

@@ -2,7 +2,7 @@
 // in plain C++ straight from the ABNF its comment quotes, for the unit tests
 // and fuzz/fuzz_ehlo_capabilities to hold the machine to. Slow and simple
 // on purpose; the RFC 3339 date-time is the library's other, field-by-field
-// reading (src/date_time.cpp, the one MAIL's HOLDUNTIL uses).
+// reading (src/syntax/date_time.cpp, the one MAIL's HOLDUNTIL uses).
 #pragma once
 
 #include "ascii.hpp"

@@ -7,9 +7,9 @@
 // message with its envelope as the server saw it.
 #pragma once
 
-#include <sansmtp/client.hpp>
-#include <sansmtp/command_builder.hpp>
-#include <sansmtp/server.hpp>
+#include <sansmtp/session/client.hpp>
+#include <sansmtp/syntax/command_builder.hpp>
+#include <sansmtp/session/server.hpp>
 
 #include "client_harness.hpp"
 #include "server_harness.hpp"

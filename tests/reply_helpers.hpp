@@ -2,7 +2,8 @@
 // hands bytes over, and collects copies of what it produces.
 #pragma once
 
-#include <sansmtp/reply.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include <optional>
 #include <stdexcept>

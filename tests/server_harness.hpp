@@ -12,7 +12,7 @@
 #pragma GCC diagnostic ignored "-Wrestrict"
 #endif
 
-#include <sansmtp/server.hpp>
+#include <sansmtp/session/server.hpp>
 
 #include "command_describe.hpp"
 

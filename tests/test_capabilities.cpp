@@ -6,7 +6,7 @@
 #include "ehlo_param_scan.hpp"
 #include "reply_helpers.hpp"
 
-#include <sansmtp/capabilities.hpp>
+#include <sansmtp/syntax/capabilities.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,10 +1,10 @@
-// The Asio client driver (drivers/client_driver.hpp) over real TCP on
+// The Asio client driver (include/sansmtp/asio/client_driver.hpp) over real TCP on
 // 127.0.0.1 against scripted servers: what only a driver can get wrong —
 // its timer, a refused connection, and plaintext injected after the 220 to
 // STARTTLS. Whole sessions against real servers are tests/interop/send.sh.
-#include <client_driver.hpp>
+#include <sansmtp/asio/client_driver.hpp>
 
-#include <sansmtp/server.hpp>
+#include <sansmtp/session/server.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // Command parser and serializer (RFC 5321 §4.1, §4.5.3.1; RFC 1870, 2033,
 // 2852, 3030, 3207, 3461, 4865, 4954, 6152, 6531, 6710, 7293, 8689).
-#include <sansmtp/command.hpp>
+#include <sansmtp/syntax/command.hpp>
 
 // GCC 12 reports a false -Wrestrict on "literal" + std::string (GCC PR 105329);
 // these tests build many lines that way.

@@ -1,6 +1,6 @@
 // Owning commands built from values, and serialize() naming the field it
 // refuses (issue 10: no lifetime traps when building commands).
-#include <sansmtp/command_builder.hpp>
+#include <sansmtp/syntax/command_builder.hpp>
 
 #include <catch2/catch.hpp>
 

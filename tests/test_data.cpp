@@ -2,7 +2,7 @@
 // whatever the chunking and policy; the encoder's output always decodes back.
 #include "data_helpers.hpp"
 
-#include <sansmtp/data.hpp>
+#include <sansmtp/codec/data.hpp>
 
 #include <catch2/catch.hpp>
 

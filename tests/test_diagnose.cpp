@@ -2,7 +2,7 @@
 // Exchange / Microsoft 365 and Gmail, and what a person should be told.
 #include "reply_helpers.hpp"
 
-#include <sansmtp/diagnose.hpp>
+#include <sansmtp/advice/diagnose.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,8 @@
 // check_ehlo_name: every finding code, positive and negative, both profiles.
 #include "input_views.hpp"
 
-#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
 
 #include <catch2/catch.hpp>
 

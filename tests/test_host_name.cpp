@@ -1,5 +1,5 @@
 // default_ehlo_name's decision, and the client defaults sansmtp predicts.
-#include <sansmtp/host_name.hpp>
+#include <sansmtp/advice/host_name.hpp>
 
 #include <catch2/catch.hpp>
 

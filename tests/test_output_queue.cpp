@@ -1,5 +1,5 @@
 // output_queue: the session output, as runs for writev (copied or by reference).
-#include <sansmtp/output_queue.hpp>
+#include <sansmtp/codec/output_queue.hpp>
 
 #include <catch2/catch.hpp>
 

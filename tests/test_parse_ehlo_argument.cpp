@@ -2,7 +2,7 @@
 // §4.1.2/§4.1.3 exactly, plus the 63/255-octet limits.
 #include "input_views.hpp"
 
-#include <sansmtp/parse.hpp>
+#include <sansmtp/syntax/ehlo_argument.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -4,7 +4,8 @@
 #include "reply_helpers.hpp"
 #include "reply_scan.hpp"
 
-#include <sansmtp/reply.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include <catch2/catch.hpp>
 

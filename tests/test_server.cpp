@@ -2,7 +2,9 @@
 // BDAT framing, STARTTLS, AUTH, LMTP, limits). Every scenario runs whole,
 // byte by byte and split at every point (run_every_way), and must give the
 // same events and the same replies.
-#include <sansmtp/server.hpp>
+#include <sansmtp/syntax/sasl.hpp>
+#include <sansmtp/core/base64.hpp>
+#include <sansmtp/session/server.hpp>
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"  // GCC PR 105329, "literal" + std::string

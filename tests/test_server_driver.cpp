@@ -3,7 +3,7 @@
 // what a handler sees, and what the driver does when the handler or the
 // peer misbehaves). STARTTLS, AUTH and real clients are in
 // tests/interop/serve_tcp*.sh.
-#include <server_driver.hpp>
+#include <sansmtp/asio/server_driver.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
@@ -67,7 +67,7 @@ struct record {
   }
 };
 
-// Answers everything as the example in sansmtp/server.hpp does, keeps the
+// Answers everything as the example in sansmtp/session/server.hpp does, keeps the
 // messages; `answer_noop` false leaves NOOP unanswered, `throw_on_mail`
 // throws from the MAIL event, `defer_vrfy` answers VRFY later: it hands
 // the deferred_reply to the test.

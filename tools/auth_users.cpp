@@ -1,6 +1,7 @@
 #include "auth_users.hpp"
 
-#include <sansmtp/server.hpp>  // decode_base64, encode_base64
+#include <sansmtp/core/base64.hpp>
+#include <sansmtp/session/server.hpp>  // decode_base64, encode_base64
 
 #include <fmt/format.h>
 #include <openssl/core_names.h>

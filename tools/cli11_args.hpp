@@ -3,7 +3,8 @@
 
 #include "commands.hpp"
 
-#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>

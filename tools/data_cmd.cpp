@@ -4,7 +4,7 @@
 #include "commands.hpp"
 #include "sha256.hpp"
 
-#include <sansmtp/data.hpp>
+#include <sansmtp/codec/data.hpp>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>

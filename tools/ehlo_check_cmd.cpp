@@ -3,8 +3,9 @@
 #include "commands.hpp"
 #include "report_json.hpp"
 
-#include <sansmtp/ehlo_check.hpp>
-#include <sansmtp/host_name.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
+#include <sansmtp/advice/host_name.hpp>
 
 #include <fmt/format.h>
 

@@ -8,7 +8,7 @@
 // DATA and crlf_encoder for BDAT, so a message arrives the same either way.
 #pragma once
 
-#include <sansmtp/client.hpp>
+#include <sansmtp/session/client.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>

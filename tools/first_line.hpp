@@ -4,7 +4,8 @@
 // lines after the first). Only the first line counts.
 #pragma once
 
-#include <sansmtp/ehlo_check.hpp>  // escape_for_display
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>  // escape_for_display
 
 #include <fstream>
 #include <iterator>

@@ -6,7 +6,8 @@
 // brackets, which would silently turn "[10.0.0.1]" into "10.0.0.1".
 #include "commands.hpp"
 
-#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
 
 #include <fmt/format.h>
 

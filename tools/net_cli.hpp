@@ -5,9 +5,11 @@
 
 #include "commands.hpp"
 
-#include <sansmtp/client.hpp>
-#include <sansmtp/ehlo_check.hpp>
-#include <sansmtp/reply.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/session/client.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include <fmt/format.h>
 

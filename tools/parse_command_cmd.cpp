@@ -6,8 +6,9 @@
 #include "parse_cmds.hpp"
 #include "report_json.hpp"
 
-#include <sansmtp/command.hpp>
-#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/syntax/command.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>

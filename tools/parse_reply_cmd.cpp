@@ -6,12 +6,13 @@
 #include "cli11_args.hpp"
 #include "parse_cmds.hpp"
 #include "report_json.hpp"
-#include "seen_words.hpp"
 
-#include <sansmtp/capabilities.hpp>
-#include <sansmtp/diagnose.hpp>
-#include <sansmtp/ehlo_check.hpp>
-#include <sansmtp/reply.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/syntax/capabilities.hpp>
+#include <sansmtp/advice/diagnose.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -137,9 +138,8 @@ json ehlo_json(const capabilities& c, const reply& r) {
   j["domain"] = std::string(c.domain);
   j["greeting"] = std::string(c.greeting);
   auto& keywords = j["keywords"] = json::object();
-  detail::seen_words seen;  // linear whatever the peer sends (a JSON lookup is not)
   for (const auto& l : c.lines) {
-    if (!seen.insert(l.keyword)) continue;  // the typed view keeps the first
+    if (l.repeated) continue;  // the typed view keeps the first
     std::string key(l.keyword);
     for (auto& ch : key) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
     auto params = json::array();

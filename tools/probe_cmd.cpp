@@ -12,10 +12,12 @@
 #include "net_cli.hpp"
 #include "report_json.hpp"
 
-#include <client_driver.hpp>
+#include <sansmtp/advice/diagnose.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/asio/client_driver.hpp>
 
-#include <sansmtp/client.hpp>
-#include <sansmtp/host_name.hpp>
+#include <sansmtp/session/client.hpp>
+#include <sansmtp/advice/host_name.hpp>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -119,14 +121,15 @@ class probe_app final : public drivers::client_handler {
       // RFC 5321 §4.1.4: a server without EHLO; not a refusal of the name.
       progress_.line("  (EHLO not known: HELO sent instead, RFC 5321 section 4.1.4)");
       result_["helo_fallback"] = true;
-    } else if (r->failure.kind != failure_kind::none) {
-      progress_.line("  {}: {}", failure_kind_name(r->failure.kind), escape_for_display(r->failure.explanation));
-      if (r->failure.kind == failure_kind::helo_rejected) name_refused_ = true;
-      if (!diagnosis_ || r->failure.kind == failure_kind::helo_rejected)
-        diagnosis_ = json{{"kind", failure_kind_name(r->failure.kind)},
+    } else if (const auto failure = diagnose(*r, driver.options().session.ehlo_name);
+               failure.kind != failure_kind::none) {
+      progress_.line("  {}: {}", failure_kind_name(failure.kind), escape_for_display(failure.explanation));
+      if (failure.kind == failure_kind::helo_rejected) name_refused_ = true;
+      if (!diagnosis_ || failure.kind == failure_kind::helo_rejected)
+        diagnosis_ = json{{"kind", failure_kind_name(failure.kind)},
                           {"after", answered_command_text(r->answered)},
-                          {"explanation", r->failure.explanation}};
-      other_refusal_ = other_refusal_ || r->failure.kind != failure_kind::helo_rejected;
+                          {"explanation", failure.explanation}};
+      other_refusal_ = other_refusal_ || failure.kind != failure_kind::helo_rejected;
     }
     if ((r->answered == answered_command::ehlo || r->answered == answered_command::helo) && v.code == 250)
       hello_accepted_ = true;

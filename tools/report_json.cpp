@@ -1,6 +1,6 @@
 #include "report_json.hpp"
 
-#include "utf8.hpp"
+#include <sansmtp/core/display.hpp>
 
 #include <fmt/format.h>
 
@@ -35,23 +35,11 @@ nlohmann::ordered_json report_to_json(const ehlo_report& report) {
 std::string dump_line(const nlohmann::ordered_json& j) {
   const auto dumped = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   // nlohmann escapes C0 controls only; DEL, C1 and bidirectional controls
-  // (detail::unsafe_to_display) would reach a terminal raw when the output
+  // (escape_json_for_display) would reach a terminal raw when the output
   // is read there. Written as \uXXXX they parse back to the exact string
   // (RFC 8259 section 7). Outside strings JSON text is ASCII, and the dump
   // is valid UTF-8 (bad octets became U+FFFD), so each sequence is whole.
-  std::string out;
-  out.reserve(dumped.size());
-  for (std::size_t i = 0; i < dumped.size();) {
-    const std::size_t len = detail::utf8_length(static_cast<unsigned char>(dumped[i]));
-    const auto seq = std::string_view(dumped).substr(i, len);
-    const auto cp = detail::utf8_code_point(seq);
-    if (detail::unsafe_to_display(cp))
-      out += fmt::format("\\u{:04x}", static_cast<std::uint32_t>(cp));
-    else
-      out += seq;
-    i += len;
-  }
-  return out;
+  return escape_json_for_display(dumped);
 }
 
 }  // namespace sansmtp::cli

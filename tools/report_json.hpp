@@ -1,6 +1,6 @@
 #pragma once
 
-#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
 
 #include <nlohmann/json.hpp>
 

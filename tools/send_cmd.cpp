@@ -5,7 +5,7 @@
 //
 // Submits one message, streamed from stdin (a pipe spooled first, see
 // fd_source.hpp), over the Asio client driver
-// (drivers/client_driver.hpp), and says what became of each recipient; on a
+// (include/sansmtp/asio/client_driver.hpp), and says what became of each recipient; on a
 // failure, what it means (sansmtp::diagnose), above all when a refusal at
 // MAIL or RCPT is about the EHLO name.
 #include "cli11_args.hpp"
@@ -15,11 +15,15 @@
 #include "fd_source.hpp"
 #include "first_line.hpp"
 
-#include <client_driver.hpp>
+#include <sansmtp/advice/diagnose.hpp>
+#include <sansmtp/syntax/sasl.hpp>
+#include <sansmtp/core/base64.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/asio/client_driver.hpp>
 
-#include <sansmtp/client.hpp>
-#include <sansmtp/host_name.hpp>
-#include <sansmtp/server.hpp>  // encode_base64
+#include <sansmtp/session/client.hpp>
+#include <sansmtp/advice/host_name.hpp>
+#include <sansmtp/session/server.hpp>  // encode_base64
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -213,10 +217,11 @@ class send_app final : public drivers::client_handler {
     const auto what = r.answered;
     show(driver, r);
     // An EHLO answered 500/502 and retried as HELO (RFC 5321 §4.1.4) is not a failure.
-    if (r.failure.kind != failure_kind::none && !r.fell_back_to_helo) {
+    const auto failure = diagnose(r, driver.options().session.ehlo_name);
+    if (failure.kind != failure_kind::none && !r.fell_back_to_helo) {
       // The first refusal explains the rest; one about the EHLO name explains most.
-      if (!diagnosis_ || (r.failure.kind == failure_kind::helo_rejected && diagnosis_->kind != failure_kind::helo_rejected))
-        diagnosis_ = found_diagnosis{r.failure.kind, what, r.failure.explanation};
+      if (!diagnosis_ || (failure.kind == failure_kind::helo_rejected && diagnosis_->kind != failure_kind::helo_rejected))
+        diagnosis_ = found_diagnosis{failure.kind, what, failure.explanation};
     }
     const bool outside_submission = what == answered_command::greeting || what == answered_command::ehlo ||
                                     what == answered_command::helo || what == answered_command::starttls ||
@@ -265,8 +270,8 @@ class send_app final : public drivers::client_handler {
         progress_.line("{}: {}", answered_command_text(r.answered), reply_display(v));
         break;
     }
-    if (r.failure.kind != failure_kind::none)
-      progress_.line("  {}: {}", failure_kind_name(r.failure.kind), escape_for_display(r.failure.explanation));
+    if (const auto failure = diagnose(r, driver.options().session.ehlo_name); failure.kind != failure_kind::none)
+      progress_.line("  {}: {}", failure_kind_name(failure.kind), escape_for_display(failure.explanation));
   }
 
   // RFC 4954: PLAIN (RFC 4616) when offered, in one step with the initial

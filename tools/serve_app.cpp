@@ -1,5 +1,8 @@
 #include "serve_app.hpp"
 
+#include <sansmtp/core/base64.hpp>
+#include <sansmtp/syntax/sasl.hpp>
+
 #include <fmt/format.h>
 
 #include <asio/steady_timer.hpp>

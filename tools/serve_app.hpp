@@ -11,11 +11,11 @@
 #include "event_log.hpp"
 #include "maildir.hpp"
 
-#include <server_driver.hpp>
+#include <sansmtp/asio/server_driver.hpp>
 
 #include <asio/steady_timer.hpp>
 
-#include <sansmtp/server.hpp>
+#include <sansmtp/session/server.hpp>
 
 #include <chrono>
 #include <cstdint>

@@ -17,10 +17,11 @@
 #include "first_line.hpp"
 #include "serve_modes.hpp"
 
-#include <sansmtp/command_builder.hpp>
-#include <sansmtp/ehlo_check.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/syntax/command_builder.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
 
-#include <tls_server.hpp>
+#include <sansmtp/asio/tls_server.hpp>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>

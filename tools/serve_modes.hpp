@@ -4,7 +4,7 @@
 
 #include "serve_app.hpp"
 
-#include <server_driver.hpp>
+#include <sansmtp/asio/server_driver.hpp>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>

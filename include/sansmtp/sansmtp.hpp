@@ -1,16 +1,30 @@
-// sansmtp: RFC 5321 SMTP without I/O. Umbrella header.
+// sansmtp: RFC 5321 SMTP without I/O. Umbrella header: every public header
+// of the library, layer by layer (docs/design.md, "Layout"). The Asio
+// drivers are a library of their own: <sansmtp/asio/...>, sansmtp::asio.
 #pragma once
 
-#include <sansmtp/capabilities.hpp>
-#include <sansmtp/client.hpp>
-#include <sansmtp/command.hpp>
-#include <sansmtp/command_builder.hpp>
-#include <sansmtp/data.hpp>
-#include <sansmtp/diagnose.hpp>
-#include <sansmtp/ehlo_check.hpp>
-#include <sansmtp/errc.hpp>
-#include <sansmtp/host_name.hpp>
-#include <sansmtp/parse.hpp>
-#include <sansmtp/reply.hpp>
-#include <sansmtp/server.hpp>
-#include <sansmtp/session.hpp>
+#include <sansmtp/core/base64.hpp>
+#include <sansmtp/core/display.hpp>
+#include <sansmtp/core/errc.hpp>
+#include <sansmtp/core/result.hpp>
+#include <sansmtp/core/small_vector.hpp>
+
+#include <sansmtp/syntax/answered_command.hpp>
+#include <sansmtp/syntax/capabilities.hpp>
+#include <sansmtp/syntax/command.hpp>
+#include <sansmtp/syntax/command_builder.hpp>
+#include <sansmtp/syntax/ehlo_argument.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
+#include <sansmtp/syntax/reply.hpp>
+#include <sansmtp/syntax/sasl.hpp>
+
+#include <sansmtp/codec/data.hpp>
+#include <sansmtp/codec/output_queue.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+
+#include <sansmtp/session/client.hpp>
+#include <sansmtp/session/server.hpp>
+#include <sansmtp/session/session.hpp>
+
+#include <sansmtp/advice/diagnose.hpp>
+#include <sansmtp/advice/host_name.hpp>

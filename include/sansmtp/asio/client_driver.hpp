@@ -1,0 +1,156 @@
+// A sansmtp::client on a real network: standalone Asio over TCP, with
+// STARTTLS through asio::ssl (OpenSSL). This file is also the embedding
+// example for the client role: everything the core leaves to its host, the
+// host does here, and nothing more.
+//
+// What the driver does (docs/design.md, "the canonical loop"):
+//   - connects (resolve HOST, connect to the first address that answers);
+//   - reads: every chunk the socket gives goes into client::receive();
+//   - pulls events with next_event() until need_data, handing each reply,
+//     fatal_error, peer_closed and submitted to the application (handler);
+//   - writes pending_output() and consume_output(n) after each partial
+//     write, always until it is empty; paused{write_output} (a message being
+//     sent) means: write, then pull again;
+//   - arms one timer from timeout() (RFC 5321 §4.5.3.2) and calls
+//     on_timeout() when it fires;
+//   - speaks first only after the greeting: EHLO, then STARTTLS when
+//     starttls_wanted() (RFC 3207), and on paused{tls_handshake}: refuses
+//     any trailing_data() (plaintext after the 220 could be injected, RFC
+//     3207 §5), does the TLS handshake over the same socket, calls
+//     tls_established(), and sends a fresh EHLO (RFC 3207 §4.2: nothing the
+//     server said before TLS is kept).
+// After that the application has the session: handler::on_ready() is called
+// whenever nothing is awaited, and it sends what it wants (AUTH, submit(),
+// MAIL/RCPT/RSET, QUIT). When it sends nothing, the driver QUITs.
+//
+// One rule makes the partial writes safe: pending_output() is a view into
+// the client, valid until its next non-const call. So while a write is in
+// flight the driver calls nothing on the client; bytes read meanwhile wait
+// in the driver's read buffer until the write completes.
+//
+// Threads: none of its own. Run the io_context on one thread.
+#pragma once
+
+#include <sansmtp/asio/tls_client.hpp>
+
+#include <sansmtp/session/client.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <system_error>
+#include <vector>
+
+namespace sansmtp::drivers {
+
+struct client_driver_options {
+  std::string host;         // a DNS name or an IP address (no brackets)
+  std::string port = "25";  // a number or a service name
+  client_options session;   // ehlo_name, starttls policy, timeouts, ...
+  tls_client_options tls;
+  // Resolving and connecting (RFC 5321 sets no value; the greeting timeout
+  // starts once connected).
+  std::chrono::seconds connect_timeout{30};
+  // The TLS handshake (the session's timeout() is zero then).
+  std::chrono::seconds handshake_timeout{120};
+  // Octets asked for per read (the client buffers what it is given).
+  std::size_t read_size = 64 * 1024;
+};
+
+// Where a driver-level failure happened (not an SMTP reply: those are events).
+enum class driver_step { resolve, connect, tls, starttls, hello, read, write, source };
+std::string_view driver_step_name(driver_step s) noexcept;  // "resolve", "connect", ...
+
+struct driver_error {
+  driver_step step = driver_step::connect;
+  std::string message;  // for a human; names the host, the file or the reason
+};
+
+class client_driver;
+
+// The application's side. Every call happens on the io_context's thread,
+// between two calls into the client, so the handler may call the client
+// (session()) and read event views until it returns.
+class client_handler {
+ public:
+  virtual ~client_handler() = default;
+  virtual void on_connected(const asio::ip::tcp::endpoint& /*peer*/) {}
+  // Replies (the greeting and EHLO included), fatal_error, peer_closed, submitted.
+  virtual void on_event(client_driver& driver, const client_event_t& event) = 0;
+  // TLS is up (RFC 3207), before the fresh EHLO.
+  virtual void on_tls(const tls_peer_info& /*peer*/) {}
+  // Nothing is awaited after the hello (and STARTTLS): send the next thing.
+  virtual void on_ready(client_driver& driver) = 0;
+  virtual void on_error(const driver_error& error) = 0;
+};
+
+class client_driver {
+ public:
+  client_driver(asio::io_context& io, client_driver_options options, client_handler& handler);
+  client_driver(const client_driver&) = delete;
+  client_driver& operator=(const client_driver&) = delete;
+
+  // Resolves and connects; everything else follows from the events. Run the
+  // io_context until it returns: the connection is then closed.
+  void start();
+
+  client& session() noexcept { return session_; }
+  const client_driver_options& options() const noexcept { return options_; }
+  // Set once the handshake succeeded.
+  const std::optional<tls_peer_info>& tls_peer() const noexcept { return tls_peer_; }
+  // QUIT now (or close when QUIT cannot be sent).
+  void quit();
+  // Close at once, writing nothing more: a message cut short this way is
+  // never delivered (RFC 5321 §4.1.1.4: no end of data, no transaction).
+  void abort(driver_error why);
+
+ private:
+  void on_resolved(const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results);
+  void pump();
+  void on_reply(const client_event::reply& r);
+  void after_hello();
+  void send_hello();
+  void start_read();
+  void on_read(const std::error_code& ec, std::size_t n);
+  void deliver_held();
+  void start_write();
+  void on_written(const std::error_code& ec, std::size_t n);
+  void start_handshake();
+  void arm_timer(std::chrono::seconds after);
+  void arm_session_timer();
+  void on_timer();
+  void after_cancel();
+  void fail(driver_step step, std::string message);
+  void close();
+
+  client_driver_options options_;
+  client_handler& handler_;
+  client session_;
+  asio::ip::tcp::resolver resolver_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  asio::ssl::context tls_context_;
+  std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  std::optional<tls_peer_info> tls_peer_;
+  std::vector<char> read_buffer_;
+  std::vector<asio::const_buffer> gather_;  // pending_output_spans() as Asio buffers (writev)
+  std::size_t held_ = 0;        // octets read while a write was in flight
+  bool held_eof_ = false;       // ... or the end of the stream
+  bool reading_ = false, writing_ = false, handshaking_ = false;
+  bool hello_done_ = false;     // greeting, EHLO and STARTTLS are through
+  bool connected_ = false, eof_ = false;
+  bool closed_ = false, timed_out_ = false, timeout_reported_ = false;
+  unsigned timer_generation_ = 0;
+  // The session's wait the timer runs for: (timeout_epoch(), timeout()).
+  std::optional<std::pair<std::uint64_t, std::chrono::seconds>> session_wait_;
+};
+
+}  // namespace sansmtp::drivers

@@ -1,0 +1,509 @@
+// The sans-IO SMTP client session, command level (RFC 5321 with RFC 2920
+// PIPELINING, 3207 STARTTLS, 2033 LMTP): the application sends commands,
+// the session checks each against the state and what the server offered,
+// writes it, pairs every reply with the command it answers (FIFO), and
+// explains failures. Replies come in through receive(); events come out of
+// next_event(); bytes to write come out of pending_output().
+//
+//   ```cpp
+//   // A client turn: feed what the server sent, react to the replies.
+//   void on_bytes(sansmtp::client& c, std::string_view from_server, std::vector<std::string>& log) {
+//     c.receive(from_server);
+//     for (;;) {
+//       const auto event = c.next_event();
+//       if (std::holds_alternative<sansmtp::client_event::need_data>(event)) break;
+//       if (std::holds_alternative<sansmtp::client_event::paused>(event)) break;
+//       if (const auto* r = std::get_if<sansmtp::client_event::reply>(&event)) {
+//         if (r->failure.kind != sansmtp::failure_kind::none) log.push_back(r->failure.explanation);
+//         if (r->answered == sansmtp::answered_command::greeting && r->value.code == 220) c.send_hello();
+//       }
+//     }
+//   }
+//   ```
+//
+// Lifetime rule: every view inside an event stays valid until the next
+// non-const call on the client. capabilities() stays valid until the next
+// EHLO reply or tls_established().
+//
+// Memory bound: received bytes wait in a buffer of receive_buffer octets;
+// replies are read with reply_reader (a line, and the lines of one reply,
+// bounded by reply_reader_options); the output grows with what the
+// application sends (submit() stops pulling the message at
+// output_high_water); one queue entry per command awaiting its reply.
+#pragma once
+
+#include <sansmtp/codec/data.hpp>
+#include <sansmtp/codec/output_queue.hpp>
+#include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/core/errc.hpp>
+#include <sansmtp/session/session.hpp>
+#include <sansmtp/syntax/answered_command.hpp>
+#include <sansmtp/syntax/capabilities.hpp>
+#include <sansmtp/syntax/command.hpp>
+#include <sansmtp/syntax/command_builder.hpp>
+#include <sansmtp/syntax/ehlo_check.hpp>
+#include <sansmtp/syntax/reply.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+namespace sansmtp {
+
+// A message to send, pulled in pieces of any size: never held whole.
+class message_source {
+ public:
+  virtual ~message_source() = default;
+  // The next piece; empty at the end. Valid until the next call.
+  virtual std::string_view next() = 0;
+  // Back to the first piece, for a message that goes out in several
+  // transactions (LIMITS RCPTMAX); false when the source cannot.
+  virtual bool rewind() { return false; }
+  // True when every piece stays valid until the submission is reported
+  // (memory the caller keeps alive): the client then queues the pieces by
+  // reference and they leave through pending_output_spans() without being
+  // copied. False (the default): each piece is copied before the next pull.
+  virtual bool stable() const noexcept { return false; }
+};
+
+// A message in memory (the caller keeps it alive), handed out in pieces.
+class memory_source final : public message_source {
+ public:
+  explicit memory_source(std::string_view message, std::size_t piece = 64 * 1024) noexcept
+      : message_(message), piece_(piece ? piece : 1) {}
+  std::string_view next() override {
+    const auto out = message_.substr(at_, piece_);
+    at_ += out.size();
+    return out;
+  }
+  bool rewind() override {
+    at_ = 0;
+    return true;
+  }
+  bool stable() const noexcept override { return true; }
+
+ private:
+  std::string_view message_;
+  std::size_t piece_;
+  std::size_t at_ = 0;
+};
+
+struct envelope_recipient {
+  std::string address;             // a mailbox as make_rcpt takes it ("bob@example.net")
+  esmtp_param_writer params = {};  // NOTIFY, ORCPT (DSN must be offered)
+};
+
+// One submission: MAIL, RCPT..., DATA and the message (client::submit).
+struct envelope {
+  std::string reverse_path;  // a mailbox, or "" for the null reverse-path
+  std::vector<envelope_recipient> recipients;
+  esmtp_param_writer mail_params = {};  // RET, ENVID, ... as the caller wants them
+  // Declared as SIZE= when the server offers SIZE; over its limit the
+  // submission is refused before MAIL (RFC 1870 §6).
+  std::optional<std::uint64_t> size;
+  bool eight_bit = false;   // BODY=8BITMIME (RFC 6152); refused unless offered
+  // A source that can rewind() is read once ahead: an octet above 127 sets
+  // eight_bit (and is refused before MAIL when 8BITMIME is not offered).
+  // A source that cannot rewind is sent as eight_bit says.
+  bool detect_8bit = true;
+  bool requiretls = false;  // REQUIRETLS (RFC 8689); refused unless offered
+  // BODY=BINARYMIME (RFC 3030 §3): the message goes as is, in BDAT chunks;
+  // refused unless BINARYMIME and CHUNKING are offered.
+  bool binary = false;
+  // Send the message in BDAT chunks when CHUNKING is offered (RFC 3030),
+  // DATA otherwise; BDAT needs no dot-stuffing and no end-of-data scan.
+  bool prefer_bdat = false;
+};
+
+// What became of one recipient.
+struct recipient_result {
+  std::string address;
+  int rcpt_code = 0;      // the reply to its RCPT
+  int delivery_code = 0;  // the reply to the end of data (LMTP: its own); 0 if none
+  std::string text;       // the text of the deciding reply (the refusal, or the delivery)
+
+  bool delivered() const noexcept { return rcpt_code / 100 == 2 && delivery_code / 100 == 2; }
+};
+
+// What a reply does to the command it answers: the client's reply table,
+// one row per command (RFC 5321 §4.2.1 and §4.3.2; RFC 3030 §2 for BDAT,
+// RFC 3207 §4 for STARTTLS, RFC 4954 §4 for AUTH, RFC 2033 for LMTP):
+//
+//   answered       | completed      | intermediate | refused            | closing
+//   greeting       | 220            |              | 4xx, 5xx (554)     | 421
+//   EHLO/LHLO/HELO | 250            |              | 4xx, 5xx           | 421
+//   STARTTLS       | 220            |              | 4xx, 5xx           | 421
+//   AUTH           | 235            | 334          | 4xx, 5xx           | 421
+//   DATA           |                | 354          | 4xx, 5xx           | 421
+//   QUIT           |                |              |                    | any reply (§4.1.1.10)
+//   any other      | 2xx            |              | 4xx, 5xx           | 421
+//
+// Every other code is a protocol error (a 1xx anywhere, a 2xx to DATA, a
+// 3xx where no intermediate reply exists, a 220 to EHLO): the session ends
+// with fatal_error{unexpected_reply}. So does a reply that arrived before
+// the command it would answer was written (an extra reply, or a 250 sent
+// with DATA's 354): replies are never paired by count alone.
+enum class reply_outcome : std::uint8_t {
+  completed,       // the command succeeded
+  intermediate,    // go on: 354 (send the message), 334 (answer the challenge)
+  refused,         // the command failed; the session goes on
+  closing,         // the session is over
+  protocol_error,  // a code that cannot answer this command
+};
+[[nodiscard]] constexpr reply_outcome classify_reply(answered_command what, int code) noexcept {
+  const int kind = code / 100;
+  if (what == answered_command::quit) return reply_outcome::closing;  // §4.1.1.10: then close, whatever it says
+  if (code == 421) return reply_outcome::closing;                      // §3.8
+  if (kind == 4 || kind == 5) return reply_outcome::refused;
+  switch (what) {
+    case answered_command::greeting:
+    case answered_command::starttls:  // RFC 3207 §4: 220 Ready to start TLS
+      return code == 220 ? reply_outcome::completed : reply_outcome::protocol_error;
+    case answered_command::ehlo:
+    case answered_command::helo:
+      return code == 250 ? reply_outcome::completed : reply_outcome::protocol_error;
+    case answered_command::auth:  // RFC 4954 §4
+      return code == 235   ? reply_outcome::completed
+             : code == 334 ? reply_outcome::intermediate
+                           : reply_outcome::protocol_error;
+    case answered_command::data:  // §4.3.2: DATA's only positive reply is 354
+      return code == 354 ? reply_outcome::intermediate : reply_outcome::protocol_error;
+    default:
+      return kind == 2 ? reply_outcome::completed : reply_outcome::protocol_error;
+  }
+}
+std::string_view reply_outcome_name(reply_outcome o) noexcept;  // "completed", "intermediate", ...
+
+// STARTTLS (RFC 3207) as the client wants it. The session does no TLS
+// itself: the driver sends STARTTLS when starttls_wanted() says so.
+enum class tls_policy {
+  off,
+  opportunistic,  // when the server offers it
+  required,       // a server that does not offer it is an error before MAIL
+};
+
+struct client_options {
+  // The name EHLO (or LHLO, HELO) sends. Checked with check_ehlo_name before
+  // anything is sent: a `fail` verdict makes send_hello() refuse
+  // (errc::bad_ehlo_name) unless send_failing_ehlo_name says otherwise.
+  std::string ehlo_name;
+  ehlo_check_options ehlo_check;
+  // Send a name the linter fails anyway (a test rig, a private relay that
+  // wants it). The origin of this library: such a name is often refused
+  // later, at MAIL or RCPT, with a reply that does not mention it.
+  bool send_failing_ehlo_name = false;
+  bool lmtp = false;  // RFC 2033: LHLO, and one reply per recipient after the data
+  reply_reader_options replies;
+  // What send() may write (limits; smtputf8 is set from the capabilities).
+  command_options commands;
+  data_encoder_options data;
+  starttls_injection after_starttls = starttls_injection::reject;
+  tls_policy starttls = tls_policy::opportunistic;
+  // AUTH before TLS sends the credentials in the clear (RFC 4954 §4, §14);
+  // off: send_auth() refuses it with encryption_required.
+  bool allow_auth_without_tls = false;
+  // submit() pulls the message only while less than this is unsent.
+  std::size_t output_high_water = 256 * 1024;
+  // submit() gathers the message's pieces into BDAT chunks of at least this
+  // many octets (the last may be smaller): fewer BDAT lines and replies.
+  std::size_t bdat_chunk_size = 64 * 1024;
+  // Received reply bytes not yet read (receive_capacity()); at least the
+  // longest reply line accepted (replies.max_line_length).
+  std::size_t receive_buffer = 64 * 1024;
+  // RFC 5321 §4.5.3.2: how long to wait for each reply.
+  std::chrono::seconds greeting_timeout{300};          // initial 220
+  std::chrono::seconds mail_timeout{300};              // MAIL
+  std::chrono::seconds rcpt_timeout{300};              // RCPT
+  std::chrono::seconds data_initiation_timeout{120};   // DATA's 354
+  std::chrono::seconds data_block_timeout{180};        // while the body is sent
+  std::chrono::seconds data_termination_timeout{600};  // after the final dot
+  std::chrono::seconds command_timeout{300};           // everything else
+};
+
+namespace client_event {
+
+// Push more bytes (or receive_eof()).
+struct need_data {};
+
+struct paused {
+  enum class reason : std::uint8_t {
+    ready,          // nothing is awaited: send the next command (or the body)
+    write_output,   // a message is being sent: write pending_output(), then call again
+    tls_handshake,  // 220 to STARTTLS arrived: do the handshake, then tls_established()
+    closed,         // the session is over
+  } why = reason::ready;
+};
+
+// A reply, with the command it answers. What a 4xx/5xx means for a person
+// is diagnose(event, client.ehlo_name()) (advice/diagnose.hpp).
+struct reply {
+  sansmtp::reply value;
+  answered_command answered = answered_command::unknown;
+  // EHLO answered 500 or 502: the session sent HELO in its place (RFC 5321
+  // §4.1.4 fallback; no other code is retried).
+  bool fell_back_to_helo = false;
+};
+
+// The session cannot go on (421, a broken reply stream, plaintext after the
+// 220 to STARTTLS, a timeout); `explanation` names the state. Sticky.
+struct fatal_error {
+  errc code = errc::ok;
+  std::string explanation;
+};
+
+// The server closed the connection; `explanation` names the state.
+struct peer_closed {
+  std::string explanation;
+};
+
+// A submission is over (every transaction it took has ended). Partial
+// acceptance is a result, not an error: each recipient says what became
+// of it.
+struct submitted {
+  std::span<const recipient_result> recipients;  // valid until the next non-const call
+  std::size_t transactions = 0;                  // more than one when LIMITS RCPTMAX split it
+  bool all_delivered() const noexcept {
+    for (const auto& r : recipients)
+      if (!r.delivered()) return false;
+    return !recipients.empty();
+  }
+};
+
+}  // namespace client_event
+
+using client_event_t = std::variant<client_event::need_data, client_event::paused, client_event::reply,
+                                    client_event::fatal_error, client_event::peer_closed, client_event::submitted>;
+
+class client {
+ public:
+  explicit client(client_options options = {});
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  // Server bytes, copied into the receive buffer. Refused (invalid_state,
+  // nothing copied) when they do not fit (receive_capacity()) or after the
+  // session closed. After the 220 to STARTTLS they go to trailing_data(),
+  // never to the reply reader.
+  std::error_code receive(std::string_view bytes);
+  // The same for raw bytes (docs/design.md: bytes in through one door).
+  std::error_code receive(std::span<const std::byte> bytes) {
+    return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  std::error_code receive_eof();
+  std::size_t receive_capacity() const noexcept;
+  // Octets received and not yet read (at most receive_buffer).
+  std::size_t buffered_bytes() const noexcept;
+  // Read from the socket now? False while the TLS handshake is owed, after
+  // EOF or the end of the session, and while the receive buffer is full
+  // (call next_event() to read replies out of it).
+  bool wants_read() const noexcept;
+
+  client_event_t next_event();
+
+  // EHLO (LHLO for LMTP) with options.ehlo_name, after the greeting.
+  std::error_code send_hello();
+  // The name EHLO (LHLO, HELO) sends: options.ehlo_name.
+  std::string_view ehlo_name() const noexcept { return options_.ehlo_name; }
+  // Any other command, checked against the state (the greeting came, a
+  // hello was answered before MAIL, MAIL before RCPT, RCPT before DATA) and
+  // against what the server offered (BDAT needs CHUNKING, SMTPUTF8/BODY/
+  // SIZE/DSN/REQUIRETLS parameters their extensions, SIZE under the limit,
+  // STARTTLS and AUTH mechanisms offered). Without PIPELINING one command
+  // is in flight at a time; with it, a group ends at EHLO, DATA, BDAT LAST,
+  // STARTTLS, AUTH, QUIT, NOOP, VRFY, EXPN (RFC 2920 §3.1). Refused:
+  // invalid_state, not_offered, message_too_large, or the serializer's
+  // error (CR/LF/NUL in a field); nothing is written then.
+  std::error_code send(const command& c);
+  // STARTTLS now? The server offers it, TLS is not up, the policy is not off.
+  bool starttls_wanted() const noexcept;
+
+  // AUTH (RFC 4954 §4): the mechanism must be offered, TLS up unless
+  // allow_auth_without_tls (encryption_required), one success per session.
+  // The initial response is base64 ("=" for an empty one). A 334 comes as
+  // a reply event whose text is the challenge; answer it with
+  // send_auth_response() (base64) or cancel_auth() ("*", RFC 4954 §4).
+  // Credentials are only ever in pending_output(), never in an event.
+  std::error_code send_auth(std::string_view mechanism,
+                            std::optional<std::string_view> initial_response = std::nullopt);
+  std::error_code send_auth_response(std::string_view base64);
+  std::error_code cancel_auth();
+  bool authenticated() const noexcept { return authenticated_; }
+
+  // Transaction level: sends MAIL, RCPT..., DATA (or BDAT chunks, with
+  // CRLF line endings by crlf_encoder unless BINARYMIME) and the message,
+  // pipelined when PIPELINING is offered (RFC 2920), answering every reply
+  // as it comes; ends with client_event::submitted. SIZE is declared when
+  // offered; SMTPUTF8 is asked for when an address is not ASCII; with
+  // LIMITS RCPTMAX and RCPTDOMAINMAX (RFC 9422) the recipients are split
+  // over transactions (the source must rewind), and MAILMAX is honoured. Refused before
+  // anything is written: a state that is not idle after a hello
+  // (invalid_state), no recipients (missing_argument), an address or
+  // parameter the builders refuse (their errc), an extension not offered
+  // (not_offered), SIZE over the limit (message_too_large), a split the
+  // source or MAILMAX cannot take (too_many_transactions), a bare CR or LF
+  // that options.data refuses (bare_cr, bare_lf: a source that can rewind
+  // is read ahead for it; one that cannot ends the session with a
+  // fatal_error when the octet comes, as SMTP cannot abort the data).
+  // `source` must live until `submitted`.
+  std::error_code submit(const envelope& env, message_source& source);
+  bool submitting() const noexcept { return sub_.has_value() && !submission_reported_; }
+
+  // BDAT (RFC 3030): one chunk, sent as is (no dot-stuffing: the count
+  // frames it; crlf_encoder gives a message CRLF line endings), "LAST" on
+  // the final one. Needs CHUNKING and a recipient
+  // sent. BDAT itself goes through here, not send() (which refuses it:
+  // a BDAT line without its octets would desynchronise the server).
+  std::error_code send_chunk(std::string_view bytes, bool last);
+  // The message after DATA's 354, in chunks of any size (dot-stuffed and
+  // CRLF-normalised by data_encoder), then end_body() writes the final dot.
+  // A bare CR/LF refused under data_encoder_options' `reject` is
+  // send_body()'s error, and end_body() refuses too: the final dot would
+  // deliver the message cut short; close the connection instead.
+  std::error_code send_body(std::string_view chunk);
+  std::error_code end_body();
+
+  // Bytes to write: pending_output() is the first run (write it,
+  // consume_output(), call again until empty); pending_output_spans(n) is
+  // the first n runs (every run by default), for writev: ask for no more
+  // than one write takes (IOV_MAX, or 64), since a call costs the runs it
+  // returns. A message body from a stable() source is in them by
+  // reference, not copied (output_queue.hpp).
+  std::span<const char> pending_output() const noexcept;
+  std::span<const std::span<const char>> pending_output_spans(std::size_t max_runs = static_cast<std::size_t>(-1)) const;
+  void consume_output(std::size_t n) noexcept;
+  std::size_t pending_output_size() const noexcept { return out_.size(); }
+
+  // The server's EHLO reply, read; nullopt before it (or after HELO).
+  const std::optional<sansmtp::capabilities>& capabilities() const noexcept { return capabilities_; }
+  // The reply bytes after the 220 to STARTTLS (never parsed).
+  std::string_view trailing_data() const noexcept { return trailing_; }
+  // The handshake is done: capabilities are forgotten, EHLO must be sent
+  // again (RFC 3207 §4.2). Refused after injected bytes under `reject`.
+  std::error_code tls_established();
+  bool tls() const noexcept { return tls_; }
+  bool closed() const noexcept { return closed_; }
+
+  // RFC 5321 §4.5.3.2: how long to wait now; zero when nothing is awaited.
+  std::chrono::seconds timeout() const noexcept;
+  // Changes whenever the wait starts over: a reply was read, a command
+  // written, part of the message written out (consume_output). A driver
+  // arms its timer from timeout() when this changes and leaves it running
+  // otherwise, so the timeout bounds a whole reply (§4.5.3.2: "5 minutes"
+  // for the greeting as a whole), not the gap between two octets.
+  std::uint64_t timeout_epoch() const noexcept { return timeout_epoch_; }
+  // The timer expired: the session closes; next_event() reports a
+  // fatal_error{timeout} naming what was awaited. Send nothing more: close.
+  void on_timeout();
+
+ private:
+  enum class phase : std::uint8_t { greeting, ready, body, tls_pending, closed };
+  struct awaited {
+    answered_command what;
+    bool ends_group = false;
+    // The write (writes_ after it) that put the command on the wire: its
+    // reply cannot have been received before that.
+    std::uint64_t write = 0;
+  };
+  // Bytes handed to receive(), with the number of writes done by then.
+  struct received {
+    std::uint64_t end = 0;  // one past the last octet, counted from the first received
+    std::uint64_t writes = 0;
+  };
+
+  struct submission {
+    message_source* source = nullptr;
+    std::optional<owned_command> mail;
+    std::vector<owned_command> rcpts;
+    std::vector<recipient_result> results;
+    std::vector<std::size_t> batch_ends;  // one past each transaction's last recipient
+    std::size_t batch = 0;                // the current transaction
+    std::size_t batch_start = 0;          // its first recipient
+    std::size_t next_rcpt = 0;    // next RCPT to send (absolute index)
+    std::size_t rcpt_replies = 0; // RCPT replies seen in this transaction
+    std::size_t accepted = 0;     // RCPTs accepted in this transaction
+    std::size_t end_replies = 0;  // end-of-data replies seen in this transaction
+    std::size_t transactions = 0;
+    bool mail_ok = false, data_sent = false, failed = false, rset_sent = false;
+    // BDAT (RFC 3030): the message goes as chunks; one piece is held back
+    // (copied) so that the last chunk can say LAST.
+    bool bdat = false, chunks_started = false;
+    std::string_view held;  // into the source (stable) or held_copy
+    std::string held_copy;
+    bool held_owned = false;            // held is held_copy
+    bool chunks_stopped = false;        // the transaction failed before BDAT LAST (stop_chunks)
+    std::size_t chunks_sent = 0;        // BDAT commands written in this transaction
+    std::optional<crlf_encoder> lines;  // BDAT other than BINARYMIME: CRLF line endings
+  };
+
+  // `in_turn`: the reply came after the command it answers was written.
+  client_event_t on_reply(const sansmtp::reply& r, bool in_turn);
+  void on_submission_reply(answered_command what, const sansmtp::reply& r);
+  void start_transaction();
+  bool pump_body();
+  enum class pump_result : std::uint8_t { done, output_full, waiting };
+  pump_result pump_chunks();
+  void begin_message();
+  std::error_code write_body(std::string_view chunk, bool by_reference);
+  std::error_code finish_body();
+  client_event_t fail(errc code, std::string explanation);
+  void fail_body(const data_error& e);
+  client_event_t take_pending_fatal();
+  bool awaits(answered_command what) const noexcept;
+  void finish_transaction();
+  void stop_chunks();
+  void owe_lmtp_replies();
+  std::string state_name() const;
+  std::optional<errc> check(const command& c) const;
+  bool group_open() const noexcept;
+  // Serializes `c` into the output and queues its reply; nothing is written on an error.
+  std::error_code write(const command& c, answered_command what, bool group_end);
+  // A reply is now owed for what was written by write number `at` (writes_
+  // by default: the last one).
+  void expect(answered_command what, bool group_end, std::uint64_t at) {
+    awaited_.push_back({what, group_end, at});
+    ++timeout_epoch_;
+  }
+  void expect(answered_command what, bool group_end) { expect(what, group_end, ++writes_); }
+  // Was the reply that starts at received octet `offset` sent after the
+  // command it would answer was written?
+  bool received_after(std::uint64_t offset, std::uint64_t write) const noexcept;
+
+  client_options options_;
+  phase phase_ = phase::greeting;
+  reply_reader reader_;
+  std::string in_;
+  std::size_t in_pos_ = 0;
+  bool eof_ = false;
+  output_queue out_;
+  std::vector<awaited> awaited_;
+  std::size_t awaited_head_ = 0;
+  std::uint64_t writes_ = 0;         // commands (and ends of data) written so far
+  std::uint64_t in_base_ = 0;        // received octets before in_[0]
+  std::uint64_t reply_start_ = 0;    // where the reply being read began (received octets)
+  std::vector<received> received_;   // receive() calls whose octets are not all read (from received_head_)
+  std::size_t received_head_ = 0;
+  std::uint64_t timeout_epoch_ = 0;  // see timeout_epoch()
+  std::optional<sansmtp::capabilities> capabilities_;
+  std::vector<std::string> ehlo_lines_;  // what capabilities_ points into
+  data_encoder encoder_;
+  std::string trailing_;
+  bool greeted_ = false, greeting_rejected_ = false, hello_ = false, esmtp_ = false, tls_ = false;
+  bool closed_ = false, fatal_ = false, authenticated_ = false, auth_challenge_ = false;
+  std::optional<client_event::fatal_error> pending_fatal_;  // on_timeout()'s, reported once
+  std::optional<submission> sub_;
+  bool report_submission_ = false;  // a submission ended: next_event() reports it
+  bool submission_reported_ = false;  // ... and forgets it on the call after
+  bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;
+  std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
+  bool lmtp_end_pending_ = false;
+  std::uint64_t lmtp_end_write_ = 0;  // the write of that end of data  // the end of data went out before the last RCPT reply (owe_lmtp_replies)
+};
+
+}  // namespace sansmtp

@@ -1,0 +1,424 @@
+// The sans-IO SMTP server session (RFC 5321, with RFC 1870 SIZE, 2920
+// PIPELINING, 3030 CHUNKING, 3207 STARTTLS, 4954 AUTH, 6152 8BITMIME, 6531
+// SMTPUTF8, 2033 LMTP). Bytes go in through receive(); events come out of
+// next_event(); replies go in through send() and leave through
+// pending_output(). The session never reads a clock, never does I/O, and
+// answers nothing on its own except on_timeout()'s 421: every reply is the
+// application's, and the session suggests the RFC's reply where the peer
+// was wrong.
+//
+//   ```cpp
+//   // One turn of a driver: push what was read, drain the events, answer.
+//   // (Accept-everything policy; a real application decides per event.)
+//   void turn(sansmtp::server& session, std::string_view bytes, std::string& wire_out) {
+//     if (!bytes.empty()) session.receive(bytes);
+//     for (;;) {
+//       const auto event = session.next_event();
+//       if (std::holds_alternative<sansmtp::server_event::need_data>(event)) break;
+//       if (std::holds_alternative<sansmtp::server_event::paused>(event)) break;
+//       if (const auto* c = std::get_if<sansmtp::server_event::command>(&event)) {
+//         if (std::holds_alternative<sansmtp::cmd::ehlo>(c->value)) session.send_ehlo_reply();
+//         else if (std::holds_alternative<sansmtp::cmd::data>(c->value)) session.send(354, "Go ahead");
+//         else if (std::holds_alternative<sansmtp::cmd::quit>(c->value)) session.send(221, "Bye");
+//         else if (!std::holds_alternative<sansmtp::cmd::bdat>(c->value)) session.send(250, "Ok");
+//       } else if (const auto* b = std::get_if<sansmtp::server_event::bad_command>(&event)) {
+//         session.send(b->suggested);
+//       } else if (const auto* e = std::get_if<sansmtp::server_event::message_end>(&event)) {
+//         session.send(e->error ? e->suggested : sansmtp::server_reply{250, "2.0.0 Ok"});
+//       } else if (const auto* f = std::get_if<sansmtp::server_event::fatal_error>(&event)) {
+//         session.send(f->suggested);
+//       }
+//     }
+//     const auto out = session.pending_output();
+//     wire_out.append(out.data(), out.size());
+//     session.consume_output(out.size());
+//   }
+//   ```
+//
+// Lifetime rule: every view inside an event (the command's fields, the
+// line, message bytes) stays valid until the next non-const call on the
+// session. Copy what you keep.
+//
+// Memory bound: the receive buffer holds at most
+// server_options::receive_buffer octets (a command line longer than the
+// line limit is refused and skipped to its end without being kept), the
+// output buffer grows only with what the application sends (wants_read()
+// turns false above output_high_water, so a peer that pipelines without
+// reading stalls instead of growing it), and the reply queue holds one
+// entry per command not yet answered (bounded by the receive buffer: a
+// command takes at least 3 octets). Message bodies are never copied: they
+// come out as views of the receive buffer.
+#pragma once
+
+#include <sansmtp/codec/data.hpp>
+#include <sansmtp/codec/output_queue.hpp>
+#include <sansmtp/core/errc.hpp>
+#include <sansmtp/session/session.hpp>
+#include <sansmtp/syntax/command.hpp>
+#include <sansmtp/syntax/reply.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+namespace sansmtp {
+
+struct server_options {
+  // The first word of the EHLO/LHLO reply (RFC 5321 §4.1.1.1: the server's
+  // own name). Set it to this host's FQDN.
+  std::string hostname = "localhost";
+  // LMTP (RFC 2033): LHLO instead of EHLO/HELO, and after the end of data
+  // one reply per accepted recipient.
+  bool lmtp = false;
+
+  // What EHLO offers (the EHLO reply is built from these; what is not
+  // offered is refused with the RFC's reply suggested).
+  bool pipelining = true;            // RFC 2920
+  bool eightbitmime = true;          // RFC 6152
+  bool smtputf8 = false;             // RFC 6531
+  bool chunking = false;             // RFC 3030 (BDAT)
+  bool binarymime = false;           // RFC 3030 §3, needs chunking
+  bool dsn = false;                  // RFC 3461 (NOTIFY, ORCPT, RET, ENVID)
+  bool enhancedstatuscodes = true;   // RFC 2034
+  bool starttls = false;             // RFC 3207: offered until TLS is up
+  bool limits = false;               // RFC 9422: advertise the limits below
+  std::vector<std::string> auth_mechanisms;  // RFC 4954; empty = no AUTH
+  // AUTH is offered and accepted before TLS only with this. Off: plaintext
+  // passwords on an unencrypted connection (RFC 4954 §4: 538 5.7.11).
+  bool allow_auth_without_tls = false;
+
+  // Limits (0 = no limit, as everywhere in the library).
+  // RFC 1870: the SIZE advertised, a MAIL SIZE= above it is 552 5.3.4, and a
+  // body that grows past it is read to its end, not delivered, and reported.
+  std::uint64_t max_message_size = 0;
+  // RFC 5321 §4.5.3.1.8: at least 100 recipients MUST be accepted; more are
+  // 452 4.5.3 (§4.5.3.1.10). Also LIMITS RCPTMAX.
+  std::size_t max_recipients = 100;
+  // Transactions (MAIL commands accepted) per session; then 421 4.5.3
+  // (RFC 9422 MAILMAX).
+  std::size_t max_transactions = 0;
+  // Bad commands before the session suggests 421 4.7.0 and closes.
+  std::size_t max_bad_commands = 20;
+  // RCPTs refused 452 for being over max_recipients that are not counted
+  // as bad commands, per transaction: §4.5.3.1.10 makes that 452 flow
+  // control (the client sends the rest in another transaction), so a
+  // message to 121 recipients must not end the session. Past this many the
+  // excess counts (Postfix's smtpd_recipient_overshoot_limit is 1000).
+  std::size_t max_recipient_overshoot = 1000;
+  // The command line, parser limits and leniencies. `smtputf8` is set by the
+  // session from what was offered and asked for (RFC 6531 §3.4).
+  command_options commands;
+  // RFC 4954 §4: AUTH exchange lines (12288 octets is what it names as
+  // enough for deployed mechanisms).
+  std::size_t max_auth_line_length = 12288;
+  // DATA (RFC 5321 §4.5.2): bare CR/LF policy and the text-line limit
+  // (§4.5.3.1.6, 1000 octets); see data_decoder_options.
+  data_decoder_options data;
+  starttls_injection after_starttls = starttls_injection::reject;
+  // Receive buffer size: at least the longest line accepted.
+  std::size_t receive_buffer = 64 * 1024;
+  // wants_read() is false while more unsent output than this is queued.
+  std::size_t output_high_water = 64 * 1024;
+  // RFC 5321 §4.5.3.2.7: "at least 5 minutes" waiting for the next command.
+  std::chrono::seconds command_timeout{300};
+};
+
+// A reply: code, and text whose first word may be an RFC 3463 status
+// ("2.1.0 Ok"); it is written through write_reply (wrapped, checked: no CR,
+// LF or other controls).
+struct server_reply {
+  int code = 0;
+  std::string_view text;
+};
+
+namespace server_event {
+
+// Push more bytes (or receive_eof()).
+struct need_data {};
+
+// Nothing more until the application acts.
+struct paused {
+  enum class reason : std::uint8_t {
+    // A reply is owed (the greeting, or the answer to the last event):
+    // replies decide the state, so nothing more is parsed until it is sent
+    // (pipelined bytes wait in the buffer).
+    reply_owed,
+    tls_handshake,  // 220 to STARTTLS was sent: do the handshake, then tls_established()
+    closed,         // the session is over (QUIT answered, 421, fatal error, EOF)
+  } why = reason::reply_owed;
+};
+
+// A command to answer (in order: replies pair FIFO with what they answer).
+struct command {
+  sansmtp::command value;
+  std::string_view line;  // as received, CRLF included
+  line_notes notes;       // trailing white space tolerated
+  // It arrived before the previous reply was sent and PIPELINING was not
+  // offered (or before EHLO): Postfix's "improper pipelining" signal.
+  bool unadvertised_pipelining = false;
+  // It arrived before the greeting was sent: the "early talker" signal.
+  bool before_greeting = false;
+};
+
+// A command the session refused: the parser's error, or the state's
+// (bad sequence, not offered, over a limit). Recoverable: answer it with
+// `suggested` (or a reply of your own) and the session goes on.
+struct bad_command {
+  command_error error;  // errc and offset; reply/enhanced as the parser gave them
+  std::string_view line;
+  server_reply suggested;
+};
+
+// Message bytes, dot-unstuffed (DATA) or as sent (BDAT), in order.
+struct message_data {
+  std::span<const char> bytes;
+};
+
+// A BDAT chunk (not LAST) was read in full: answer 250 (or refuse).
+struct chunk_end {
+  std::uint64_t size = 0;
+};
+
+// The end of the message (DATA's final dot, or BDAT LAST's chunk).
+struct message_end {
+  std::uint64_t size = 0;            // message octets
+  std::optional<parse_error> error;  // bare_lf/bare_cr/line_too_long/message_too_large: refuse it
+  server_reply suggested;            // for `error`
+  // LMTP: replies owed, one per accepted recipient, in RCPT order.
+  std::size_t replies_owed = 1;
+};
+
+// The transaction in progress (MAIL accepted, perhaps recipients and BDAT
+// chunks) was abandoned without a message_end: RSET, a new EHLO/HELO/LHLO
+// (RFC 5321 §4.1.4: "exactly as if a RSET command had been issued"), or the
+// TLS handshake (RFC 3207 §4.2). It comes before any later event: discard
+// what was kept of the transaction (its sender, recipients and every
+// message_data octet), or the next message starts with the last one's chunks.
+struct transaction_reset {
+  enum class reason : std::uint8_t { rset, hello, tls } why = reason::rset;
+};
+
+// One line of an AUTH exchange (after a 334). The data is a credential:
+// never log it.
+struct auth_response {
+  sansmtp::auth_response value;
+};
+
+// The peer closed its side (receive_eof()).
+struct peer_closed {
+  // The connection ended inside something: a command line without its CRLF,
+  // a message (DATA without its end), or a BDAT chunk.
+  bool unfinished = false;
+};
+
+// The session cannot go on; send `suggested` and close. Sticky.
+struct fatal_error {
+  errc code = errc::ok;
+  server_reply suggested;
+};
+
+}  // namespace server_event
+
+using server_event_t =
+    std::variant<server_event::need_data, server_event::paused, server_event::command, server_event::bad_command,
+                 server_event::message_data, server_event::chunk_end, server_event::message_end,
+                 server_event::auth_response, server_event::peer_closed, server_event::fatal_error,
+                 server_event::transaction_reset>;
+
+class server {
+ public:
+  explicit server(server_options options = {});
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Copies `bytes` into the receive buffer. Refused (invalid_state, nothing
+  // copied) when they do not fit (see receive_capacity()) or after the
+  // session closed; plaintext after a 220 to STARTTLS goes to
+  // trailing_data(), never to the parser.
+  std::error_code receive(std::string_view bytes);
+  // The same for raw bytes (docs/design.md: bytes in through one door).
+  std::error_code receive(std::span<const std::byte> bytes) {
+    return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  std::error_code receive_eof();
+  std::size_t receive_capacity() const noexcept;
+  // Octets received and not yet consumed (at most receive_buffer).
+  std::size_t buffered_bytes() const noexcept;
+
+  server_event_t next_event();
+
+  // Answers the oldest command (or event) still owed a reply. Refused
+  // (invalid_state, nothing queued) when nothing is owed, before a BDAT
+  // chunk was read, or with a code that cannot answer it (a greeting is
+  // 220, 554 or 421; 354 only answers DATA, 334 only AUTH; 1xx never); bad
+  // text is write_reply's error. The code drives the
+  // state: 220/554 greeting, 250 EHLO/HELO/MAIL/RCPT, 354 DATA, 334/235
+  // AUTH, 220 STARTTLS, 221 QUIT, any 421 closes.
+  std::error_code send(const server_reply& reply);
+  std::error_code send(int code, std::string_view text) { return send(server_reply{code, text}); }
+  // 250 to EHLO (or LHLO) with the extensions this session offers now
+  // (STARTTLS only before TLS, AUTH only after TLS unless allowed, SIZE,
+  // LIMITS from the limits).
+  std::error_code send_ehlo_reply(std::string_view greeting = {});
+
+  // Bytes to write; consume_output(n) after writing n of them. A server's
+  // output is one run (replies are copied), so pending_output() holds all
+  // of it; pending_output_spans() is the same bytes in the shape the client
+  // has too (output_queue.hpp), for one writev path in a driver.
+  std::span<const char> pending_output() const noexcept;
+  std::span<const std::span<const char>> pending_output_spans(std::size_t max_runs = static_cast<std::size_t>(-1)) const;
+  void consume_output(std::size_t n) noexcept;
+  std::size_t pending_output_size() const noexcept { return out_.size(); }
+
+  bool wants_read() const noexcept;
+  // The session is over: nothing more is read; write pending_output() and close.
+  bool closed() const noexcept { return closed_; }
+
+  // After the 220 to STARTTLS: what arrived as plaintext after the
+  // STARTTLS line (never parsed). Under `reject` any of it is a fatal error.
+  std::string_view trailing_data() const noexcept;
+  // The TLS handshake is done: the session is back to before EHLO (RFC 3207
+  // §4.2: the EHLO name and AUTH state are forgotten; STARTTLS is no longer
+  // offered). Refused unless a 220 to STARTTLS was sent.
+  std::error_code tls_established();
+  bool tls() const noexcept { return tls_; }
+
+  // RFC 5321 §4.5.3.2.7: how long to wait for the peer now; zero when the
+  // session waits for the application (or is closed).
+  std::chrono::seconds timeout() const noexcept;
+  // Changes whenever the wait starts over: received octets were used (a
+  // command line taken whole, message data), or a reply was sent. A driver
+  // arms its timer from timeout() when this changes and leaves it running
+  // otherwise, so the timeout bounds a whole command line, not the gap
+  // between two octets (a line dripped an octet at a time cannot hold the
+  // session).
+  std::uint64_t timeout_epoch() const noexcept { return consumed_ + in_pos_ - skipped_ + timeout_epoch_; }
+  // The timer expired: queues 421 4.4.2 and closes.
+  void on_timeout();
+  // RFC 5321 §3.8: the server is going down. Queues an unsolicited
+  // "421 4.3.2 <hostname> Service shutting down, closing the channel" after
+  // whatever output is pending, whatever reply is owed, and closes; the
+  // driver writes the output out, then closes the connection. Nothing when
+  // already closed.
+  void shutdown();
+
+  // The transaction's state, for the application's decisions.
+  bool authenticated() const noexcept { return authenticated_; }
+  std::size_t accepted_recipients() const noexcept { return recipients_; }
+
+ private:
+  enum class mode : std::uint8_t;
+  enum class owed : std::uint8_t;
+  enum class line_status : std::uint8_t;
+  struct awaiting {
+    owed what;
+    bool ready = true;          // a BDAT's reply is ready when its chunk was read
+    bool esmtp = false;         // EHLO/LHLO (not HELO)
+    bool smtputf8 = false;      // MAIL ... SMTPUTF8
+    bool binarymime = false;    // MAIL ... BODY=BINARYMIME
+  };
+  // Replies owed, oldest first: a vector used as a queue, so that steady
+  // state allocates nothing (a deque frees and takes blocks as it goes).
+  class owed_queue {
+   public:
+    bool empty() const noexcept { return head_ == items_.size(); }
+    awaiting& front() noexcept { return items_[head_]; }
+    const awaiting& front() const noexcept { return items_[head_]; }
+    const awaiting& back() const noexcept { return items_.back(); }
+    awaiting& back() noexcept { return items_.back(); }
+    std::span<awaiting> items() noexcept { return {items_.data() + head_, items_.size() - head_}; }
+    void push_back(const awaiting& a) {
+      if (head_ > 0 && head_ * 2 >= items_.size()) {  // drop the answered half
+        items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+      items_.push_back(a);
+    }
+    void pop_front() noexcept {
+      if (++head_ == items_.size()) {
+        items_.clear();
+        head_ = 0;
+      }
+    }
+
+   private:
+    std::vector<awaiting> items_;
+    std::size_t head_ = 0;
+  };
+
+  server_event_t next_command();
+  server_event_t next_data();
+  server_event_t next_bdat();
+  server_event_t next_auth_line();
+  line_status take_line(std::size_t limit, std::string_view& line);
+  server_event_t command_event(std::string_view line);
+  server_event_t end_message();
+  server_event_t end_chunk();
+  server_event_t refuse(const command_error& e, std::string_view line, server_reply suggested);
+  server_event_t fail(errc code, server_reply suggested);
+  server_event_t closed_by_peer(bool unfinished);
+  std::optional<server_reply> check_state(const sansmtp::command& c, command_error& e) const;
+  std::uint8_t current_phase() const noexcept;
+  bool waiting_for_reply() const noexcept;
+  bool reply_fits(int code) const noexcept;
+  void scan_chunk(std::string_view bytes) noexcept;
+  void close_with_421(const enhanced_status& status, std::string_view why);
+  struct bdat_step {
+    std::string_view insert;  // a CRLF (or the LF of one) to deliver in place of a bare CR or LF
+    std::size_t take = 0;     // chunk octets consumed: replaced by `insert`, or delivered as they are
+  };
+  bdat_step normalize_step(std::string_view bytes, bool lf, bool cr) const noexcept;
+  std::size_t count_message_bytes(std::size_t n) noexcept;
+  void apply_reply(const awaiting& answered, int code);
+  void reset_transaction() noexcept;
+  // The same, when the transaction is abandoned: transaction_reset follows.
+  void abandon_transaction(server_event::transaction_reset::reason why) noexcept;
+  void close() noexcept;
+  void compact() noexcept;
+  std::string_view buffered() const noexcept { return std::string_view(in_).substr(in_pos_); }
+
+  server_options options_;
+  mode mode_;
+  std::string in_;
+  std::size_t in_pos_ = 0;
+  bool skipping_line_ = false;  // an over-long line is being dropped to its LF
+  bool eof_ = false;
+  output_queue out_;
+  owed_queue owed_;
+  std::string trailing_;
+  std::string suggestion_;    // text of a suggested reply built for the last event
+  std::string refused_line_;  // the line of a refused BDAT, kept while its chunk is dropped
+  data_decoder decoder_;
+  std::uint64_t message_size_ = 0;
+  std::optional<parse_error> message_error_;  // BDAT text: bare CR/LF
+  std::optional<parse_error> size_error_;
+  bool message_done_ = false;  // the end of data came with the last piece: message_end next
+  std::size_t message_replies_left_ = 0;
+  std::uint64_t chunk_left_ = 0;
+  bool chunk_last_ = false;
+  bool chunk_refused_ = false;
+  bool chunk_prev_cr_ = false;
+  std::uint64_t line_start_ = 0;  // BDAT text: the message offset where the current line began
+  command_error refused_chunk_error_{};
+  server_reply refused_chunk_reply_{};
+  // Session and transaction state.
+  bool greeted_ = false, greeting_rejected_ = false, early_ = false;
+  bool hello_ = false, esmtp_ = false, tls_ = false, authenticated_ = false;
+  bool closed_ = false, fatal_ = false;
+  bool in_transaction_ = false, bdat_used_ = false, binarymime_ = false, smtputf8_txn_ = false;
+  bool pipelined_next_ = false;
+  std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0, overshoot_ = 0;
+  std::optional<server_event::transaction_reset::reason> reset_pending_;
+  std::uint64_t timeout_epoch_ = 0;  // replies sent, handshakes done (timeout_epoch())
+  std::uint64_t consumed_ = 0;       // received octets compacted out of in_ (or set aside at STARTTLS)
+  std::uint64_t skipped_ = 0;        // octets of over-long lines dropped (they restart no timeout)
+};
+
+}  // namespace sansmtp

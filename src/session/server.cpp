@@ -1,0 +1,827 @@
+// The server session: a framer over one bounded receive buffer, the
+// transition table (server_transitions.hpp) for what each command may do,
+// the DATA decoder and BDAT counting for bodies, and a FIFO of the replies
+// owed. Every decision depends only on the bytes received and the replies
+// sent, so any chunking of the input gives the same events.
+#include <sansmtp/session/server.hpp>
+
+#include "command_internal.hpp"
+#include "server_transitions.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sansmtp {
+
+enum class server::mode : std::uint8_t {
+  commands,     // command lines
+  data,         // after 354: the body through the DATA decoder
+  bdat,         // a BDAT chunk's octets (RFC 3030 §2)
+  auth_line,    // after 334: AUTH response lines (RFC 4954 §4)
+  tls_pending,  // after 220 to STARTTLS: nothing is parsed (RFC 3207 §4.2)
+};
+
+// What an owed reply answers: it says what the reply's code changes.
+enum class server::owed : std::uint8_t {
+  greeting,
+  hello,
+  mail,
+  rcpt,
+  data,     // DATA itself (354 expected)
+  message,  // the end of a message (DATA's dot, BDAT LAST); LMTP: one per recipient
+  chunk,    // a BDAT chunk that is not the last
+  auth,     // AUTH, or an AUTH response line
+  starttls,
+  rset,
+  quit,
+  other,  // everything else, refused commands and fatal errors included
+};
+
+enum class server::line_status : std::uint8_t { line, need_data, too_long };
+
+namespace {
+
+using detail::phase;
+using detail::verb_class;
+
+constexpr server_reply bad_sequence_reply{503, "5.5.1 Bad sequence of commands"};
+constexpr server_reply not_offered_param{555, "5.5.4 Parameter not offered by this server"};
+
+// The reply a parser error suggests: its RFC 3463 code and the errc's
+// sentence, printable ASCII, in `storage` (valid until the next event).
+server_reply suggestion_for(const command_error& e, std::string& storage) {
+  storage.assign(e.enhanced);
+  storage += ' ';
+  for (const char c : make_error_code(e.code).message()) storage += (c >= 32 && c < 127) ? c : ' ';
+  return {e.reply, storage};
+}
+
+
+// The RFC 3463 code at the start of a reply text, if it has one of the
+// reply's class, and the text after it.
+std::pair<std::optional<enhanced_status>, std::string_view> split_status(const server_reply& r) {
+  const auto esc = parse::enhanced_status_at(r.text, r.code);
+  if (!esc) return {std::nullopt, r.text};
+  return {esc->status, r.text.substr(std::min(r.text.size(), esc->length + 1))};
+}
+
+}  // namespace
+
+server::server(server_options options)
+    : options_(std::move(options)), mode_(mode::commands), decoder_(options_.data) {
+  owed_.push_back({owed::greeting});  // the application speaks first (§3.1)
+}
+
+// --- bytes in ----------------------------------------------------------------
+
+std::size_t server::receive_capacity() const noexcept {
+  if (closed_ || eof_) return 0;
+  const std::size_t held = buffered_bytes();
+  return held >= options_.receive_buffer ? 0 : options_.receive_buffer - held;
+}
+
+std::size_t server::buffered_bytes() const noexcept {
+  return mode_ == mode::tls_pending ? trailing_.size() : in_.size() - in_pos_;
+}
+
+std::error_code server::receive(std::string_view bytes) {
+  if (bytes.size() > receive_capacity() || closed_ || eof_) return errc::invalid_state;
+  if (mode_ == mode::tls_pending) {
+    trailing_.append(bytes);  // RFC 3207 §4.2: plaintext now is never parsed
+    return {};
+  }
+  compact();
+  in_.append(bytes);
+  return {};
+}
+
+std::error_code server::receive_eof() {
+  if (eof_ || closed_) return errc::invalid_state;
+  eof_ = true;
+  return {};
+}
+
+void server::compact() noexcept {
+  if (in_pos_ == 0) return;
+  consumed_ += in_pos_;
+  in_.erase(0, in_pos_);
+  in_pos_ = 0;
+}
+
+// --- events --------------------------------------------------------------------
+
+// Nothing more is parsed while a reply is owed: the replies decide the
+// state (a 250 to MAIL opens the transaction, 354 starts DATA, 220 to
+// STARTTLS switches to TLS, a 250 to RSET ends the transaction), so a
+// command read ahead of the reply to the one before it would be judged
+// against a stale state (RFC 2920 §3.1 lets a client pipeline RSET, MAIL,
+// RCPT; each must meet the state its predecessors' replies left). Pipelined
+// bytes wait in the buffer; the events come one reply at a time.
+bool server::waiting_for_reply() const noexcept { return fatal_ || !owed_.empty(); }
+
+server_event_t server::next_event() {
+  if (reset_pending_) {  // before anything that follows the reset
+    const auto why = *reset_pending_;
+    reset_pending_.reset();
+    return server_event::transaction_reset{why};
+  }
+  if (closed_) return server_event::paused{server_event::paused::reason::closed};
+  switch (mode_) {
+    case mode::tls_pending:
+      return server_event::paused{server_event::paused::reason::tls_handshake};
+    case mode::data:
+      return next_data();
+    case mode::bdat:
+      return next_bdat();
+    case mode::commands:
+    case mode::auth_line:
+      break;
+  }
+  if (waiting_for_reply()) return server_event::paused{server_event::paused::reason::reply_owed};
+  return mode_ == mode::auth_line ? next_auth_line() : next_command();
+}
+
+server_event_t server::fail(errc code, server_reply suggested) {
+  fatal_ = true;
+  owed_.push_back({owed::other});
+  return server_event::fatal_error{code, suggested};
+}
+
+server_event_t server::refuse(const command_error& e, std::string_view line, server_reply suggested) {
+  pipelined_next_ = false;
+  // §4.5.3.1.10: a 452 for too many recipients is flow control; only the
+  // overshoot past max_recipient_overshoot counts as an error.
+  const bool counted = e.code != errc::too_many_recipients ||
+                       (options_.max_recipient_overshoot && ++overshoot_ > options_.max_recipient_overshoot);
+  if (counted && options_.max_bad_commands && ++bad_commands_ > options_.max_bad_commands)
+    return fail(errc::too_many_errors, {421, "4.7.0 Too many errors, closing the connection"});
+  owed_.push_back({owed::other});
+  return server_event::bad_command{e, line, suggested};
+}
+
+server_event_t server::closed_by_peer(bool unfinished) {
+  close();
+  return server_event::peer_closed{unfinished};
+}
+
+namespace {
+
+// The error for a line cut at the limit: where its CRLF would have had to be.
+command_error line_too_long(std::string_view cut) noexcept {
+  command_error e;
+  e.code = errc::line_too_long;
+  e.offset = cut.size() >= 2 ? cut.size() - 2 : 0;
+  e.reply = 500;
+  e.enhanced = "5.5.6";
+  return e;
+}
+
+}  // namespace
+
+// The next complete line within `limit` octets (LF included); an over-long
+// one is dropped to its LF without being kept (§4.5.3.1.4).
+server::line_status server::take_line(std::size_t limit, std::string_view& line) {
+  limit = limit ? std::min(limit, options_.receive_buffer) : options_.receive_buffer;
+  for (;;) {
+    const auto held = buffered();
+    if (skipping_line_) {
+      const auto lf = held.find('\n');
+      const auto skip = lf == std::string_view::npos ? held.size() : lf + 1;
+      in_pos_ += skip;
+      skipped_ += skip;  // (the rest of a refused line restarts no timeout: timeout_epoch())
+      if (lf == std::string_view::npos) return line_status::need_data;
+      skipping_line_ = false;
+      continue;
+    }
+    const auto lf = held.substr(0, limit).find('\n');
+    if (lf != std::string_view::npos) {
+      line = held.substr(0, lf + 1);
+      in_pos_ += line.size();
+      return line_status::line;
+    }
+    if (held.size() < limit) return line_status::need_data;
+    line = held.substr(0, limit);
+    in_pos_ += limit;  // the rest of the line is dropped as it comes
+    skipping_line_ = true;
+    return line_status::too_long;
+  }
+}
+
+server_event_t server::next_command() {
+  std::string_view line;
+  switch (take_line(options_.commands.max_line_length, line)) {
+    case line_status::line:
+      return command_event(line);
+    case line_status::too_long:
+      return refuse(line_too_long(line), line, {500, "5.5.6 Line too long"});
+    case line_status::need_data:
+      break;
+  }
+  if (eof_) return closed_by_peer(!buffered().empty());
+  return server_event::need_data{};
+}
+
+server_event_t server::next_auth_line() {
+  std::string_view line;
+  const auto status = take_line(options_.max_auth_line_length, line);
+  if (status == line_status::need_data) {
+    if (eof_) return closed_by_peer(false);
+    return server_event::need_data{};
+  }
+  mode_ = mode::commands;  // unless the application answers 334 again
+  if (status == line_status::too_long)  // RFC 4954 §4: the exchange fails with 500 5.5.6
+    return refuse(line_too_long(line), line, {500, "5.5.6 Authentication Exchange line is too long"});
+  auth_response_options o;
+  o.max_line_length = options_.max_auth_line_length;
+  o.allow_bare_lf = options_.commands.allow_bare_lf;
+  o.reject_trailing_whitespace = options_.commands.reject_trailing_whitespace;
+  const auto r = parse::auth_response(line, o);
+  // RFC 4954 §4: a response that cannot be decoded ends the exchange, 501.
+  if (!r) return refuse(r.error(), line, {501, "5.5.2 Cannot decode the response"});
+  mode_ = mode::auth_line;
+  owed_.push_back({owed::auth});
+  return server_event::auth_response{*r};
+}
+
+server_event_t server::command_event(std::string_view line) {
+  // Sent before the previous reply arrived?
+  const bool pipelined = pipelined_next_ || !owed_.empty();
+  pipelined_next_ = false;
+  auto opts = options_.commands;
+  // RFC 6531 §3.4: UTF-8 in MAIL once SMTPUTF8 is offered; in RCPT only
+  // when this transaction's MAIL asked for it.
+  const bool rcpt = line.size() > 4 && line[4] == ' ' && detail::ldh_iequals(line.substr(0, 4), "RCPT");
+  opts.smtputf8 = rcpt ? smtputf8_txn_ : (options_.smtputf8 && esmtp_);
+  line_notes notes;
+  auto parsed = parse::command_line(line, opts, notes);
+  if (!parsed) return refuse(parsed.error(), line, suggestion_for(parsed.error(), suggestion_));
+  command_error e;
+  if (const auto refusal = check_state(*parsed, e)) {
+    if (const auto* b = std::get_if<cmd::bdat>(&*parsed)) {
+      // RFC 3030 §2: the chunk is on the wire already: read it and drop it
+      // (read as commands it would be an injection), then refuse.
+      chunk_left_ = b->size;
+      chunk_last_ = b->last;
+      chunk_refused_ = true;
+      refused_line_.assign(line);
+      refused_chunk_error_ = e;
+      refused_chunk_reply_ = *refusal;
+      mode_ = mode::bdat;
+      return next_bdat();
+    }
+    return refuse(e, line, *refusal);
+  }
+  server_event::command event{std::move(*parsed), line, notes, false, early_};
+  early_ = false;
+  event.unadvertised_pipelining = pipelined && !(esmtp_ && options_.pipelining);
+  const auto& c = event.value;
+  switch (detail::class_of(c)) {
+    case verb_class::hello:
+      owed_.push_back({owed::hello, true, !std::holds_alternative<cmd::helo>(c)});
+      break;
+    case verb_class::mail: {
+      const auto& p = std::get<cmd::mail>(c).params;
+      owed_.push_back({owed::mail, true, false, p.smtputf8, p.body == body_type::binary_mime});
+      break;
+    }
+    case verb_class::rcpt:
+      owed_.push_back({owed::rcpt});
+      break;
+    case verb_class::data:
+      owed_.push_back({owed::data});
+      break;
+    case verb_class::bdat: {
+      const auto& b = std::get<cmd::bdat>(c);
+      chunk_left_ = b.size;
+      chunk_last_ = b.last;
+      chunk_refused_ = false;
+      if (!bdat_used_) {  // the first chunk of this message
+        bdat_used_ = true;
+        message_size_ = 0;
+        message_error_.reset();
+        size_error_.reset();
+        chunk_prev_cr_ = false;
+        line_start_ = 0;
+      }
+      owed_.push_back({b.last ? owed::message : owed::chunk, false});
+      if (b.last) message_replies_left_ = options_.lmtp ? recipients_ : 1;
+      mode_ = mode::bdat;
+      break;
+    }
+    case verb_class::starttls:
+      if (!buffered().empty()) {
+        // CVE-2011-0411: commands pipelined after STARTTLS would be taken
+        // as if they had come over TLS.
+        if (options_.after_starttls == starttls_injection::reject)
+          return fail(errc::starttls_injection, {554, "5.5.0 Commands pipelined after STARTTLS"});
+        in_pos_ = in_.size();
+      }
+      owed_.push_back({owed::starttls});
+      break;
+    case verb_class::auth:
+      owed_.push_back({owed::auth});
+      break;
+    case verb_class::anytime:
+      owed_.push_back({std::holds_alternative<cmd::quit>(c)   ? owed::quit
+                       : std::holds_alternative<cmd::rset>(c) ? owed::rset
+                                                              : owed::other});
+      break;
+  }
+  return event;
+}
+
+std::uint8_t server::current_phase() const noexcept {
+  phase p = phase::no_hello;
+  if (hello_) p = !in_transaction_ ? phase::hello : bdat_used_ ? phase::bdat : recipients_ ? phase::rcpt : phase::mail;
+  return static_cast<std::uint8_t>(p);
+}
+
+std::optional<server_reply> server::check_state(const sansmtp::command& c, command_error& e) const {
+  const auto refuse_with = [&](errc code, server_reply r) -> std::optional<server_reply> {
+    e.code = code;
+    e.offset = 0;
+    e.reply = r.code;
+    e.enhanced = r.text.substr(0, r.text.find(' '));
+    return r;
+  };
+  // §3.1: after a 554 greeting, only QUIT.
+  if (greeting_rejected_ && !std::holds_alternative<cmd::quit>(c))
+    return refuse_with(errc::bad_sequence, bad_sequence_reply);
+  const auto v = detail::class_of(c);
+  // RFC 2033 §4.1: LMTP has LHLO and no EHLO/HELO; SMTP has no LHLO.
+  if (v == verb_class::hello && options_.lmtp != std::holds_alternative<cmd::lhlo>(c))
+    return refuse_with(errc::invalid_verb,
+                       {500, options_.lmtp ? "5.5.1 Use LHLO (RFC 2033)" : "5.5.1 Use EHLO or HELO"});
+  if (std::holds_alternative<cmd::unknown>(c))
+    return refuse_with(errc::invalid_verb, {500, "5.5.2 Command unrecognized"});
+  // Not offered: 502 whatever the state.
+  if (v == verb_class::bdat && !options_.chunking)
+    return refuse_with(errc::not_offered, {502, "5.5.1 BDAT not offered"});
+  if (v == verb_class::starttls && (!options_.starttls || tls_))
+    return refuse_with(errc::not_offered, {502, "5.5.1 STARTTLS not offered"});
+  if (v == verb_class::auth && options_.auth_mechanisms.empty())
+    return refuse_with(errc::not_offered, {502, "5.5.1 AUTH not offered"});
+  // The transition table; RFC 3030 §2: DATA after BDAT is a bad sequence.
+  if (!detail::sequence_allows(static_cast<phase>(current_phase()), v))
+    return refuse_with(errc::bad_sequence, bad_sequence_reply);
+  if (const auto* m = std::get_if<cmd::mail>(&c)) {
+    const auto& p = m->params;
+    const bool dsn = p.ret != dsn_ret::none || p.envid;
+    if ((p.smtputf8 && !options_.smtputf8) || (p.body == body_type::eight_bit_mime && !options_.eightbitmime) ||
+        (p.body == body_type::binary_mime && !(options_.binarymime && options_.chunking)) ||
+        (dsn && !options_.dsn) || p.requiretls || (p.auth && options_.auth_mechanisms.empty()) || p.by ||
+        p.mt_priority || p.holdfor || p.holduntil)
+      return refuse_with(errc::not_offered, not_offered_param);
+    // RFC 1870 §6.1: larger than the fixed maximum.
+    if (options_.max_message_size && p.size && *p.size > options_.max_message_size)
+      return refuse_with(errc::message_too_large, {552, "5.3.4 Message size exceeds fixed maximum message size"});
+    if (options_.max_transactions && transactions_ >= options_.max_transactions)
+      return refuse_with(errc::too_many_transactions, {421, "4.5.3 Too many transactions, closing"});
+  }
+  if (const auto* r = std::get_if<cmd::rcpt>(&c)) {
+    const auto& p = r->params;
+    if (((p.notify || p.orcpt) && !options_.dsn) || p.rrvs) return refuse_with(errc::not_offered, not_offered_param);
+    // §4.5.3.1.10: too many recipients is 452.
+    if (options_.max_recipients && recipients_ >= options_.max_recipients)
+      return refuse_with(errc::too_many_recipients, {452, "4.5.3 Too many recipients"});
+  }
+  // RFC 3030 §3: a BINARYMIME message cannot use DATA.
+  if (v == verb_class::data && binarymime_) return refuse_with(errc::bad_sequence, bad_sequence_reply);
+  if (const auto* a = std::get_if<cmd::auth>(&c)) {
+    // RFC 4954 §4: one successful AUTH per session, after EHLO.
+    if (authenticated_ || !esmtp_) return refuse_with(errc::bad_sequence, bad_sequence_reply);
+    if (!tls_ && !options_.allow_auth_without_tls)
+      return refuse_with(errc::encryption_required,
+                         {538, "5.7.11 Encryption required for requested authentication mechanism"});
+    const auto& mechanisms = options_.auth_mechanisms;
+    if (std::find(mechanisms.begin(), mechanisms.end(), a->mechanism) == mechanisms.end())
+      return refuse_with(errc::not_offered, {504, "5.5.4 Unrecognized authentication type"});
+  }
+  return std::nullopt;
+}
+
+// Counts n more message octets; returns how many of them to hand out: past
+// the size limit the body is still read to its end, but not handed out
+// (whatever the chunking, the application sees the same first octets).
+std::size_t server::count_message_bytes(std::size_t n) noexcept {
+  const auto max = options_.max_message_size;
+  const auto before = message_size_;
+  message_size_ += n;
+  if (!max || message_size_ <= max) return n;
+  if (!size_error_) size_error_ = parse_error{errc::message_too_large, max};
+  return before >= max ? 0 : static_cast<std::size_t>(max - before);
+}
+
+server_event_t server::next_data() {
+  if (message_done_) {
+    message_done_ = false;
+    return end_message();
+  }
+  for (;;) {
+    const auto piece = decoder_.next(buffered());
+    in_pos_ += piece.consumed;
+    const auto deliver = piece.bytes.empty() ? 0 : count_message_bytes(piece.bytes.size());
+    const server_event::message_data data{piece.bytes.subspan(0, deliver)};
+    if (piece.status == data_status::end_of_data) {
+      if (!deliver) return end_message();
+      message_done_ = true;
+      return data;
+    }
+    if (deliver) return data;
+    if (piece.status == data_status::need_data) {
+      if (eof_) return closed_by_peer(true);
+      return server_event::need_data{};
+    }
+  }
+}
+
+server_event_t server::end_message() {
+  mode_ = mode::commands;
+  server_event::message_end end;
+  end.size = message_size_;
+  // The earliest fault: the text's (bare CR/LF, line length; from the DATA
+  // decoder or the BDAT scan), or the size.
+  const auto& text_error = decoder_.error() ? decoder_.error() : message_error_;
+  end.error = text_error ? text_error : size_error_;
+  if (text_error && size_error_ && size_error_->offset < text_error->offset) end.error = size_error_;
+  if (end.error) {
+    end.suggested = end.error->code == errc::message_too_large
+                        ? server_reply{552, "5.3.4 Message size exceeds fixed maximum message size"}
+                        : server_reply{550, "5.6.0 Message refused: bare CR or LF, or a line too long (RFC 5321 2.3.8, 4.5.3.1.6)"};
+  }
+  end.replies_owed = message_replies_left_ ? message_replies_left_ : 1;
+  decoder_.reset();
+  // A DATA message owes its replies now; a BDAT LAST's first one was queued
+  // with the command and becomes ready.
+  std::size_t queue = end.replies_owed;
+  for (auto& a : owed_.items())
+    if (a.what == owed::message && !a.ready) {
+      a.ready = true;
+      --queue;
+      break;
+    }
+  for (; queue > 0; --queue) owed_.push_back({owed::message});
+  return end;
+}
+
+namespace {
+
+// The first bare line end in a BDAT chunk that a rule is about: an LF not
+// after a CR (when `lf`), or a CR not before an LF (when `cr`), `prev_cr`
+// saying whether the octet before `bytes` was a CR. `at` is the octet that
+// makes it bare: the LF itself, or the one after the CR (0 when the CR was
+// the previous chunk's last octet); npos when there is none.
+struct bare_line_end {
+  std::size_t at = std::string_view::npos;
+  errc what = errc::ok;
+};
+
+bare_line_end first_bare(std::string_view bytes, bool prev_cr, bool lf, bool cr) noexcept {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (prev_cr && c != '\n' && cr) return {i, errc::bare_cr};
+    if (c == '\n' && !prev_cr && lf) return {i, errc::bare_lf};
+    prev_cr = c == '\r';
+  }
+  return {};
+}
+
+}  // namespace
+
+// RFC 3030 §3: BDAT text (not BINARYMIME) is canonical CRLF text; under the
+// `reject` policies a bare CR or LF in a chunk is reported as in DATA
+// (normalize_step() does what `normalize` asks; both find it with first_bare()).
+// RFC 5321 §4.5.3.1.6 holds for BDAT text as for DATA: a line of more than
+// max_line_length octets (CRLF included) is reported at the same offset the
+// DATA decoder gives it; only BINARYMIME data has no lines (RFC 3030 §3).
+void server::scan_chunk(std::string_view bytes) noexcept {
+  if (binarymime_) return;
+  const auto max = options_.data.max_line_length;
+  std::optional<parse_error> found;
+  const auto keep = [&](errc code, std::uint64_t at) {
+    // The earliest fault; at one offset a bare CR or LF outranks the line limit.
+    if (!found || at < found->offset || (at == found->offset && code < found->code)) found = parse_error{code, at};
+  };
+  const auto bare = first_bare(bytes, chunk_prev_cr_, options_.data.bare_lf == bare_line_ending::reject,
+                               options_.data.bare_cr == bare_line_ending::reject);
+  // A bare CR is reported where the CR is: one octet before the octet after it.
+  if (bare.at != std::string_view::npos)
+    keep(bare.what, message_size_ + bare.at - (bare.what == errc::bare_cr ? 1 : 0));
+  for (std::uint64_t at = message_size_; !bytes.empty();) {
+    const auto lf = bytes.find('\n');
+    const auto last = at + (lf == std::string_view::npos ? bytes.size() - 1 : lf);  // the line's last octet here
+    if (max && last >= line_start_ + max) keep(errc::line_too_long, line_start_ + max);
+    if (lf == std::string_view::npos) break;
+    at += lf + 1;
+    line_start_ = at;
+    bytes.remove_prefix(lf + 1);
+  }
+  if (found && (!message_error_ || found->offset < message_error_->offset)) message_error_ = found;
+}
+
+// Under the `normalize` policies a bare CR or LF in a chunk is delivered as
+// CRLF, as the DATA decoder delivers it, so that a message arrives the same
+// whichever way it came: the CRLF that stands in for one (an LF for a CR
+// already delivered, or CRLF for an LF, which is then consumed), or else how
+// many octets before the next bare one can go as they are (at least one).
+server::bdat_step server::normalize_step(std::string_view bytes, bool lf, bool cr) const noexcept {
+  const auto bare = first_bare(bytes, chunk_prev_cr_, lf, cr);
+  if (bare.at == 0) return bare.what == errc::bare_cr ? bdat_step{"\n", 0} : bdat_step{"\r\n", 1};
+  return {{}, std::min(bare.at, bytes.size())};
+}
+
+server_event_t server::next_bdat() {
+  const bool lf = !binarymime_ && options_.data.bare_lf == bare_line_ending::normalize;
+  const bool cr = !binarymime_ && options_.data.bare_cr == bare_line_ending::normalize;
+  // How much of an inserted CRLF to deliver (none past the size limit).
+  const auto insert = [&](std::string_view crlf) {
+    chunk_prev_cr_ = false;
+    const server_event::message_data data{{crlf.data(), count_message_bytes(crlf.size())}};
+    line_start_ = message_size_;  // the inserted line end ends the line
+    return data;
+  };
+  while (chunk_left_ > 0) {
+    const auto held = buffered();
+    if (held.empty()) {
+      if (eof_) return closed_by_peer(true);
+      return server_event::need_data{};
+    }
+    auto bytes = held.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(chunk_left_, held.size())));
+    if (!chunk_refused_ && (lf || cr)) {
+      const auto step = normalize_step(bytes, lf, cr);
+      if (!step.insert.empty()) {
+        in_pos_ += step.take;
+        chunk_left_ -= step.take;
+        if (const auto data = insert(step.insert); !data.bytes.empty()) return data;
+        continue;
+      }
+      bytes = bytes.substr(0, step.take);
+    }
+    in_pos_ += bytes.size();
+    chunk_left_ -= bytes.size();
+    if (chunk_refused_) continue;  // read and dropped
+    scan_chunk(bytes);
+    chunk_prev_cr_ = bytes.back() == '\r';
+    const auto deliver = count_message_bytes(bytes.size());
+    if (deliver) return server_event::message_data{{bytes.data(), deliver}};
+  }
+  // The message's last octet is a CR delivered without its LF.
+  if (chunk_last_ && !chunk_refused_ && chunk_prev_cr_ && cr)
+    if (const auto data = insert("\n"); !data.bytes.empty()) return data;
+  return end_chunk();
+}
+
+server_event_t server::end_chunk() {
+  mode_ = mode::commands;
+  if (chunk_refused_) {
+    chunk_refused_ = false;
+    return refuse(refused_chunk_error_, refused_line_, refused_chunk_reply_);
+  }
+  if (chunk_last_) {
+    if (chunk_prev_cr_ && options_.data.bare_cr == bare_line_ending::reject && !binarymime_ && !message_error_)
+      message_error_ = parse_error{errc::bare_cr, message_size_ - 1};
+    return end_message();
+  }
+  owed_.back().ready = true;  // the chunk's own entry, queued with its command
+  return server_event::chunk_end{message_size_};
+}
+
+// --- replies -------------------------------------------------------------------
+
+// Whether `code` can answer what is owed: the mode-switching codes only
+// where they switch modes (354 to DATA, 334 to AUTH), a greeting is 220,
+// 554 or 421 (§3.1, §4.2.3).
+bool server::reply_fits(int code) const noexcept {
+  if (owed_.empty() || !owed_.front().ready || (closed_ && !fatal_)) return false;
+  switch (owed_.front().what) {
+    case owed::greeting:
+      return code == 220 || code == 554 || code == 421;
+    case owed::data:
+      return code == 354 || code >= 400;
+    case owed::auth:
+      return code == 334 || code == 235 || code >= 400;
+    default:
+      return code / 100 == 2 || code >= 400;
+  }
+}
+
+std::error_code server::send(const server_reply& reply) {
+  if (!reply_fits(reply.code)) return errc::invalid_state;
+  const auto split = split_status(reply);  // (not a structured binding: clang 14 cannot capture one)
+  const std::string_view paragraphs[] = {split.second};
+  std::span<const std::string_view> lines;
+  if (!split.second.empty()) lines = paragraphs;
+  if (reply.code == 334 && reply.text.empty()) {
+    // RFC 4954 §4: continue-req = "334" SP [base64] CRLF: the SP stays
+    // when the challenge is empty (PLAIN's, RFC 4616 §2).
+    out_.append("334 \r\n");
+  } else if (auto ec = out_.append_with(
+                 [&](std::string& o) { return write_reply(o, reply.code, split.first, lines); })) {
+    return ec;
+  }
+  const auto answered = owed_.front();
+  owed_.pop_front();
+  apply_reply(answered, reply.code);
+  return {};
+}
+
+std::error_code server::send_ehlo_reply(std::string_view greeting) {
+  if (owed_.empty() || owed_.front().what != owed::hello) return errc::invalid_state;
+  std::vector<std::string> lines;
+  lines.push_back(options_.hostname);
+  if (!greeting.empty()) lines.back().append(" ").append(greeting);
+  if (owed_.front().esmtp) {
+    if (options_.pipelining) lines.emplace_back("PIPELINING");
+    if (options_.max_message_size)
+      lines.push_back("SIZE " + std::to_string(options_.max_message_size));
+    else
+      lines.emplace_back("SIZE");  // RFC 1870 §4: no fixed maximum
+    if (options_.eightbitmime) lines.emplace_back("8BITMIME");
+    if (options_.smtputf8) lines.emplace_back("SMTPUTF8");
+    if (options_.chunking) lines.emplace_back("CHUNKING");
+    if (options_.chunking && options_.binarymime) lines.emplace_back("BINARYMIME");
+    if (options_.dsn) lines.emplace_back("DSN");
+    if (options_.enhancedstatuscodes) lines.emplace_back("ENHANCEDSTATUSCODES");
+    if (options_.starttls && !tls_) lines.emplace_back("STARTTLS");
+    if (!options_.auth_mechanisms.empty() && !authenticated_ && (tls_ || options_.allow_auth_without_tls)) {
+      std::string auth = "AUTH";
+      for (const auto& m : options_.auth_mechanisms) auth.append(" ").append(m);
+      lines.push_back(std::move(auth));
+    }
+    if (options_.limits) {  // RFC 9422 §4
+      std::string limits = "LIMITS";
+      if (options_.max_recipients) limits += " RCPTMAX=" + std::to_string(options_.max_recipients);
+      if (options_.max_transactions) limits += " MAILMAX=" + std::to_string(options_.max_transactions);
+      if (limits.size() > 6) lines.push_back(std::move(limits));
+    }
+  }
+  std::vector<std::string_view> views(lines.begin(), lines.end());
+  if (auto ec = out_.append_with([&](std::string& o) { return write_reply(o, 250, std::nullopt, views); }))
+    return ec;
+  const auto answered = owed_.front();
+  owed_.pop_front();
+  apply_reply(answered, 250);
+  return {};
+}
+
+void server::apply_reply(const awaiting& answered, int code) {
+  const bool positive = code / 100 == 2;
+  ++timeout_epoch_;  // answered: the wait for the next command starts now
+  // Bytes already here were sent before this reply could be read.
+  if (mode_ == mode::commands && !buffered().empty()) pipelined_next_ = true;
+  switch (answered.what) {
+    case owed::greeting:
+      greeted_ = true;
+      greeting_rejected_ = code == 554;
+      early_ = !buffered().empty();  // the client talked first
+      pipelined_next_ = false;
+      break;
+    case owed::hello:
+      if (code == 250) {  // §4.1.4: anything else leaves the state as it was
+        hello_ = true;
+        esmtp_ = answered.esmtp;
+        abandon_transaction(server_event::transaction_reset::reason::hello);
+      }
+      break;
+    case owed::mail:
+      if (code == 250) {
+        in_transaction_ = true;
+        ++transactions_;
+        smtputf8_txn_ = answered.smtputf8;
+        binarymime_ = answered.binarymime;
+      }
+      break;
+    case owed::rcpt:
+      if (code == 250 || code == 251) ++recipients_;
+      break;
+    case owed::data:
+      if (code == 354) {
+        mode_ = mode::data;
+        message_size_ = 0;
+        message_error_.reset();
+        size_error_.reset();
+        message_done_ = false;
+        message_replies_left_ = options_.lmtp ? recipients_ : 1;
+        pipelined_next_ = false;
+      }
+      break;
+    case owed::message:
+      if (message_replies_left_ > 1) {
+        --message_replies_left_;
+      } else {
+        message_replies_left_ = 0;
+        reset_transaction();  // delivered or refused, the transaction is over
+      }
+      break;
+    case owed::chunk:
+      break;  // RFC 3030 §2: after a failed chunk the state is the client's to RSET
+    case owed::auth:
+      if (code == 334) {
+        mode_ = mode::auth_line;
+      } else {
+        mode_ = mode::commands;
+        if (code == 235) authenticated_ = true;
+      }
+      break;
+    case owed::starttls:
+      if (code == 220) {
+        mode_ = mode::tls_pending;
+        trailing_.assign(buffered());  // received after STARTTLS, never parsed
+        consumed_ += in_.size();
+        in_.clear();
+        in_pos_ = 0;
+      }
+      break;
+    case owed::rset:
+      if (positive) abandon_transaction(server_event::transaction_reset::reason::rset);
+      break;
+    case owed::quit:
+      if (code == 221) close();
+      break;
+    case owed::other:
+      break;
+  }
+  if (code == 421 || fatal_) close();  // 421: the service closes the channel (§3.8)
+}
+
+void server::abandon_transaction(server_event::transaction_reset::reason why) noexcept {
+  if (in_transaction_ || bdat_used_) reset_pending_ = why;
+  reset_transaction();
+}
+
+void server::reset_transaction() noexcept {
+  overshoot_ = 0;
+  in_transaction_ = false;
+  bdat_used_ = false;
+  binarymime_ = false;
+  smtputf8_txn_ = false;
+  recipients_ = 0;
+  message_size_ = 0;
+  message_error_.reset();
+  size_error_.reset();
+}
+
+void server::close() noexcept {
+  closed_ = true;
+  mode_ = mode::commands;
+}
+
+// --- output, flow control, TLS, time ----------------------------------------------
+
+std::span<const char> server::pending_output() const noexcept { return out_.front(); }
+std::span<const std::span<const char>> server::pending_output_spans(std::size_t max_runs) const {
+  return out_.runs(max_runs);
+}
+void server::consume_output(std::size_t n) noexcept { out_.consume(n); }
+
+bool server::wants_read() const noexcept {
+  if (closed_ || eof_ || mode_ == mode::tls_pending) return false;
+  if (out_.size() > options_.output_high_water) return false;
+  if ((mode_ == mode::commands || mode_ == mode::auth_line) && waiting_for_reply()) return false;
+  return receive_capacity() > 0;
+}
+
+std::string_view server::trailing_data() const noexcept { return trailing_; }
+
+std::error_code server::tls_established() {
+  if (mode_ != mode::tls_pending || closed_) return errc::invalid_state;
+  if (!trailing_.empty() && options_.after_starttls == starttls_injection::reject) {
+    close();  // CVE-2011-0411: plaintext sent after STARTTLS; drop the connection
+    return errc::starttls_injection;
+  }
+  trailing_.clear();
+  tls_ = true;
+  // RFC 3207 §4.2: forget what the client said before; EHLO again.
+  hello_ = esmtp_ = authenticated_ = false;
+  abandon_transaction(server_event::transaction_reset::reason::tls);
+  mode_ = mode::commands;
+  ++timeout_epoch_;
+  return {};
+}
+
+std::chrono::seconds server::timeout() const noexcept {
+  if (closed_ || mode_ == mode::tls_pending) return std::chrono::seconds{0};
+  if ((mode_ == mode::commands || mode_ == mode::auth_line) && waiting_for_reply()) return std::chrono::seconds{0};
+  return options_.command_timeout;
+}
+
+// An unsolicited 421 with the host name, then closed (RFC 5321 §3.8: it
+// may answer anything); the text without the name when the name does not fit.
+void server::close_with_421(const enhanced_status& status, std::string_view why) {
+  if (closed_) return;
+  const std::string text = options_.hostname + " " + std::string(why);
+  const std::string_view lines[] = {text};
+  out_.append_with([&](std::string& o) {
+    if (write_reply(o, 421, status, lines)) write_reply(o, 421, status, {});
+    return 0;
+  });
+  close();
+}
+
+// §4.5.3.2: the server may close after its timeout, with 421.
+void server::on_timeout() { close_with_421({4, 4, 2}, "Timeout waiting for the client, closing"); }
+
+// RFC 3463 X.3.2: system not accepting network messages.
+void server::shutdown() { close_with_421({4, 3, 2}, "Service shutting down, closing the channel"); }
+
+}  // namespace sansmtp

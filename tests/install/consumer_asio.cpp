@@ -1,0 +1,34 @@
+// A consumer of the installed Asio drivers (sansmtp::asio): a client driver
+// on a port where nothing listens reports a connect error, not a reply.
+#include <sansmtp/asio/client_driver.hpp>
+
+#include <asio/io_context.hpp>
+
+#include <cstdio>
+
+namespace {
+
+struct handler final : sansmtp::drivers::client_handler {
+  bool connect_failed = false;
+  void on_event(sansmtp::drivers::client_driver&, const sansmtp::client_event_t&) override {}
+  void on_ready(sansmtp::drivers::client_driver&) override {}
+  void on_error(const sansmtp::drivers::driver_error& e) override {
+    connect_failed = e.step == sansmtp::drivers::driver_step::connect;
+  }
+};
+
+}  // namespace
+
+int main() {
+  asio::io_context io;
+  handler h;
+  sansmtp::drivers::client_driver_options o;
+  o.host = "127.0.0.1";
+  o.port = "1";  // tcpmux: nothing listens there on a test machine
+  o.session.ehlo_name = "client.acme-corp.com";
+  sansmtp::drivers::client_driver driver(io, o, h);
+  driver.start();
+  io.run();
+  std::printf("installed sansmtp::asio: connect to port 1 -> %s\n", h.connect_failed ? "refused (ok)" : "WRONG");
+  return h.connect_failed ? 0 : 1;
+}
