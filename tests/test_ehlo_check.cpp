@@ -450,7 +450,7 @@ TEST_CASE("verdict is the worst finding and info passes") {
   CHECK(profile_name(lint_profile::internal) == "internal");
 }
 
-TEST_CASE("finding codes: an enum whose names are the README's kebab-case strings") {
+TEST_CASE("finding codes: an enum whose names are the kebab-case strings of docs/cli.md") {
   using c = ehlo_check_code;
   const std::pair<ehlo_check_code, std::string_view> all[] = {
       {c::syntax, "syntax"},

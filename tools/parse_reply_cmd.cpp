@@ -262,7 +262,7 @@ int run_parse_ehlo(args argv) {
       "sansmtp parse ehlo"};
   reply_reader_options o;
   bool json_output = false;
-  app.add_flag("--json", json_output, "Print one JSON object (keys in the README)");
+  app.add_flag("--json", json_output, "Print one JSON object (keys in docs/cli.md)");
   add_reader_options(app, o);
   if (auto status = parse_cli11(app, argv)) return *status;
 

@@ -8,7 +8,7 @@
 
 namespace sansmtp::cli {
 
-// {"name", "syntax_valid", "kind", "verdict", "findings": [...]} as the README
+// {"name", "syntax_valid", "kind", "verdict", "findings": [...]} as docs/cli.md
 // documents it.
 nlohmann::ordered_json report_to_json(const ehlo_report& report);
 

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""Extracts every C++ example of README.md and the public headers, so that the
-build compiles them (issue 10: every code example compiles in a test).
+"""Extracts every C++ example of README.md, docs/*.md and the public headers,
+so that the build compiles them (issue 10: every code example compiles in a
+test).
 
-- README.md: each ```cpp block. One with `int main(` is a program (built and
-  run by ctest); any other is declarations at namespace scope.
-- include/sansmtp/*.hpp: each block between a comment line `//   ```cpp`
-  and `//   ```` (the comment markers are stripped); declarations too.
+- README.md and docs/*.md: each ```cpp block. One with `int main(` is a
+  program (built and run by ctest); any other is declarations at namespace
+  scope.
+- include/sansmtp/**/*.hpp (any depth): each block between a comment line
+  `//   ```cpp` and `//   ```` (the comment markers are stripped);
+  declarations too.
+
+Generated names come from the file's path and the block's line
+(docs/client.md line 40 -> docs_client_md_40), so they are unique across
+files; a clash is an error.
 
 usage: extract_examples.py SOURCE_DIR OUT_DIR   -> writes OUT_DIR/*.cpp and
 OUT_DIR/examples.cmake (lists EXAMPLE_PROGRAMS and EXAMPLE_SNIPPETS).
@@ -25,7 +32,7 @@ PRELUDE = """// Extracted from {origin} by tests/examples/extract_examples.py: d
 """
 
 
-def readme_blocks(text):
+def markdown_blocks(text):
     for m in re.finditer(r"^```cpp\n(.*?)^```", text, flags=re.S | re.M):
         yield text.count("\n", 0, m.start()) + 1, m.group(1)
 
@@ -50,12 +57,20 @@ def main():
     source, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     programs, snippets = [], []
-    found = [("README.md", n, code) for n, code in readme_blocks((source / "README.md").read_text())]
-    for header in sorted((source / "include" / "sansmtp").glob("*.hpp")):
+    pages = [source / "README.md"] + sorted((source / "docs").glob("*.md"))
+    found = []
+    for page in pages:
+        rel = page.relative_to(source).as_posix()
+        found += [(rel, n, code) for n, code in markdown_blocks(page.read_text())]
+    for header in sorted((source / "include" / "sansmtp").rglob("*.hpp")):
         rel = header.relative_to(source).as_posix()
         found += [(rel, n, code) for n, code in header_blocks(header.read_text())]
+    stems = {}
     for origin, line, code in found:
         stem = re.sub(r"[^a-z0-9]+", "_", f"{origin}_{line}".lower()).strip("_")
+        if stem in stems:
+            raise SystemExit(f"{origin} line {line} and {stems[stem]} give the same name {stem}")
+        stems[stem] = f"{origin} line {line}"
         path = out / f"{stem}.cpp"
         header = PRELUDE.format(origin=f"{origin} line {line}")
         if "int main(" in code:

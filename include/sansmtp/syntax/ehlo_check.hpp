@@ -28,7 +28,7 @@ struct ehlo_check_options {
   lint_profile profile = lint_profile::internet;
 };
 
-// What a finding is about; the README's "Finding codes" table says what each
+// What a finding is about; the "Finding codes" table of docs/cli.md says what each
 // means. Stable API: enumerators are only ever appended, and
 // ehlo_check_code_name() gives each one's kebab-case name ("private-address"),
 // which the JSON output carries.
