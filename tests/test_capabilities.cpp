@@ -600,3 +600,22 @@ TEST_CASE("typed values of DELIVERBY, MT-PRIORITY, FUTURERELEASE and LIMITS foll
   CHECK_FALSE(over.caps.limits->rcptmax);
   CHECK(over.caps.limits->mailmax == 3u);
 }
+
+TEST_CASE("ehlo_line::repeated: every line after the first with its keyword, AUTH= and AUTH as one") {
+  // A reader that keeps one entry per keyword (the CLI's JSON) skips the
+  // repeated lines; the duplicate_keyword finding leaves the AUTH= form out
+  // (servers send it beside AUTH on purpose), `repeated` does not.
+  const ehlo e("250-mx.example.net\r\n250-AUTH=LOGIN\r\n250-x-unknown a\r\n250-AUTH PLAIN\r\n250-X-Unknown b\r\n"
+               "250-SIZE 10\r\n250-size 20\r\n250 auth CRAM-MD5\r\n");
+  const auto& c = e.caps;
+  REQUIRE(c.lines.size() == 7);
+  std::vector<bool> repeated;
+  for (const auto& l : c.lines) repeated.push_back(l.repeated);
+  CHECK(repeated == std::vector<bool>{false, false, true, true, false, true, true});
+  CHECK(*c.size == 10);  // the typed view keeps the first, as `repeated` says
+  // Findings: X-Unknown, size and the second AUTH (not the one after AUTH=).
+  std::vector<std::size_t> flagged;
+  for (const auto& f : c.findings)
+    if (f.problem == ehlo_problem::duplicate_keyword) flagged.push_back(f.line);
+  CHECK(flagged == std::vector<std::size_t>{4, 6, 7});
+}

@@ -56,7 +56,7 @@ def header_blocks(text):
 def main():
     source, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
-    programs, snippets = [], []
+    programs, snippets, asio_snippets = [], [], []
     pages = [source / "README.md"] + sorted((source / "docs").glob("*.md"))
     found = []
     for page in pages:
@@ -73,19 +73,24 @@ def main():
         stems[stem] = f"{origin} line {line}"
         path = out / f"{stem}.cpp"
         header = PRELUDE.format(origin=f"{origin} line {line}")
+        asio = origin.startswith("include/sansmtp/asio/")
+        if origin.startswith("include/sansmtp/"):  # a header's example uses that header
+            header += f"#include <{origin[len('include/'):]}>\n"
         if "int main(" in code:
             body = header + f"#line {line + 1} \"{origin}\"\n" + code
             programs.append(stem)
         else:
             body = header + f"\nnamespace example_{stem} {{\n#line {line + 1} \"{origin}\"\n" + code + \
                 f"}}  // namespace example_{stem}\n"
-            snippets.append(stem)
+            (asio_snippets if asio else snippets).append(stem)
         if not path.exists() or path.read_text() != body:
             path.write_text(body)
     with open(out / "examples.cmake", "w") as f:
         f.write(f"set(EXAMPLE_PROGRAMS {' '.join(programs)})\n")
         f.write(f"set(EXAMPLE_SNIPPETS {' '.join(snippets)})\n")
-    print(f"examples: {len(programs)} programs, {len(snippets)} snippets")
+        # Examples in the Asio drivers' headers link sansmtp::asio.
+        f.write(f"set(EXAMPLE_ASIO_SNIPPETS {' '.join(asio_snippets)})\n")
+    print(f"examples: {len(programs)} programs, {len(snippets) + len(asio_snippets)} snippets")
 
 
 if __name__ == "__main__":

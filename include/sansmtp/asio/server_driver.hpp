@@ -5,17 +5,19 @@
 //
 //   ```cpp
 //   struct accept_all : sansmtp::drivers::server_handler {
-//     void on_connect(sansmtp::server& s) override { s.send(220, "mx.example ESMTP"); }
-//     void on_event(sansmtp::server& s, const sansmtp::server_event_t& e) override {
-//       // answer each event as in the example at the top of sansmtp/server.hpp
+//     void on_connect(sansmtp::server& s) override { (void)s.send(220, "mx.example ESMTP"); }
+//     void on_event(sansmtp::server&, const sansmtp::server_event_t&) override {
+//       // answer each event as in the example at the top of sansmtp/session/server.hpp
 //     }
 //   };
-//   asio::io_context io;
-//   sansmtp::drivers::server_driver driver(io, {}, [](const sansmtp::drivers::peer_info&) {
-//     return std::make_unique<accept_all>();
-//   });
-//   driver.listen({asio::ip::make_address("127.0.0.1"), 2525});
-//   io.run();
+//   void serve() {
+//     asio::io_context io;
+//     sansmtp::drivers::server_driver driver(io, {}, [](const sansmtp::drivers::peer_info&) {
+//       return std::make_unique<accept_all>();
+//     });
+//     driver.listen({asio::ip::make_address("127.0.0.1"), 2525});
+//     io.run();
+//   }
 //   ```
 //
 // Each TCP connection runs one sansmtp::server with the canonical loop of

@@ -2,7 +2,7 @@
 // PIPELINING, 3207 STARTTLS, 2033 LMTP): the application sends commands,
 // the session checks each against the state and what the server offered,
 // writes it, pairs every reply with the command it answers (FIFO), and
-// explains failures. Replies come in through receive(); events come out of
+// says what each reply answered (diagnose() in advice/ explains refusals). Replies come in through receive(); events come out of
 // next_event(); bytes to write come out of pending_output().
 //
 //   ```cpp
@@ -14,7 +14,7 @@
 //       if (std::holds_alternative<sansmtp::client_event::need_data>(event)) break;
 //       if (std::holds_alternative<sansmtp::client_event::paused>(event)) break;
 //       if (const auto* r = std::get_if<sansmtp::client_event::reply>(&event)) {
-//         if (r->failure.kind != sansmtp::failure_kind::none) log.push_back(r->failure.explanation);
+//         if (r->value.code >= 400) log.push_back(std::string(sansmtp::answered_command_text(r->answered)) + " refused");
 //         if (r->answered == sansmtp::answered_command::greeting && r->value.code == 220) c.send_hello();
 //       }
 //     }
