@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <random>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -672,14 +673,33 @@ TEST_CASE("client: the receive buffer is bounded (N accepted, N+1 refused) and w
   client c(o);
   CHECK(c.wants_read());
   CHECK(c.receive_capacity() == 16);
-  CHECK(c.receive(std::string(17, 'x')) == errc::invalid_state);  // N+1: nothing copied
+  CHECK(c.receive(std::string(17, 'x')) == errc::receive_buffer_full);  // N+1: nothing copied
   CHECK(c.buffered_bytes() == 0);
   REQUIRE_FALSE(c.receive("220 mx.example.n"));  // N
   CHECK(c.receive_capacity() == 0);
   CHECK_FALSE(c.wants_read());
-  CHECK(c.receive("e") == errc::invalid_state);
-  c.receive_eof();
+  CHECK(c.receive("e") == errc::receive_buffer_full);
+  CHECK(is_local_misuse(errc::receive_buffer_full));
+  REQUIRE_FALSE(c.receive_eof());
   CHECK_FALSE(c.wants_read());
+  CHECK(c.receive("e") == errc::session_closed);  // after EOF: nothing more comes
+  CHECK(c.receive_eof() == errc::session_closed);
+  CHECK(is_local_misuse(errc::session_closed));
+}
+
+TEST_CASE("client: receive_buffer 0 is no limit, output_high_water 0 pulls the whole message") {
+  auto o = test::options_for();
+  o.receive_buffer = 0;
+  o.output_high_water = 0;
+  client c(o);
+  CHECK(c.receive_capacity() == std::numeric_limits<std::size_t>::max());
+  // Far more than the default 64 KiB buffer, in one call: 2000 NOOP-sized lines of a greeting.
+  std::string greeting;
+  for (int i = 0; i < 4000; ++i) greeting += "220-mx.example.net line of a long greeting\r\n";
+  greeting += "220 mx.example.net\r\n";
+  REQUIRE(greeting.size() > 2 * 64 * 1024);
+  REQUIRE_FALSE(c.receive(greeting));
+  CHECK(c.wants_read());
 }
 
 TEST_CASE("client submit: a rewindable source is read ahead for 8-bit data (RFC 6152)") {

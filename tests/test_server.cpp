@@ -15,6 +15,7 @@
 #include "server_harness.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 using namespace sansmtp;
@@ -519,10 +520,18 @@ TEST_CASE("server: local misuse is refused and changes nothing") {
   o.receive_buffer = 16;
   server u(o);
   CHECK(u.receive_capacity() == 16);
-  CHECK(u.receive(std::string(17, 'a')) == errc::invalid_state);
-  CHECK_FALSE(u.receive(std::string(16, 'a')));
+  CHECK(u.receive(std::string(17, 'a')) == errc::receive_buffer_full);  // N+1: nothing copied
+  CHECK(u.buffered_bytes() == 0);
+  CHECK_FALSE(u.receive(std::string(16, 'a')));  // N
   CHECK(u.receive_capacity() == 0);
   CHECK_FALSE(u.wants_read());
+  CHECK(u.receive("a") == errc::receive_buffer_full);
+  // 0 = no limit: a DATA message four times the default buffer, in one call.
+  o.receive_buffer = 0;
+  server big(o);
+  CHECK(big.receive_capacity() == std::numeric_limits<std::size_t>::max());
+  REQUIRE_FALSE(big.receive(std::string(256 * 1024, 'a')));
+  CHECK(big.buffered_bytes() == 256 * 1024);
 }
 
 TEST_CASE("server: output above the high-water mark stops reading, timeouts close with 421") {
@@ -531,6 +540,13 @@ TEST_CASE("server: output above the high-water mark stops reading, timeouts clos
   server s(o);
   s.send(220, "a greeting longer than ten octets");
   CHECK_FALSE(s.wants_read());
+  {  // 0 = no limit
+    server_options none;
+    none.output_high_water = 0;
+    server n(none);
+    n.send(220, std::string(200, 'x'));
+    CHECK(n.wants_read());
+  }
   s.consume_output(s.pending_output().size());
   CHECK(s.wants_read());
   CHECK(s.timeout() == std::chrono::seconds{300});
@@ -539,7 +555,7 @@ TEST_CASE("server: output above the high-water mark stops reading, timeouts clos
   const std::string out(s.pending_output().data(), s.pending_output().size());
   CHECK(out.rfind("421 4.4.2 localhost", 0) == 0);
   CHECK(s.timeout() == std::chrono::seconds{0});
-  CHECK(s.receive("NOOP\r\n") == errc::invalid_state);
+  CHECK(s.receive("NOOP\r\n") == errc::session_closed);
 }
 
 TEST_CASE("server: shutdown() answers with 421 4.3.2 after the pending output, whatever is owed, and closes (RFC 5321 3.8)") {
@@ -567,8 +583,8 @@ TEST_CASE("server: shutdown() answers with 421 4.3.2 after the pending output, w
     s.shutdown();  // once only
     s.on_timeout();
     CHECK(std::string(s.pending_output().data(), s.pending_output().size()) == out);
-    CHECK(s.receive("NOOP\r\n") == errc::invalid_state);
-    CHECK(s.send(250, "too late") == errc::invalid_state);
+    CHECK(s.receive("NOOP\r\n") == errc::session_closed);
+    CHECK(s.send(250, "too late") == errc::session_closed);
   }
 }
 

@@ -78,6 +78,8 @@ constexpr entry entries[] = {
     {"timeout", "the peer was silent for longer than the timeout (RFC 5321 section 4.5.3.2)"},
     {"bad_ehlo_name", "the EHLO name would be refused by servers (see sansmtp ehlo-check)"},
     {"unexpected_reply", "a reply when no command was waiting for one"},
+    {"receive_buffer_full", "the bytes do not fit in the receive buffer (nothing was copied)"},
+    {"session_closed", "the session is over (nothing was changed)"},
 };
 
 // The table follows the enum: the last code of each group sits where its
@@ -89,7 +91,8 @@ static_assert(at(errc::bad_enhanced_status, "bad_enhanced_status"));
 static_assert(at(errc::inconsistent_command, "inconsistent_command"));
 static_assert(at(errc::invalid_state, "invalid_state"));
 static_assert(at(errc::unexpected_reply, "unexpected_reply"));
-static_assert(std::size(entries) == static_cast<std::size_t>(errc::unexpected_reply) + 1);
+static_assert(at(errc::session_closed, "session_closed"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::session_closed) + 1);
 
 class category final : public std::error_category {
  public:

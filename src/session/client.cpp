@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace sansmtp {
 namespace {
@@ -96,6 +97,7 @@ bool client::received_after(std::uint64_t offset, std::uint64_t write) const noe
 std::size_t client::receive_capacity() const noexcept {
   if (closed_ || eof_) return 0;
   const std::size_t held = buffered_bytes();
+  if (options_.receive_buffer == 0) return std::numeric_limits<std::size_t>::max();  // no limit
   return held >= options_.receive_buffer ? 0 : options_.receive_buffer - held;
 }
 
@@ -106,7 +108,8 @@ std::size_t client::buffered_bytes() const noexcept {
 bool client::wants_read() const noexcept { return phase_ != phase::tls_pending && receive_capacity() > 0; }
 
 std::error_code client::receive(std::string_view bytes) {
-  if (bytes.size() > receive_capacity() || closed_ || eof_) return errc::invalid_state;
+  if (closed_ || eof_) return errc::session_closed;
+  if (bytes.size() > receive_capacity()) return errc::receive_buffer_full;
   if (phase_ == phase::tls_pending) {
     trailing_.append(bytes);  // RFC 3207 §4.2: never parsed as a reply
     return {};
@@ -131,7 +134,7 @@ std::error_code client::receive(std::string_view bytes) {
 }
 
 std::error_code client::receive_eof() {
-  if (eof_ || closed_) return errc::invalid_state;
+  if (eof_ || closed_) return errc::session_closed;
   eof_ = true;
   return {};
 }
@@ -678,7 +681,7 @@ client::pump_result client::pump_chunks() {
     return true;
   };
   const std::size_t min_chunk = std::max<std::size_t>(options_.bdat_chunk_size, 1);
-  while (out_.size() < options_.output_high_water) {
+  while (options_.output_high_water == 0 || out_.size() < options_.output_high_water) {
     if (s.failed) {
       stop_chunks();
       return pump_result::done;
@@ -734,7 +737,7 @@ client::pump_result client::pump_chunks() {
 // Pulls the message while less than the high-water mark is unsent; true
 // once the final dot is written.
 bool client::pump_body() {
-  while (out_.size() < options_.output_high_water) {
+  while (options_.output_high_water == 0 || out_.size() < options_.output_high_water) {
     const auto piece = sub_->source->next();
     if (piece.empty()) {
       finish_body();

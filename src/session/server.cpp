@@ -9,6 +9,7 @@
 #include "server_transitions.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cstring>
 
 namespace sansmtp {
@@ -77,6 +78,7 @@ server::server(server_options options)
 std::size_t server::receive_capacity() const noexcept {
   if (closed_ || eof_) return 0;
   const std::size_t held = buffered_bytes();
+  if (options_.receive_buffer == 0) return std::numeric_limits<std::size_t>::max();  // no limit
   return held >= options_.receive_buffer ? 0 : options_.receive_buffer - held;
 }
 
@@ -85,7 +87,8 @@ std::size_t server::buffered_bytes() const noexcept {
 }
 
 std::error_code server::receive(std::string_view bytes) {
-  if (bytes.size() > receive_capacity() || closed_ || eof_) return errc::invalid_state;
+  if (closed_ || eof_) return errc::session_closed;
+  if (bytes.size() > receive_capacity()) return errc::receive_buffer_full;
   if (mode_ == mode::tls_pending) {
     trailing_.append(bytes);  // RFC 3207 §4.2: plaintext now is never parsed
     return {};
@@ -96,7 +99,7 @@ std::error_code server::receive(std::string_view bytes) {
 }
 
 std::error_code server::receive_eof() {
-  if (eof_ || closed_) return errc::invalid_state;
+  if (eof_ || closed_) return errc::session_closed;
   eof_ = true;
   return {};
 }
@@ -181,7 +184,8 @@ command_error line_too_long(std::string_view cut) noexcept {
 // The next complete line within `limit` octets (LF included); an over-long
 // one is dropped to its LF without being kept (§4.5.3.1.4).
 server::line_status server::take_line(std::size_t limit, std::string_view& line) {
-  limit = limit ? std::min(limit, options_.receive_buffer) : options_.receive_buffer;
+  const std::size_t buffer = options_.receive_buffer ? options_.receive_buffer : std::numeric_limits<std::size_t>::max();
+  limit = limit ? std::min(limit, buffer) : buffer;
   for (;;) {
     const auto held = buffered();
     if (skipping_line_) {
@@ -606,6 +610,7 @@ bool server::reply_fits(int code) const noexcept {
 }
 
 std::error_code server::send(const server_reply& reply) {
+  if (closed_) return errc::session_closed;
   if (!reply_fits(reply.code)) return errc::invalid_state;
   const auto split = split_status(reply);  // (not a structured binding: clang 14 cannot capture one)
   const std::string_view paragraphs[] = {split.second};
@@ -776,7 +781,7 @@ void server::consume_output(std::size_t n) noexcept { out_.consume(n); }
 
 bool server::wants_read() const noexcept {
   if (closed_ || eof_ || mode_ == mode::tls_pending) return false;
-  if (out_.size() > options_.output_high_water) return false;
+  if (options_.output_high_water != 0 && out_.size() > options_.output_high_water) return false;
   if ((mode_ == mode::commands || mode_ == mode::auth_line) && waiting_for_reply()) return false;
   return receive_capacity() > 0;
 }

@@ -67,7 +67,10 @@ enum class errc {
   bad_auth_mechanism,
   bad_initial_response,
   inconsistent_command,
-  // Local misuse (a call the object's state does not allow; nothing changed)
+  // Local misuse (a call the object's state does not allow; nothing changed).
+  // The session's own causes have codes of their own (receive_buffer_full,
+  // session_closed, below): is_local_misuse() tells all three from the
+  // peer's errors.
   invalid_state,
   // Sessions (RFC 5321 §4.1.4, §4.5.3; RFC 3030, 3207, 4954)
   bad_sequence,           // a command the state does not allow (503)
@@ -81,7 +84,18 @@ enum class errc {
   timeout,                // the peer was silent for longer than the timeout
   bad_ehlo_name,          // the EHLO name fails check_ehlo_name (client)
   unexpected_reply,       // a reply when no command awaited one (client)
+  // Local misuse, continued (appended: the values above are stable)
+  receive_buffer_full,  // receive(): the bytes do not fit (receive_capacity()); nothing copied
+  session_closed,       // the session is over, or receive() after receive_eof(); nothing changed
 };
+
+// The application's mistake, not the peer's: a call the session's state
+// does not allow, bytes that do not fit, a call after the end (h11's
+// LocalProtocolError). Every other code is about the input (the peer's
+// bytes, or a field given to a parser or builder).
+constexpr bool is_local_misuse(errc e) noexcept {
+  return e == errc::invalid_state || e == errc::receive_buffer_full || e == errc::session_closed;
+}
 
 const std::error_category& error_category() noexcept;
 

@@ -209,13 +209,16 @@ struct client_options {
   // AUTH before TLS sends the credentials in the clear (RFC 4954 §4, §14);
   // off: send_auth() refuses it with encryption_required.
   bool allow_auth_without_tls = false;
-  // submit() pulls the message only while less than this is unsent.
+  // submit() pulls the message only while less than this is unsent. 0 = no
+  // limit: the whole message is pulled (and copied, unless the source is
+  // stable()) at once.
   std::size_t output_high_water = 256 * 1024;
   // submit() gathers the message's pieces into BDAT chunks of at least this
   // many octets (the last may be smaller): fewer BDAT lines and replies.
   std::size_t bdat_chunk_size = 64 * 1024;
   // Received reply bytes not yet read (receive_capacity()); at least the
-  // longest reply line accepted (replies.max_line_length).
+  // longest reply line accepted (replies.max_line_length). 0 = no limit
+  // (memory then grows with what the server sends ahead).
   std::size_t receive_buffer = 64 * 1024;
   // RFC 5321 §4.5.3.2: how long to wait for each reply.
   std::chrono::seconds greeting_timeout{300};          // initial 220
@@ -287,10 +290,10 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  // Server bytes, copied into the receive buffer. Refused (invalid_state,
-  // nothing copied) when they do not fit (receive_capacity()) or after the
-  // session closed. After the 220 to STARTTLS they go to trailing_data(),
-  // never to the reply reader.
+  // Server bytes, copied into the receive buffer. Refused, nothing copied:
+  // receive_buffer_full when they do not fit (receive_capacity()),
+  // session_closed after the session closed or after receive_eof(). After
+  // the 220 to STARTTLS they go to trailing_data(), never to the reply reader.
   std::error_code receive(std::string_view bytes);
   // The same for raw bytes (docs/design.md: bytes in through one door).
   std::error_code receive(std::span<const std::byte> bytes) {

@@ -122,9 +122,11 @@ struct server_options {
   // (§4.5.3.1.6, 1000 octets); see data_decoder_options.
   data_decoder_options data;
   starttls_injection after_starttls = starttls_injection::reject;
-  // Receive buffer size: at least the longest line accepted.
+  // Receive buffer size: at least the longest line accepted. 0 = no limit
+  // (memory then grows with what the peer sends ahead of the replies).
   std::size_t receive_buffer = 64 * 1024;
   // wants_read() is false while more unsent output than this is queued.
+  // 0 = no limit (a peer that pipelines without reading grows the output).
   std::size_t output_high_water = 64 * 1024;
   // RFC 5321 §4.5.3.2.7: "at least 5 minutes" waiting for the next command.
   std::chrono::seconds command_timeout{300};
@@ -238,10 +240,11 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Copies `bytes` into the receive buffer. Refused (invalid_state, nothing
-  // copied) when they do not fit (see receive_capacity()) or after the
-  // session closed; plaintext after a 220 to STARTTLS goes to
-  // trailing_data(), never to the parser.
+  // Copies `bytes` into the receive buffer. Refused, nothing copied:
+  // receive_buffer_full when they do not fit (see receive_capacity()),
+  // session_closed after the session closed or after receive_eof();
+  // plaintext after a 220 to STARTTLS goes to trailing_data(), never to the
+  // parser.
   std::error_code receive(std::string_view bytes);
   // The same for raw bytes (docs/design.md: bytes in through one door).
   std::error_code receive(std::span<const std::byte> bytes) {
