@@ -138,7 +138,7 @@ inline session_result run_session(std::string_view input, const std::vector<std:
         if (!e->error) r.messages.push_back(body);
         body.clear();
         for (std::size_t i = 0; i < e->replies_owed; ++i)
-          s.send(e->error ? e->suggested : server_reply{250, "2.0.0 Queued"});
+          e->error ? s.send(e->suggested) : s.send(250, "2.0.0 Queued");
       } else if (const auto* a = std::get_if<server_event::auth_response>(&event)) {
         r.log += a->value.cancelled ? "auth cancel\n" : "auth response\n";
         if (a->value.cancelled)

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <utility>
 
 using namespace sansmtp;
 using sansmtp::test::reply_codes;
@@ -858,4 +859,175 @@ TEST_CASE("server: timeout_epoch() moves when a command is taken or answered, no
   CHECK(taken != start);
   REQUIRE_FALSE(s.send(250, "ok"));
   CHECK(s.timeout_epoch() != taken);
+}
+
+namespace {
+
+// The accept-all server of the README: every event that needs an answer is
+// answered with what it suggests. The client's bytes come in `pieces`.
+struct accept_all_run {
+  std::string wire;     // what the server wrote
+  std::string message;                     // the message being received
+  std::vector<std::string> messages;       // those that ended, as the application kept them
+  std::vector<std::string> suggested_for;  // "command:MAIL 250", "chunk_end 250", ...
+};
+
+accept_all_run accept_all(const server_options& o, const std::vector<std::string_view>& pieces) {
+  accept_all_run r;
+  server s(o);
+  REQUIRE_FALSE(s.send(220, "mx.example ESMTP"));
+  const auto name = [](const server_event_t& e) -> std::string {
+    if (const auto* c = std::get_if<server_event::command>(&e)) return "command:" + std::string(c->line.substr(0, 4));
+    static const char* const names[] = {"need_data", "paused", "command", "bad_command", "message_data", "chunk_end",
+                                        "message_end", "auth_response", "peer_closed", "fatal_error", "transaction_reset"};
+    return names[e.index()];
+  };
+  const auto drain = [&] {
+    for (;;) {
+      const auto event = s.next_event();
+      if (const auto* d = std::get_if<server_event::message_data>(&event)) {
+        r.message.append(d->bytes.data(), d->bytes.size());
+      } else if (std::holds_alternative<server_event::transaction_reset>(event)) {
+        r.message.clear();
+      } else if (const auto* answer = suggested_reply(event)) {
+        if (std::holds_alternative<server_event::message_end>(event)) r.messages.push_back(std::exchange(r.message, {}));
+        r.suggested_for.push_back(name(event) + " " + std::to_string(answer->code));
+        REQUIRE_FALSE(s.send(*answer));
+      } else {
+        if (const auto* c = std::get_if<server_event::command>(&event)) {
+          // Only BDAT needs no answer now: its chunk_end or message_end does.
+          CHECK(std::holds_alternative<cmd::bdat>(c->value));
+          CHECK(c->suggested.code == 0);
+          r.suggested_for.push_back(name(event) + " none");
+          continue;
+        }
+        return;
+      }
+    }
+  };
+  for (const auto piece : pieces) {
+    REQUIRE_FALSE(s.receive(piece));
+    drain();
+    const auto out = s.pending_output();
+    r.wire.append(out.data(), out.size());
+    s.consume_output(out.size());
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("server: sending every event's suggested reply is a complete accept-all server, whatever the split") {
+  server_options o;
+  o.hostname = "mx.example";
+  o.chunking = true;
+  const std::string client =
+      "EHLO c.example\r\nNOOP\r\nVRFY bob\r\nEXPN list\r\nHELP\r\nMAIL FROM:<a@example.org>\r\n"
+      "RCPT TO:<b@example.net>\r\nDATA\r\nSubject: one\r\n\r\n..dot\r\n.\r\nRSET\r\n"
+      "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 5\r\nhello"
+      "BDAT 8 LAST\r\n world\r\n"
+      "FROB\r\nQUIT\r\n";
+  const std::string expected_wire =
+      "220 mx.example ESMTP\r\n"
+      "250-mx.example\r\n250-PIPELINING\r\n250-SIZE\r\n250-8BITMIME\r\n250-CHUNKING\r\n250 ENHANCEDSTATUSCODES\r\n"
+      "250 2.0.0 Ok\r\n"
+      "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery\r\n"
+      "502 5.5.1 EXPN not implemented\r\n"
+      "214 2.0.0 See RFC 5321 (commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY)\r\n"
+      "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued\r\n"
+      "250 2.0.0 Ok\r\n"
+      "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: chunk received\r\n250 2.0.0 Ok: queued\r\n"
+      "500 5.5.2 Command unrecognized\r\n"
+      "221 2.0.0 mx.example Service closing transmission channel\r\n";
+  const std::vector<std::string> expected_suggestions = {
+      "command:EHLO 250", "command:NOOP 250", "command:VRFY 252", "command:EXPN 502", "command:HELP 214",
+      "command:MAIL 250", "command:RCPT 250", "command:DATA 354", "message_end 250",  "command:RSET 250",
+      "command:MAIL 250", "command:RCPT 250", "command:BDAT none", "chunk_end 250",  "command:BDAT none",
+      "message_end 250",  "bad_command 500", "command:QUIT 221"};
+  const auto whole = accept_all(o, {client});
+  CHECK(whole.wire == expected_wire);
+  CHECK(whole.suggested_for == expected_suggestions);
+  CHECK(whole.messages == std::vector<std::string>{"Subject: one\r\n\r\n.dot\r\n", "hello world\r\n"});
+  std::vector<std::string_view> bytes;
+  for (std::size_t i = 0; i < client.size(); ++i) bytes.push_back(std::string_view(client).substr(i, 1));
+  const auto one_by_one = accept_all(o, bytes);
+  CHECK(one_by_one.wire == expected_wire);
+  CHECK(one_by_one.suggested_for == expected_suggestions);
+  CHECK(one_by_one.messages == whole.messages);
+  for (std::size_t cut = 1; cut < client.size(); ++cut) {
+    INFO("split at " << cut);
+    const auto split = accept_all(o, {std::string_view(client).substr(0, cut), std::string_view(client).substr(cut)});
+    CHECK(split.wire == expected_wire);
+    CHECK(split.suggested_for == expected_suggestions);
+    CHECK(split.messages == whole.messages);
+  }
+}
+
+TEST_CASE("server: suggested replies of the other events (HELO, LHLO, STARTTLS, AUTH, a refused message) and none where no answer is owed") {
+  {
+    server_options o;
+    o.hostname = "mx.example";
+    o.starttls = true;
+    o.auth_mechanisms = {"PLAIN"};
+    o.allow_auth_without_tls = true;
+    server s(o);
+    REQUIRE_FALSE(s.send(220, "hi"));
+    CHECK(suggested_reply(s.next_event()) == nullptr);  // need_data
+    REQUIRE_FALSE(s.receive("HELO c.example\r\n"));
+    auto e = s.next_event();
+    const auto* helo = suggested_reply(e);
+    REQUIRE(helo);
+    CHECK(helo->code == 250);
+    REQUIRE(helo->lines.size() == 1);
+    CHECK(helo->lines[0] == "mx.example");  // HELO: no extensions
+    CHECK(suggested_reply(s.next_event()) == nullptr);  // paused: a reply is owed
+    REQUIRE_FALSE(s.send(*helo));
+    REQUIRE_FALSE(s.receive("EHLO c.example\r\n"));
+    e = s.next_event();
+    const auto* ehlo = suggested_reply(e);
+    REQUIRE(ehlo);
+    std::vector<std::string> lines(ehlo->lines.begin(), ehlo->lines.end());
+    CHECK(std::find(lines.begin(), lines.end(), "STARTTLS") != lines.end());
+    CHECK(std::find(lines.begin(), lines.end(), "AUTH PLAIN") != lines.end());
+    REQUIRE_FALSE(s.send(*ehlo));
+    REQUIRE_FALSE(s.receive("AUTH PLAIN\r\n"));
+    e = s.next_event();
+    REQUIRE(suggested_reply(e));
+    CHECK(suggested_reply(e)->code == 535);  // an accept-all server knows no credentials
+    REQUIRE_FALSE(s.send(334, ""));
+    REQUIRE_FALSE(s.receive("dGVzdAB0ZXN0AHRlc3Q=\r\n"));
+    e = s.next_event();
+    REQUIRE(std::holds_alternative<server_event::auth_response>(e));
+    CHECK(suggested_reply(e)->code == 535);
+    CHECK(suggested_reply(e)->enhanced == enhanced_status{5, 7, 8});
+    REQUIRE_FALSE(s.send(*suggested_reply(e)));
+    REQUIRE_FALSE(s.receive("STARTTLS\r\n"));
+    e = s.next_event();
+    CHECK(suggested_reply(e)->code == 220);
+    REQUIRE_FALSE(s.send(*suggested_reply(e)));
+    CHECK(std::get<server_event::paused>(s.next_event()).why == server_event::paused::reason::tls_handshake);
+  }
+  {
+    server_options o;
+    o.lmtp = true;
+    o.max_message_size = 4;
+    server s(o);
+    REQUIRE_FALSE(s.send(220, "hi"));
+    REQUIRE_FALSE(s.receive("LHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"
+                            "too long\r\n.\r\n"));
+    for (;;) {
+      const auto e = s.next_event();
+      if (const auto* end = std::get_if<server_event::message_end>(&e)) {
+        CHECK(end->error);
+        CHECK(end->suggested.code == 552);  // over SIZE: the refusal is suggested
+        CHECK(end->suggested.enhanced == enhanced_status{5, 3, 4});
+        break;
+      }
+      if (const auto* answer = suggested_reply(e)) {
+        REQUIRE_FALSE(s.send(*answer));
+        continue;
+      }
+      REQUIRE(std::holds_alternative<server_event::message_data>(e));
+    }
+  }
 }

@@ -106,7 +106,7 @@ class test_handler final : public drivers::server_handler {
         record_.messages.push_back(std::move(message_));
       }
       message_.clear();
-      s.send(e->error ? e->suggested : sansmtp::server_reply{250, "2.0.0 Ok"});
+      e->error ? s.send(e->suggested) : s.send(250, "2.0.0 Ok");
     } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
       s.send(f->suggested);
     }

@@ -38,6 +38,17 @@ enum class server::owed : std::uint8_t {
   other,  // everything else, refused commands and fatal errors included
 };
 
+// A reply the session suggests, written as its wire text ("5.5.1 Bad
+// sequence of commands") and split at compile time into the RFC 3463 status
+// and the text, so that suggesting one costs a few stores.
+struct detail::canned_reply {
+  int code = 0;
+  std::optional<enhanced_status> status;
+  std::string_view esc;  // the status as written ("5.5.1"), for command_error::enhanced
+  std::string_view text;
+};
+
+
 enum class server::line_status : std::uint8_t { line, need_data, too_long };
 
 namespace {
@@ -45,25 +56,91 @@ namespace {
 using detail::phase;
 using detail::verb_class;
 
-constexpr server_reply bad_sequence_reply{503, "5.5.1 Bad sequence of commands"};
-constexpr server_reply not_offered_param{555, "5.5.4 Parameter not offered by this server"};
+using canned = detail::canned_reply;
+
+consteval canned make_canned(int code, std::string_view wire) {
+  canned c{code, std::nullopt, {}, wire};
+  // class "." subject "." detail SP (RFC 3463 §2), the class the code's.
+  std::uint16_t parts[3] = {0, 0, 0};
+  std::size_t i = 0;
+  for (int part = 0; part < 3; ++part) {
+    const std::size_t start = i;
+    while (i < wire.size() && wire[i] >= '0' && wire[i] <= '9') parts[part] = static_cast<std::uint16_t>(parts[part] * 10 + (wire[i++] - '0'));
+    if (i == start) return c;
+    if (part < 2 && (i >= wire.size() || wire[i++] != '.')) return c;
+  }
+  if (i < wire.size() && wire[i] != ' ') return c;
+  if (parts[0] != code / 100) return c;
+  c.status = enhanced_status{static_cast<std::uint8_t>(parts[0]), parts[1], parts[2]};
+  c.esc = wire.substr(0, i);
+  c.text = wire.substr(i < wire.size() ? i + 1 : i);
+  return c;
+}
+
+constexpr canned bad_sequence_reply = make_canned(503, "5.5.1 Bad sequence of commands");
+constexpr canned not_offered_param = make_canned(555, "5.5.4 Parameter not offered by this server");
+constexpr canned message_too_large_reply = make_canned(552, "5.3.4 Message size exceeds fixed maximum message size");
+constexpr canned use_lhlo = make_canned(500, "5.5.1 Use LHLO (RFC 2033)");
+constexpr canned use_ehlo = make_canned(500, "5.5.1 Use EHLO or HELO");
+constexpr canned unrecognized = make_canned(500, "5.5.2 Command unrecognized");
+constexpr canned bdat_not_offered = make_canned(502, "5.5.1 BDAT not offered");
+constexpr canned starttls_not_offered = make_canned(502, "5.5.1 STARTTLS not offered");
+constexpr canned auth_not_offered = make_canned(502, "5.5.1 AUTH not offered");
+constexpr canned too_many_transactions_reply = make_canned(421, "4.5.3 Too many transactions, closing");
+constexpr canned too_many_recipients_reply = make_canned(452, "4.5.3 Too many recipients");
+constexpr canned unknown_mechanism = make_canned(504, "5.5.4 Unrecognized authentication type");
+constexpr canned encryption_required_reply =
+    make_canned(538, "5.7.11 Encryption required for requested authentication mechanism");
+constexpr canned bare_line_end_reply =
+    make_canned(550, "5.6.0 Message refused: bare CR or LF, or a line too long (RFC 5321 2.3.8, 4.5.3.1.6)");
+constexpr canned auth_refused_reply = make_canned(535, "5.7.8 Authentication credentials invalid");
+
+// What an accept-all server answers to each command (docs/server.md): the
+// `suggested` of the command event. EHLO's and QUIT's name the host, and
+// BDAT's reply comes with its chunk (chunk_end, message_end).
+constexpr canned accept_mail = make_canned(250, "2.1.0 Ok");
+constexpr canned accept_rcpt = make_canned(250, "2.1.5 Ok");
+constexpr canned accept_data = make_canned(354, "End data with <CR><LF>.<CR><LF>");
+constexpr canned accept_other = make_canned(250, "2.0.0 Ok");
+constexpr canned accept_chunk = make_canned(250, "2.0.0 Ok: chunk received");
+constexpr canned accept_message = make_canned(250, "2.0.0 Ok: queued");
+constexpr canned accept_starttls = make_canned(220, "2.0.0 Ready to start TLS");
+// RFC 5321 §3.5.3: 252 when the server will not verify but accepts the message.
+constexpr canned accept_vrfy = make_canned(252, "2.5.0 Cannot VRFY user, but will accept message and attempt delivery");
+// §3.5.2: EXPN may be refused; 502 is "command not implemented" (§4.2.4).
+constexpr canned accept_expn = make_canned(502, "5.5.1 EXPN not implemented");
+constexpr canned accept_help = make_canned(214, "2.0.0 See RFC 5321 (commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY)");
+static_assert(accept_rcpt.status && accept_rcpt.status->detail == 5 && accept_rcpt.text == "Ok");
+static_assert(!accept_data.status && accept_data.text.starts_with("End"));
+
+}  // namespace
+
+// The reply `c`, its line held by the session until the next event.
+reply server::suggest(int code, std::optional<enhanced_status> status, std::string_view text) noexcept {
+  suggested_line_ = text;
+  reply r;
+  r.code = code;
+  r.enhanced = status;
+  if (!text.empty()) r.lines = std::span<const std::string_view>(&suggested_line_, 1);
+  return r;
+}
+
+namespace {
 
 // The reply a parser error suggests: its RFC 3463 code and the errc's
 // sentence, printable ASCII, in `storage` (valid until the next event).
-server_reply suggestion_for(const command_error& e, std::string& storage) {
-  storage.assign(e.enhanced);
-  storage += ' ';
+std::string_view suggestion_text(const command_error& e, std::string& storage) {
+  storage.clear();
   for (const char c : make_error_code(e.code).message()) storage += (c >= 32 && c < 127) ? c : ' ';
-  return {e.reply, storage};
+  return storage;
 }
-
 
 // The RFC 3463 code at the start of a reply text, if it has one of the
 // reply's class, and the text after it.
-std::pair<std::optional<enhanced_status>, std::string_view> split_status(const server_reply& r) {
-  const auto esc = parse::enhanced_status_at(r.text, r.code);
-  if (!esc) return {std::nullopt, r.text};
-  return {esc->status, r.text.substr(std::min(r.text.size(), esc->length + 1))};
+std::pair<std::optional<enhanced_status>, std::string_view> split_status(int code, std::string_view text) {
+  const auto esc = parse::enhanced_status_at(text, code);
+  if (!esc) return {std::nullopt, text};
+  return {esc->status, text.substr(std::min(text.size(), esc->length + 1))};
 }
 
 }  // namespace
@@ -144,20 +221,24 @@ server_event_t server::next_event() {
   return mode_ == mode::auth_line ? next_auth_line() : next_command();
 }
 
-server_event_t server::fail(errc code, server_reply suggested) {
+server_event_t server::fail(errc code, const canned& suggested) {
   fatal_ = true;
   owed_.push_back({owed::other});
-  return server_event::fatal_error{code, suggested};
+  return server_event::fatal_error{code, suggest(suggested.code, suggested.status, suggested.text)};
 }
 
-server_event_t server::refuse(const command_error& e, std::string_view line, server_reply suggested) {
+server_event_t server::refuse(const command_error& e, std::string_view line, const canned& suggested) {
+  return refuse(e, line, suggest(suggested.code, suggested.status, suggested.text));
+}
+
+server_event_t server::refuse(const command_error& e, std::string_view line, const reply& suggested) {
   pipelined_next_ = false;
   // §4.5.3.1.10: a 452 for too many recipients is flow control; only the
   // overshoot past max_recipient_overshoot counts as an error.
   const bool counted = e.code != errc::too_many_recipients ||
                        (options_.max_recipient_overshoot && ++overshoot_ > options_.max_recipient_overshoot);
   if (counted && options_.max_bad_commands && ++bad_commands_ > options_.max_bad_commands)
-    return fail(errc::too_many_errors, {421, "4.7.0 Too many errors, closing the connection"});
+    return fail(errc::too_many_errors, make_canned(421, "4.7.0 Too many errors, closing the connection"));
   owed_.push_back({owed::other});
   return server_event::bad_command{e, line, suggested};
 }
@@ -217,7 +298,7 @@ server_event_t server::next_command() {
     case line_status::line:
       return command_event(line);
     case line_status::too_long:
-      return refuse(line_too_long(line), line, {500, "5.5.6 Line too long"});
+      return refuse(line_too_long(line), line, make_canned(500, "5.5.6 Line too long"));
     case line_status::need_data:
       break;
   }
@@ -234,17 +315,17 @@ server_event_t server::next_auth_line() {
   }
   mode_ = mode::commands;  // unless the application answers 334 again
   if (status == line_status::too_long)  // RFC 4954 §4: the exchange fails with 500 5.5.6
-    return refuse(line_too_long(line), line, {500, "5.5.6 Authentication Exchange line is too long"});
+    return refuse(line_too_long(line), line, make_canned(500, "5.5.6 Authentication Exchange line is too long"));
   auth_response_options o;
   o.max_line_length = options_.max_auth_line_length;
   o.allow_bare_lf = options_.commands.allow_bare_lf;
   o.reject_trailing_whitespace = options_.commands.reject_trailing_whitespace;
   const auto r = parse::auth_response(line, o);
   // RFC 4954 §4: a response that cannot be decoded ends the exchange, 501.
-  if (!r) return refuse(r.error(), line, {501, "5.5.2 Cannot decode the response"});
+  if (!r) return refuse(r.error(), line, make_canned(501, "5.5.2 Cannot decode the response"));
   mode_ = mode::auth_line;
   owed_.push_back({owed::auth});
-  return server_event::auth_response{*r};
+  return server_event::auth_response{*r, suggest(auth_refused_reply.code, auth_refused_reply.status, auth_refused_reply.text)};
 }
 
 server_event_t server::command_event(std::string_view line) {
@@ -258,7 +339,12 @@ server_event_t server::command_event(std::string_view line) {
   opts.smtputf8 = rcpt ? smtputf8_txn_ : (options_.smtputf8 && esmtp_);
   line_notes notes;
   auto parsed = parse::command_line(line, opts, notes);
-  if (!parsed) return refuse(parsed.error(), line, suggestion_for(parsed.error(), suggestion_));
+  if (!parsed) {
+    const auto& e = parsed.error();
+    const auto status = parse::enhanced_status_at(e.enhanced, e.reply);
+    return refuse(e, line, suggest(e.reply, status ? std::optional(status->status) : std::nullopt,
+                                   suggestion_text(e, suggestion_)));
+  }
   command_error e;
   if (const auto refusal = check_state(*parsed, e)) {
     if (const auto* b = std::get_if<cmd::bdat>(&*parsed)) {
@@ -269,30 +355,37 @@ server_event_t server::command_event(std::string_view line) {
       chunk_refused_ = true;
       refused_line_.assign(line);
       refused_chunk_error_ = e;
-      refused_chunk_reply_ = *refusal;
+      refused_chunk_reply_ = refusal;
       mode_ = mode::bdat;
       return next_bdat();
     }
     return refuse(e, line, *refusal);
   }
-  server_event::command event{std::move(*parsed), line, notes, false, early_};
+  server_event::command event{std::move(*parsed), line, notes, false, early_, {}};
   early_ = false;
   event.unadvertised_pipelining = pipelined && !(esmtp_ && options_.pipelining);
   const auto& c = event.value;
+  const auto accept = [&](const canned& r) { event.suggested = suggest(r.code, r.status, r.text); };
   switch (detail::class_of(c)) {
-    case verb_class::hello:
-      owed_.push_back({owed::hello, true, !std::holds_alternative<cmd::helo>(c)});
+    case verb_class::hello: {
+      const bool esmtp = !std::holds_alternative<cmd::helo>(c);
+      owed_.push_back({owed::hello, true, esmtp});
+      event.suggested = hello_reply({}, esmtp);
       break;
+    }
     case verb_class::mail: {
       const auto& p = std::get<cmd::mail>(c).params;
       owed_.push_back({owed::mail, true, false, p.smtputf8, p.body == body_type::binary_mime});
+      accept(accept_mail);
       break;
     }
     case verb_class::rcpt:
       owed_.push_back({owed::rcpt});
+      accept(accept_rcpt);
       break;
     case verb_class::data:
       owed_.push_back({owed::data});
+      accept(accept_data);
       break;
     case verb_class::bdat: {
       const auto& b = std::get<cmd::bdat>(c);
@@ -317,18 +410,28 @@ server_event_t server::command_event(std::string_view line) {
         // CVE-2011-0411: commands pipelined after STARTTLS would be taken
         // as if they had come over TLS.
         if (options_.after_starttls == starttls_injection::reject)
-          return fail(errc::starttls_injection, {554, "5.5.0 Commands pipelined after STARTTLS"});
+          return fail(errc::starttls_injection, make_canned(554, "5.5.0 Commands pipelined after STARTTLS"));
         in_pos_ = in_.size();
       }
       owed_.push_back({owed::starttls});
+      accept(accept_starttls);
       break;
     case verb_class::auth:
       owed_.push_back({owed::auth});
+      accept(auth_refused_reply);  // an accept-all server knows no credentials
       break;
     case verb_class::anytime:
-      owed_.push_back({std::holds_alternative<cmd::quit>(c)   ? owed::quit
-                       : std::holds_alternative<cmd::rset>(c) ? owed::rset
-                                                              : owed::other});
+      if (std::holds_alternative<cmd::quit>(c)) {
+        owed_.push_back({owed::quit});
+        suggestion_ = options_.hostname + " Service closing transmission channel";  // §4.2.2, §3.8
+        event.suggested = suggest(221, enhanced_status{2, 0, 0}, suggestion_);
+        break;
+      }
+      owed_.push_back({std::holds_alternative<cmd::rset>(c) ? owed::rset : owed::other});
+      accept(std::holds_alternative<cmd::vrfy>(c)   ? accept_vrfy
+             : std::holds_alternative<cmd::expn>(c) ? accept_expn
+             : std::holds_alternative<cmd::help>(c) ? accept_help
+                                                    : accept_other);
       break;
   }
   return event;
@@ -340,13 +443,13 @@ std::uint8_t server::current_phase() const noexcept {
   return static_cast<std::uint8_t>(p);
 }
 
-std::optional<server_reply> server::check_state(const sansmtp::command& c, command_error& e) const {
-  const auto refuse_with = [&](errc code, server_reply r) -> std::optional<server_reply> {
+const canned* server::check_state(const sansmtp::command& c, command_error& e) const {
+  const auto refuse_with = [&](errc code, const canned& r) -> const canned* {
     e.code = code;
     e.offset = 0;
     e.reply = r.code;
-    e.enhanced = r.text.substr(0, r.text.find(' '));
-    return r;
+    e.enhanced = r.esc;
+    return &r;
   };
   // §3.1: after a 554 greeting, only QUIT.
   if (greeting_rejected_ && !std::holds_alternative<cmd::quit>(c))
@@ -354,17 +457,16 @@ std::optional<server_reply> server::check_state(const sansmtp::command& c, comma
   const auto v = detail::class_of(c);
   // RFC 2033 §4.1: LMTP has LHLO and no EHLO/HELO; SMTP has no LHLO.
   if (v == verb_class::hello && options_.lmtp != std::holds_alternative<cmd::lhlo>(c))
-    return refuse_with(errc::invalid_verb,
-                       {500, options_.lmtp ? "5.5.1 Use LHLO (RFC 2033)" : "5.5.1 Use EHLO or HELO"});
+    return refuse_with(errc::invalid_verb, options_.lmtp ? use_lhlo : use_ehlo);
   if (std::holds_alternative<cmd::unknown>(c))
-    return refuse_with(errc::invalid_verb, {500, "5.5.2 Command unrecognized"});
+    return refuse_with(errc::invalid_verb, unrecognized);
   // Not offered: 502 whatever the state.
   if (v == verb_class::bdat && !options_.chunking)
-    return refuse_with(errc::not_offered, {502, "5.5.1 BDAT not offered"});
+    return refuse_with(errc::not_offered, bdat_not_offered);
   if (v == verb_class::starttls && (!options_.starttls || tls_))
-    return refuse_with(errc::not_offered, {502, "5.5.1 STARTTLS not offered"});
+    return refuse_with(errc::not_offered, starttls_not_offered);
   if (v == verb_class::auth && options_.auth_mechanisms.empty())
-    return refuse_with(errc::not_offered, {502, "5.5.1 AUTH not offered"});
+    return refuse_with(errc::not_offered, auth_not_offered);
   // The transition table; RFC 3030 §2: DATA after BDAT is a bad sequence.
   if (!detail::sequence_allows(static_cast<phase>(current_phase()), v))
     return refuse_with(errc::bad_sequence, bad_sequence_reply);
@@ -378,16 +480,16 @@ std::optional<server_reply> server::check_state(const sansmtp::command& c, comma
       return refuse_with(errc::not_offered, not_offered_param);
     // RFC 1870 §6.1: larger than the fixed maximum.
     if (options_.max_message_size && p.size && *p.size > options_.max_message_size)
-      return refuse_with(errc::message_too_large, {552, "5.3.4 Message size exceeds fixed maximum message size"});
+      return refuse_with(errc::message_too_large, message_too_large_reply);
     if (options_.max_transactions && transactions_ >= options_.max_transactions)
-      return refuse_with(errc::too_many_transactions, {421, "4.5.3 Too many transactions, closing"});
+      return refuse_with(errc::too_many_transactions, too_many_transactions_reply);
   }
   if (const auto* r = std::get_if<cmd::rcpt>(&c)) {
     const auto& p = r->params;
     if (((p.notify || p.orcpt) && !options_.dsn) || p.rrvs) return refuse_with(errc::not_offered, not_offered_param);
     // §4.5.3.1.10: too many recipients is 452.
     if (options_.max_recipients && recipients_ >= options_.max_recipients)
-      return refuse_with(errc::too_many_recipients, {452, "4.5.3 Too many recipients"});
+      return refuse_with(errc::too_many_recipients, too_many_recipients_reply);
   }
   // RFC 3030 §3: a BINARYMIME message cannot use DATA.
   if (v == verb_class::data && binarymime_) return refuse_with(errc::bad_sequence, bad_sequence_reply);
@@ -395,13 +497,12 @@ std::optional<server_reply> server::check_state(const sansmtp::command& c, comma
     // RFC 4954 §4: one successful AUTH per session, after EHLO.
     if (authenticated_ || !esmtp_) return refuse_with(errc::bad_sequence, bad_sequence_reply);
     if (!tls_ && !options_.allow_auth_without_tls)
-      return refuse_with(errc::encryption_required,
-                         {538, "5.7.11 Encryption required for requested authentication mechanism"});
+      return refuse_with(errc::encryption_required, encryption_required_reply);
     const auto& mechanisms = options_.auth_mechanisms;
     if (std::find(mechanisms.begin(), mechanisms.end(), a->mechanism) == mechanisms.end())
-      return refuse_with(errc::not_offered, {504, "5.5.4 Unrecognized authentication type"});
+      return refuse_with(errc::not_offered, unknown_mechanism);
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 // Counts n more message octets; returns how many of them to hand out: past
@@ -448,11 +549,10 @@ server_event_t server::end_message() {
   const auto& text_error = decoder_.error() ? decoder_.error() : message_error_;
   end.error = text_error ? text_error : size_error_;
   if (text_error && size_error_ && size_error_->offset < text_error->offset) end.error = size_error_;
-  if (end.error) {
-    end.suggested = end.error->code == errc::message_too_large
-                        ? server_reply{552, "5.3.4 Message size exceeds fixed maximum message size"}
-                        : server_reply{550, "5.6.0 Message refused: bare CR or LF, or a line too long (RFC 5321 2.3.8, 4.5.3.1.6)"};
-  }
+  const canned& answer = !end.error                                  ? accept_message
+                         : end.error->code == errc::message_too_large ? message_too_large_reply
+                                                                      : bare_line_end_reply;
+  end.suggested = suggest(answer.code, answer.status, answer.text);
   end.replies_owed = message_replies_left_ ? message_replies_left_ : 1;
   decoder_.reset();
   // A DATA message owes its replies now; a BDAT LAST's first one was queued
@@ -579,7 +679,7 @@ server_event_t server::end_chunk() {
   mode_ = mode::commands;
   if (chunk_refused_) {
     chunk_refused_ = false;
-    return refuse(refused_chunk_error_, refused_line_, refused_chunk_reply_);
+    return refuse(refused_chunk_error_, refused_line_, *refused_chunk_reply_);
   }
   if (chunk_last_) {
     if (chunk_prev_cr_ && options_.data.bare_cr == bare_line_ending::reject && !binarymime_ && !message_error_)
@@ -587,7 +687,7 @@ server_event_t server::end_chunk() {
     return end_message();
   }
   owed_.back().ready = true;  // the chunk's own entry, queued with its command
-  return server_event::chunk_end{message_size_};
+  return server_event::chunk_end{message_size_, suggest(accept_chunk.code, accept_chunk.status, accept_chunk.text)};
 }
 
 // --- replies -------------------------------------------------------------------
@@ -609,33 +709,40 @@ bool server::reply_fits(int code) const noexcept {
   }
 }
 
-std::error_code server::send(const server_reply& reply) {
+std::error_code server::send(const reply& r) {
   if (closed_) return errc::session_closed;
-  if (!reply_fits(reply.code)) return errc::invalid_state;
-  const auto split = split_status(reply);  // (not a structured binding: clang 14 cannot capture one)
-  const std::string_view paragraphs[] = {split.second};
-  std::span<const std::string_view> lines;
-  if (!split.second.empty()) lines = paragraphs;
-  if (reply.code == 334 && reply.text.empty()) {
+  if (!reply_fits(r.code)) return errc::invalid_state;
+  if (r.code == 334 && r.lines.empty()) {
     // RFC 4954 §4: continue-req = "334" SP [base64] CRLF: the SP stays
     // when the challenge is empty (PLAIN's, RFC 4616 §2).
     out_.append("334 \r\n");
-  } else if (auto ec = out_.append_with(
-                 [&](std::string& o) { return write_reply(o, reply.code, split.first, lines); })) {
+  } else if (auto ec = out_.append_with([&](std::string& o) { return write_reply(o, r.code, r.enhanced, r.lines); })) {
     return ec;
   }
   const auto answered = owed_.front();
   owed_.pop_front();
-  apply_reply(answered, reply.code);
+  apply_reply(answered, r.code);
   return {};
 }
 
-std::error_code server::send_ehlo_reply(std::string_view greeting) {
-  if (owed_.empty() || owed_.front().what != owed::hello) return errc::invalid_state;
-  std::vector<std::string> lines;
+std::error_code server::send(int code, std::string_view text) {
+  const auto split = split_status(code, text);  // (not a structured binding: clang 14 cannot capture one)
+  const std::string_view paragraphs[] = {split.second};
+  reply r;
+  r.code = code;
+  r.enhanced = split.first;
+  if (!split.second.empty()) r.lines = paragraphs;
+  return send(r);
+}
+
+// 250 to EHLO/LHLO (or HELO: `esmtp` false) with what this session offers
+// now, its lines held by the session until the next event.
+reply server::hello_reply(std::string_view greeting, bool esmtp) {
+  auto& lines = ehlo_lines_;
+  lines.clear();
   lines.push_back(options_.hostname);
   if (!greeting.empty()) lines.back().append(" ").append(greeting);
-  if (owed_.front().esmtp) {
+  if (esmtp) {
     if (options_.pipelining) lines.emplace_back("PIPELINING");
     if (options_.max_message_size)
       lines.push_back("SIZE " + std::to_string(options_.max_message_size));
@@ -660,13 +767,17 @@ std::error_code server::send_ehlo_reply(std::string_view greeting) {
       if (limits.size() > 6) lines.push_back(std::move(limits));
     }
   }
-  std::vector<std::string_view> views(lines.begin(), lines.end());
-  if (auto ec = out_.append_with([&](std::string& o) { return write_reply(o, 250, std::nullopt, views); }))
-    return ec;
-  const auto answered = owed_.front();
-  owed_.pop_front();
-  apply_reply(answered, 250);
-  return {};
+  ehlo_views_.assign(lines.begin(), lines.end());
+  reply r;
+  r.code = 250;
+  r.lines = ehlo_views_;
+  return r;
+}
+
+std::error_code server::send_ehlo_reply(std::string_view greeting) {
+  if (closed_) return errc::session_closed;
+  if (owed_.empty() || owed_.front().what != owed::hello) return errc::invalid_state;
+  return send(hello_reply(greeting, owed_.front().esmtp));
 }
 
 void server::apply_reply(const awaiting& answered, int code) {

@@ -12,13 +12,26 @@ std::error_code write_reply(std::string& out, int code, std::optional<enhanced_s
                             std::span<const std::string_view> paragraphs,
                             const reply_writer_options& options) {
   if (!valid_reply_code(code)) return errc::bad_reply_code;
-  std::string esc;
+  // The ESC as text, written here rather than by to_string(): no string is
+  // made per reply (at most "5.999.999").
+  char esc_text[11];
+  std::size_t esc_size = 0;
   if (enhanced) {
     if (enhanced->status_class == 3 || enhanced->status_class != code / 100 || enhanced->subject > 999 ||
         enhanced->detail > 999)
       return errc::bad_enhanced_status;
-    esc = to_string(*enhanced);
+    const auto put = [&](unsigned v) {
+      if (v >= 100) esc_text[esc_size++] = static_cast<char>('0' + v / 100);
+      if (v >= 10) esc_text[esc_size++] = static_cast<char>('0' + v / 10 % 10);
+      esc_text[esc_size++] = static_cast<char>('0' + v % 10);
+    };
+    put(enhanced->status_class);
+    esc_text[esc_size++] = '.';
+    put(enhanced->subject);
+    esc_text[esc_size++] = '.';
+    put(enhanced->detail);
   }
+  const std::string_view esc(esc_text, esc_size);
   // "NNN-" + [ESC SP] + text + CRLF must fit the line.
   const std::size_t overhead = 4 + (esc.empty() ? 0 : esc.size() + 1) + 2;
   // 0 = no limit, as everywhere.

@@ -4,30 +4,21 @@
 // next_event(); replies go in through send() and leave through
 // pending_output(). The session never reads a clock, never does I/O, and
 // answers nothing on its own except on_timeout()'s 421: every reply is the
-// application's, and the session suggests the RFC's reply where the peer
-// was wrong.
+// application's. Every event that needs an answer carries a `suggested`
+// reply: the RFC's where the peer was wrong, an accept-all server's
+// otherwise (suggested_reply()).
 //
 //   ```cpp
 //   // One turn of a driver: push what was read, drain the events, answer.
-//   // (Accept-everything policy; a real application decides per event.)
+//   // Every event that needs an answer suggests one (accept-all); a real
+//   // application decides per event and sends its own where it differs.
 //   void turn(sansmtp::server& session, std::string_view bytes, std::string& wire_out) {
-//     if (!bytes.empty()) session.receive(bytes);
+//     if (!bytes.empty() && session.receive(bytes)) return;  // refused: see receive()
 //     for (;;) {
 //       const auto event = session.next_event();
 //       if (std::holds_alternative<sansmtp::server_event::need_data>(event)) break;
 //       if (std::holds_alternative<sansmtp::server_event::paused>(event)) break;
-//       if (const auto* c = std::get_if<sansmtp::server_event::command>(&event)) {
-//         if (std::holds_alternative<sansmtp::cmd::ehlo>(c->value)) session.send_ehlo_reply();
-//         else if (std::holds_alternative<sansmtp::cmd::data>(c->value)) session.send(354, "Go ahead");
-//         else if (std::holds_alternative<sansmtp::cmd::quit>(c->value)) session.send(221, "Bye");
-//         else if (!std::holds_alternative<sansmtp::cmd::bdat>(c->value)) session.send(250, "Ok");
-//       } else if (const auto* b = std::get_if<sansmtp::server_event::bad_command>(&event)) {
-//         session.send(b->suggested);
-//       } else if (const auto* e = std::get_if<sansmtp::server_event::message_end>(&event)) {
-//         session.send(e->error ? e->suggested : sansmtp::server_reply{250, "2.0.0 Ok"});
-//       } else if (const auto* f = std::get_if<sansmtp::server_event::fatal_error>(&event)) {
-//         session.send(f->suggested);
-//       }
+//       if (const auto* answer = sansmtp::suggested_reply(event)) (void)session.send(*answer);
 //     }
 //     const auto out = session.pending_output();
 //     wire_out.append(out.data(), out.size());
@@ -132,13 +123,9 @@ struct server_options {
   std::chrono::seconds command_timeout{300};
 };
 
-// A reply: code, and text whose first word may be an RFC 3463 status
-// ("2.1.0 Ok"); it is written through write_reply (wrapped, checked: no CR,
-// LF or other controls).
-struct server_reply {
-  int code = 0;
-  std::string_view text;
-};
+namespace detail {
+struct canned_reply;  // a reply the session suggests (server.cpp)
+}  // namespace detail
 
 namespace server_event {
 
@@ -167,6 +154,13 @@ struct command {
   bool unadvertised_pipelining = false;
   // It arrived before the greeting was sent: the "early talker" signal.
   bool before_greeting = false;
+  // What an accept-all server answers (250 to MAIL, RCPT, RSET, NOOP; 354
+  // to DATA; the EHLO reply with what this session offers; 221 to QUIT;
+  // 252 to VRFY, 502 to EXPN, 214 to HELP; 220 to STARTTLS; 535 to AUTH,
+  // as such a server knows no credentials). A BDAT command is answered
+  // when its chunk was read: its suggested code is 0 (no reply now), and
+  // chunk_end or message_end suggests the answer.
+  reply suggested;
 };
 
 // A command the session refused: the parser's error, or the state's
@@ -175,7 +169,7 @@ struct command {
 struct bad_command {
   command_error error;  // errc and offset; reply/enhanced as the parser gave them
   std::string_view line;
-  server_reply suggested;
+  reply suggested;
 };
 
 // Message bytes, dot-unstuffed (DATA) or as sent (BDAT), in order.
@@ -186,14 +180,17 @@ struct message_data {
 // A BDAT chunk (not LAST) was read in full: answer 250 (or refuse).
 struct chunk_end {
   std::uint64_t size = 0;
+  reply suggested;  // 250
 };
 
 // The end of the message (DATA's final dot, or BDAT LAST's chunk).
 struct message_end {
   std::uint64_t size = 0;            // message octets
   std::optional<parse_error> error;  // bare_lf/bare_cr/line_too_long/message_too_large: refuse it
-  server_reply suggested;            // for `error`
-  // LMTP: replies owed, one per accepted recipient, in RCPT order.
+  // 250 without `error`; with it the refusal (552 5.3.4, or 550 5.6.0).
+  reply suggested;
+  // LMTP: replies owed, one per accepted recipient, in RCPT order (send
+  // `suggested`, or a reply of your own, that many times).
   std::size_t replies_owed = 1;
 };
 
@@ -211,6 +208,7 @@ struct transaction_reset {
 // never log it.
 struct auth_response {
   sansmtp::auth_response value;
+  reply suggested;  // 535 5.7.8: an accept-all server knows no credentials
 };
 
 // The peer closed its side (receive_eof()).
@@ -223,7 +221,7 @@ struct peer_closed {
 // The session cannot go on; send `suggested` and close. Sticky.
 struct fatal_error {
   errc code = errc::ok;
-  server_reply suggested;
+  reply suggested;
 };
 
 }  // namespace server_event
@@ -233,6 +231,20 @@ using server_event_t =
                  server_event::message_data, server_event::chunk_end, server_event::message_end,
                  server_event::auth_response, server_event::peer_closed, server_event::fatal_error,
                  server_event::transaction_reset>;
+
+// The reply `event` suggests, or nullptr when it needs none (need_data,
+// paused, message_data, transaction_reset, peer_closed, and the BDAT
+// command, answered at its chunk_end or message_end). Sending it for every
+// event is a complete accept-all server (docs/server.md); its views live as
+// the event's do.
+[[nodiscard]] inline const reply* suggested_reply(const server_event_t& event) noexcept {
+  return std::visit(
+      [](const auto& e) -> const reply* {
+        if constexpr (requires { e.suggested; }) return e.suggested.code ? &e.suggested : nullptr;
+        else return nullptr;
+      },
+      event);
+}
 
 class server {
  public:
@@ -264,8 +276,10 @@ class server {
   // text is write_reply's error. The code drives the
   // state: 220/554 greeting, 250 EHLO/HELO/MAIL/RCPT, 354 DATA, 334/235
   // AUTH, 220 STARTTLS, 221 QUIT, any 421 closes.
-  std::error_code send(const server_reply& reply);
-  std::error_code send(int code, std::string_view text) { return send(server_reply{code, text}); }
+  std::error_code send(const reply& r);
+  // The same for a one-line reply; `text` may begin with an RFC 3463 status
+  // of the code's class ("2.1.0 Ok"), which then starts every line.
+  std::error_code send(int code, std::string_view text);
   // 250 to EHLO (or LHLO) with the extensions this session offers now
   // (STARTTLS only before TLS, AUTH only after TLS unless allowed, SIZE,
   // LIMITS from the limits).
@@ -364,10 +378,14 @@ class server {
   server_event_t command_event(std::string_view line);
   server_event_t end_message();
   server_event_t end_chunk();
-  server_event_t refuse(const command_error& e, std::string_view line, server_reply suggested);
-  server_event_t fail(errc code, server_reply suggested);
+  server_event_t refuse(const command_error& e, std::string_view line, const detail::canned_reply& suggested);
+  server_event_t refuse(const command_error& e, std::string_view line, const reply& suggested);
+  server_event_t fail(errc code, const detail::canned_reply& suggested);
+  // A reply whose one line is held by the session until the next event.
+  reply suggest(int code, std::optional<enhanced_status> status, std::string_view text) noexcept;
+  reply hello_reply(std::string_view greeting, bool esmtp);
   server_event_t closed_by_peer(bool unfinished);
-  std::optional<server_reply> check_state(const sansmtp::command& c, command_error& e) const;
+  const detail::canned_reply* check_state(const sansmtp::command& c, command_error& e) const;
   std::uint8_t current_phase() const noexcept;
   bool waiting_for_reply() const noexcept;
   bool reply_fits(int code) const noexcept;
@@ -397,6 +415,9 @@ class server {
   owed_queue owed_;
   std::string trailing_;
   std::string suggestion_;    // text of a suggested reply built for the last event
+  std::string_view suggested_line_;      // the one line of the last event's suggested reply
+  std::vector<std::string> ehlo_lines_;  // the lines of the EHLO reply suggested or sent
+  std::vector<std::string_view> ehlo_views_;
   std::string refused_line_;  // the line of a refused BDAT, kept while its chunk is dropped
   data_decoder decoder_;
   std::uint64_t message_size_ = 0;
@@ -410,7 +431,7 @@ class server {
   bool chunk_prev_cr_ = false;
   std::uint64_t line_start_ = 0;  // BDAT text: the message offset where the current line began
   command_error refused_chunk_error_{};
-  server_reply refused_chunk_reply_{};
+  const detail::canned_reply* refused_chunk_reply_ = nullptr;
   // Session and transaction state.
   bool greeted_ = false, greeting_rejected_ = false, early_ = false;
   bool hello_ = false, esmtp_ = false, tls_ = false, authenticated_ = false;
