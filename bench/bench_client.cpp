@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include "counting_new.hpp"
+#include "must.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -38,7 +39,7 @@ struct pair {
   bool in_body = false;
 
   pair() : s(), c(client_options{"mail.acme-corp.com"}) {
-    s.send(220, "mx.example.net ESMTP");
+    bench::must(s.send(220, "mx.example.net ESMTP"));
     pump();
   }
 
@@ -48,7 +49,7 @@ struct pair {
     std::size_t moved = 0;
     for (const auto run : c.pending_output_spans()) {
       if (s.receive_capacity() < run.size()) break;
-      s.receive({run.data(), run.size()});
+      bench::must(s.receive({run.data(), run.size()}));
       moved += run.size();
     }
     c.consume_output(moved);
@@ -57,12 +58,12 @@ struct pair {
       if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
       if (const auto* cmd = std::get_if<server_event::command>(&e)) {
         const auto& v = cmd->value;
-        if (std::holds_alternative<cmd::ehlo>(v)) s.send_ehlo_reply();
-        else if (std::holds_alternative<cmd::data>(v)) s.send(354, "Go ahead");
-        else s.send(250, "2.0.0 Ok");
+        if (std::holds_alternative<cmd::ehlo>(v)) bench::must(s.send_ehlo_reply());
+        else if (std::holds_alternative<cmd::data>(v)) bench::must(s.send(354, "Go ahead"));
+        else bench::must(s.send(250, "2.0.0 Ok"));
       } else if (std::holds_alternative<server_event::message_end>(e)) {
         ++delivered;
-        s.send(250, "2.0.0 Queued");
+        bench::must(s.send(250, "2.0.0 Queued"));
       }
     }
   }
@@ -70,19 +71,19 @@ struct pair {
   void client_turn() {
     const auto out = s.pending_output();
     if (!out.empty()) {
-      c.receive({out.data(), out.size()});
+      bench::must(c.receive({out.data(), out.size()}));
       s.consume_output(out.size());
     }
     for (;;) {
       const auto e = c.next_event();
       if (const auto* r = std::get_if<client_event::reply>(&e)) {
-        if (r->answered == answered_command::greeting) c.send_hello();
+        if (r->answered == answered_command::greeting) bench::must(c.send_hello());
         if (r->answered == answered_command::ehlo) ready = true;
         if (r->answered == answered_command::data && r->value.code == 354) {
           in_body = true;
           if (auto_body) {
-            c.send_body(body);
-            c.end_body();
+            bench::must(c.send_body(body));
+            bench::must(c.end_body());
             in_body = false;
           }
         }
@@ -100,9 +101,9 @@ struct pair {
   }
 
   void transaction() {
-    c.send(mail.command());
-    c.send(rcpt.command());
-    c.send(data.command());
+    bench::must(c.send(mail.command()));
+    bench::must(c.send(rcpt.command()));
+    bench::must(c.send(data.command()));
     for (int i = 0; i < 3; ++i) {
       server_turn();
       client_turn();
@@ -146,9 +147,9 @@ void BM_client_body(benchmark::State& state) {
     state.PauseTiming();
     pair p;  // a fresh session in the body of a transaction
     p.auto_body = false;
-    p.c.send(p.mail.command());
-    p.c.send(p.rcpt.command());
-    p.c.send(p.data.command());
+    bench::must(p.c.send(p.mail.command()));
+    bench::must(p.c.send(p.rcpt.command()));
+    bench::must(p.c.send(p.data.command()));
     for (int i = 0; i < 3 && !p.in_body; ++i) {
       p.server_turn();
       p.client_turn();
@@ -160,7 +161,7 @@ void BM_client_body(benchmark::State& state) {
       if (p.c.send_body(std::string_view(body).substr(at, 65536))) state.SkipWithError("send_body refused");
       p.c.consume_output(p.c.pending_output().size());
     }
-    p.c.end_body();
+    bench::must(p.c.end_body());
     p.c.consume_output(p.c.pending_output().size());
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
@@ -177,10 +178,10 @@ BENCHMARK(BM_client_body)->Arg(100 << 10)->Arg(10 << 20);
 void BM_client_body_by_reference(benchmark::State& state) {
   const auto body = make_body(static_cast<std::size_t>(state.range(0)));
   client c(client_options{"mail.acme-corp.com"});
-  c.receive("220 mx\r\n");  // each reply after the command it answers
+  bench::must(c.receive("220 mx\r\n"));  // each reply after the command it answers
   (void)c.next_event();
   (void)c.send_hello();
-  c.receive("250-mx\r\n250 PIPELINING\r\n");
+  bench::must(c.receive("250-mx\r\n250 PIPELINING\r\n"));
   (void)c.next_event();
   c.consume_output(c.pending_output_size());
   envelope env;
@@ -194,7 +195,7 @@ void BM_client_body_by_reference(benchmark::State& state) {
       state.SkipWithError("submit refused");
       break;
     }
-    c.receive("250 ok\r\n250 ok\r\n354 go\r\n");
+    bench::must(c.receive("250 ok\r\n250 ok\r\n354 go\r\n"));
     bool ended = false, done = false;
     while (!done) {
       const auto e = c.next_event();
@@ -203,7 +204,7 @@ void BM_client_body_by_reference(benchmark::State& state) {
       if (std::holds_alternative<client_event::submitted>(e)) done = true;
       if (!ended && c.timeout() == std::chrono::seconds{600}) {
         ended = true;
-        c.receive("250 queued\r\n");
+        bench::must(c.receive("250 queued\r\n"));
       }
       if (std::holds_alternative<client_event::fatal_error>(e)) {
         state.SkipWithError("fatal error");

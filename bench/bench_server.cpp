@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include "counting_new.hpp"
+#include "must.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -35,17 +36,17 @@ struct sink {
         return;
       if (const auto* c = std::get_if<server_event::command>(&event)) {
         const auto& v = c->value;
-        if (std::holds_alternative<cmd::ehlo>(v)) s.send_ehlo_reply();
-        else if (std::holds_alternative<cmd::data>(v)) s.send(354, "Go ahead");
-        else if (std::holds_alternative<cmd::quit>(v)) s.send(221, "2.0.0 Bye");
-        else s.send(250, "2.0.0 Ok");
+        if (std::holds_alternative<cmd::ehlo>(v)) bench::must(s.send_ehlo_reply());
+        else if (std::holds_alternative<cmd::data>(v)) bench::must(s.send(354, "Go ahead"));
+        else if (std::holds_alternative<cmd::quit>(v)) bench::must(s.send(221, "2.0.0 Bye"));
+        else bench::must(s.send(250, "2.0.0 Ok"));
       } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
         body += d->bytes.size();
       } else if (std::holds_alternative<server_event::message_end>(event)) {
         ++messages;
-        s.send(250, "2.0.0 Queued");
+        bench::must(s.send(250, "2.0.0 Queued"));
       } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
-        s.send(b->suggested);
+        bench::must(s.send(b->suggested));
       }
     }
   }
@@ -56,7 +57,7 @@ struct sink {
 void feed(server& s, sink& app, std::string_view wire, std::size_t chunk) {
   while (!wire.empty()) {
     const auto n = std::min({chunk, wire.size(), s.receive_capacity()});
-    s.receive(wire.substr(0, n));
+    bench::must(s.receive(wire.substr(0, n)));
     wire.remove_prefix(n);
     app.drain();
     s.consume_output(s.pending_output().size());
@@ -72,7 +73,7 @@ const std::string transaction =
 void BM_small_transactions(benchmark::State& state) {
   server s;
   sink app{s};
-  s.send(220, "mx ESMTP");
+  bench::must(s.send(220, "mx ESMTP"));
   feed(s, app, "EHLO client.example\r\n", 4096);
   std::string batch;
   for (int i = 0; i < 64; ++i) batch += transaction;
@@ -117,7 +118,7 @@ void BM_message_body(benchmark::State& state) {
   const std::string head = "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n";
   server s;
   sink app{s};
-  s.send(220, "mx ESMTP");
+  bench::must(s.send(220, "mx ESMTP"));
   feed(s, app, "EHLO client.example\r\n", 4096);
   for (auto _ : state) {
     feed(s, app, head, 65536);

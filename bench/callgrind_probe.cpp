@@ -8,6 +8,7 @@
 #include <sansmtp/sansmtp.hpp>
 
 #include "shared_inputs.hpp"
+#include "must.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -67,11 +68,11 @@ void answer(server& s) {
     const auto e = s.next_event();
     if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) return;
     if (const auto* c = std::get_if<server_event::command>(&e)) {
-      if (std::holds_alternative<cmd::ehlo>(c->value)) s.send_ehlo_reply();
-      else if (std::holds_alternative<cmd::data>(c->value)) s.send(354, "Go ahead");
-      else s.send(250, "2.0.0 Ok");
+      if (std::holds_alternative<cmd::ehlo>(c->value)) bench::must(s.send_ehlo_reply());
+      else if (std::holds_alternative<cmd::data>(c->value)) bench::must(s.send(354, "Go ahead"));
+      else bench::must(s.send(250, "2.0.0 Ok"));
     } else if (std::holds_alternative<server_event::message_end>(e)) {
-      s.send(250, "2.0.0 Queued");
+      bench::must(s.send(250, "2.0.0 Queued"));
     }
   }
 }
@@ -154,12 +155,12 @@ std::map<std::string, workload> cases() {
                                  server_options o;
                                  o.pipelining = true;
                                  server s(o);
-                                 s.send(220, "mx");
-                                 s.receive("EHLO c.example.com\r\n");
+                                 bench::must(s.send(220, "mx"));
+                                 bench::must(s.receive("EHLO c.example.com\r\n"));
                                  answer(s);
                                  s.consume_output(s.pending_output_size());
                                  for (std::size_t i = 0; i < n; ++i) {
-                                   s.receive(tx);
+                                   bench::must(s.receive(tx));
                                    answer(s);
                                    s.consume_output(s.pending_output_size());
                                  }
@@ -169,7 +170,7 @@ std::map<std::string, workload> cases() {
                                  server_options so;
                                  so.pipelining = true;
                                  server s(so);
-                                 s.send(220, "mx");
+                                 bench::must(s.send(220, "mx"));
                                  client c(client_options{"mail.acme-corp.com"});
                                  envelope env;
                                  env.reverse_path = "alice@example.org";
@@ -180,12 +181,12 @@ std::map<std::string, workload> cases() {
                                  bool ready = false, submitting = false;
                                  memory_source source(message);
                                  while (done < n) {
-                                   for (const auto run : s.pending_output_spans()) c.receive({run.data(), run.size()});
+                                   for (const auto run : s.pending_output_spans()) bench::must(c.receive({run.data(), run.size()}));
                                    s.consume_output(s.pending_output_size());
                                    for (;;) {
                                      const auto e = c.next_event();
                                      if (const auto* r = std::get_if<client_event::reply>(&e)) {
-                                       if (r->answered == answered_command::greeting) c.send_hello();
+                                       if (r->answered == answered_command::greeting) bench::must(c.send_hello());
                                        if (r->answered == answered_command::ehlo) ready = true;
                                        continue;
                                      }
@@ -197,13 +198,13 @@ std::map<std::string, workload> cases() {
                                      if (const auto* p = std::get_if<client_event::paused>(&e);
                                          p && p->why == client_event::paused::reason::ready && ready && !submitting) {
                                        source.rewind();
-                                       c.submit(env, source);
+                                       bench::must(c.submit(env, source));
                                        submitting = true;
                                        continue;
                                      }
                                      break;
                                    }
-                                   for (const auto run : c.pending_output_spans()) s.receive({run.data(), run.size()});
+                                   for (const auto run : c.pending_output_spans()) bench::must(s.receive({run.data(), run.size()}));
                                    c.consume_output(c.pending_output_size());
                                    answer(s);
                                  }

@@ -249,7 +249,7 @@ void client_driver::deliver_held() {
   }
   if (std::exchange(held_eof_, false)) {
     eof_ = true;
-    session_.receive_eof();
+    (void)session_.receive_eof();  // refused only when the session is over already
   }
 }
 

@@ -296,14 +296,16 @@ void server_connection::arm_read_timer() {
 void server_connection::on_read(const std::error_code& ec, std::size_t n) {
   op_ = op::none;
   if (closed_) return;
-  if (n > 0) session_.receive(std::string_view(buffer_.get(), n));  // n <= receive_capacity()
+  // n <= receive_capacity(); refused only when the session closed while the
+  // read was in flight, and what comes after the end is dropped.
+  if (n > 0) (void)session_.receive(std::string_view(buffer_.get(), n));
   if (ec && ec != asio::error::operation_aborted) {
     // A TLS peer that closes without close_notify is stream_truncated; for
     // SMTP that is an EOF like any other (the session knows whether it came
     // in the middle of something).
     const bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
     set_reason(eof ? close_reason::peer_closed : close_reason::io_error);
-    if (!session_.closed()) session_.receive_eof();  // the handler hears peer_closed
+    if (!session_.closed()) (void)session_.receive_eof();  // the handler hears peer_closed
   }
   advance();
 }

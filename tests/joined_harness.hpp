@@ -7,6 +7,8 @@
 // message with its envelope as the server saw it.
 #pragma once
 
+#include "must.hpp"
+
 #include <sansmtp/session/client.hpp>
 #include <sansmtp/syntax/command_builder.hpp>
 #include <sansmtp/session/server.hpp>
@@ -52,7 +54,7 @@ inline joined_result run_joined(const server_options& so, const client_options& 
                                 std::string_view message, const joined_chunking& k) {
   std::mt19937 rng(k.seed);
   server s(so);
-  s.send(220, "mx.example.net ESMTP");
+  test::must(s.send(220, "mx.example.net ESMTP"), "send");
   client c(co);
   memory_source stable(message, k.piece);
   streamed_source streamed(message, k.piece);
@@ -65,7 +67,7 @@ inline joined_result run_joined(const server_options& so, const client_options& 
     const auto to_client = s.pending_output();
     std::size_t n = std::min<std::size_t>({to_client.size(), 1 + rng() % k.max_to_client, c.receive_capacity()});
     if (n) {
-      c.receive({to_client.data(), n});
+      test::must(c.receive({to_client.data(), n}), "receive");
       s.consume_output(n);
     }
     for (;;) {
@@ -80,7 +82,7 @@ inline joined_result run_joined(const server_options& so, const client_options& 
             !out.submit_error && r->value.code / 100 == 2) {
           out.submit_error = c.submit(env, source);
           if (out.submit_error) {
-            c.send(make_quit()->command());
+            test::must(c.send(make_quit()->command()), "send");
             quit_sent = true;
           }
         }
@@ -115,7 +117,7 @@ inline joined_result run_joined(const server_options& so, const client_options& 
     for (const auto run : c.pending_output_spans(64)) {  // as a writev: a bounded number of runs per call
       const std::size_t take = std::min(budget, run.size());
       if (take == 0) break;
-      s.receive({run.data(), take});
+      test::must(s.receive({run.data(), take}), "receive");
       moved += take;
       budget -= take;
     }
@@ -125,7 +127,7 @@ inline joined_result run_joined(const server_options& so, const client_options& 
       if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
       if (const auto* cmd = std::get_if<server_event::command>(&e)) {
         if (const auto* r = std::get_if<cmd::rcpt>(&cmd->value); r && r->forward_path.local_part.starts_with("no")) {
-          s.send(550, "5.1.1 No such user");
+          test::must(s.send(550, "5.1.1 No such user"), "send");
           continue;
         }
         if (const auto* m = std::get_if<cmd::mail>(&cmd->value)) {
@@ -140,18 +142,18 @@ inline joined_result run_joined(const server_options& so, const client_options& 
       } else if (const auto* d = std::get_if<server_event::message_data>(&e)) {
         current.body.append(d->bytes.data(), d->bytes.size());
       } else if (std::holds_alternative<server_event::chunk_end>(e)) {
-        s.send(250, "2.0.0 Chunk accepted");
+        test::must(s.send(250, "2.0.0 Chunk accepted"), "send");
       } else if (const auto* end = std::get_if<server_event::message_end>(&e)) {
         if (end->error) {
           current.error = std::string(end->error->name());
-          s.send(end->suggested);
+          test::must(s.send(end->suggested), "send");
         } else {
           if (current.body.size() != end->size)
             out.failure = "message_end says " + std::to_string(end->size) + " octets, message_data gave " +
                           std::to_string(current.body.size());
           out.delivered.push_back(current.body);
           out.rcpts_per_message.push_back(current.rcpt_to.size());
-          for (std::size_t i = 0; i < end->replies_owed; ++i) s.send(250, "2.0.0 Queued");
+          for (std::size_t i = 0; i < end->replies_owed; ++i) test::must(s.send(250, "2.0.0 Queued"), "send");
         }
         out.messages.push_back(current);
         current.body.clear();
@@ -162,10 +164,10 @@ inline joined_result run_joined(const server_options& so, const client_options& 
         const std::string_view line = b->line;
         const bool data_without_rcpt = current.rcpt_to.empty() && (line.starts_with("DATA") || line.starts_with("BDAT"));
         if (!data_without_rcpt) out.failure = "the server refused a client line: " + shown(b->line);
-        s.send(b->suggested);
+        test::must(s.send(b->suggested), "send");
       } else if (const auto* f = std::get_if<server_event::fatal_error>(&e)) {
         out.failure = "server fatal: " + std::string(errc_name(f->code));
-        s.send(f->suggested);
+        test::must(s.send(f->suggested), "send");
       }
     }
   }

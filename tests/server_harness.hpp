@@ -6,6 +6,8 @@
 // same output whatever the chunking.
 #pragma once
 
+#include "must.hpp"
+
 // GCC 12 reports a false -Wrestrict on "literal" + std::string (GCC PR
 // 105329); the log is built that way.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -68,25 +70,25 @@ struct responder {
 inline void default_answer(server& s, const server_event::command& c) {
   const auto& v = c.value;
   if (std::holds_alternative<cmd::ehlo>(v) || std::holds_alternative<cmd::lhlo>(v)) {
-    s.send_ehlo_reply("hello");
+    test::must(s.send_ehlo_reply("hello"), "send_ehlo_reply");
   } else if (std::holds_alternative<cmd::data>(v)) {
-    s.send(354, "End data with <CR><LF>.<CR><LF>");
+    test::must(s.send(354, "End data with <CR><LF>.<CR><LF>"), "send");
   } else if (std::holds_alternative<cmd::quit>(v)) {
-    s.send(221, "2.0.0 Bye");
+    test::must(s.send(221, "2.0.0 Bye"), "send");
   } else if (std::holds_alternative<cmd::starttls>(v)) {
-    s.send(220, "2.0.0 Ready to start TLS");
+    test::must(s.send(220, "2.0.0 Ready to start TLS"), "send");
   } else if (std::holds_alternative<cmd::auth>(v)) {
     const auto& a = std::get<cmd::auth>(v);
     if (a.initial_response)
-      s.send(235, "2.7.0 Authentication successful");
+      test::must(s.send(235, "2.7.0 Authentication successful"), "send");
     else
-      s.send(334, "");
+      test::must(s.send(334, ""), "send");
   } else if (std::holds_alternative<cmd::vrfy>(v)) {
-    s.send(252, "2.5.0 Cannot VRFY user");
+    test::must(s.send(252, "2.5.0 Cannot VRFY user"), "send");
   } else if (std::holds_alternative<cmd::help>(v)) {
-    s.send(214, "2.0.0 See RFC 5321");
+    test::must(s.send(214, "2.0.0 See RFC 5321"), "send");
   } else if (!std::holds_alternative<cmd::bdat>(v)) {
-    s.send(250, "2.0.0 Ok");
+    test::must(s.send(250, "2.0.0 Ok"), "send");
   }
 }
 
@@ -120,12 +122,12 @@ inline session_result run_session(std::string_view input, const std::vector<std:
       } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
         r.log += "bad " + std::to_string(b->suggested.code) + " " + std::string(errc_name(b->error.code)) + " [" +
                  shown(b->line) + "]\n";
-        s.send(b->suggested);
+        test::must(s.send(b->suggested), "send");
       } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
         body.append(d->bytes.data(), d->bytes.size());
       } else if (const auto* k = std::get_if<server_event::chunk_end>(&event)) {
         r.log += "chunk " + std::to_string(k->size) + "\n";
-        s.send(250, "2.0.0 Chunk accepted");
+        test::must(s.send(250, "2.0.0 Chunk accepted"), "send");
       } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
         // What an application kept of the transaction is exactly its message:
         // every octet since the transaction began (or was last reset), no more.
@@ -138,13 +140,13 @@ inline session_result run_session(std::string_view input, const std::vector<std:
         if (!e->error) r.messages.push_back(body);
         body.clear();
         for (std::size_t i = 0; i < e->replies_owed; ++i)
-          e->error ? s.send(e->suggested) : s.send(250, "2.0.0 Queued");
+          test::must(e->error ? s.send(e->suggested) : s.send(250, "2.0.0 Queued"), "send");
       } else if (const auto* a = std::get_if<server_event::auth_response>(&event)) {
         r.log += a->value.cancelled ? "auth cancel\n" : "auth response\n";
         if (a->value.cancelled)
-          s.send(501, "5.7.0 Authentication cancelled");
+          test::must(s.send(501, "5.7.0 Authentication cancelled"), "send");
         else
-          s.send(235, "2.7.0 Authentication successful");
+          test::must(s.send(235, "2.7.0 Authentication successful"), "send");
       } else if (const auto* t = std::get_if<server_event::transaction_reset>(&event)) {
         using why = server_event::transaction_reset::reason;
         r.log += std::string("reset ") +
@@ -158,11 +160,11 @@ inline session_result run_session(std::string_view input, const std::vector<std:
         // depends on when the bytes came; the log says the same either way.
         r.log += f->code == errc::starttls_injection ? std::string("cmd STARTTLS\nstarttls injection\n")
                                                      : "fatal " + std::string(errc_name(f->code)) + "\n";
-        s.send(f->suggested);
+        test::must(s.send(f->suggested), "send");
       }
     }
   };
-  s.send(app.greeting, "mx.example ESMTP");
+  test::must(s.send(app.greeting, "mx.example ESMTP"), "send");
   std::vector<std::size_t> bounds(cuts);
   const bool interrupting = app.interrupt_at <= input.size();
   if (interrupting)  // a bound of its own (an empty first chunk when 0), to fire once after it
@@ -190,7 +192,7 @@ inline session_result run_session(std::string_view input, const std::vector<std:
         if (s.receive_capacity() == 0) break;  // closed, or stuck: the log shows it
         continue;
       }
-      s.receive(chunk.substr(0, n));
+      test::must(s.receive(chunk.substr(0, n)), "receive");
       r.most_buffered = std::max(r.most_buffered, s.buffered_bytes());
       chunk.remove_prefix(n);
       drain();
@@ -201,7 +203,7 @@ inline session_result run_session(std::string_view input, const std::vector<std:
     const auto ec = s.tls_established();
     r.log += ec ? std::string("starttls injection\n") : std::string("tls up\n");
   }
-  if (eof && !s.closed()) s.receive_eof();
+  if (eof && !s.closed()) test::must(s.receive_eof(), "receive_eof");
   drain();
   const auto out = s.pending_output();
   r.output.assign(out.data(), out.size());

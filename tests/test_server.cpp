@@ -87,7 +87,7 @@ TEST_CASE("server: the transition table suggests 503 for every bad sequence (RFC
   responder refuse_ehlo;
   refuse_ehlo.on_command = [](server& s, const server_event::command& c) {
     if (!std::holds_alternative<cmd::ehlo>(c.value)) return false;
-    s.send(550, "5.7.1 Invalid HeloHost");
+    REQUIRE_FALSE(s.send(550, "5.7.1 Invalid HeloHost"));
     return true;
   };
   CHECK(reply_codes(run_every_way("EHLO [10.42.0.17]\r\nMAIL FROM:<a@b.example>\r\n", {}, refuse_ehlo).output) ==
@@ -166,10 +166,10 @@ TEST_CASE("server: after TLS the session is back to before EHLO and STARTTLS is 
   o.starttls = true;
   server s(o);
   REQUIRE_FALSE(s.send(220, "mx ESMTP"));
-  s.receive(hello);
+  REQUIRE_FALSE(s.receive(hello));
   REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
   REQUIRE_FALSE(s.send_ehlo_reply());
-  s.receive("STARTTLS\r\n");
+  REQUIRE_FALSE(s.receive("STARTTLS\r\n"));
   REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
   CHECK(std::holds_alternative<server_event::paused>(s.next_event()));
   CHECK(s.tls_established() == errc::invalid_state);  // not before the 220
@@ -181,17 +181,17 @@ TEST_CASE("server: after TLS the session is back to before EHLO and STARTTLS is 
   REQUIRE_FALSE(s.tls_established());
   CHECK(s.tls());
   s.consume_output(s.pending_output().size());
-  s.receive("MAIL FROM:<a@b.example>\r\n");
+  REQUIRE_FALSE(s.receive("MAIL FROM:<a@b.example>\r\n"));
   auto e = s.next_event();
   REQUIRE(std::holds_alternative<server_event::bad_command>(e));
   CHECK(std::get<server_event::bad_command>(e).suggested.code == 503);
-  s.send(std::get<server_event::bad_command>(e).suggested);
-  s.receive(hello);
+  REQUIRE_FALSE(s.send(std::get<server_event::bad_command>(e).suggested));
+  REQUIRE_FALSE(s.receive(hello));
   REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
   REQUIRE_FALSE(s.send_ehlo_reply());
   const auto out = std::string(s.pending_output().data(), s.pending_output().size());
   CHECK(out.find("STARTTLS") == std::string::npos);
-  s.receive("STARTTLS\r\n");
+  REQUIRE_FALSE(s.receive("STARTTLS\r\n"));
   e = s.next_event();
   REQUIRE(std::holds_alternative<server_event::bad_command>(e));
   CHECK(std::get<server_event::bad_command>(e).suggested.code == 502);
@@ -203,12 +203,12 @@ TEST_CASE("server: plaintext that arrives after the 220 to STARTTLS is never par
   for (const auto policy : {starttls_injection::reject, starttls_injection::discard}) {
     o.after_starttls = policy;
     server s(o);
-    s.send(220, "mx");
-    s.receive(hello + "STARTTLS\r\n");
+    REQUIRE_FALSE(s.send(220, "mx"));
+    REQUIRE_FALSE(s.receive(hello + "STARTTLS\r\n"));
     s.next_event();
-    s.send_ehlo_reply();
+    REQUIRE_FALSE(s.send_ehlo_reply());
     s.next_event();
-    s.send(220, "2.0.0 Ready");
+    REQUIRE_FALSE(s.send(220, "2.0.0 Ready"));
     CHECK_FALSE(s.receive("RSET\r\n"));  // a client that did not wait for the handshake
     CHECK(s.trailing_data() == "RSET\r\n");
     if (policy == starttls_injection::reject) {
@@ -293,19 +293,19 @@ TEST_CASE("server: a refused BDAT's chunk is read and dropped, never parsed as c
 
 TEST_CASE("server: a BDAT reply cannot be sent before its chunk was read") {
   server s(chunking());
-  s.send(220, "mx");
-  s.receive(hello + envelope + "BDAT 10\r\nabc");
+  REQUIRE_FALSE(s.send(220, "mx"));
+  REQUIRE_FALSE(s.receive(hello + envelope + "BDAT 10\r\nabc"));
   for (int i = 0; i < 3; ++i) {
     auto e = s.next_event();
     REQUIRE(std::holds_alternative<server_event::command>(e));
-    if (i == 0) s.send_ehlo_reply(); else s.send(250, "ok");
+    REQUIRE_FALSE((i == 0 ? s.send_ehlo_reply() : s.send(250, "ok")));
   }
   REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));  // BDAT
   CHECK(s.send(250, "too early") == errc::invalid_state);
   REQUIRE(std::holds_alternative<server_event::message_data>(s.next_event()));
   CHECK(std::holds_alternative<server_event::need_data>(s.next_event()));
   CHECK(s.send(250, "too early") == errc::invalid_state);
-  s.receive("defghij");
+  REQUIRE_FALSE(s.receive("defghij"));
   REQUIRE(std::holds_alternative<server_event::message_data>(s.next_event()));
   REQUIRE(std::holds_alternative<server_event::chunk_end>(s.next_event()));
   CHECK_FALSE(s.send(250, "2.0.0 ok"));
@@ -348,7 +348,7 @@ TEST_CASE("server: LMTP answers the end of data once per accepted recipient (RFC
   refuse_second.on_command = [](server& s, const server_event::command& c) {
     const auto* r = std::get_if<cmd::rcpt>(&c.value);
     if (!r || r->forward_path.local_part != "nobody") return false;
-    s.send(550, "5.1.1 No such user");
+    REQUIRE_FALSE(s.send(550, "5.1.1 No such user"));
     return true;
   };
   const auto r = run_every_way("LHLO client.example\r\n" + envelope + "RCPT TO:<nobody@example.net>\r\n"
@@ -465,9 +465,9 @@ TEST_CASE("server: after a 554 greeting only QUIT is accepted (RFC 5321 3.1)") {
 TEST_CASE("server: early talkers and unadvertised pipelining are reported") {
   // Bytes before the greeting: the first command carries the flag.
   server s;
-  s.receive("EHLO early.example\r\n");
+  REQUIRE_FALSE(s.receive("EHLO early.example\r\n"));
   CHECK(std::holds_alternative<server_event::paused>(s.next_event()));  // the greeting is owed
-  s.send(220, "mx");
+  REQUIRE_FALSE(s.send(220, "mx"));
   auto e = s.next_event();
   REQUIRE(std::holds_alternative<server_event::command>(e));
   CHECK(std::get<server_event::command>(e).before_greeting);
@@ -484,17 +484,17 @@ TEST_CASE("server: early talkers and unadvertised pipelining are reported") {
 
 TEST_CASE("server: nothing after DATA, AUTH, STARTTLS or QUIT is parsed before the deciding reply") {
   server s;
-  s.send(220, "mx");
-  s.receive(hello + envelope + "DATA\r\nMAIL FROM:<not-a-command@example.org>\r\n.\r\n");
+  REQUIRE_FALSE(s.send(220, "mx"));
+  REQUIRE_FALSE(s.receive(hello + envelope + "DATA\r\nMAIL FROM:<not-a-command@example.org>\r\n.\r\n"));
   for (int i = 0; i < 3; ++i) {
     REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));
-    if (i == 0) s.send_ehlo_reply(); else s.send(250, "ok");
+    REQUIRE_FALSE((i == 0 ? s.send_ehlo_reply() : s.send(250, "ok")));
   }
   REQUIRE(std::holds_alternative<server_event::command>(s.next_event()));  // DATA
   CHECK(std::holds_alternative<server_event::paused>(s.next_event()));
   CHECK_FALSE(s.wants_read());
   CHECK(s.timeout() == std::chrono::seconds{0});  // waiting for the application
-  s.send(354, "go");
+  REQUIRE_FALSE(s.send(354, "go"));
   CHECK(s.wants_read());
   CHECK(s.timeout() == std::chrono::seconds{300});
   REQUIRE(std::holds_alternative<server_event::message_data>(s.next_event()));
@@ -506,11 +506,11 @@ TEST_CASE("server: local misuse is refused and changes nothing") {
   CHECK(s.send(250, "not a greeting") == errc::invalid_state);  // a greeting is 220, 554 or 421
   CHECK_FALSE(s.send(220, "mx"));
   server t;
-  t.send(220, "mx");
+  REQUIRE_FALSE(t.send(220, "mx"));
   CHECK(t.send(250, "nothing owed") == errc::invalid_state);
   CHECK(t.send_ehlo_reply() == errc::invalid_state);
   CHECK(t.tls_established() == errc::invalid_state);
-  t.receive("NOOP\r\n");
+  REQUIRE_FALSE(t.receive("NOOP\r\n"));
   REQUIRE(std::holds_alternative<server_event::command>(t.next_event()));
   CHECK(t.send(250, "bad\r\ntext") == errc::control_character);  // write_reply refuses; still owed
   CHECK(t.send(354, "not to NOOP") == errc::invalid_state);        // would switch to DATA
@@ -539,13 +539,13 @@ TEST_CASE("server: output above the high-water mark stops reading, timeouts clos
   server_options o;
   o.output_high_water = 10;
   server s(o);
-  s.send(220, "a greeting longer than ten octets");
+  REQUIRE_FALSE(s.send(220, "a greeting longer than ten octets"));
   CHECK_FALSE(s.wants_read());
   {  // 0 = no limit
     server_options none;
     none.output_high_water = 0;
     server n(none);
-    n.send(220, std::string(200, 'x'));
+    REQUIRE_FALSE(n.send(220, std::string(200, 'x')));
     CHECK(n.wants_read());
   }
   s.consume_output(s.pending_output().size());
@@ -566,14 +566,14 @@ TEST_CASE("server: shutdown() answers with 421 4.3.2 after the pending output, w
     server s(o);
     std::string expected;
     if (greeted) {
-      s.send(220, "mx.example ESMTP");
-      s.receive("EHLO c.example\r\nMAIL FROM:<a@example.org>\r\n");
+      REQUIRE_FALSE(s.send(220, "mx.example ESMTP"));
+      REQUIRE_FALSE(s.receive("EHLO c.example\r\nMAIL FROM:<a@example.org>\r\n"));
       for (;;) {  // EHLO answered, MAIL left owed
         const auto e = s.next_event();
         const auto* c = std::get_if<server_event::command>(&e);
         if (!c) break;
         if (!std::holds_alternative<cmd::ehlo>(c->value)) break;
-        s.send_ehlo_reply();
+        REQUIRE_FALSE(s.send_ehlo_reply());
       }
       expected.assign(s.pending_output().data(), s.pending_output().size());
     }
@@ -681,8 +681,8 @@ TEST_CASE("server: a pipelined command is judged against the state its predecess
   // application answers only when the session pauses: MAIL after RSET, and
   // MAIL after the end of a message, must not be seen before those replies.
   server s;
-  s.send(220, "mx");
-  s.receive(hello + envelope + "DATA\r\nx\r\n.\r\nMAIL FROM:<c@example.org>\r\nRSET\r\nMAIL FROM:<d@example.org>\r\n");
+  REQUIRE_FALSE(s.send(220, "mx"));
+  REQUIRE_FALSE(s.receive(hello + envelope + "DATA\r\nx\r\n.\r\nMAIL FROM:<c@example.org>\r\nRSET\r\nMAIL FROM:<d@example.org>\r\n"));
   std::vector<std::string> seen;
   for (int turns = 0; turns < 20; ++turns) {
     auto e = s.next_event();
@@ -691,9 +691,7 @@ TEST_CASE("server: a pipelined command is judged against the state its predecess
       // Answer the oldest owed reply now: 354 to DATA, 250 otherwise.
       const auto last = seen.empty() ? std::string() : seen.back();
       CHECK_FALSE(last.empty());
-      if (last == "DATA") s.send(354, "go");
-      else if (last == "EHLO") s.send_ehlo_reply();
-      else s.send(250, "ok");
+      REQUIRE_FALSE((last == "DATA" ? s.send(354, "go") : last == "EHLO" ? s.send_ehlo_reply() : s.send(250, "ok")));
       seen.push_back("(replied)");
       continue;
     }
@@ -741,7 +739,7 @@ TEST_CASE("server: EHLO, HELO and RSET abandon a transaction with transaction_re
   int hellos = 0;
   refuse_ehlo.on_command = [&](server& s, const server_event::command& c) {
     if (!std::holds_alternative<cmd::ehlo>(c.value) || hellos++ == 0) return false;
-    s.send(550, "5.7.1 no");
+    REQUIRE_FALSE(s.send(550, "5.7.1 no"));
     return true;
   };
   r = run_session(hello + envelope + "EHLO again.example\r\nDATA\r\nx\r\n.\r\n", {}, {}, refuse_ehlo);

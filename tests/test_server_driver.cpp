@@ -14,6 +14,9 @@
 #include <asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <sys/socket.h>
 
 #include <chrono>
@@ -32,6 +35,14 @@ namespace server_event = sansmtp::server_event;
 namespace cmd = sansmtp::cmd;
 
 namespace {
+
+// The scripted peers run on I/O threads, where a Catch2 assertion must not
+// run: a session call they make that is refused ends the test run at once.
+void sent(std::error_code ec) {
+  if (!ec) return;
+  std::fprintf(stderr, "test peer: a session call was refused: %s\n", ec.message().c_str());
+  std::abort();
+}
 
 // What the handlers saw, for the test thread.
 struct record {
@@ -76,16 +87,16 @@ class test_handler final : public drivers::server_handler {
   test_handler(record& r, bool answer_noop, bool throw_on_mail, bool defer_vrfy = false)
       : record_(r), answer_noop_(answer_noop), throw_on_mail_(throw_on_mail), defer_vrfy_(defer_vrfy) {}
 
-  void on_connect(server& s) override { s.send(220, "mx.test ESMTP driver test"); }
+  void on_connect(server& s) override { sent(s.send(220, "mx.test ESMTP driver test")); }
 
   void on_event(server& s, const server_event_t& event) override {
     if (const auto* c = std::get_if<server_event::command>(&event)) {
       if (std::holds_alternative<cmd::ehlo>(c->value)) {
-        s.send_ehlo_reply();
+        sent(s.send_ehlo_reply());
       } else if (std::holds_alternative<cmd::data>(c->value)) {
-        s.send(354, "Go ahead");
+        sent(s.send(354, "Go ahead"));
       } else if (std::holds_alternative<cmd::quit>(c->value)) {
-        s.send(221, "2.0.0 Bye");
+        sent(s.send(221, "2.0.0 Bye"));
       } else if (std::holds_alternative<cmd::vrfy>(c->value) && defer_vrfy_) {
         auto later = defer();  // (no Catch2 assertion here: this is the I/O thread)
         std::lock_guard lock(record_.mutex);
@@ -94,10 +105,10 @@ class test_handler final : public drivers::server_handler {
       } else if (std::holds_alternative<cmd::mail>(c->value) && throw_on_mail_) {
         throw std::runtime_error("the application failed");
       } else if (!std::holds_alternative<cmd::noop>(c->value) || answer_noop_) {
-        s.send(250, "2.0.0 Ok");
+        sent(s.send(250, "2.0.0 Ok"));
       }
     } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
-      s.send(b->suggested);
+      sent(s.send(b->suggested));
     } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
       message_.append(d->bytes.data(), d->bytes.size());
     } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
@@ -106,9 +117,9 @@ class test_handler final : public drivers::server_handler {
         record_.messages.push_back(std::move(message_));
       }
       message_.clear();
-      e->error ? s.send(e->suggested) : s.send(250, "2.0.0 Ok");
+      sent(e->error ? s.send(e->suggested) : s.send(250, "2.0.0 Ok"));
     } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
-      s.send(f->suggested);
+      sent(s.send(f->suggested));
     }
   }
 
@@ -321,7 +332,7 @@ TEST_CASE("server driver: a deferred reply lets the I/O thread serve others, and
   REQUIRE(later);
   b.send("NOOP\r\n");
   CHECK(b.reply() == "250 2.0.0 Ok\r\n");  // answered while a's reply is still owed
-  std::thread worker([&later] { later.complete([](server& s) { s.send(252, "2.5.0 answered later"); }); });
+  std::thread worker([&later] { later.complete([](server& s) { sent(s.send(252, "2.5.0 answered later")); }); });
   worker.join();
   CHECK(a.reply() == "252 2.5.0 answered later\r\n");
   CHECK(a.reply() == "250 2.0.0 Ok\r\n");

@@ -152,10 +152,10 @@ int run_stdio(const serve_config& config, const server_options& options) {
       const auto n = ::read(STDIN_FILENO, buffer.data(), want);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        session.receive_eof();
+        (void)session.receive_eof();  // refused only after the end: nothing to tell
         if (reason == drivers::close_reason::session_closed) reason = drivers::close_reason::peer_closed;
       } else {
-        session.receive(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        (void)session.receive(std::string_view(buffer.data(), static_cast<std::size_t>(n)));  // n <= receive_capacity()
       }
     }
     for (;;) {

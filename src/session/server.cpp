@@ -928,7 +928,7 @@ void server::close_with_421(const enhanced_status& status, std::string_view why)
   const std::string text = options_.hostname + " " + std::string(why);
   const std::string_view lines[] = {text};
   out_.append_with([&](std::string& o) {
-    if (write_reply(o, 421, status, lines)) write_reply(o, 421, status, {});
+    if (write_reply(o, 421, status, lines)) (void)write_reply(o, 421, status, {});  // without text it fits
     return 0;
   });
   close();

@@ -213,7 +213,7 @@ class crlf_encoder {
   // its end is held over (its LF may start the next piece). The error names
   // the first bare CR or LF the options refuse, with its message offset;
   // `out` then holds what came before it.
-  std::optional<data_error> normalize(std::string_view piece, std::string& out);
+  [[nodiscard]] std::optional<data_error> normalize(std::string_view piece, std::string& out);
   // What the message still needs at its end: a CRLF after an unterminated
   // last line (or for the LF a final CR still needs, as data_encoder::finish()
   // does); empty for an empty message or one that ended with CRLF.

@@ -120,7 +120,7 @@ class reply_reader {
   reply_step next(std::string_view input);
   // The end of the stream. A stream that ends inside a reply is `incomplete`
   // (or the earlier rule the unfinished line already broke).
-  const std::optional<reply_error>& finish();
+  [[nodiscard]] const std::optional<reply_error>& finish();
 
   // After next() returned reply_status::reply, until the next non-const call.
   const reply& current() const noexcept { return reply_; }
@@ -138,7 +138,7 @@ class reply_reader {
   [[gnu::always_inline]] line_result plain_lines(const char*& p, const char* end, std::size_t max);
   line_result take_line(const char* line, std::size_t size, std::uint64_t at, bool from_partial,
                         bool plain_known);
-  std::optional<reply_error> check_line(const char* line, std::size_t size, std::uint64_t at,
+  [[nodiscard]] std::optional<reply_error> check_line(const char* line, std::size_t size, std::uint64_t at,
                                         bool finished) const noexcept;
   void fail_unterminated(const char* line, std::size_t size, std::uint64_t at);
   void stash_lines();

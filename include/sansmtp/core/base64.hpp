@@ -9,7 +9,7 @@ namespace sansmtp {
 
 // RFC 4648 base64 (LOGIN's user name and password, any SASL data); nullopt
 // when it is not base64.
-std::optional<std::string> decode_base64(std::string_view base64);
+[[nodiscard]] std::optional<std::string> decode_base64(std::string_view base64);
 std::string encode_base64(std::string_view bytes);
 
 }  // namespace sansmtp

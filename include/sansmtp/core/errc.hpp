@@ -99,7 +99,7 @@ constexpr bool is_local_misuse(errc e) noexcept {
 
 const std::error_category& error_category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
+[[nodiscard]] inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
 // The stable snake_case name of a code ("label_too_long"), as used in JSON.
 std::string_view errc_name(errc e) noexcept;
@@ -128,7 +128,7 @@ struct parse_error {
 
   explicit operator bool() const noexcept { return code != errc::ok; }
   std::string_view name() const noexcept { return errc_name(code); }
-  std::error_code error_code() const noexcept { return make_error_code(code); }
+  [[nodiscard]] std::error_code error_code() const noexcept { return make_error_code(code); }
 
   friend bool operator==(const parse_error&, const parse_error&) = default;
   // As std::error_code compares with an error enum.

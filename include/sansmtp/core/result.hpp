@@ -18,7 +18,7 @@ namespace sansmtp {
 // std::expected's throws bad_expected_access: check first; nothing on the
 // hot path throws.
 template <class T, class E = parse_error>
-class parse_result {
+class [[nodiscard]] parse_result {
  public:
   using value_type = T;
   using error_type = E;

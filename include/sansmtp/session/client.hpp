@@ -2,20 +2,22 @@
 // PIPELINING, 3207 STARTTLS, 2033 LMTP): the application sends commands,
 // the session checks each against the state and what the server offered,
 // writes it, pairs every reply with the command it answers (FIFO), and
-// says what each reply answered (diagnose() in advice/ explains refusals). Replies come in through receive(); events come out of
-// next_event(); bytes to write come out of pending_output().
+// says what each reply answered (diagnose() in advice/ explains refusals).
+// Replies come in through receive(); events come out of next_event(); bytes
+// to write come out of pending_output().
 //
 //   ```cpp
 //   // A client turn: feed what the server sent, react to the replies.
 //   void on_bytes(sansmtp::client& c, std::string_view from_server, std::vector<std::string>& log) {
-//     c.receive(from_server);
+//     if (c.receive(from_server)) return;  // refused: full, or the session is over
 //     for (;;) {
 //       const auto event = c.next_event();
 //       if (std::holds_alternative<sansmtp::client_event::need_data>(event)) break;
 //       if (std::holds_alternative<sansmtp::client_event::paused>(event)) break;
 //       if (const auto* r = std::get_if<sansmtp::client_event::reply>(&event)) {
 //         if (r->value.code >= 400) log.push_back(std::string(sansmtp::answered_command_text(r->answered)) + " refused");
-//         if (r->answered == sansmtp::answered_command::greeting && r->value.code == 220) c.send_hello();
+//         if (r->answered == sansmtp::answered_command::greeting && r->value.code == 220 && c.send_hello())
+//           log.push_back("EHLO refused: the name fails ehlo-check");
 //       }
 //     }
 //   }
@@ -294,12 +296,12 @@ class client {
   // receive_buffer_full when they do not fit (receive_capacity()),
   // session_closed after the session closed or after receive_eof(). After
   // the 220 to STARTTLS they go to trailing_data(), never to the reply reader.
-  std::error_code receive(std::string_view bytes);
+  [[nodiscard]] std::error_code receive(std::string_view bytes);
   // The same for raw bytes (docs/design.md: bytes in through one door).
-  std::error_code receive(std::span<const std::byte> bytes) {
+  [[nodiscard]] std::error_code receive(std::span<const std::byte> bytes) {
     return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
-  std::error_code receive_eof();
+  [[nodiscard]] std::error_code receive_eof();
   std::size_t receive_capacity() const noexcept;
   // Octets received and not yet read (at most receive_buffer).
   std::size_t buffered_bytes() const noexcept;
@@ -311,7 +313,7 @@ class client {
   client_event_t next_event();
 
   // EHLO (LHLO for LMTP) with options.ehlo_name, after the greeting.
-  std::error_code send_hello();
+  [[nodiscard]] std::error_code send_hello();
   // The name EHLO (LHLO, HELO) sends: options.ehlo_name.
   std::string_view ehlo_name() const noexcept { return options_.ehlo_name; }
   // Any other command, checked against the state (the greeting came, a
@@ -323,7 +325,7 @@ class client {
   // STARTTLS, AUTH, QUIT, NOOP, VRFY, EXPN (RFC 2920 §3.1). Refused:
   // invalid_state, not_offered, message_too_large, or the serializer's
   // error (CR/LF/NUL in a field); nothing is written then.
-  std::error_code send(const command& c);
+  [[nodiscard]] std::error_code send(const command& c);
   // STARTTLS now? The server offers it, TLS is not up, the policy is not off.
   bool starttls_wanted() const noexcept;
 
@@ -333,10 +335,10 @@ class client {
   // a reply event whose text is the challenge; answer it with
   // send_auth_response() (base64) or cancel_auth() ("*", RFC 4954 §4).
   // Credentials are only ever in pending_output(), never in an event.
-  std::error_code send_auth(std::string_view mechanism,
+  [[nodiscard]] std::error_code send_auth(std::string_view mechanism,
                             std::optional<std::string_view> initial_response = std::nullopt);
-  std::error_code send_auth_response(std::string_view base64);
-  std::error_code cancel_auth();
+  [[nodiscard]] std::error_code send_auth_response(std::string_view base64);
+  [[nodiscard]] std::error_code cancel_auth();
   bool authenticated() const noexcept { return authenticated_; }
 
   // Transaction level: sends MAIL, RCPT..., DATA (or BDAT chunks, with
@@ -355,7 +357,7 @@ class client {
   // is read ahead for it; one that cannot ends the session with a
   // fatal_error when the octet comes, as SMTP cannot abort the data).
   // `source` must live until `submitted`.
-  std::error_code submit(const envelope& env, message_source& source);
+  [[nodiscard]] std::error_code submit(const envelope& env, message_source& source);
   bool submitting() const noexcept { return sub_.has_value() && !submission_reported_; }
 
   // BDAT (RFC 3030): one chunk, sent as is (no dot-stuffing: the count
@@ -363,14 +365,14 @@ class client {
   // the final one. Needs CHUNKING and a recipient
   // sent. BDAT itself goes through here, not send() (which refuses it:
   // a BDAT line without its octets would desynchronise the server).
-  std::error_code send_chunk(std::string_view bytes, bool last);
+  [[nodiscard]] std::error_code send_chunk(std::string_view bytes, bool last);
   // The message after DATA's 354, in chunks of any size (dot-stuffed and
   // CRLF-normalised by data_encoder), then end_body() writes the final dot.
   // A bare CR/LF refused under data_encoder_options' `reject` is
   // send_body()'s error, and end_body() refuses too: the final dot would
   // deliver the message cut short; close the connection instead.
-  std::error_code send_body(std::string_view chunk);
-  std::error_code end_body();
+  [[nodiscard]] std::error_code send_body(std::string_view chunk);
+  [[nodiscard]] std::error_code end_body();
 
   // Bytes to write: pending_output() is the first run (write it,
   // consume_output(), call again until empty); pending_output_spans(n) is
@@ -389,7 +391,7 @@ class client {
   std::string_view trailing_data() const noexcept { return trailing_; }
   // The handshake is done: capabilities are forgotten, EHLO must be sent
   // again (RFC 3207 §4.2). Refused after injected bytes under `reject`.
-  std::error_code tls_established();
+  [[nodiscard]] std::error_code tls_established();
   bool tls() const noexcept { return tls_; }
   bool closed() const noexcept { return closed_; }
 

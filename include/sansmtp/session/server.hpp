@@ -257,12 +257,12 @@ class server {
   // session_closed after the session closed or after receive_eof();
   // plaintext after a 220 to STARTTLS goes to trailing_data(), never to the
   // parser.
-  std::error_code receive(std::string_view bytes);
+  [[nodiscard]] std::error_code receive(std::string_view bytes);
   // The same for raw bytes (docs/design.md: bytes in through one door).
-  std::error_code receive(std::span<const std::byte> bytes) {
+  [[nodiscard]] std::error_code receive(std::span<const std::byte> bytes) {
     return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
-  std::error_code receive_eof();
+  [[nodiscard]] std::error_code receive_eof();
   std::size_t receive_capacity() const noexcept;
   // Octets received and not yet consumed (at most receive_buffer).
   std::size_t buffered_bytes() const noexcept;
@@ -276,14 +276,14 @@ class server {
   // text is write_reply's error. The code drives the
   // state: 220/554 greeting, 250 EHLO/HELO/MAIL/RCPT, 354 DATA, 334/235
   // AUTH, 220 STARTTLS, 221 QUIT, any 421 closes.
-  std::error_code send(const reply& r);
+  [[nodiscard]] std::error_code send(const reply& r);
   // The same for a one-line reply; `text` may begin with an RFC 3463 status
   // of the code's class ("2.1.0 Ok"), which then starts every line.
-  std::error_code send(int code, std::string_view text);
+  [[nodiscard]] std::error_code send(int code, std::string_view text);
   // 250 to EHLO (or LHLO) with the extensions this session offers now
   // (STARTTLS only before TLS, AUTH only after TLS unless allowed, SIZE,
   // LIMITS from the limits).
-  std::error_code send_ehlo_reply(std::string_view greeting = {});
+  [[nodiscard]] std::error_code send_ehlo_reply(std::string_view greeting = {});
 
   // Bytes to write; consume_output(n) after writing n of them. A server's
   // output is one run (replies are copied), so pending_output() holds all
@@ -304,7 +304,7 @@ class server {
   // The TLS handshake is done: the session is back to before EHLO (RFC 3207
   // §4.2: the EHLO name and AUTH state are forgotten; STARTTLS is no longer
   // offered). Refused unless a 220 to STARTTLS was sent.
-  std::error_code tls_established();
+  [[nodiscard]] std::error_code tls_established();
   bool tls() const noexcept { return tls_; }
 
   // RFC 5321 §4.5.3.2.7: how long to wait for the peer now; zero when the

@@ -96,7 +96,7 @@ struct reply_writer_options {
 // inject a reply), octets >= 0x80 (non_ascii, or bad_utf8 under allow_utf8),
 // a word longer than a line (reply_line_too_long), more lines than max_lines
 // (too_many_reply_lines).
-std::error_code write_reply(std::string& out, int code, std::optional<enhanced_status> enhanced,
+[[nodiscard]] std::error_code write_reply(std::string& out, int code, std::optional<enhanced_status> enhanced,
                             std::span<const std::string_view> paragraphs,
                             const reply_writer_options& options = {});
 

@@ -14,7 +14,7 @@ struct plain_credentials {
   std::string user;
   std::string password;
 };
-std::optional<plain_credentials> decode_auth_plain(std::string_view base64);
+[[nodiscard]] std::optional<plain_credentials> decode_auth_plain(std::string_view base64);
 
 // SASL responses, base64-encoded, for send_auth()/send_auth_response():
 // (a 334 to OAUTHBEARER after a failed token carries a JSON error; answer it
@@ -23,12 +23,12 @@ std::optional<plain_credentials> decode_auth_plain(std::string_view base64);
 // NUL or user/password are empty), LOGIN's two steps are just
 // encode_base64(user) and encode_base64(password), XOAUTH2 (Google's and
 // Microsoft's "user=...^Aauth=Bearer ...^A^A"; nullopt on a ^A in a field).
-std::optional<std::string> sasl_plain(std::string_view user, std::string_view password,
+[[nodiscard]] std::optional<std::string> sasl_plain(std::string_view user, std::string_view password,
                                       std::string_view authorization_id = {});
-std::optional<std::string> sasl_xoauth2(std::string_view user, std::string_view token);
+[[nodiscard]] std::optional<std::string> sasl_xoauth2(std::string_view user, std::string_view token);
 // OAUTHBEARER (RFC 7628 §3.1): "n,a=<user>,^Aauth=Bearer <token>^A^A" (the
 // GS2 header names the user; "," and "=" in it are written =2C and =3D);
 // nullopt on a ^A in a field or an empty token.
-std::optional<std::string> sasl_oauthbearer(std::string_view user, std::string_view token);
+[[nodiscard]] std::optional<std::string> sasl_oauthbearer(std::string_view user, std::string_view token);
 
 }  // namespace sansmtp
