@@ -1208,3 +1208,61 @@ TEST_CASE("client submit: what DATA's and BDAT's refusals and a 354 with nobody 
   CHECK(r.output.find("LAST") == std::string::npos);
   CHECK(r.output.ends_with("RSET\r\n"));
 }
+
+TEST_CASE("client lifetime rule: the 220 to STARTTLS and a submission's results outlive every call but next_event() and receive()") {
+  const auto lines_of = [](const client_event_t& e) {
+    std::string out;
+    if (const auto* r = std::get_if<client_event::reply>(&e))
+      for (const auto line : r->value.lines) out += std::string(line) + "|";
+    if (const auto* s = std::get_if<client_event::submitted>(&e))
+      for (const auto& rcpt : s->recipients) out += rcpt.address + " " + std::to_string(rcpt.delivery_code) + rcpt.text + "|";
+    return out;
+  };
+  auto o = test::options_for();
+  client c(o);
+  test::greet(c, "250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+  REQUIRE_FALSE(c.send(cmd::starttls{}));
+  c.consume_output(c.pending_output_size());
+  // The 220 arrives in the same read as nothing else: the reader hands its
+  // line out as a view of the receive buffer.
+  REQUIRE_FALSE(c.receive("220 2.0.0 Ready to start TLS, a line long enough to live on the heap\r\n"));
+  const auto ready = c.next_event();
+  REQUIRE(std::holds_alternative<client_event::reply>(ready));
+  const auto before = lines_of(ready);
+  CHECK(before == "2.0.0 Ready to start TLS, a line long enough to live on the heap|");
+  REQUIRE_FALSE(c.tls_established());  // the handshake, done while the event is held
+  REQUIRE_FALSE(c.send_hello());
+  c.consume_output(c.pending_output_size());
+  CHECK(lines_of(ready) == before);
+  REQUIRE_FALSE(c.receive("250-mx\r\n250 PIPELINING\r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  // A submission's results, held while the next submission starts.
+  const auto submit_one = [&](const std::string& to, std::string_view replies) -> client_event_t {
+    envelope env;
+    env.reverse_path = "a@example.org";
+    env.recipients.push_back({to});
+    memory_source m("Subject: x\r\n\r\nhi\r\n");
+    REQUIRE(std::holds_alternative<client_event::paused>(c.next_event()));
+    REQUIRE_FALSE(c.submit(env, m));
+    for (;;) {
+      const auto e = c.next_event();
+      if (std::holds_alternative<client_event::submitted>(e)) return e;
+      if (std::holds_alternative<client_event::reply>(e)) continue;
+      c.consume_output(c.pending_output_size());
+      if (replies.empty()) FAIL("the submission did not end");
+      const auto end = replies.find('\n') + 1;
+      REQUIRE_FALSE(c.receive(replies.substr(0, end)));
+      replies.remove_prefix(end);
+    }
+  };
+  const auto first = submit_one("first-recipient-with-a-long-address@example.net",
+                                "250 ok\r\n250 ok\r\n354 go\r\n250 2.0.0 queued as FIRST-0001\r\n");
+  const auto first_before = lines_of(first);
+  CHECK(first_before == "first-recipient-with-a-long-address@example.net 2502.0.0 queued as FIRST-0001|");
+  envelope env;
+  env.reverse_path = "a@example.org";
+  env.recipients.push_back({"second@example.net"});
+  memory_source m("Subject: y\r\n\r\nhi\r\n");
+  REQUIRE_FALSE(c.submit(env, m));  // the next submission, while the first's results are held
+  CHECK(lines_of(first) == first_before);
+}

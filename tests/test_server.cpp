@@ -12,10 +12,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "command_describe.hpp"
 #include "server_harness.hpp"
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -1027,5 +1029,106 @@ TEST_CASE("server: suggested replies of the other events (HELO, LHLO, STARTTLS, 
       }
       REQUIRE(std::holds_alternative<server_event::message_data>(e));
     }
+  }
+}
+
+namespace {
+
+// Every view an event holds, copied out: what a lifetime test compares.
+std::string views_of(const server_event_t& event) {
+  std::string out = std::to_string(event.index()) + ":";
+  const auto add_reply = [&](const reply& r) {
+    out += " reply " + std::to_string(r.code);
+    for (const auto line : r.lines) out += "|" + std::string(line);
+  };
+  if (const auto* c = std::get_if<server_event::command>(&event)) {
+    out += std::string(c->line) + test::describe(c->value);
+    add_reply(c->suggested);
+  } else if (const auto* b = std::get_if<server_event::bad_command>(&event)) {
+    out += std::string(b->line);
+    add_reply(b->suggested);
+  } else if (const auto* d = std::get_if<server_event::message_data>(&event)) {
+    out.append(d->bytes.data(), d->bytes.size());
+  } else if (const auto* ce = std::get_if<server_event::chunk_end>(&event)) {
+    add_reply(ce->suggested);
+  } else if (const auto* e = std::get_if<server_event::message_end>(&event)) {
+    add_reply(e->suggested);
+  } else if (const auto* a = std::get_if<server_event::auth_response>(&event)) {
+    out += std::string(a->value.base64);
+    add_reply(a->suggested);
+  } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
+    add_reply(f->suggested);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("server lifetime rule: an event's views outlive every call but next_event() and receive(), STARTTLS and the last reply included") {
+  server_options o;
+  o.hostname = "mx.example";
+  o.chunking = true;
+  o.starttls = true;
+  o.auth_mechanisms = {"PLAIN"};
+  o.allow_auth_without_tls = true;
+  server s(o);
+  REQUIRE_FALSE(s.send(220, "mx.example ESMTP"));
+  // Pipelined as far as the protocol lets a client: the STARTTLS line and
+  // QUIT come in their own reads.
+  const std::vector<std::string> reads = {
+      "EHLO c.example\r\nAUTH PLAIN\r\n", "dGVzdAB0ZXN0AHRlc3Q=\r\n",
+      "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 5\r\nhelloBDAT 3 LAST\r\nbye"
+      "MAIL FROM:<a@example.org>\r\nRSET\r\nFROB\r\n",
+      "STARTTLS\r\n", "EHLO c.example\r\nQUIT\r\n"};
+  std::set<std::size_t> kinds;
+  bool handshake_done = false;
+  for (const auto& bytes : reads) {
+    REQUIRE_FALSE(s.receive(bytes));
+    for (;;) {
+      const auto event = s.next_event();
+      if (std::holds_alternative<server_event::need_data>(event)) break;
+      if (const auto* p = std::get_if<server_event::paused>(&event)) {
+        if (p->why != server_event::paused::reason::tls_handshake || handshake_done) break;
+        handshake_done = true;
+        REQUIRE_FALSE(s.tls_established());
+        continue;
+      }
+      kinds.insert(event.index());
+      const auto before = views_of(event);
+      // Everything an application may do while it holds the event.
+      const auto* c = std::get_if<server_event::command>(&event);
+      if (c && std::holds_alternative<cmd::ehlo>(c->value)) {
+        REQUIRE_FALSE(s.send_ehlo_reply("hello"));  // built apart from the suggestion the event holds
+      } else if (c && std::holds_alternative<cmd::auth>(c->value)) {
+        REQUIRE_FALSE(s.send(334, ""));
+      } else if (std::holds_alternative<server_event::auth_response>(event)) {
+        REQUIRE_FALSE(s.send(235, "2.7.0 Authentication successful"));
+      } else if (const auto* answer = suggested_reply(event)) {
+        REQUIRE_FALSE(s.send(*answer));
+      }
+      if (c && std::holds_alternative<cmd::starttls>(c->value)) {
+        REQUIRE_FALSE(s.tls_established());  // the handshake, done at once: the STARTTLS line still holds
+        handshake_done = true;
+      }
+      s.consume_output(s.pending_output().size());
+      (void)s.timeout();
+      CHECK(views_of(event) == before);
+    }
+  }
+  CHECK(s.closed());  // QUIT was answered: the last event's views held past the end too
+  // command, bad_command, message_data, chunk_end, message_end, auth_response, transaction_reset
+  for (const std::size_t kind : {2, 3, 4, 5, 6, 7, 10}) CHECK(kinds.count(kind) == 1);
+  {  // fatal_error and peer_closed
+    server f(o);
+    REQUIRE_FALSE(f.send(220, "hi"));
+    REQUIRE_FALSE(f.receive("EHLO c.example\r\n"));
+    REQUIRE_FALSE(f.send(*suggested_reply(f.next_event())));
+    REQUIRE_FALSE(f.receive("STARTTLS\r\nNOOP\r\n"));  // CVE-2011-0411: commands after STARTTLS
+    const auto fatal = f.next_event();
+    REQUIRE(std::holds_alternative<server_event::fatal_error>(fatal));
+    const auto before = views_of(fatal);
+    REQUIRE_FALSE(f.send(*suggested_reply(fatal)));
+    f.consume_output(f.pending_output().size());
+    CHECK(views_of(fatal) == before);
   }
 }

@@ -108,6 +108,7 @@ std::size_t client::buffered_bytes() const noexcept {
 bool client::wants_read() const noexcept { return phase_ != phase::tls_pending && receive_capacity() > 0; }
 
 std::error_code client::receive(std::string_view bytes) {
+  settle();
   if (closed_ || eof_) return errc::session_closed;
   if (bytes.size() > receive_capacity()) return errc::receive_buffer_full;
   if (phase_ == phase::tls_pending) {
@@ -178,7 +179,23 @@ client_event_t client::fail(errc code, std::string explanation) {
   return client_event::fatal_error{code, std::move(explanation)};
 }
 
+// Work deferred from the calls that may come while an event's views are
+// held (tls_established(), submit()) to the calls that end them.
+void client::settle() {
+  retired_.reset();  // a submission's results handed out before the next submit()
+  if (!tls_settle_) return;
+  tls_settle_ = false;
+  in_base_ += in_.size();
+  in_.clear();
+  in_pos_ = 0;
+  received_.clear();
+  received_head_ = 0;
+  reader_.reset();
+  reply_start_ = in_base_;
+}
+
 client_event_t client::next_event() {
+  settle();
   if (submission_reported_) {  // the results handed out last time expire now
     submission_reported_ = false;
     sub_.reset();
@@ -313,14 +330,12 @@ client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
       if (r.code == 220) {
         // RFC 3207 §4.2: whatever came after the 220 is not trusted after
         // TLS (a forged "250-STARTTLS" or capability line).
+        // The buffer itself (where this 220's lines may be) stays as it is
+        // until the next receive() or next_event() after tls_established()
+        // (settle()): the lifetime rule, docs/design.md.
         phase_ = phase::tls_pending;
         trailing_.assign(in_, in_pos_);
-        in_base_ += in_.size();
-        in_.clear();
-        in_pos_ = 0;
-        received_.clear();
-        received_head_ = 0;
-        reply_start_ = in_base_;
+        in_pos_ = in_.size();
       }
       break;
     default:
@@ -467,7 +482,8 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   const std::size_t batches = sub.batch_ends.size();
   if (batches > 1 && (!source.rewind() || (limits && limits->mailmax && *limits->mailmax < batches)))
     return errc::too_many_transactions;
-  submission_reported_ = false;  // the last one's results expire with this call
+  if (submission_reported_) retired_ = std::move(sub_);  // its results live until the next next_event()
+  submission_reported_ = false;
   sub_ = std::move(sub);
   start_transaction();
   return {};
@@ -974,8 +990,7 @@ std::error_code client::tls_established() {
   ehlo_lines_.clear();
   hello_ = esmtp_ = authenticated_ = false;
   mail_sent_ = rcpt_sent_ = false;
-  reader_.reset();
-  reply_start_ = in_base_;
+  tls_settle_ = true;  // the plaintext buffer and the reader start over at the next receive() or next_event()
   phase_ = phase::ready;
   ++timeout_epoch_;
   return {};

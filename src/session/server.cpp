@@ -738,7 +738,11 @@ std::error_code server::send(int code, std::string_view text) {
 // 250 to EHLO/LHLO (or HELO: `esmtp` false) with what this session offers
 // now, its lines held by the session until the next event.
 reply server::hello_reply(std::string_view greeting, bool esmtp) {
-  auto& lines = ehlo_lines_;
+  return hello_reply(greeting, esmtp, ehlo_lines_, ehlo_views_);
+}
+
+reply server::hello_reply(std::string_view greeting, bool esmtp, std::vector<std::string>& lines,
+                          std::vector<std::string_view>& views) const {
   lines.clear();
   lines.push_back(options_.hostname);
   if (!greeting.empty()) lines.back().append(" ").append(greeting);
@@ -767,17 +771,20 @@ reply server::hello_reply(std::string_view greeting, bool esmtp) {
       if (limits.size() > 6) lines.push_back(std::move(limits));
     }
   }
-  ehlo_views_.assign(lines.begin(), lines.end());
+  views.assign(lines.begin(), lines.end());
   reply r;
   r.code = 250;
-  r.lines = ehlo_views_;
+  r.lines = views;
   return r;
 }
 
 std::error_code server::send_ehlo_reply(std::string_view greeting) {
   if (closed_) return errc::session_closed;
   if (owed_.empty() || owed_.front().what != owed::hello) return errc::invalid_state;
-  return send(hello_reply(greeting, owed_.front().esmtp));
+  // Built apart from the EHLO event's `suggested`, whose views stay valid.
+  std::vector<std::string> lines;
+  std::vector<std::string_view> views;
+  return send(hello_reply(greeting, owed_.front().esmtp, lines, views));
 }
 
 void server::apply_reply(const awaiting& answered, int code) {
@@ -842,10 +849,12 @@ void server::apply_reply(const awaiting& answered, int code) {
     case owed::starttls:
       if (code == 220) {
         mode_ = mode::tls_pending;
-        trailing_.assign(buffered());  // received after STARTTLS, never parsed
-        consumed_ += in_.size();
-        in_.clear();
-        in_pos_ = 0;
+        // Received after STARTTLS: never parsed. Set aside, but the buffer
+        // itself stays as it is until the next receive() (compact()), so the
+        // STARTTLS event's views outlive this send() (the lifetime rule,
+        // docs/design.md).
+        trailing_.assign(buffered());
+        in_pos_ = in_.size();
       }
       break;
     case owed::rset:

@@ -23,9 +23,11 @@
 //   }
 //   ```
 //
-// Lifetime rule: every view inside an event stays valid until the next
-// non-const call on the client. capabilities() stays valid until the next
-// EHLO reply or tls_established().
+// Lifetime rule (one for every session): every view inside an event stays
+// valid until the next next_event() or receive() call on the client, whatever
+// is called in between (send(), submit(), tls_established(), ...): the
+// 220 to STARTTLS and a submission's results included. capabilities()
+// stays valid until the next EHLO reply or tls_established().
 //
 // Memory bound: received bytes wait in a buffer of receive_buffer octets;
 // replies are read with reply_reader (a line, and the lines of one reply,
@@ -458,6 +460,7 @@ class client {
   std::error_code write_body(std::string_view chunk, bool by_reference);
   std::error_code finish_body();
   client_event_t fail(errc code, std::string explanation);
+  void settle();
   void fail_body(const data_error& e);
   client_event_t take_pending_fatal();
   bool awaits(answered_command what) const noexcept;
@@ -503,6 +506,8 @@ class client {
   bool closed_ = false, fatal_ = false, authenticated_ = false, auth_challenge_ = false;
   std::optional<client_event::fatal_error> pending_fatal_;  // on_timeout()'s, reported once
   std::optional<submission> sub_;
+  std::optional<submission> retired_;  // the last one, reported, while its results may be held (settle())
+  bool tls_settle_ = false;            // tls_established() was called: settle() starts the buffer over
   bool report_submission_ = false;  // a submission ended: next_event() reports it
   bool submission_reported_ = false;  // ... and forgets it on the call after
   bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;

@@ -26,9 +26,12 @@
 //   }
 //   ```
 //
-// Lifetime rule: every view inside an event (the command's fields, the
-// line, message bytes) stays valid until the next non-const call on the
-// session. Copy what you keep.
+// Lifetime rule (one for every session): every view inside an event (the
+// command's fields, the line, message bytes, the suggested reply) stays
+// valid until the next next_event() or receive() call on the session,
+// whatever is called in between (send(), send_ehlo_reply(),
+// tls_established(), ...): the STARTTLS command's included. Copy what you
+// keep.
 //
 // Memory bound: the receive buffer holds at most
 // server_options::receive_buffer octets (a command line longer than the
@@ -383,7 +386,9 @@ class server {
   server_event_t fail(errc code, const detail::canned_reply& suggested);
   // A reply whose one line is held by the session until the next event.
   reply suggest(int code, std::optional<enhanced_status> status, std::string_view text) noexcept;
-  reply hello_reply(std::string_view greeting, bool esmtp);
+  reply hello_reply(std::string_view greeting, bool esmtp);  // into ehlo_lines_: the event's suggestion
+  reply hello_reply(std::string_view greeting, bool esmtp, std::vector<std::string>& lines,
+                    std::vector<std::string_view>& views) const;
   server_event_t closed_by_peer(bool unfinished);
   const detail::canned_reply* check_state(const sansmtp::command& c, command_error& e) const;
   std::uint8_t current_phase() const noexcept;
