@@ -11,28 +11,6 @@
 
 namespace sansmtp::drivers {
 
-std::string_view driver_step_name(driver_step s) noexcept {
-  switch (s) {
-    case driver_step::resolve:
-      return "resolve";
-    case driver_step::connect:
-      return "connect";
-    case driver_step::tls:
-      return "tls";
-    case driver_step::starttls:
-      return "starttls";
-    case driver_step::hello:
-      return "hello";
-    case driver_step::read:
-      return "read";
-    case driver_step::write:
-      return "write";
-    case driver_step::source:
-      return "source";
-  }
-  return "unknown";
-}
-
 client_driver::client_driver(asio::io_context& io, client_driver_options options, client_handler& handler)
     : options_(std::move(options)),
       handler_(handler),
@@ -40,19 +18,18 @@ client_driver::client_driver(asio::io_context& io, client_driver_options options
       resolver_(io),
       socket_(io),
       timer_(io),
-      tls_context_(asio::ssl::context::tls_client),
       read_buffer_(options_.read_size ? options_.read_size : 1) {}
 
 // --- connecting --------------------------------------------------------------------
 
 void client_driver::start() {
   if (options_.session.starttls != tls_policy::off) {
-    if (const auto ec = configure_tls_context(tls_context_, options_.tls)) {
-      fail(driver_step::tls, options_.tls.ca_file.empty()
-                                 ? "cannot load the system's trusted certificates: " + ec.message()
-                                 : "cannot load the CA file " + options_.tls.ca_file + ": " + ec.message());
+    auto context = make_client_tls_context(options_.tls);
+    if (!context) {
+      fail(std::move(context).error());
       return;
     }
+    tls_context_.emplace(std::move(*context));
   }
   arm_timer(options_.connect_timeout);
   resolver_.async_resolve(options_.host, options_.port,
@@ -64,13 +41,14 @@ void client_driver::start() {
 void client_driver::on_resolved(const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results) {
   if (closed_) return;
   if (ec) {
-    fail(driver_step::resolve, "cannot resolve " + options_.host + ": " + ec.message());
+    fail({driver_step::resolve, ec, "cannot resolve " + options_.host + ": " + ec.message()});
     return;
   }
   asio::async_connect(socket_, results, [this](const std::error_code& e, const asio::ip::tcp::endpoint& peer) {
     if (closed_) return;
     if (e) {
-      fail(driver_step::connect, "cannot connect to " + options_.host + " port " + options_.port + ": " + e.message());
+      fail({driver_step::connect, e,
+            "cannot connect to " + options_.host + " port " + options_.port + ": " + e.message()});
       return;
     }
     connected_ = true;
@@ -164,7 +142,7 @@ void client_driver::on_reply(const client_event::reply& r) {
     case answered_command::starttls:
       if (code == 220) break;  // paused{tls_handshake} follows
       if (options_.session.starttls == tls_policy::required) {
-        handler_.on_error({driver_step::starttls, "the server refused STARTTLS and TLS is required"});
+        handler_.on_error({driver_step::starttls, {}, "the server refused STARTTLS and TLS is required"});
         quit();
       } else {
         hello_done_ = true;  // opportunistic: go on in plaintext
@@ -179,22 +157,23 @@ void client_driver::send_hello() {
   const auto ec = session_.send_hello();
   if (!ec) return;
   const auto& name = options_.session.ehlo_name;
-  handler_.on_error({driver_step::hello, ec == errc::bad_ehlo_name
-                                             ? "the EHLO name \"" + escape_for_display(name) +
-                                                   "\" fails the EHLO-name check (see: sansmtp ehlo-check)"
-                                             : "EHLO \"" + escape_for_display(name) + "\" cannot be sent: " +
-                                                   ec.message()});
+  handler_.on_error({driver_step::hello, ec,
+                     ec == errc::bad_ehlo_name
+                         ? "the EHLO name \"" + escape_for_display(name) +
+                               "\" fails the EHLO-name check (see: sansmtp ehlo-check)"
+                         : "EHLO \"" + escape_for_display(name) + "\" cannot be sent: " + ec.message()});
   quit();
 }
 
 void client_driver::after_hello() {
   if (session_.starttls_wanted()) {
-    if (const auto ec = session_.send(cmd::starttls{})) fail(driver_step::starttls, "STARTTLS: " + ec.message());
+    if (const auto ec = session_.send(cmd::starttls{}))
+      fail({driver_step::starttls, ec, "STARTTLS: " + ec.message()});
     return;
   }
   if (options_.session.starttls == tls_policy::required && !session_.tls()) {
     handler_.on_error(
-        {driver_step::starttls, "the server does not offer STARTTLS (RFC 3207) and TLS is required"});
+        {driver_step::starttls, {}, "the server does not offer STARTTLS (RFC 3207) and TLS is required"});
     quit();
     return;
   }
@@ -231,7 +210,8 @@ void client_driver::on_read(const std::error_code& ec, std::size_t n) {
   // A peer that closes TLS without close_notify (stream_truncated) has
   // still closed: the session decides whether that was expected (after 221).
   const bool end = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-  if (ec && !end) handler_.on_error({driver_step::read, "reading from the server failed: " + ec.message()});
+  if (ec && !end)
+    handler_.on_error({driver_step::read, ec, "reading from the server failed: " + ec.message()});
   held_ = n;
   held_eof_ = static_cast<bool>(ec);
   if (writing_) return;  // the client's output is borrowed: deliver after the write
@@ -279,7 +259,7 @@ void client_driver::on_written(const std::error_code& ec, std::size_t n) {
     if (ec == asio::error::operation_aborted && timed_out_)
       after_cancel();
     else
-      fail(driver_step::write, "writing to the server failed: " + ec.message());
+      fail({driver_step::write, ec, "writing to the server failed: " + ec.message()});
     return;
   }
   session_.consume_output(n);  // partial writes are normal
@@ -298,24 +278,30 @@ void client_driver::start_handshake() {
   // have been injected by a man in the middle. Under `reject` the session
   // will refuse them; say so now rather than after a handshake.
   if (!session_.trailing_data().empty() && options_.session.after_starttls == starttls_injection::reject) {
-    fail(driver_step::starttls, "the server sent " + std::to_string(session_.trailing_data().size()) +
-                                    " octets of plaintext after its 220 to STARTTLS: refused, as they could have "
-                                    "been injected (RFC 3207 section 5)");
+    fail({driver_step::starttls, make_error_code(errc::starttls_injection),
+          "the server sent " + std::to_string(session_.trailing_data().size()) +
+              " octets of plaintext after its 220 to STARTTLS: refused, as they could have "
+              "been injected (RFC 3207 section 5)"});
+    return;
+  }
+  if (!tls_context_) {  // the application sent STARTTLS itself under tls_policy::off
+    fail({driver_step::tls, {}, "no TLS context: STARTTLS was sent but client_options::starttls is off"});
     return;
   }
   handshaking_ = true;
-  tls_.emplace(socket_, tls_context_);
+  tls_.emplace(socket_, *tls_context_);
   if (const auto ec = prepare_tls_connection(tls_->native_handle(), options_.host)) {
-    fail(driver_step::tls, "cannot set up TLS for " + options_.host + ": " + ec.message());
+    fail({driver_step::tls, ec, "cannot set up TLS for " + options_.host + ": " + ec.message()});
     return;
   }
-  arm_timer(options_.handshake_timeout);
+  arm_timer(options_.tls_handshake_timeout);
   tls_->async_handshake(asio::ssl::stream_base::client, [this](const std::error_code& ec) {
     handshaking_ = false;
     if (closed_) return;
     if (ec) {
-      fail(driver_step::tls,
-           "TLS handshake with " + options_.host + " failed: " + tls_failure_text(tls_->native_handle(), ec));
+      fail({driver_step::tls, ec,
+            "TLS handshake with " + options_.host +
+                " failed: " + tls_failure_text(tls_->native_handle(), ec)});
       return;
     }
     tls_peer_ = describe_tls_peer(tls_->native_handle());
@@ -324,8 +310,9 @@ void client_driver::start_handshake() {
     // Refused when the server sent plaintext after its 220 under the
     // default `reject` (RFC 3207 §5; CVE-2011-0411).
     if (const auto e = session_.tls_established()) {
-      fail(driver_step::starttls, "the server sent plaintext after its 220 to STARTTLS (" + e.message() +
-                                      "): refused, as it could have been injected");
+      fail({driver_step::starttls, e,
+            "the server sent plaintext after its 220 to STARTTLS (" + e.message() +
+                "): refused, as it could have been injected"});
       return;
     }
     send_hello();  // RFC 3207 §4.2: a fresh EHLO; the old capabilities are gone
@@ -352,13 +339,15 @@ void client_driver::arm_timer(std::chrono::seconds after) {
 
 void client_driver::on_timer() {
   if (!connected_) {
-    fail(driver_step::connect, "no connection to " + options_.host + " port " + options_.port + " within " +
-                                   std::to_string(options_.connect_timeout.count()) + " seconds");
+    fail({driver_step::connect, std::make_error_code(std::errc::timed_out),
+          "no connection to " + options_.host + " port " + options_.port + " within " +
+              std::to_string(options_.connect_timeout.count()) + " seconds"});
     return;
   }
   if (handshaking_) {
-    fail(driver_step::tls, "the TLS handshake with " + options_.host + " did not finish within " +
-                               std::to_string(options_.handshake_timeout.count()) + " seconds");
+    fail({driver_step::tls, std::make_error_code(std::errc::timed_out),
+          "the TLS handshake with " + options_.host + " did not finish within " +
+              std::to_string(options_.tls_handshake_timeout.count()) + " seconds"});
     return;
   }
   timed_out_ = true;
@@ -377,11 +366,11 @@ void client_driver::after_cancel() {
 
 // --- the end ---------------------------------------------------------------------------
 
-void client_driver::abort(driver_error why) { fail(why.step, std::move(why.message)); }
+void client_driver::abort(driver_error why) { fail(std::move(why)); }
 
-void client_driver::fail(driver_step step, std::string message) {
+void client_driver::fail(driver_error error) {
   if (closed_) return;
-  handler_.on_error({step, std::move(message)});
+  handler_.on_error(error);
   close();
 }
 

@@ -59,12 +59,20 @@ server_connection::server_connection(std::shared_ptr<connection_owner> owner, as
       timer_(socket_.get_executor()),
       session_(session_options(*owner_)),
       handler_(std::move(handler)),
-      buffer_(new char[std::max<std::size_t>(owner_->options().read_chunk, 1)]) {
+      buffer_(new char[std::max<std::size_t>(owner_->options().read_size, 1)]) {
   if (handler_) handler_->connection_ = this;
 }
 
 void server_connection::set_reason(close_reason why) noexcept {
   if (!reason_) reason_ = why;
+}
+
+// A failure of the driver's: the close reason and, for on_error before
+// on_close, its details. The first cause wins, details included.
+void server_connection::fail(close_reason why, driver_error error) {
+  if (reason_) return;
+  reason_ = why;
+  error_ = std::move(error);
 }
 
 // A reply the driver queued itself: the handler hears of it (for its log).
@@ -90,8 +98,9 @@ void server_connection::start(std::uint64_t id) {
   }
   try {
     handler_->on_connect(session_);  // the greeting: the server speaks first (§3.1)
-  } catch (const std::exception&) {
-    set_reason(close_reason::handler_failed);
+  } catch (const std::exception& e) {
+    fail(close_reason::handler_failed,
+         {driver_step::handler, {}, std::string("on_connect threw: ") + e.what()});
     if (session_.send(421, local_error_text())) return close_now();  // a 421 greeting (§3.1)
     driver_replied(421, local_error_text());
   }
@@ -159,10 +168,11 @@ bool server_connection::pump() {
       if (handler_) handler_->on_event(session_, event);
       if (deferred_) return true;  // the reply comes through resume()
     }
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     // The handler could not answer: 421 4.3.0 answers whatever was owed
     // (RFC 5321 §3.8), and the connection closes once it is written.
-    set_reason(close_reason::handler_failed);
+    fail(close_reason::handler_failed,
+         {driver_step::handler, {}, std::string("on_event threw: ") + e.what()});
     if (!session_.send(421, local_error_text())) {
       driver_replied(421, local_error_text());
       return true;
@@ -186,8 +196,9 @@ void server_connection::resume(const std::function<void(sansmtp::server&)>& answ
   if (closed_ || finishing_ || forced_) return;
   try {
     if (answer && handler_) answer(session_);
-  } catch (const std::exception&) {
-    set_reason(close_reason::handler_failed);
+  } catch (const std::exception& e) {
+    fail(close_reason::handler_failed,
+         {driver_step::handler, {}, std::string("the deferred reply's answer threw: ") + e.what()});
     if (session_.send(421, local_error_text())) return close_now();
   }
   advance();  // an answer left unsent is a stall: 421 4.3.0
@@ -252,7 +263,7 @@ bool server_connection::refuse_new_work(const server_event_t& event) {
 // Nothing to write, read or shake hands for, and the session is open: the
 // handler left a reply owed. Any 421 answers anything (RFC 5321 §3.8).
 void server_connection::answer_stall() {
-  set_reason(close_reason::handler_failed);
+  fail(close_reason::handler_failed, {driver_step::handler, {}, "the handler left an event unanswered"});
   if (session_.send(421, local_error_text())) return close_now();
   driver_replied(421, local_error_text());
   advance();
@@ -266,7 +277,7 @@ std::string server_connection::local_error_text() const {
 
 void server_connection::start_read() {
   op_ = op::reading;
-  const auto want = std::min(owner_->options().read_chunk, session_.receive_capacity());
+  const auto want = std::min(owner_->options().read_size, session_.receive_capacity());
   auto done = [self = shared_from_this()](const std::error_code& ec, std::size_t n) { self->on_read(ec, n); };
   if (tls_)
     tls_->async_read_some(asio::buffer(buffer_.get(), want), std::move(done));
@@ -304,7 +315,11 @@ void server_connection::on_read(const std::error_code& ec, std::size_t n) {
     // SMTP that is an EOF like any other (the session knows whether it came
     // in the middle of something).
     const bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-    set_reason(eof ? close_reason::peer_closed : close_reason::io_error);
+    if (eof)
+      set_reason(close_reason::peer_closed);
+    else
+      fail(close_reason::io_error,
+           {driver_step::read, ec, "reading from the client failed: " + ec.message()});
     if (!session_.closed()) (void)session_.receive_eof();  // the handler hears peer_closed
   }
   advance();
@@ -334,7 +349,7 @@ void server_connection::on_write(const std::error_code& ec, std::size_t n) {
   if (closed_) return;
   session_.consume_output(n);  // a partial write leaves the rest for the next turn
   if (ec) {
-    set_reason(close_reason::io_error);
+    fail(close_reason::io_error, {driver_step::write, ec, "writing to the client failed: " + ec.message()});
     return close_now();
   }
   advance();
@@ -347,7 +362,11 @@ void server_connection::start_handshake() {
   // never be taken as if it had come over TLS. Under `reject`,
   // tls_established() refuses and closes the session; no handshake.
   if (!session_.trailing_data().empty() && owner_->options().session.after_starttls == starttls_injection::reject) {
-    set_reason(close_reason::starttls_injection);
+    fail(close_reason::starttls_injection,
+         {driver_step::starttls, make_error_code(errc::starttls_injection),
+          "the client sent " + std::to_string(session_.trailing_data().size()) +
+              " octets of plaintext after STARTTLS: refused, as they could have been injected (RFC 3207 "
+              "section 5)"});
     (void)session_.tls_established();
     return advance();
   }
@@ -362,18 +381,21 @@ void server_connection::on_handshake(const std::error_code& ec) {
   op_ = op::none;
   if (closed_) return;
   if (ec) {
-    set_reason(close_reason::tls_failed);
+    fail(close_reason::tls_failed, {driver_step::tls, ec, "TLS handshake failed: " + ec.message()});
     return close_now();
   }
-  if (session_.tls_established()) {  // `discard` drops trailing plaintext here; `reject` closes
-    set_reason(close_reason::starttls_injection);
+  if (const auto e =
+          session_.tls_established()) {  // `discard` drops trailing plaintext here; `reject` closes
+    fail(close_reason::starttls_injection, {driver_step::starttls, e,
+                                            "the client sent plaintext after STARTTLS (" + e.message() +
+                                                "): refused, as it could have been injected"});
     return advance();
   }
   paused_.reset();
   try {
     if (handler_) handler_->on_tls(session_, describe_tls(tls_->native_handle()));
-  } catch (const std::exception&) {
-    set_reason(close_reason::handler_failed);
+  } catch (const std::exception& e) {
+    fail(close_reason::handler_failed, {driver_step::handler, {}, std::string("on_tls threw: ") + e.what()});
     return close_now();
   }
   advance();
@@ -399,7 +421,7 @@ void server_connection::finish() {
 void server_connection::linger() {
   std::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  socket_.async_read_some(asio::buffer(buffer_.get(), owner_->options().read_chunk),
+  socket_.async_read_some(asio::buffer(buffer_.get(), owner_->options().read_size),
                           [self = shared_from_this()](const std::error_code& ec, std::size_t) {
                             if (self->closed_) return;
                             if (ec) return self->close_now();
@@ -415,6 +437,10 @@ void server_connection::close_now() {
   std::error_code ignored;
   socket_.close(ignored);  // in-flight operations complete with operation_aborted and see closed_
   if (handler_) {
+    try {
+      if (error_) handler_->on_error(*error_);
+    } catch (const std::exception&) {  // on_close is still owed
+    }
     try {
       handler_->on_close(reason_.value_or(close_reason::session_closed));
     } catch (const std::exception&) {  // nothing left to tell
@@ -465,8 +491,16 @@ void server_connection::on_timer() {
       break;
     }
     case op::writing:
+      fail(close_reason::timeout, {driver_step::write, std::make_error_code(std::errc::timed_out),
+                                   "writing to the client made no progress within " +
+                                       std::to_string(write_limit().count()) + " seconds"});
+      close_now();
+      break;
     case op::handshaking:
-      set_reason(close_reason::timeout);
+      fail(close_reason::timeout,
+           {driver_step::tls, std::make_error_code(std::errc::timed_out),
+            "the TLS handshake did not finish within " +
+                std::to_string(owner_->options().tls_handshake_timeout.count()) + " seconds"});
       close_now();
       break;
     case op::closing:

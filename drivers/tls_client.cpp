@@ -28,7 +28,8 @@ std::string name_text(X509_NAME* name) {
 
 }  // namespace
 
-std::error_code configure_tls_context(asio::ssl::context& context, const tls_client_options& options) {
+driver_result<asio::ssl::context> make_client_tls_context(const tls_client_options& options) {
+  asio::ssl::context context(asio::ssl::context::tls_client);
   std::error_code ec;
   // TLS 1.2 at least (RFC 8996 retired 1.0 and 1.1).
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
@@ -36,13 +37,19 @@ std::error_code configure_tls_context(asio::ssl::context& context, const tls_cli
     context.set_default_verify_paths(ec);
   else
     context.load_verify_file(options.ca_file, ec);
-  if (ec) return ec;
-  // In `report` mode OpenSSL still verifies the chain and the name and keeps
-  // the verdict (SSL_get_verify_result); it only does not abort on it.
-  context.set_verify_mode(options.verification == tls_verification::enforce ? asio::ssl::verify_peer
-                                                                             : asio::ssl::verify_none,
-                          ec);
-  return ec;
+  if (!ec) {
+    // In `report` mode OpenSSL still verifies the chain and the name and
+    // keeps the verdict (SSL_get_verify_result); it only does not abort on it.
+    context.set_verify_mode(
+        options.verification == tls_verification::enforce ? asio::ssl::verify_peer : asio::ssl::verify_none,
+        ec);
+  }
+  if (ec)
+    return driver_error{driver_step::tls, ec,
+                        options.ca_file.empty()
+                            ? "cannot load the system's trusted certificates: " + ec.message()
+                            : "cannot load the CA file " + options.ca_file + ": " + ec.message()};
+  return context;
 }
 
 std::error_code prepare_tls_connection(SSL* ssl, std::string_view server_host) {
@@ -60,8 +67,7 @@ std::error_code prepare_tls_connection(SSL* ssl, std::string_view server_host) {
 
 tls_peer_info describe_tls_peer(SSL* ssl) {
   tls_peer_info info;
-  info.protocol = SSL_get_version(ssl);
-  if (const char* cipher = SSL_get_cipher_name(ssl)) info.cipher = cipher;
+  static_cast<tls_info&>(info) = describe_tls(ssl);
   if (X509* cert = SSL_get1_peer_certificate(ssl)) {
     info.subject = name_text(X509_get_subject_name(cert));
     info.issuer = name_text(X509_get_issuer_name(cert));

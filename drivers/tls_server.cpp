@@ -1,6 +1,8 @@
 // Server TLS contexts for STARTTLS (RFC 3207) with OpenSSL 3.
 #include <sansmtp/asio/tls_server.hpp>
 
+#include <asio/ssl/error.hpp>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -22,25 +24,31 @@ using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY, EVP_PKEY_fr
 using x509_ptr = std::unique_ptr<X509, openssl_deleter<X509, X509_free>>;
 using names_ptr = std::unique_ptr<GENERAL_NAMES, openssl_deleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
 
-// OpenSSL's most recent error as text, and the queue cleared.
-std::string openssl_reason() {
+// `what` failed: the error with OpenSSL's most recent one (its code, and its
+// text after `what`), and the queue cleared.
+driver_error openssl_failure(std::string what) {
   const unsigned long code = ERR_peek_last_error();
   ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
+  driver_error error{driver_step::tls, {}, std::move(what)};
+  if (code == 0) {
+    error.message += ": unknown OpenSSL error";
+    return error;
+  }
   char text[256];
   ERR_error_string_n(code, text, sizeof text);
-  return text;
+  error.code = std::error_code(static_cast<int>(code), asio::error::get_ssl_category());
+  error.message += ": ";
+  error.message += text;
+  return error;
 }
 
 // The settings every server context shares.
-std::optional<asio::ssl::context> base_context(std::string& error) {
+driver_result<asio::ssl::context> base_context() {
   asio::ssl::context ctx(asio::ssl::context::tls_server);
   // TLS 1.2 or later (RFC 8996, RFC 8314 §4.1); no compression (CRIME);
   // the server's cipher preference.
-  if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1) {
-    error = "cannot require TLS 1.2: " + openssl_reason();
-    return std::nullopt;
-  }
+  if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1)
+    return openssl_failure("cannot require TLS 1.2");
   SSL_CTX_set_options(ctx.native_handle(), SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                                SSL_OP_NO_RENEGOTIATION);
   return ctx;
@@ -102,18 +110,6 @@ x509_ptr self_signed_certificate(EVP_PKEY* key, std::string_view hostname) {
   return cert;
 }
 
-}  // namespace
-
-tls_info describe_tls(const SSL* ssl) {
-  tls_info info;
-  if (!ssl) return info;
-  info.version = SSL_get_version(ssl);
-  if (const char* cipher = SSL_get_cipher_name(ssl)) info.cipher = cipher;
-  return info;
-}
-
-namespace {
-
 // OpenSSL's pem_password_cb: the pass phrase given, or a failure; never
 // OpenSSL's default, which prompts on the terminal.
 struct pass_phrase {
@@ -134,11 +130,11 @@ int give_pass_phrase(char* buf, int size, int /*rwflag*/, void* userdata) {
 
 }  // namespace
 
-std::optional<asio::ssl::context> make_tls_context(const std::string& certificate_chain_file,
-                                                   const std::string& private_key_file, std::string& error,
+driver_result<asio::ssl::context> make_tls_context(const std::string& certificate_chain_file,
+                                                   const std::string& private_key_file,
                                                    const std::optional<std::string>& key_password) {
-  auto ctx = base_context(error);
-  if (!ctx) return std::nullopt;
+  auto ctx = base_context();
+  if (!ctx) return ctx;
   pass_phrase phrase{&key_password, false};
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_default_passwd_cb(native, give_pass_phrase);
@@ -149,51 +145,37 @@ std::optional<asio::ssl::context> make_tls_context(const std::string& certificat
     SSL_CTX* handle;
     ~forget() { SSL_CTX_set_default_passwd_cb_userdata(handle, nullptr); }
   } forget_phrase{native};
-  if (SSL_CTX_use_certificate_chain_file(native, certificate_chain_file.c_str()) != 1) {
-    error = "cannot load the certificate chain " + certificate_chain_file + ": " + openssl_reason();
-    return std::nullopt;
-  }
+  if (SSL_CTX_use_certificate_chain_file(native, certificate_chain_file.c_str()) != 1)
+    return openssl_failure("cannot load the certificate chain " + certificate_chain_file);
   phrase.asked = false;
   if (SSL_CTX_use_PrivateKey_file(native, private_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     if (phrase.asked && !key_password) {
       ERR_clear_error();
-      error = "the private key " + private_key_file + " is encrypted and no pass phrase was given";
-    } else if (phrase.asked) {
-      error = "cannot decrypt the private key " + private_key_file + " (wrong pass phrase?): " + openssl_reason();
-    } else {
-      error = "cannot load the private key " + private_key_file + ": " + openssl_reason();
+      std::string why = "the private key " + private_key_file + " is encrypted and no pass phrase was given";
+      return driver_error{driver_step::tls, {}, std::move(why)};
     }
-    return std::nullopt;
+    if (phrase.asked)
+      return openssl_failure("cannot decrypt the private key " + private_key_file + " (wrong pass phrase?)");
+    return openssl_failure("cannot load the private key " + private_key_file);
   }
-  if (SSL_CTX_check_private_key(native) != 1) {
-    error = "the private key " + private_key_file + " does not match the certificate: " + openssl_reason();
-    return std::nullopt;
-  }
+  if (SSL_CTX_check_private_key(native) != 1)
+    return openssl_failure("the private key " + private_key_file + " does not match the certificate");
   return ctx;
 }
 
-std::optional<asio::ssl::context> make_self_signed_tls_context(std::string_view hostname, std::string& error) {
-  if (hostname.empty() || hostname.size() > 64) {  // RFC 5280 ub-common-name: 64
-    error = "a self-signed certificate needs a host name of 1 to 64 octets";
-    return std::nullopt;
-  }
-  auto ctx = base_context(error);
-  if (!ctx) return std::nullopt;
+driver_result<asio::ssl::context> make_self_signed_tls_context(std::string_view hostname) {
+  if (hostname.empty() || hostname.size() > 64)  // RFC 5280 ub-common-name: 64
+    return driver_error{driver_step::tls, std::make_error_code(std::errc::invalid_argument),
+                        "a self-signed certificate needs a host name of 1 to 64 octets"};
+  auto ctx = base_context();
+  if (!ctx) return ctx;
   pkey_ptr key(EVP_EC_gen("P-256"));
-  if (!key) {
-    error = "cannot make an EC P-256 key: " + openssl_reason();
-    return std::nullopt;
-  }
+  if (!key) return openssl_failure("cannot make an EC P-256 key");
   const auto cert = self_signed_certificate(key.get(), hostname);
-  if (!cert) {
-    error = "cannot make a self-signed certificate: " + openssl_reason();
-    return std::nullopt;
-  }
+  if (!cert) return openssl_failure("cannot make a self-signed certificate");
   if (SSL_CTX_use_certificate(ctx->native_handle(), cert.get()) != 1 ||
-      SSL_CTX_use_PrivateKey(ctx->native_handle(), key.get()) != 1) {
-    error = "cannot use the self-signed certificate: " + openssl_reason();
-    return std::nullopt;
-  }
+      SSL_CTX_use_PrivateKey(ctx->native_handle(), key.get()) != 1)
+    return openssl_failure("cannot use the self-signed certificate");
   return ctx;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <asio/error.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
@@ -20,6 +21,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -85,8 +87,10 @@ struct logging_handler final : drivers::client_handler {
       log.push_back("peer closed");
   }
   void on_ready(drivers::client_driver&) override { log.push_back("ready"); }
+  std::vector<std::error_code> codes;  // of each on_error
   void on_error(const drivers::driver_error& e) override {
     log.push_back("error " + std::string(drivers::driver_step_name(e.step)) + ": " + e.message);
+    codes.push_back(e.code);
   }
 };
 
@@ -96,6 +100,20 @@ drivers::client_driver_options options_for(const std::string& port) {
   o.port = port;
   o.session.ehlo_name = "mail.acme-corp.com";
   return o;
+}
+
+TEST_CASE(
+    "client driver: the TLS context is made or refused with a driver_error, and tls_peer_info is a "
+    "tls_info") {
+  static_assert(std::is_base_of_v<drivers::tls_info, drivers::tls_peer_info>);
+  CHECK(drivers::make_client_tls_context({}).has_value());  // the system store (empty or not, it loads)
+  drivers::tls_client_options o;
+  o.ca_file = "/nonexistent/ca.pem";
+  const auto refused = drivers::make_client_tls_context(o);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().step == drivers::driver_step::tls);
+  CHECK(refused.error().code);
+  CHECK(refused.error().message.starts_with("cannot load the CA file /nonexistent/ca.pem: "));
 }
 
 TEST_CASE("client driver: no greeting within greeting_timeout ends the session (RFC 5321 4.5.3.2)") {
@@ -140,6 +158,8 @@ TEST_CASE("client driver: a refused connection is a connect error") {
   io.run();
   REQUIRE(h.log.size() == 1);
   CHECK(h.log[0].starts_with("error connect: cannot connect to 127.0.0.1 port " + port));
+  REQUIRE(h.codes.size() == 1);
+  CHECK(h.codes[0] == asio::error::connection_refused);  // Asio's "asio.system" category
 }
 
 TEST_CASE("client driver: plaintext after the 220 to STARTTLS is refused before any handshake (RFC 3207 5)") {

@@ -4,6 +4,7 @@
 // peer misbehaves). STARTTLS, AUTH and real clients are in
 // tests/interop/serve_tcp*.sh.
 #include <sansmtp/asio/server_driver.hpp>
+#include <sansmtp/asio/tls_server.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
@@ -26,6 +27,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace drivers = sansmtp::drivers;
@@ -49,6 +51,9 @@ struct record {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<drivers::close_reason> closes;
+  // What on_error heard ("handler: on_event threw: ..."), with the number of
+  // closes before it (on_error comes right before its connection's on_close).
+  std::vector<std::pair<std::string, std::size_t>> errors;
   std::vector<std::string> messages;
   std::vector<std::string> driver_replies;  // "421 4.3.2 ...": what on_driver_reply heard
   int refused = 0;
@@ -126,6 +131,12 @@ class test_handler final : public drivers::server_handler {
   void on_driver_reply(server&, int code, std::string_view text) override {
     std::lock_guard lock(record_.mutex);
     record_.driver_replies.push_back(std::to_string(code) + " " + std::string(text));
+  }
+
+  void on_error(const drivers::driver_error& e) override {
+    std::lock_guard lock(record_.mutex);
+    record_.errors.emplace_back(std::string(drivers::driver_step_name(e.step)) + ": " + e.message,
+                                record_.closes.size());
   }
 
   void on_close(drivers::close_reason why) override { record_.add_close(why); }
@@ -273,6 +284,9 @@ TEST_CASE("server driver: the command timeout closes with 421 4.4.2 (RFC 5321 4.
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
   CHECK(c.at_eof());
   CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::timeout});
+  // The session's own timeout is no failure of the driver's: no on_error.
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.errors.empty());
 }
 
 TEST_CASE("server driver: a command line dripped an octet at a time times out as a whole (RFC 5321 4.5.3.2.7)") {
@@ -308,6 +322,9 @@ TEST_CASE("server driver: an unanswered event or a throwing handler ends the ses
     CHECK(c.reply() == "421 4.3.0 mx.test Local error, closing\r\n");
     CHECK(c.at_eof());
     CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::handler_failed});
+    std::lock_guard lock(d.seen.mutex);
+    CHECK(d.seen.errors == std::vector<std::pair<std::string, std::size_t>>{
+                               {"handler: the handler left an event unanswered", 0}});
   }
   SECTION("throwing") {
     running_driver d({}, {.answer_noop = true, .throw_on_mail = true});
@@ -319,7 +336,25 @@ TEST_CASE("server driver: an unanswered event or a throwing handler ends the ses
     CHECK(c.reply() == "421 4.3.0 mx.test Local error, closing\r\n");
     CHECK(c.at_eof());
     CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::handler_failed});
+    std::lock_guard lock(d.seen.mutex);
+    CHECK(d.seen.errors == std::vector<std::pair<std::string, std::size_t>>{
+                               {"handler: on_event threw: the application failed", 0}});
   }
+}
+
+TEST_CASE("server driver: the TLS context functions return the context or a driver_error") {
+  const auto made = drivers::make_self_signed_tls_context("mx.test");
+  CHECK(made.has_value());
+  const auto refused = drivers::make_self_signed_tls_context("");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().step == drivers::driver_step::tls);
+  CHECK(refused.error().code == std::errc::invalid_argument);
+  CHECK(refused.error().message == "a self-signed certificate needs a host name of 1 to 64 octets");
+  const auto missing = drivers::make_tls_context("/nonexistent/chain.pem", "/nonexistent/key.pem");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().step == drivers::driver_step::tls);
+  CHECK(missing.error().code);  // OpenSSL's
+  CHECK(missing.error().message.starts_with("cannot load the certificate chain /nonexistent/chain.pem: "));
 }
 
 TEST_CASE("server driver: a deferred reply lets the I/O thread serve others, and keeps the order of replies") {

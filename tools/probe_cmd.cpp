@@ -63,11 +63,11 @@ class probe_app final : public drivers::client_handler {
 
   void on_event(drivers::client_driver& driver, const client_event_t& event) override {
     if (const auto* f = std::get_if<client_event::fatal_error>(&event)) {
-      on_error({drivers::driver_step::read, f->explanation});
+      on_error({drivers::driver_step::read, f->code, f->explanation});
       return;
     }
     if (const auto* c = std::get_if<client_event::peer_closed>(&event)) {
-      if (!quit_sent_) on_error({drivers::driver_step::read, c->explanation});
+      if (!quit_sent_) on_error({drivers::driver_step::read, {}, c->explanation});
       return;
     }
     const auto* r = std::get_if<client_event::reply>(&event);
@@ -166,7 +166,7 @@ class probe_app final : public drivers::client_handler {
       return;
     }
     ++step_;
-    if (ec) on_error({drivers::driver_step::write, "cannot send the probe's command: " + ec.message()});
+    if (ec) on_error({drivers::driver_step::write, ec, "cannot send the probe's command: " + ec.message()});
   }
 
   int finish(const client_options& session, const ehlo_report& check, bool json_output) {

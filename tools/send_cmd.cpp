@@ -132,7 +132,7 @@ class send_app final : public drivers::client_handler {
     // offers it. submit() reads the message ahead for them (the source
     // rewinds: a file, or a pipe spooled by run_send).
     source_.on_error = [&driver](int err) {
-      driver.abort({drivers::driver_step::source,
+      driver.abort({drivers::driver_step::source, std::error_code(err, std::generic_category()),
                     std::string("reading the message from stdin failed: ") + std::strerror(err) +
                         "; the connection was closed before the end of the data, so nothing is delivered"});
     };

@@ -52,7 +52,7 @@ void serve_session::on_tls(server&, const drivers::tls_info& tls) {
   mail_from_.clear();
   rcpt_to_.clear();
   auth_step_ = auth_step::none;
-  log([&] { return json{{"event", "tls"}, {"version", tls.version}, {"cipher", tls.cipher}}; });
+  log([&] { return json{{"event", "tls"}, {"version", tls.protocol}, {"cipher", tls.cipher}}; });
 }
 
 void serve_session::on_close(drivers::close_reason why) {

@@ -241,15 +241,16 @@ int run_serve(args argv) {
 
   std::optional<asio::ssl::context> tls_context;
   if (tls) {
-    std::string error;
-    tls_context = self_signed ? drivers::make_self_signed_tls_context(hostname, error)
-                              : drivers::make_tls_context(tls_cert, tls_key, error, key_password);
-    if (!tls_context) {
+    auto made = self_signed ? drivers::make_self_signed_tls_context(hostname)
+                            : drivers::make_tls_context(tls_cert, tls_key, key_password);
+    if (!made) {
+      std::string error = made.error().message;
       if (!key_password && error.find("is encrypted") != error.npos)
         error += " (give it with --tls-key-password-file FILE)";
       fmt::print(stderr, "sansmtp serve: {}\n", escape_for_display(error));
       return exit_fail;
     }
+    tls_context.emplace(std::move(*made));
   }
   listen_settings settings;
   settings.at = *at;

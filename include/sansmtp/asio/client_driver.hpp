@@ -60,18 +60,9 @@ struct client_driver_options {
   // starts once connected).
   std::chrono::seconds connect_timeout{30};
   // The TLS handshake (the session's timeout() is zero then).
-  std::chrono::seconds handshake_timeout{120};
+  std::chrono::seconds tls_handshake_timeout{120};
   // Octets asked for per read (the client buffers what it is given).
   std::size_t read_size = 64 * 1024;
-};
-
-// Where a driver-level failure happened (not an SMTP reply: those are events).
-enum class driver_step { resolve, connect, tls, starttls, hello, read, write, source };
-std::string_view driver_step_name(driver_step s) noexcept;  // "resolve", "connect", ...
-
-struct driver_error {
-  driver_step step = driver_step::connect;
-  std::string message;  // for a human; names the host, the file or the reason
 };
 
 class client_driver;
@@ -89,6 +80,9 @@ class client_handler {
   virtual void on_tls(const tls_peer_info& /*peer*/) {}
   // Nothing is awaited after the hello (and STARTTLS): send the next thing.
   virtual void on_ready(client_driver& driver) = 0;
+  // A driver-level failure (sansmtp/asio/common.hpp; not an SMTP reply:
+  // those are events). Most end the connection; a read error is followed by
+  // the session's peer_closed.
   virtual void on_error(const driver_error& error) = 0;
 };
 
@@ -128,7 +122,7 @@ class client_driver {
   void arm_session_timer();
   void on_timer();
   void after_cancel();
-  void fail(driver_step step, std::string message);
+  void fail(driver_error error);
   void close();
 
   client_driver_options options_;
@@ -137,7 +131,7 @@ class client_driver {
   asio::ip::tcp::resolver resolver_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
-  asio::ssl::context tls_context_;
+  std::optional<asio::ssl::context> tls_context_;  // made by start() unless starttls is off
   std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
   std::optional<tls_peer_info> tls_peer_;
   std::vector<char> read_buffer_;

@@ -52,7 +52,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   // The grace period is over: 421 4.3.2 and close.
   void force();
   // server_handler::defer(): the event being handled is answered later.
-  deferred_reply defer();
+  [[nodiscard]] deferred_reply defer();
   // deferred_reply::complete(), on the strand: `answer` gives the owed
   // reply (unless closed), then the loop goes on.
   void resume(const std::function<void(sansmtp::server&)>& answer);
@@ -80,6 +80,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void wait_for_deadline();
   void on_timer();
   void set_reason(close_reason why) noexcept;
+  void fail(close_reason why, driver_error error);
   void driver_replied(int code, std::string_view text) noexcept;
   std::string shutdown_text() const;
   std::string local_error_text() const;
@@ -106,6 +107,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   bool draining_ = false, forced_ = false, finishing_ = false, closed_ = false;
   bool deferred_ = false;  // the handler owes a reply through a deferred_reply
   std::optional<close_reason> reason_;  // the first cause wins
+  std::optional<driver_error> error_;   // ... and its details when it was a failure (on_error)
 };
 
 }  // namespace sansmtp::drivers

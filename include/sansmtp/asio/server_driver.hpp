@@ -15,7 +15,8 @@
 //     sansmtp::drivers::server_driver driver(io, {}, [](const sansmtp::drivers::peer_info&) {
 //       return std::make_unique<accept_all>();
 //     });
-//     driver.listen({asio::ip::make_address("127.0.0.1"), 2525});
+//     // listen() fails when the port is taken, say: [[nodiscard]].
+//     if (const auto ec = driver.listen({asio::ip::make_address("127.0.0.1"), 2525})) return;
 //     io.run();
 //   }
 //   ```
@@ -58,7 +59,12 @@ struct peer_info {
   std::uint16_t port = 0;
 };
 
-// Why a connection ended (the handler's on_close).
+// How a connection ended (the handler's on_close), failure or not. When it
+// was a driver-level failure, the handler's on_error got the details just
+// before, as a driver_error (sansmtp/asio/common.hpp), the shape the client
+// driver reports too: io_error is step read or write, tls_failed step tls,
+// starttls_injection step starttls, handler_failed step handler, and a
+// timeout of the driver's own (a write, the handshake) step write or tls.
 enum class close_reason : std::uint8_t {
   session_closed,      // the session ended (QUIT, a 421, a fatal error) and its output was written
   peer_closed,         // the peer closed or reset the connection
@@ -69,7 +75,7 @@ enum class close_reason : std::uint8_t {
   shutdown,            // the grace period of a shutdown ran out: 421 4.3.2 (RFC 5321 §3.8)
   handler_failed,      // the handler threw, or left an event unanswered (the peer got 421 4.3.0)
 };
-std::string_view close_reason_name(close_reason why) noexcept;
+[[nodiscard]] std::string_view close_reason_name(close_reason why) noexcept;
 
 class server_connection;
 
@@ -140,6 +146,14 @@ class server_handler {
     (void)code;
     (void)text;
   }
+  // The connection ends on a driver-level failure (a read or write error, a
+  // write that made no progress within write_timeout, a TLS handshake that
+  // failed or timed out, plaintext injected after STARTTLS, the handler
+  // failing): what and where, as client_handler::on_error gets it. At most
+  // once, right before on_close. A peer that closes, a shutdown and the
+  // session's own timeout (421 4.4.2, see on_driver_reply) are not failures
+  // of the driver: on_close alone says so.
+  virtual void on_error(const driver_error& error) { (void)error; }
   // The connection is closed; the last call. Clean up here (a message being
   // received when the peer vanished, say).
   virtual void on_close(close_reason why) { (void)why; }
@@ -148,7 +162,7 @@ class server_handler {
   // Inside on_event only: the event's reply will be given later through
   // the returned object (see deferred_reply). An empty deferred_reply when
   // the handler is not run by a server_connection (answer at once then).
-  deferred_reply defer();
+  [[nodiscard]] deferred_reply defer();
 
  private:
   friend class server_connection;
@@ -176,7 +190,7 @@ struct server_driver_options {
   // once.
   std::chrono::seconds linger{2};
   // Octets asked of one read (capped by receive_capacity()).
-  std::size_t read_chunk = 64 * 1024;
+  std::size_t read_size = 64 * 1024;
   // Called (on the listener's strand) for a connection refused because of
   // max_sessions; it is greeted with 421 4.3.2 and closed.
   std::function<void(const peer_info&)> on_refused;
@@ -199,7 +213,7 @@ class server_driver {
 
   // Binds, listens and starts accepting. Once per driver, before anything
   // else is called on it.
-  std::error_code listen(const asio::ip::tcp::endpoint& at);
+  [[nodiscard]] std::error_code listen(const asio::ip::tcp::endpoint& at);
   // Where it listens (the real port after binding port 0).
   asio::ip::tcp::endpoint local_endpoint() const;
 

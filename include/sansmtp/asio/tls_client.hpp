@@ -10,6 +10,8 @@
 // at it, or for --tls-no-verify.
 #pragma once
 
+#include <sansmtp/asio/common.hpp>
+
 #include <asio/ssl/context.hpp>
 
 #include <openssl/ssl.h>
@@ -32,30 +34,31 @@ struct tls_client_options {
   std::string ca_file;
 };
 
-// What the handshake showed.
-struct tls_peer_info {
-  std::string protocol;       // "TLSv1.3"
-  std::string cipher;         // "TLS_AES_256_GCM_SHA384"
+// What the handshake showed: what it agreed on (tls_info: protocol and
+// cipher, as the server driver reports them) and the server's certificate.
+struct tls_peer_info : tls_info {
   std::string subject;        // the server certificate's subject, RFC 2253 ("CN=localhost")
   std::string issuer;         // its issuer, the same way
   bool verified = false;      // chain and host name both verified
   std::string verify_result;  // "ok", or OpenSSL's reason ("self-signed certificate", ...)
 };
 
-// The context for every connection of a driver. A CA file that cannot be
-// read is an error (never a silent fall-back to the system store).
-std::error_code configure_tls_context(asio::ssl::context& context, const tls_client_options& options);
+// The context for every connection of a driver (TLS 1.2 or later), or a
+// driver_error (step tls) naming the CA file or the system store. A CA file
+// that cannot be read is an error (never a silent fall-back to the system
+// store).
+[[nodiscard]] driver_result<asio::ssl::context> make_client_tls_context(const tls_client_options& options);
 
 // Per connection, before the handshake: SNI (RFC 6066 §3: a DNS name only,
 // never an address literal) and the name the certificate must carry (a DNS
 // name or an IP address).
-std::error_code prepare_tls_connection(SSL* ssl, std::string_view server_host);
+[[nodiscard]] std::error_code prepare_tls_connection(SSL* ssl, std::string_view server_host);
 
 // After the handshake (or after it failed: then the verify result says why).
-tls_peer_info describe_tls_peer(SSL* ssl);
+[[nodiscard]] tls_peer_info describe_tls_peer(SSL* ssl);
 
 // OpenSSL's reason for a failed handshake, with the certificate's verify
 // result when the chain or name is what failed.
-std::string tls_failure_text(SSL* ssl, const std::error_code& handshake_error);
+[[nodiscard]] std::string tls_failure_text(SSL* ssl, const std::error_code& handshake_error);
 
 }  // namespace sansmtp::drivers
