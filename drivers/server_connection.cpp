@@ -38,12 +38,6 @@
 namespace sansmtp::drivers {
 namespace {
 
-bool is_new_work(const sansmtp::command& c) {
-  return std::holds_alternative<cmd::ehlo>(c) || std::holds_alternative<cmd::helo>(c) ||
-         std::holds_alternative<cmd::lhlo>(c) || std::holds_alternative<cmd::mail>(c) ||
-         std::holds_alternative<cmd::starttls>(c) || std::holds_alternative<cmd::auth>(c);
-}
-
 sansmtp::server_options session_options(const connection_owner& owner) {
   auto o = owner.options().session;
   o.starttls = owner.tls() != nullptr;  // RFC 3207: offer only what can be done
@@ -252,7 +246,7 @@ deferred_reply server_handler::defer() {
 // (RFC 5321 §3.8) instead of the handler.
 bool server_connection::refuse_new_work(const server_event_t& event) {
   const auto* c = std::get_if<server_event::command>(&event);
-  if (!c || !is_new_work(c->value)) return false;
+  if (!c || !traits_of(c->value).new_work) return false;
   const std::string text = "4.3.2 " + shutdown_text();
   if (session_.send(421, text)) return false;
   set_reason(close_reason::shutdown);

@@ -16,53 +16,6 @@
 #include <limits>
 
 namespace sansmtp {
-namespace {
-
-// RFC 2920 §3.1: these end a pipelined group (their reply changes what
-// may follow); any command an extension adds does too.
-bool ends_group(const command& c) noexcept {
-  if (const auto* b = std::get_if<cmd::bdat>(&c)) return b->last;
-  return !(std::holds_alternative<cmd::mail>(c) || std::holds_alternative<cmd::rcpt>(c) ||
-           std::holds_alternative<cmd::rset>(c));
-}
-
-answered_command answered_by(const command& c) noexcept {
-  switch (c.index()) {
-    case 0:
-    case 2:  // EHLO, LHLO
-      return answered_command::ehlo;
-    case 1:
-      return answered_command::helo;
-    case 3:
-      return answered_command::mail;
-    case 4:
-      return answered_command::rcpt;
-    case 5:
-      return answered_command::data;
-    case 6:
-      return std::get<cmd::bdat>(c).last ? answered_command::end_of_data : answered_command::bdat;
-    case 7:
-      return answered_command::rset;
-    case 8:
-      return answered_command::vrfy;
-    case 9:
-      return answered_command::expn;
-    case 10:
-      return answered_command::help;
-    case 11:
-      return answered_command::noop;
-    case 12:
-      return answered_command::quit;
-    case 13:
-      return answered_command::starttls;
-    case 14:
-      return answered_command::auth;
-    default:
-      return answered_command::unknown;
-  }
-}
-
-}  // namespace
 
 std::string_view reply_outcome_name(reply_outcome o) noexcept {
   switch (o) {
@@ -449,7 +402,7 @@ std::error_code client::submit(const envelope& env, message_source& source) {
     auto rcpt = make_rcpt(r.address, r.params, opts);
     if (!rcpt) return rcpt.error().error_code();
     const auto& typed = std::get<cmd::rcpt>(rcpt->command()).params;
-    if ((typed.notify || typed.orcpt) && !offered(extension::dsn)) return errc::not_offered;
+    if (extensions_needed(typed) & ~(caps ? caps->present : 0)) return errc::not_offered;
     sub.rcpts.push_back(std::move(*rcpt));
     sub.results.push_back({r.address, 0, 0, {}});
   }
@@ -782,32 +735,28 @@ std::optional<errc> client::check(const command& c) const {
   if (submitting || auth_challenge_ || closed_ || phase_ != phase::ready || !greeted_ || !group_open()) return errc::invalid_state;
   if (greeting_rejected_ && !std::holds_alternative<cmd::quit>(c)) return errc::bad_sequence;
   const auto* caps = capabilities_ ? &*capabilities_ : nullptr;
-  const auto offered = [&](extension e) { return caps && caps->has(e); };
+  // BDAT needs CHUNKING and STARTTLS its keyword (the verb table). AUTH's
+  // mechanism decides below, after the TLS rule (RFC 4954 §4): a server
+  // that offers AUTH only after TLS gets encryption_required, not not_offered.
+  if (const auto needs = traits_of(c).needs;
+      needs && *needs != extension::auth && !(caps && caps->has(*needs)))
+    return errc::not_offered;
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
     if (!hello_ || mail_sent_) return errc::bad_sequence;
     if (options_.starttls == tls_policy::required && !tls_) return errc::encryption_required;
     const auto& p = m->params;
-    if ((p.smtputf8 && !offered(extension::smtputf8)) ||
-        (p.body == body_type::eight_bit_mime && !offered(extension::eightbitmime)) ||
-        (p.body == body_type::binary_mime && !offered(extension::binarymime)) ||
-        ((p.ret != dsn_ret::none || p.envid) && !offered(extension::dsn)) ||
-        (p.requiretls && !offered(extension::requiretls)) || (p.size && !offered(extension::size)) ||
-        (p.auth && !offered(extension::auth)) || (p.by && !offered(extension::deliverby)) ||
-        (p.mt_priority && !offered(extension::mt_priority)) ||
-        ((p.holdfor || p.holduntil) && !offered(extension::futurerelease)))
-      return errc::not_offered;
+    if (extensions_needed(p) & ~(caps ? caps->present : 0)) return errc::not_offered;
     // RFC 1870 §6: a message over the advertised limit fails before MAIL.
     if (p.size && caps && caps->size && *p.size > *caps->size) return errc::message_too_large;
   } else if (const auto* r = std::get_if<cmd::rcpt>(&c)) {
     if (!mail_sent_) return errc::bad_sequence;
-    if ((r->params.notify || r->params.orcpt) && !offered(extension::dsn)) return errc::not_offered;
+    if (extensions_needed(r->params) & ~(caps ? caps->present : 0)) return errc::not_offered;
   } else if (std::holds_alternative<cmd::data>(c)) {
     if (!rcpt_sent_) return errc::bad_sequence;
   } else if (std::holds_alternative<cmd::bdat>(c)) {
-    if (!offered(extension::chunking)) return errc::not_offered;
     if (!rcpt_sent_) return errc::bad_sequence;
   } else if (std::holds_alternative<cmd::starttls>(c)) {
-    if (!offered(extension::starttls) || tls_) return errc::not_offered;
+    if (tls_) return errc::not_offered;
     if (mail_sent_) return errc::bad_sequence;
   } else if (const auto* a = std::get_if<cmd::auth>(&c)) {
     if (authenticated_) return errc::bad_sequence;

@@ -54,7 +54,6 @@ enum class server::line_status : std::uint8_t { line, need_data, too_long };
 namespace {
 
 using detail::phase;
-using detail::verb_class;
 
 using canned = detail::canned_reply;
 
@@ -366,7 +365,7 @@ server_event_t server::command_event(std::string_view line) {
   event.unadvertised_pipelining = pipelined && !(esmtp_ && options_.pipelining);
   const auto& c = event.value;
   const auto accept = [&](const canned& r) { event.suggested = suggest(r.code, r.status, r.text); };
-  switch (detail::class_of(c)) {
+  switch (traits_of(c).sequence) {
     case verb_class::hello: {
       const bool esmtp = !std::holds_alternative<cmd::helo>(c);
       owed_.push_back({owed::hello, true, esmtp});
@@ -454,7 +453,7 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
   // §3.1: after a 554 greeting, only QUIT.
   if (greeting_rejected_ && !std::holds_alternative<cmd::quit>(c))
     return refuse_with(errc::bad_sequence, bad_sequence_reply);
-  const auto v = detail::class_of(c);
+  const auto v = traits_of(c).sequence;
   // RFC 2033 §4.1: LMTP has LHLO and no EHLO/HELO; SMTP has no LHLO.
   if (v == verb_class::hello && options_.lmtp != std::holds_alternative<cmd::lhlo>(c))
     return refuse_with(errc::invalid_verb, options_.lmtp ? use_lhlo : use_ehlo);
@@ -472,12 +471,7 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
     return refuse_with(errc::bad_sequence, bad_sequence_reply);
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
     const auto& p = m->params;
-    const bool dsn = p.ret != dsn_ret::none || p.envid;
-    if ((p.smtputf8 && !options_.smtputf8) || (p.body == body_type::eight_bit_mime && !options_.eightbitmime) ||
-        (p.body == body_type::binary_mime && !(options_.binarymime && options_.chunking)) ||
-        (dsn && !options_.dsn) || p.requiretls || (p.auth && options_.auth_mechanisms.empty()) || p.by ||
-        p.mt_priority || p.holdfor || p.holduntil)
-      return refuse_with(errc::not_offered, not_offered_param);
+    if (extensions_needed(p) & ~offered_extensions()) return refuse_with(errc::not_offered, not_offered_param);
     // RFC 1870 §6.1: larger than the fixed maximum.
     if (options_.max_message_size && p.size && *p.size > options_.max_message_size)
       return refuse_with(errc::message_too_large, message_too_large_reply);
@@ -486,7 +480,8 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
   }
   if (const auto* r = std::get_if<cmd::rcpt>(&c)) {
     const auto& p = r->params;
-    if (((p.notify || p.orcpt) && !options_.dsn) || p.rrvs) return refuse_with(errc::not_offered, not_offered_param);
+    // RRVS (RFC 7293) is never offered.
+    if ((extensions_needed(p) & ~offered_extensions()) || p.rrvs) return refuse_with(errc::not_offered, not_offered_param);
     // §4.5.3.1.10: too many recipients is 452.
     if (options_.max_recipients && recipients_ >= options_.max_recipients)
       return refuse_with(errc::too_many_recipients, too_many_recipients_reply);
@@ -503,6 +498,19 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
       return refuse_with(errc::not_offered, unknown_mechanism);
   }
   return nullptr;
+}
+
+// What the EHLO reply offers now (hello_reply()), as capabilities::present
+// holds it: what a MAIL or RCPT parameter may ask for (extensions_needed()).
+std::uint32_t server::offered_extensions() const noexcept {
+  const auto bit = [](extension e) { return std::uint32_t{1} << static_cast<unsigned>(e); };
+  std::uint32_t offered = bit(extension::size);  // always (RFC 1870 §4: no fixed maximum is SIZE alone)
+  if (options_.eightbitmime) offered |= bit(extension::eightbitmime);
+  if (options_.smtputf8) offered |= bit(extension::smtputf8);
+  if (options_.chunking && options_.binarymime) offered |= bit(extension::binarymime);
+  if (options_.dsn) offered |= bit(extension::dsn);
+  if (!options_.auth_mechanisms.empty()) offered |= bit(extension::auth);
+  return offered;
 }
 
 // Counts n more message octets; returns how many of them to hand out: past

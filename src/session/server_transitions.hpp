@@ -4,12 +4,14 @@
 // reply then changes is in server.cpp's send(), keyed by the same phases.
 #pragma once
 
-#include <sansmtp/syntax/command.hpp>
+#include <sansmtp/syntax/verbs.hpp>
 
 #include <array>
 #include <cstdint>
 
 namespace sansmtp::detail {
+
+using sansmtp::verb_class;
 
 // Where a session stands between commands.
 enum class phase : std::uint8_t {
@@ -20,43 +22,6 @@ enum class phase : std::uint8_t {
   bdat,      // BDAT chunks accepted, BDAT LAST not yet
 };
 inline constexpr std::size_t phase_count = 5;
-
-// Commands grouped by what the sequence rules say of them.
-enum class verb_class : std::uint8_t {
-  hello,     // EHLO, HELO, LHLO: any time; they reset the transaction (§4.1.4)
-  mail,      // MAIL: after hello, outside a transaction
-  rcpt,      // RCPT: after MAIL
-  data,      // DATA: after RCPT; not after BDAT (RFC 3030 §2)
-  bdat,      // BDAT: after RCPT, or after BDAT chunks
-  starttls,  // STARTTLS: outside a transaction
-  auth,      // AUTH: after EHLO, outside a transaction (RFC 4954 §4)
-  anytime,   // RSET, NOOP, HELP, VRFY, EXPN, QUIT, unknown verbs
-};
-inline constexpr std::size_t verb_class_count = 8;
-
-inline verb_class class_of(const command& c) noexcept {
-  switch (c.index()) {
-    case 0:  // ehlo
-    case 1:  // helo
-    case 2:  // lhlo
-      return verb_class::hello;
-    case 3:
-      return verb_class::mail;
-    case 4:
-      return verb_class::rcpt;
-    case 5:
-      return verb_class::data;
-    case 6:
-      return verb_class::bdat;
-    case 13:
-      return verb_class::starttls;
-    case 14:
-      return verb_class::auth;
-    default:
-      return verb_class::anytime;
-  }
-}
-static_assert(std::variant_size_v<command> == 16, "class_of() names every command by its index");
 
 //                                       no_hello hello  mail   rcpt   bdat
 inline constexpr std::array<std::array<bool, phase_count>, verb_class_count> accepted_in = {{

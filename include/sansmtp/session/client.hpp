@@ -47,6 +47,7 @@
 #include <sansmtp/syntax/command_builder.hpp>
 #include <sansmtp/syntax/ehlo_check.hpp>
 #include <sansmtp/syntax/reply.hpp>
+#include <sansmtp/syntax/verbs.hpp>
 
 #include <chrono>
 #include <cstddef>

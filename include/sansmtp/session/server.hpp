@@ -50,6 +50,7 @@
 #include <sansmtp/session/session.hpp>
 #include <sansmtp/syntax/command.hpp>
 #include <sansmtp/syntax/reply.hpp>
+#include <sansmtp/syntax/verbs.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -391,6 +392,7 @@ class server {
                     std::vector<std::string_view>& views) const;
   server_event_t closed_by_peer(bool unfinished);
   const detail::canned_reply* check_state(const sansmtp::command& c, command_error& e) const;
+  std::uint32_t offered_extensions() const noexcept;
   std::uint8_t current_phase() const noexcept;
   bool waiting_for_reply() const noexcept;
   bool reply_fits(int code) const noexcept;
