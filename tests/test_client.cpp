@@ -685,6 +685,7 @@ TEST_CASE("client: the receive buffer is bounded (N accepted, N+1 refused) and w
   CHECK(c.receive("e") == errc::session_closed);  // after EOF: nothing more comes
   CHECK(c.receive_eof() == errc::session_closed);
   CHECK(is_local_misuse(errc::session_closed));
+  CHECK_FALSE(is_local_misuse(errc::unexpected_reply));  // the peer's, not ours
 }
 
 TEST_CASE("client: receive_buffer 0 is no limit, output_high_water 0 pulls the whole message") {

@@ -503,3 +503,18 @@ TEST_CASE("finding codes: an enum whose names are the kebab-case strings of docs
   CHECK_FALSE(r.has("private_address"));
   CHECK(r.find(c::loopback_address) == nullptr);
 }
+
+TEST_CASE("escape_json_for_display: DEL, C1 and bidirectional controls in JSON text become \\uXXXX, the rest stays") {
+  // What a JSON writer leaves raw (it escapes C0 only) and a terminal would act on.
+  CHECK(escape_json_for_display(R"({"name":"plain ascii, \"quoted\""})") == R"({"name":"plain ascii, \"quoted\""})");
+  CHECK(escape_json_for_display("{\"a\":\"x\x7fy\"}") == "{\"a\":\"x\\u007fy\"}");                // DEL
+  CHECK(escape_json_for_display("{\"a\":\"x\xc2\x9b[2Jy\"}") == "{\"a\":\"x\\u009b[2Jy\"}");     // U+009B CSI
+  CHECK(escape_json_for_display("{\"a\":\"\xe2\x80\xaegnp.exe\"}") == "{\"a\":\"\\u202egnp.exe\"}");  // U+202E RLO
+  CHECK(escape_json_for_display("{\"a\":\"\xe2\x81\xa6x\xe2\x81\xa9\"}") == "{\"a\":\"\\u2066x\\u2069\"}");
+  // Valid UTF-8 that is safe to show stays as it is.
+  CHECK(escape_json_for_display("{\"a\":\"caf\xc3\xa9 \xe2\x9c\x89 \xf0\x9f\x93\xa7\"}") ==
+        "{\"a\":\"caf\xc3\xa9 \xe2\x9c\x89 \xf0\x9f\x93\xa7\"}");
+  // A sequence cut by the end is not read past the end, and stays.
+  CHECK(escape_json_for_display("x\xe2\x80") == "x\xe2\x80");
+  CHECK(escape_json_for_display("") == "");
+}
