@@ -92,6 +92,30 @@ inline void default_answer(server& s, const server_event::command& c) {
   }
 }
 
+// What every event promises an application that sends what it suggests:
+// a reply exactly where one is owed (every event but need_data, paused,
+// message_data, transaction_reset, peer_closed and the BDAT command), and
+// one that the reply writer takes (a valid code, an enhanced status of the
+// code's class, text without controls). Checked on every event of every
+// session test and fuzz input.
+inline void check_suggestion(const server_event_t& event) {
+  const auto* c = std::get_if<server_event::command>(&event);
+  const bool owed = (c && !std::holds_alternative<cmd::bdat>(c->value)) ||
+                    std::holds_alternative<server_event::bad_command>(event) ||
+                    std::holds_alternative<server_event::chunk_end>(event) ||
+                    std::holds_alternative<server_event::message_end>(event) ||
+                    std::holds_alternative<server_event::auth_response>(event) ||
+                    std::holds_alternative<server_event::fatal_error>(event);
+  const reply* suggested = suggested_reply(event);
+  if (owed != (suggested != nullptr))
+    throw std::logic_error("event " + std::to_string(event.index()) + (owed ? " owes a reply and suggests none"
+                                                                           : " owes none and suggests one"));
+  if (!suggested) return;
+  std::string wire;
+  if (const auto ec = write_reply(wire, suggested->code, suggested->enhanced, suggested->lines))
+    throw std::logic_error("the suggested " + std::to_string(suggested->code) + " cannot be written: " + ec.message());
+}
+
 // Runs `input` through a server cut at `cuts` (ascending offsets); EOF at
 // the end when `eof`.
 inline session_result run_session(std::string_view input, const std::vector<std::size_t>& cuts,
@@ -104,6 +128,7 @@ inline session_result run_session(std::string_view input, const std::vector<std:
   const auto drain = [&] {
     for (;;) {
       auto event = s.next_event();
+      check_suggestion(event);
       if (std::holds_alternative<server_event::need_data>(event)) return;
       if (const auto* p = std::get_if<server_event::paused>(&event)) {
         // The handshake waits until the client's plaintext is all in: a
