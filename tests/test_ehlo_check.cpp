@@ -504,7 +504,7 @@ TEST_CASE("finding codes: an enum whose names are the kebab-case strings of docs
   CHECK(r.find(c::loopback_address) == nullptr);
 }
 
-TEST_CASE("escape_json_for_display: DEL, C1 and bidirectional controls in JSON text become \\uXXXX, the rest stays") {
+TEST_CASE("escape_json_for_display: DEL, C1 and bidirectional controls in JSON text become JSON u-escapes, the rest stays") {
   // What a JSON writer leaves raw (it escapes C0 only) and a terminal would act on.
   CHECK(escape_json_for_display(R"({"name":"plain ascii, \"quoted\""})") == R"({"name":"plain ascii, \"quoted\""})");
   CHECK(escape_json_for_display("{\"a\":\"x\x7fy\"}") == "{\"a\":\"x\\u007fy\"}");                // DEL
