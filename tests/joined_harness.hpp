@@ -124,6 +124,7 @@ inline joined_result run_joined(const server_options& so, const client_options& 
     c.consume_output(moved);
     for (;;) {
       auto e = s.next_event();
+      check_suggestion(e);  // a reply suggested exactly where one is owed, and a writable one
       if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
       if (const auto* cmd = std::get_if<server_event::command>(&e)) {
         if (const auto* r = std::get_if<cmd::rcpt>(&cmd->value); r && r->forward_path.local_part.starts_with("no")) {

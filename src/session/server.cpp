@@ -755,25 +755,24 @@ reply server::hello_reply(std::string_view greeting, bool esmtp, std::vector<std
   lines.push_back(options_.hostname);
   if (!greeting.empty()) lines.back().append(" ").append(greeting);
   if (esmtp) {
-    if (options_.pipelining) lines.emplace_back("PIPELINING");
-    if (options_.max_message_size)
-      lines.push_back("SIZE " + std::to_string(options_.max_message_size));
-    else
-      lines.emplace_back("SIZE");  // RFC 1870 §4: no fixed maximum
-    if (options_.eightbitmime) lines.emplace_back("8BITMIME");
-    if (options_.smtputf8) lines.emplace_back("SMTPUTF8");
-    if (options_.chunking) lines.emplace_back("CHUNKING");
-    if (options_.chunking && options_.binarymime) lines.emplace_back("BINARYMIME");
-    if (options_.dsn) lines.emplace_back("DSN");
-    if (options_.enhancedstatuscodes) lines.emplace_back("ENHANCEDSTATUSCODES");
-    if (options_.starttls && !tls_) lines.emplace_back("STARTTLS");
+    // The keywords as the capabilities table writes them (extension_keyword()).
+    const auto keyword = [&](extension e) -> std::string& { return lines.emplace_back(extension_keyword(e)); };
+    if (options_.pipelining) keyword(extension::pipelining);
+    auto& size = keyword(extension::size);  // alone: RFC 1870 §4, no fixed maximum
+    if (options_.max_message_size) size.append(" ").append(std::to_string(options_.max_message_size));
+    if (options_.eightbitmime) keyword(extension::eightbitmime);
+    if (options_.smtputf8) keyword(extension::smtputf8);
+    if (options_.chunking) keyword(extension::chunking);
+    if (options_.chunking && options_.binarymime) keyword(extension::binarymime);
+    if (options_.dsn) keyword(extension::dsn);
+    if (options_.enhancedstatuscodes) keyword(extension::enhancedstatuscodes);
+    if (options_.starttls && !tls_) keyword(extension::starttls);
     if (!options_.auth_mechanisms.empty() && !authenticated_ && (tls_ || options_.allow_auth_without_tls)) {
-      std::string auth = "AUTH";
+      auto& auth = keyword(extension::auth);
       for (const auto& m : options_.auth_mechanisms) auth.append(" ").append(m);
-      lines.push_back(std::move(auth));
     }
     if (options_.limits) {  // RFC 9422 §4
-      std::string limits = "LIMITS";
+      std::string limits(extension_keyword(extension::limits));
       if (options_.max_recipients) limits += " RCPTMAX=" + std::to_string(options_.max_recipients);
       if (options_.max_transactions) limits += " MAILMAX=" + std::to_string(options_.max_transactions);
       if (limits.size() > 6) lines.push_back(std::move(limits));
