@@ -215,9 +215,9 @@ class send_app final : public drivers::client_handler {
 
   void on_reply(drivers::client_driver& driver, const client_event::reply& r) {
     const auto what = r.answered;
-    show(driver, r);
-    // An EHLO answered 500/502 and retried as HELO (RFC 5321 §4.1.4) is not a failure.
     const auto failure = diagnose(r, driver.options().session.ehlo_name);
+    show(driver, r, failure);
+    // An EHLO answered 500/502 and retried as HELO (RFC 5321 §4.1.4) is not a failure.
     if (failure.kind != failure_kind::none && !r.fell_back_to_helo) {
       // The first refusal explains the rest; one about the EHLO name explains most.
       if (!diagnosis_ || (failure.kind == failure_kind::helo_rejected && diagnosis_->kind != failure_kind::helo_rejected))
@@ -237,7 +237,7 @@ class send_app final : public drivers::client_handler {
   }
 
   // A line per step on a terminal.
-  void show(drivers::client_driver& driver, const client_event::reply& r) {
+  void show(drivers::client_driver& driver, const client_event::reply& r, const diagnosis& failure) {
     if (!progress_.on()) return;
     const auto& v = r.value;
     switch (r.answered) {
@@ -270,7 +270,7 @@ class send_app final : public drivers::client_handler {
         progress_.line("{}: {}", answered_command_text(r.answered), reply_display(v));
         break;
     }
-    if (const auto failure = diagnose(r, driver.options().session.ehlo_name); failure.kind != failure_kind::none)
+    if (failure.kind != failure_kind::none)
       progress_.line("  {}: {}", failure_kind_name(failure.kind), escape_for_display(failure.explanation));
   }
 

@@ -114,7 +114,7 @@ static_assert(!accept_data.status && accept_data.text.starts_with("End"));
 
 }  // namespace
 
-// The reply `c`, its line held by the session until the next event.
+// A one-line reply whose line the session holds until the next event.
 reply server::suggest(int code, std::optional<enhanced_status> status, std::string_view text) noexcept {
   suggested_line_ = text;
   reply r;
