@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -659,6 +660,120 @@ TEST_CASE("server: every cell of the transition table, against RFC 5321 4.1.4, R
       CHECK((last == "503" ? 'x' : '.') == r.expected[p]);
     }
   }
+}
+
+namespace {
+
+// A session where the first reply `target` asks for is owed: the greeting
+// (unless `greet` is false) and everything in `before` were answered as an
+// accept-all server answers (the events' suggestions). Input goes in whole,
+// or an octet at a time.
+std::unique_ptr<server> owing(const std::string& before, const std::string& target, const server_options& o,
+                              bool greet, bool by_byte) {
+  auto s = std::make_unique<server>(o);
+  const auto feed = [&](const std::string& bytes) {
+    if (!by_byte) {
+      REQUIRE_FALSE(s->receive(bytes));
+      return;
+    }
+    for (const char c : bytes) REQUIRE_FALSE(s->receive(std::string_view(&c, 1)));
+  };
+  if (greet) REQUIRE_FALSE(s->send(220, "mx.example"));
+  feed(before);
+  for (int turns = 0; turns < 20; ++turns) {
+    const auto e = s->next_event();
+    if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
+    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(s->send(*r));
+  }
+  feed(target);
+  for (int turns = 0; greet && turns < 10; ++turns) {
+    const auto e = s->next_event();
+    REQUIRE_FALSE(std::holds_alternative<server_event::need_data>(e));
+    if (suggested_reply(e) || std::holds_alternative<server_event::paused>(e)) break;
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("server: every cell of the reply table, and state() after it (RFC 5321 3.1, 4.3.2, RFC 3207, 4954, 3030)") {
+  // Written from the RFCs, not from the table: which code may answer what is
+  // owed, and where the session stands after it ('-': send() refuses the code).
+  const std::vector<int> codes = {220, 221, 235, 250, 251, 252, 334, 354, 421, 450, 501, 554};
+  struct row {
+    std::string name, before, target;
+    std::vector<std::string> after;  // per code above
+  };
+  const std::string mail = "MAIL FROM:<a@example.org>\r\n";
+  using v = std::vector<std::string>;
+  const std::string c = "closed", ah = "awaiting_hello", i = "idle", n = "-";
+  const row rows[] = {
+      // §3.1: 220, or 554 (then only QUIT); 421 closes.
+      {"greeting", "", "", v{ah, n, n, n, n, n, n, n, c, n, n, ah}},
+      // §4.3.2: EHLO/HELO S: 250; E: 504, 550, 502.
+      {"hello", "", hello, v{n, n, n, i, n, n, n, n, c, ah, ah, ah}},
+      {"mail", hello, mail, v{n, n, n, "mail", n, n, n, n, c, i, i, i}},  // S: 250
+      {"rcpt", hello + mail, "RCPT TO:<b@example.net>\r\n",
+       v{n, n, n, "rcpt", "rcpt", n, n, n, c, "mail", "mail", "mail"}},  // S: 250, 251
+      {"data", hello + envelope, "DATA\r\n", v{n, n, n, n, n, n, n, "data", c, "rcpt", "rcpt", "rcpt"}},  // I: 354
+      {"message", hello + envelope + "DATA\r\n", "x\r\n.\r\n", v{n, n, n, i, n, n, n, n, c, i, i, i}},  // S: 250
+      // RFC 3030 2: a chunk's reply is 250; after a failure the state is the client's to RSET.
+      {"chunk", hello + envelope, "BDAT 2\r\nab", v{n, n, n, "bdat", n, n, n, n, c, "bdat", "bdat", "bdat"}},
+      // RFC 4954 4: 235, or 334 and a response line; a failure ends the exchange.
+      {"auth", hello, "AUTH PLAIN\r\n", v{n, n, i, n, n, n, "auth", n, c, i, i, i}},
+      // RFC 3207 4: 220, then the handshake; a refusal leaves the session as it was.
+      {"starttls", hello, "STARTTLS\r\n", v{"tls_handshake", n, n, n, n, n, n, n, c, i, i, i}},
+      {"rset", hello + mail, "RSET\r\n", v{n, n, n, i, n, n, n, n, c, "mail", "mail", "mail"}},  // S: 250
+      {"quit", hello, "QUIT\r\n", v{n, c, n, n, n, n, n, n, c, i, i, i}},                        // S: 221
+      // VRFY S: 250, 251, 252 (HELP 211/214, NOOP 250): any 2xx; no 3xx.
+      {"vrfy", hello, "VRFY postmaster\r\n", v{i, i, i, i, i, i, n, n, c, i, i, i}},
+  };
+  server_options o;
+  o.chunking = o.starttls = true;
+  o.auth_mechanisms = {"PLAIN"};
+  o.allow_auth_without_tls = true;
+  for (const auto& r : rows) {
+    for (std::size_t k = 0; k < codes.size(); ++k) {
+      for (const bool by_byte : {false, true}) {
+        INFO(r.name << " answered " << codes[k] << (by_byte ? " (input octet by octet)" : ""));
+        auto s = owing(r.before, r.target, o, r.name != "greeting", by_byte);
+        const auto refused = s->send(codes[k], "x");
+        CHECK((refused ? std::string("-") : std::string(server_state_name(s->state()))) == r.after[k]);
+        if (refused) CHECK(refused == errc::invalid_state);
+      }
+    }
+  }
+}
+
+TEST_CASE("server: state() names where the session stands, from greeting to closed") {
+  server_options o;
+  o.chunking = true;
+  server s(o);
+  const auto state = [&] { return std::string(server_state_name(s.state())); };
+  CHECK(state() == "greeting");
+  REQUIRE_FALSE(s.send(220, "mx"));
+  CHECK(state() == "awaiting_hello");
+  std::vector<std::string> seen;
+  REQUIRE_FALSE(s.receive(hello + envelope + "DATA\r\nx"));
+  for (int turns = 0; turns < 20; ++turns) {
+    const auto e = s.next_event();
+    if (std::holds_alternative<server_event::need_data>(e)) break;
+    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(s.send(*r));
+    seen.push_back(state());
+  }
+  CHECK(seen == std::vector<std::string>{"idle", "mail", "rcpt", "data", "data"});
+  REQUIRE_FALSE(s.receive("\r\n.\r\nRSET\r\nQUIT\r\n"));
+  seen.clear();
+  for (int turns = 0; turns < 20; ++turns) {
+    const auto e = s.next_event();
+    if (std::holds_alternative<server_event::paused>(e)) break;
+    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(s.send(*r));
+    seen.push_back(state());
+  }
+  // message_data, message_end (250: the transaction is over), RSET, QUIT.
+  CHECK(seen == std::vector<std::string>{"data", "idle", "idle", "closed"});
+  CHECK(server_state_name(server_state::tls_handshake) == "tls_handshake");
+  CHECK(server_state_name(server_state::chunk) == "chunk");
 }
 
 TEST_CASE("server: AUTH response line limit: N accepted, N+1 refused (RFC 4954 4)") {

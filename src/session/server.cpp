@@ -1,5 +1,6 @@
 // The server session: a framer over one bounded receive buffer, the
-// transition table (server_transitions.hpp) for what each command may do,
+// transition tables (server_transitions.hpp) for what each command may do
+// and what each reply does,
 // the DATA decoder and BDAT counting for bodies, and a FIFO of the replies
 // owed. Every decision depends only on the bytes received and the replies
 // sent, so any chunking of the input gives the same events.
@@ -22,22 +23,6 @@ enum class server::mode : std::uint8_t {
   tls_pending,  // after 220 to STARTTLS: nothing is parsed (RFC 3207 §4.2)
 };
 
-// What an owed reply answers: it says what the reply's code changes.
-enum class server::owed : std::uint8_t {
-  greeting,
-  hello,
-  mail,
-  rcpt,
-  data,     // DATA itself (354 expected)
-  message,  // the end of a message (DATA's dot, BDAT LAST); LMTP: one per recipient
-  chunk,    // a BDAT chunk that is not the last
-  auth,     // AUTH, or an AUTH response line
-  starttls,
-  rset,
-  quit,
-  other,  // everything else, refused commands and fatal errors included
-};
-
 // A reply the session suggests, written as its wire text ("5.5.1 Bad
 // sequence of commands") and split at compile time into the RFC 3463 status
 // and the text, so that suggesting one costs a few stores.
@@ -53,7 +38,7 @@ enum class server::line_status : std::uint8_t { line, need_data, too_long };
 
 namespace {
 
-using detail::phase;
+using detail::owed;
 
 using canned = detail::canned_reply;
 
@@ -403,11 +388,63 @@ server_event_t server::command_event(std::string_view line) {
   return event;
 }
 
-std::uint8_t server::current_phase() const noexcept {
-  phase p = phase::no_hello;
-  if (hello_) p = !in_transaction_ ? phase::hello : bdat_used_ ? phase::bdat : recipients_ ? phase::rcpt : phase::mail;
-  return static_cast<std::uint8_t>(p);
+server_state server::state() const noexcept {
+  if (closed_) return server_state::closed;
+  switch (mode_) {
+    case mode::tls_pending:
+      return server_state::tls_handshake;
+    case mode::data:
+      return server_state::data;
+    case mode::bdat:
+      return server_state::chunk;
+    case mode::auth_line:
+      return server_state::auth;
+    case mode::commands:
+      break;
+  }
+  if (!greeted_) return server_state::greeting;
+  constexpr server_state of[] = {server_state::awaiting_hello, server_state::idle, server_state::mail,
+                                 server_state::rcpt, server_state::bdat};
+  return of[static_cast<std::size_t>(command_sequence())];
 }
+
+// The column of the sequence table the session is in when it reads a
+// command: state()'s command-reading states.
+detail::sequence server::command_sequence() const noexcept {
+  using detail::sequence;
+  if (!hello_) return sequence::no_hello;
+  if (!in_transaction_) return sequence::hello;
+  return bdat_used_ ? sequence::bdat : recipients_ ? sequence::rcpt : sequence::mail;
+}
+
+std::string_view server_state_name(server_state s) noexcept {
+  switch (s) {
+    case server_state::greeting:
+      return "greeting";
+    case server_state::awaiting_hello:
+      return "awaiting_hello";
+    case server_state::idle:
+      return "idle";
+    case server_state::mail:
+      return "mail";
+    case server_state::rcpt:
+      return "rcpt";
+    case server_state::bdat:
+      return "bdat";
+    case server_state::data:
+      return "data";
+    case server_state::chunk:
+      return "chunk";
+    case server_state::auth:
+      return "auth";
+    case server_state::tls_handshake:
+      return "tls_handshake";
+    case server_state::closed:
+      return "closed";
+  }
+  return "unknown";
+}
+
 
 const canned* server::check_state(const sansmtp::command& c, command_error& e) const {
   const auto refuse_with = [&](errc code, const canned& r) -> const canned* {
@@ -434,7 +471,7 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
   if (v == verb_class::auth && options_.auth_mechanisms.empty())
     return refuse_with(errc::not_offered, auth_not_offered);
   // The transition table; RFC 3030 §2: DATA after BDAT is a bad sequence.
-  if (!detail::sequence_allows(static_cast<phase>(current_phase()), v))
+  if (!detail::sequence_allows(command_sequence(), v))
     return refuse_with(errc::bad_sequence, bad_sequence_reply);
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
     const auto& p = m->params;
@@ -667,26 +704,18 @@ server_event_t server::end_chunk() {
 
 // --- replies -------------------------------------------------------------------
 
-// Whether `code` can answer what is owed: the mode-switching codes only
-// where they switch modes (354 to DATA, 334 to AUTH), a greeting is 220,
-// 554 or 421 (§3.1, §4.2.3).
-bool server::reply_fits(int code) const noexcept {
-  if (owed_.empty() || !owed_.front().ready || (closed_ && !fatal_)) return false;
-  switch (owed_.front().what) {
-    case owed::greeting:
-      return code == 220 || code == 554 || code == 421;
-    case owed::data:
-      return code == 354 || code >= 400;
-    case owed::auth:
-      return code == 334 || code == 235 || code >= 400;
-    default:
-      return code / 100 == 2 || code >= 400;
-  }
+// What `code` does as the answer to what is owed (the reply table's cell):
+// cannot_answer when nothing is owed now, or the code cannot answer it (a
+// greeting is 220, 554 or 421, §3.1; 354 answers DATA only, §4.3.2).
+detail::reply_effect server::reply_effect_for(int code) const noexcept {
+  if (owed_.empty() || !owed_.front().ready || (closed_ && !fatal_)) return detail::reply_effect::cannot_answer;
+  return detail::reply_effect_of(owed_.front().what, code);
 }
 
 std::error_code server::send(const reply& r) {
   if (closed_) return errc::session_closed;
-  if (!reply_fits(r.code)) return errc::invalid_state;
+  const auto effect = reply_effect_for(r.code);
+  if (effect == detail::reply_effect::cannot_answer) return errc::invalid_state;
   if (r.code == 334 && r.lines.empty()) {
     // RFC 4954 §4: continue-req = "334" SP [base64] CRLF: the SP stays
     // when the challenge is empty (PLAIN's, RFC 4616 §2).
@@ -696,7 +725,7 @@ std::error_code server::send(const reply& r) {
   }
   const auto answered = owed_.front();
   owed_.pop_front();
-  apply_reply(answered, r.code);
+  apply_reply(answered, effect, r.code);
   return {};
 }
 
@@ -761,48 +790,45 @@ std::error_code server::send_ehlo_reply(std::string_view greeting) {
   return send(hello_reply(greeting, owed_.front().esmtp, lines, views));
 }
 
-void server::apply_reply(const awaiting& answered, int code) {
-  const bool positive = code / 100 == 2;
+// Performs the reply table's cell (server_transitions.hpp) for `code`
+// answering `answered`.
+void server::apply_reply(const awaiting& answered, detail::reply_effect cell, int code) {
   ++timeout_epoch_;  // answered: the wait for the next command starts now
   // Bytes already here were sent before this reply could be read.
   if (mode_ == mode::commands && !buffered().empty()) pipelined_next_ = true;
-  switch (answered.what) {
-    case owed::greeting:
+  using effect = detail::reply_effect;
+  switch (cell) {
+    case effect::greeted:
+    case effect::greeting_refused:
       greeted_ = true;
       greeting_rejected_ = code == 554;
       early_ = !buffered().empty();  // the client talked first
       pipelined_next_ = false;
       break;
-    case owed::hello:
-      if (code == 250) {  // §4.1.4: anything else leaves the state as it was
-        hello_ = true;
-        esmtp_ = answered.esmtp;
-        abandon_transaction(server_event::transaction_reset::reason::hello);
-      }
+    case effect::hello_done:
+      hello_ = true;
+      esmtp_ = answered.esmtp;
+      abandon_transaction(server_event::transaction_reset::reason::hello);
       break;
-    case owed::mail:
-      if (code == 250) {
-        in_transaction_ = true;
-        ++transactions_;
-        smtputf8_txn_ = answered.smtputf8;
-        binarymime_ = answered.binarymime;
-      }
+    case effect::open_transaction:
+      in_transaction_ = true;
+      ++transactions_;
+      smtputf8_txn_ = answered.smtputf8;
+      binarymime_ = answered.binarymime;
       break;
-    case owed::rcpt:
-      if (code == 250 || code == 251) ++recipients_;
+    case effect::add_recipient:
+      ++recipients_;
       break;
-    case owed::data:
-      if (code == 354) {
-        mode_ = mode::data;
-        message_size_ = 0;
-        message_error_.reset();
-        size_error_.reset();
-        message_done_ = false;
-        message_replies_left_ = options_.lmtp ? recipients_ : 1;
-        pipelined_next_ = false;
-      }
+    case effect::start_data:
+      mode_ = mode::data;
+      message_size_ = 0;
+      message_error_.reset();
+      size_error_.reset();
+      message_done_ = false;
+      message_replies_left_ = options_.lmtp ? recipients_ : 1;
+      pipelined_next_ = false;
       break;
-    case owed::message:
+    case effect::message_answered:
       if (message_replies_left_ > 1) {
         --message_replies_left_;
       } else {
@@ -810,36 +836,35 @@ void server::apply_reply(const awaiting& answered, int code) {
         reset_transaction();  // delivered or refused, the transaction is over
       }
       break;
-    case owed::chunk:
-      break;  // RFC 3030 §2: after a failed chunk the state is the client's to RSET
-    case owed::auth:
-      if (code == 334) {
-        mode_ = mode::auth_line;
-      } else {
-        mode_ = mode::commands;
-        if (code == 235) authenticated_ = true;
-      }
+    case effect::auth_challenge:
+      mode_ = mode::auth_line;
       break;
-    case owed::starttls:
-      if (code == 220) {
-        mode_ = mode::tls_pending;
-        // Received after STARTTLS: never parsed. Set aside, but the buffer
-        // itself stays as it is until the next receive() (compact()), so the
-        // STARTTLS event's views outlive this send() (the lifetime rule,
-        // docs/design.md).
-        in_.set_aside();
-      }
+    case effect::auth_succeeded:
+      authenticated_ = true;
+      mode_ = mode::commands;
       break;
-    case owed::rset:
-      if (positive) abandon_transaction(server_event::transaction_reset::reason::rset);
+    case effect::auth_ended:
+      mode_ = mode::commands;
       break;
-    case owed::quit:
-      if (code == 221) close();
+    case effect::start_tls:
+      mode_ = mode::tls_pending;
+      // Received after STARTTLS: never parsed. Set aside, but the buffer
+      // itself stays as it is until the next receive() (compact()), so the
+      // STARTTLS event's views outlive this send() (the lifetime rule,
+      // docs/design.md).
+      in_.set_aside();
       break;
-    case owed::other:
+    case effect::reset:
+      abandon_transaction(server_event::transaction_reset::reason::rset);
+      break;
+    case effect::close:
+      close();
+      break;
+    case effect::none:
+    case effect::cannot_answer:  // (send() refused it already)
       break;
   }
-  if (code == 421 || fatal_) close();  // 421: the service closes the channel (§3.8)
+  if (fatal_) close();  // a fatal error's reply ends the session
 }
 
 void server::abandon_transaction(server_event::transaction_reset::reason why) noexcept {

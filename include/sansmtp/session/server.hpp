@@ -128,8 +128,33 @@ struct server_options {
 };
 
 namespace detail {
-struct canned_reply;  // a reply the session suggests (server.cpp)
+struct canned_reply;          // a reply the session suggests (server.cpp)
+enum class owed : std::uint8_t;  // what an owed reply answers (server_transitions.hpp)
+enum class reply_effect : std::uint8_t;  // what a reply does (server_transitions.hpp)
+enum class sequence : std::uint8_t;      // where commands are read (sequence_table.hpp)
 }  // namespace detail
+
+// Where a server session stands, as the replies sent so far left it: one
+// value, read with server::state(). Commands are read in awaiting_hello,
+// idle, mail, rcpt and bdat; which command each of those takes, and what
+// each reply does to the state, are the transition tables (docs/server.md).
+// A command's own reply decides: after "MAIL" and before its 250 the state
+// is still idle.
+enum class server_state : std::uint8_t {
+  greeting,        // the greeting is owed (220, or 554: RFC 5321 §3.1)
+  awaiting_hello,  // EHLO/HELO/LHLO first (after the greeting, and after TLS: RFC 3207 §4.2)
+  idle,            // a hello was accepted, no transaction (§4.1.4)
+  mail,            // MAIL accepted, no recipient yet
+  rcpt,            // at least one recipient accepted
+  bdat,            // BDAT chunks accepted, not yet the LAST one (RFC 3030 §2)
+  data,            // the message after 354 is being read (§4.1.1.4)
+  chunk,           // a BDAT chunk's octets are being read
+  auth,            // an AUTH exchange: response lines after 334 (RFC 4954 §4)
+  tls_handshake,   // 220 to STARTTLS sent: the handshake, then tls_established()
+  closed,          // over: write pending_output() and close
+};
+// "greeting", "awaiting_hello", "idle", ... (stable).
+[[nodiscard]] std::string_view server_state_name(server_state s) noexcept;
 
 namespace server_event {
 
@@ -319,16 +344,17 @@ class server : public detail::session_core {
   // already closed.
   void shutdown();
 
+  // Where the session stands (server_state).
+  [[nodiscard]] server_state state() const noexcept;
   // The transaction's state, for the application's decisions.
   bool authenticated() const noexcept { return authenticated_; }
   std::size_t accepted_recipients() const noexcept { return recipients_; }
 
  private:
   enum class mode : std::uint8_t;
-  enum class owed : std::uint8_t;
   enum class line_status : std::uint8_t;
   struct awaiting {
-    owed what;
+    detail::owed what;
     bool ready = true;          // a BDAT's reply is ready when its chunk was read
     bool esmtp = false;         // EHLO/LHLO (not HELO)
     bool smtputf8 = false;      // MAIL ... SMTPUTF8
@@ -353,9 +379,9 @@ class server : public detail::session_core {
   server_event_t closed_by_peer(bool unfinished);
   const detail::canned_reply* check_state(const sansmtp::command& c, command_error& e) const;
   std::uint32_t offered_extensions() const noexcept;
-  std::uint8_t current_phase() const noexcept;
   bool waiting_for_reply() const noexcept;
-  bool reply_fits(int code) const noexcept;
+  detail::reply_effect reply_effect_for(int code) const noexcept;
+  detail::sequence command_sequence() const noexcept;
   void scan_chunk(std::string_view bytes) noexcept;
   void close_with_421(const enhanced_status& status, std::string_view why);
   struct bdat_step {
@@ -364,7 +390,7 @@ class server : public detail::session_core {
   };
   bdat_step normalize_step(std::string_view bytes, bool lf, bool cr) const noexcept;
   std::size_t count_message_bytes(std::size_t n) noexcept;
-  void apply_reply(const awaiting& answered, int code);
+  void apply_reply(const awaiting& answered, detail::reply_effect cell, int code);
   void reset_transaction() noexcept;
   // The same, when the transaction is abandoned: transaction_reset follows.
   void abandon_transaction(server_event::transaction_reset::reason why) noexcept;
