@@ -1267,3 +1267,119 @@ TEST_CASE("client lifetime rule: the 220 to STARTTLS and a submission's results 
   REQUIRE_FALSE(c.submit(env, m));  // the next submission, while the first's results are held
   CHECK(lines_of(first) == first_before);
 }
+
+TEST_CASE("client: every cell of the sequence table, and state() where each is reached (RFC 5321 4.1.4, RFC 3030, 3207, 4954)") {
+  // The server offers everything, with PIPELINING, so the commands that
+  // reach a state can all be in flight. Server bytes go in whole, or an
+  // octet at a time.
+  const std::string caps = "250-mx\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n";
+  struct state_prefix {
+    std::string name;
+    std::function<void(client&)> reach;
+  };
+  const auto sent = [](client& c, build_result b) { REQUIRE_FALSE(c.send(b->command())); };
+  const auto feed = [](client& c, const std::string& bytes, bool by_byte) {
+    if (!by_byte) {
+      REQUIRE_FALSE(c.receive(bytes));
+    } else {
+      for (const char ch : bytes) REQUIRE_FALSE(c.receive(std::string_view(&ch, 1)));
+    }
+    REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  };
+  // Written from the RFCs, not from the table: '.' sent, 'x' bad_sequence,
+  // 'n' not_offered (STARTTLS or BDAT before EHLO: the client cannot know
+  // the server offers it).
+  struct row {
+    std::string name;
+    std::function<std::error_code(client&)> send;
+    std::string expected;  // awaiting_hello idle mail rcpt bdat
+  };
+  const auto cmd = [](build_result b) {
+    const auto owned = *b;
+    return [owned](client& c) { return c.send(owned.command()); };
+  };
+  const row rows[] = {
+      {"EHLO", cmd(make_ehlo("mail.acme-corp.com")), "....."},  // any time; resets (4.1.4)
+      {"MAIL", cmd(make_mail("a@example.org")), "x.xxx"},         // after a hello, outside a transaction
+      {"RCPT", cmd(make_rcpt("b@example.net")), "xx..x"},         // after MAIL; not after BDAT chunks
+      {"DATA", cmd(make_data()), "xxx.x"},                        // after RCPT; not after BDAT (RFC 3030 2)
+      // After RCPT or BDAT chunks; before EHLO CHUNKING is not known to be offered.
+      {"BDAT", [](client& c) { return c.send_chunk("z", true); }, "nxx.."},
+      {"STARTTLS", cmd(make_starttls()), "n.xxx"},                // outside a transaction (RFC 3207 4)
+      {"AUTH", [](client& c) { return c.send_auth("PLAIN", "AGJvYgBzZWNyZXQ="); }, "x.xxx"},  // after EHLO (RFC 4954 4)
+      {"RSET", cmd(make_rset()), "....."},
+      {"NOOP", cmd(make_noop()), "....."},
+      {"VRFY", cmd(make_vrfy("postmaster")), "....."},
+      {"QUIT", cmd(make_quit()), "....."},
+  };
+  const char* states[] = {"awaiting_hello", "idle", "mail", "rcpt", "bdat"};
+  for (const bool by_byte : {false, true}) {
+    for (const auto& r : rows) {
+      for (std::size_t k = 0; k < 5; ++k) {
+        INFO(r.name << " in " << states[k] << (by_byte ? " (replies octet by octet)" : ""));
+        auto o = test::options_for();
+        o.allow_auth_without_tls = true;
+        client c(o);
+        CHECK(client_state_name(c.state()) == "greeting");
+        feed(c, "220 mx\r\n", by_byte);
+        if (k >= 1) {
+          REQUIRE_FALSE(c.send_hello());
+          feed(c, caps, by_byte);
+        }
+        if (k >= 2) sent(c, make_mail("a@example.org"));
+        if (k >= 3) sent(c, make_rcpt("b@example.net"));
+        if (k >= 4) REQUIRE_FALSE(c.send_chunk("ab", false));
+        CHECK(client_state_name(c.state()) == states[k]);
+        (void)test::take_output(c);
+        const auto ec = r.send(c);
+        const char got = !ec ? '.' : ec == errc::bad_sequence ? 'x' : ec == errc::not_offered ? 'n' : '?';
+        CHECK(got == r.expected[k]);
+        if (ec) CHECK(test::take_output(c).empty());  // nothing written on a refusal
+      }
+    }
+  }
+}
+
+TEST_CASE("client: state() through a transaction, the body, AUTH and STARTTLS") {
+  auto o = test::options_for();
+  o.allow_auth_without_tls = true;
+  client c(o);
+  const auto state = [&] { return std::string(client_state_name(c.state())); };
+  test::greet(c, "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
+  CHECK(state() == "idle");
+  REQUIRE_FALSE(c.send_auth("PLAIN"));
+  REQUIRE_FALSE(c.receive("334 \r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  CHECK(state() == "auth");
+  REQUIRE_FALSE(c.send_auth_response("AGJvYgBzZWNyZXQ="));
+  REQUIRE_FALSE(c.receive("235 ok\r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  CHECK(state() == "idle");
+  REQUIRE_FALSE(c.send(make_mail("a@example.org")->command()));
+  CHECK(state() == "mail");
+  REQUIRE_FALSE(c.receive("250 ok\r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  REQUIRE_FALSE(c.send(make_rcpt("b@example.net")->command()));
+  REQUIRE_FALSE(c.receive("250 ok\r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  CHECK(state() == "rcpt");
+  REQUIRE_FALSE(c.send(make_data()->command()));
+  REQUIRE_FALSE(c.receive("354 go\r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  CHECK(state() == "data");
+  REQUIRE_FALSE(c.send_body("x\r\n"));
+  REQUIRE_FALSE(c.end_body());
+  REQUIRE_FALSE(c.receive("250 queued\r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  CHECK(state() == "idle");
+  REQUIRE_FALSE(c.send(make_starttls()->command()));
+  REQUIRE_FALSE(c.receive("220 go\r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  CHECK(state() == "tls_handshake");
+  REQUIRE_FALSE(c.tls_established());
+  CHECK(state() == "awaiting_hello");
+  REQUIRE_FALSE(c.send(make_quit()->command()));
+  REQUIRE_FALSE(c.receive("221 bye\r\n"));
+  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+  CHECK(state() == "closed");
+}

@@ -9,6 +9,7 @@
 #include <sansmtp/core/display.hpp>
 
 #include "ascii.hpp"
+#include "sequence_table.hpp"
 
 #include <fmt/format.h>
 
@@ -417,6 +418,7 @@ void client::start_transaction() {
   // write() uses: writing them cannot be refused.
   write(s.mail->command(), answered_command::mail, false);
   mail_sent_ = true;
+  bdat_sent_ = false;
   smtputf8_txn_ = std::get<cmd::mail>(s.mail->command()).params.smtputf8;
   // RFC 2920: with PIPELINING the whole envelope and DATA go at once.
   if (capabilities_ && capabilities_->has(extension::pipelining)) {
@@ -691,6 +693,61 @@ bool client::group_open() const noexcept {
   return pipelining && !awaited_.back().ends_group;
 }
 
+// The sequence table's column for what this client sent.
+detail::sequence client::command_sequence() const noexcept {
+  using detail::sequence;
+  if (!hello_) return sequence::no_hello;
+  if (!mail_sent_) return sequence::hello;
+  if (!rcpt_sent_) return sequence::mail;
+  return bdat_sent_ ? sequence::bdat : sequence::rcpt;
+}
+
+client_state client::state() const noexcept {
+  if (closed_) return client_state::closed;
+  switch (phase_) {
+    case phase::greeting:
+      return client_state::greeting;
+    case phase::tls_pending:
+      return client_state::tls_handshake;
+    case phase::body:
+      return client_state::data;
+    case phase::closed:
+      return client_state::closed;
+    case phase::ready:
+      break;
+  }
+  if (auth_challenge_) return client_state::auth;
+  constexpr client_state of[] = {client_state::awaiting_hello, client_state::idle, client_state::mail,
+                                 client_state::rcpt, client_state::bdat};
+  return of[static_cast<std::size_t>(command_sequence())];
+}
+
+std::string_view client_state_name(client_state s) noexcept {
+  switch (s) {
+    case client_state::greeting:
+      return "greeting";
+    case client_state::awaiting_hello:
+      return "awaiting_hello";
+    case client_state::idle:
+      return "idle";
+    case client_state::mail:
+      return "mail";
+    case client_state::rcpt:
+      return "rcpt";
+    case client_state::bdat:
+      return "bdat";
+    case client_state::data:
+      return "data";
+    case client_state::auth:
+      return "auth";
+    case client_state::tls_handshake:
+      return "tls_handshake";
+    case client_state::closed:
+      return "closed";
+  }
+  return "unknown";
+}
+
 std::optional<errc> client::check(const command& c) const {
   // A submission that has been reported is over: its results stay readable
   // until the next call, but the session is free again.
@@ -704,30 +761,27 @@ std::optional<errc> client::check(const command& c) const {
   if (const auto needs = traits_of(c).needs;
       needs && *needs != extension::auth && !(caps && caps->has(*needs)))
     return errc::not_offered;
+  // The sequence table the server uses too (sequence_table.hpp), keyed by
+  // what this client sent: MAIL after a hello, RCPT after MAIL, DATA after
+  // RCPT (not after BDAT chunks, RFC 3030 §2), STARTTLS and AUTH outside a
+  // transaction (RFC 3207 §4, RFC 4954 §4).
+  if (!detail::sequence_allows(command_sequence(), traits_of(c).sequence)) return errc::bad_sequence;
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
-    if (!hello_ || mail_sent_) return errc::bad_sequence;
     if (options_.starttls == tls_policy::required && !tls_) return errc::encryption_required;
     const auto& p = m->params;
     if (extensions_needed(p) & ~(caps ? caps->present : 0)) return errc::not_offered;
     // RFC 1870 §6: a message over the advertised limit fails before MAIL.
     if (p.size && caps && caps->size && *p.size > *caps->size) return errc::message_too_large;
   } else if (const auto* r = std::get_if<cmd::rcpt>(&c)) {
-    if (!mail_sent_) return errc::bad_sequence;
     if (extensions_needed(r->params) & ~(caps ? caps->present : 0)) return errc::not_offered;
-  } else if (std::holds_alternative<cmd::data>(c)) {
-    if (!rcpt_sent_) return errc::bad_sequence;
-  } else if (std::holds_alternative<cmd::bdat>(c)) {
-    if (!rcpt_sent_) return errc::bad_sequence;
   } else if (std::holds_alternative<cmd::starttls>(c)) {
     if (tls_) return errc::not_offered;
-    if (mail_sent_) return errc::bad_sequence;
   } else if (const auto* a = std::get_if<cmd::auth>(&c)) {
     if (authenticated_) return errc::bad_sequence;
     if (!tls_ && !options_.allow_auth_without_tls) return errc::encryption_required;
     if (!caps || std::none_of(caps->auth.begin(), caps->auth.end(),
                               [&](std::string_view mech) { return mech == a->mechanism; }))
       return errc::not_offered;
-    if (mail_sent_) return errc::bad_sequence;
   } else if (std::holds_alternative<cmd::lhlo>(c) != options_.lmtp &&
              (std::holds_alternative<cmd::ehlo>(c) || std::holds_alternative<cmd::lhlo>(c))) {
     return errc::invalid_verb;  // RFC 2033: LHLO is LMTP's, EHLO SMTP's
@@ -752,6 +806,7 @@ std::error_code client::send(const command& c) {
   if (auto ec = write(c, answered_by(c), ends_group(c))) return ec;
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
     mail_sent_ = true;
+    bdat_sent_ = false;
     smtputf8_txn_ = m->params.smtputf8;
   }
   if (std::holds_alternative<cmd::rcpt>(c)) rcpt_sent_ = true;
@@ -766,6 +821,7 @@ std::error_code client::send_chunk(std::string_view bytes, bool last) {
   if (const auto refusal = check(c)) return *refusal;
   if (auto ec = write(c, last ? answered_command::end_of_data : answered_command::bdat, last)) return ec;
   out_.append(bytes);  // RFC 3030 §2: exactly the counted octets follow the line (copied)
+  bdat_sent_ = !last;   // RFC 3030 §2: until LAST, only BDAT (or RSET) may follow
   if (last) owe_lmtp_replies();
   return {};
 }

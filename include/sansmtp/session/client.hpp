@@ -235,6 +235,30 @@ struct client_options {
   std::chrono::seconds command_timeout{300};           // everything else
 };
 
+namespace detail {
+enum class sequence : std::uint8_t;  // where commands may be sent (sequence_table.hpp)
+}  // namespace detail
+
+// Where a client session stands, as the commands it sent and the replies
+// it read left it: one value, read with client::state(). The client may
+// pipeline (RFC 2920), so mail, rcpt and bdat follow what was sent, not
+// what was answered. send() refuses a command the shared sequence table
+// does not take in this state with bad_sequence (docs/client.md).
+enum class client_state : std::uint8_t {
+  greeting,        // waiting for the server's greeting (RFC 5321 §3.1)
+  awaiting_hello,  // greeted (or TLS just started): EHLO/HELO/LHLO first
+  idle,            // a hello was answered 250, no transaction under way
+  mail,            // MAIL sent, no recipient yet
+  rcpt,            // a recipient sent: DATA or BDAT may follow
+  bdat,            // BDAT chunks sent, not yet the LAST one (RFC 3030 §2)
+  data,            // the message is being sent (after 354, or submit()'s chunks)
+  auth,            // a 334 challenge awaits its answer (RFC 4954 §4)
+  tls_handshake,   // 220 to STARTTLS read: the handshake, then tls_established()
+  closed,          // over
+};
+// "greeting", "awaiting_hello", "idle", ... (stable).
+[[nodiscard]] std::string_view client_state_name(client_state s) noexcept;
+
 namespace client_event {
 
 // Push more bytes (or receive_eof()).
@@ -341,6 +365,8 @@ class client : public detail::session_core {
   [[nodiscard]] std::error_code send_auth_response(std::string_view base64);
   [[nodiscard]] std::error_code cancel_auth();
   bool authenticated() const noexcept { return authenticated_; }
+  // Where the session stands (client_state).
+  [[nodiscard]] client_state state() const noexcept;
 
   // Transaction level: sends MAIL, RCPT..., DATA (or BDAT chunks, with
   // CRLF line endings by crlf_encoder unless BINARYMIME) and the message,
@@ -458,6 +484,7 @@ class client : public detail::session_core {
   void owe_lmtp_replies();
   std::string state_name() const;
   std::optional<errc> check(const command& c) const;
+  detail::sequence command_sequence() const noexcept;
   bool group_open() const noexcept;
   // Serializes `c` into the output and queues its reply; nothing is written on an error.
   std::error_code write(const command& c, answered_command what, bool group_end);
@@ -491,7 +518,7 @@ class client : public detail::session_core {
   bool tls_settle_ = false;            // tls_established() was called: settle() starts the buffer over
   bool report_submission_ = false;  // a submission ended: next_event() reports it
   bool submission_reported_ = false;  // ... and forgets it on the call after
-  bool mail_sent_ = false, rcpt_sent_ = false, smtputf8_txn_ = false;
+  bool mail_sent_ = false, rcpt_sent_ = false, bdat_sent_ = false, smtputf8_txn_ = false;
   std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
   bool lmtp_end_pending_ = false;
   std::uint64_t lmtp_end_write_ = 0;  // the write of that end of data  // the end of data went out before the last RCPT reply (owe_lmtp_replies)
