@@ -1,7 +1,4 @@
-#include <sansmtp/core/display.hpp>
 #include <sansmtp/asio/client_driver.hpp>
-
-#include <sansmtp/syntax/command.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/ssl/error.hpp>

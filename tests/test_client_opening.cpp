@@ -371,7 +371,7 @@ TEST_CASE("client opening: a refused AUTH ends the opening unauthenticated, the 
   CHECK_FALSE(c.authenticated());
 }
 
-TEST_CASE("client opening: a 334 the application does not answer is cancelled with \"*\"; one it answers goes on") {
+TEST_CASE("client opening: a 334 the application does not answer is cancelled (RFC 4954 4), one it answers goes on") {
   auto o = automatic();
   o.starttls = tls_policy::off;
   o.allow_auth_without_tls = true;

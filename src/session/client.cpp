@@ -313,6 +313,14 @@ client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
 
 // --- the opening helper (client_options::open_automatically) --------------------------
 
+namespace {
+
+// send_hello() and send_auth() refuse with this library's codes only (their
+// own checks, and build_error::error_code()).
+errc code_of(std::error_code ec) noexcept { return static_cast<errc>(ec.value()); }
+
+}  // namespace
+
 void client::open_after_reply(answered_command what, int code, bool fell_back) {
   if (closed_) return;  // 421 (RFC 5321 §3.8), or the reply to QUIT
   switch (what) {
@@ -364,19 +372,15 @@ void client::open_send_hello() {
   const auto ec = send_hello();
   if (!ec) return;
   const auto name = escape_for_display(options_.ehlo_name);
-  open_give_up(ec.category() == error_category() ? static_cast<errc>(ec.value()) : errc::invalid_state,
+  open_give_up(code_of(ec),
                ec == errc::bad_ehlo_name
                    ? "the EHLO name \"" + name + "\" fails the EHLO-name check (see: sansmtp ehlo-check)"
                    : "EHLO \"" + name + "\" cannot be sent: " + ec.message());
 }
 
 void client::open_after_hello() {
-  if (starttls_wanted()) {
-    if (const auto ec = send(cmd::starttls{}))  // not expected: the hello's reply left nothing awaited
-      open_give_up(ec.category() == error_category() ? static_cast<errc>(ec.value()) : errc::invalid_state,
-                   "STARTTLS: " + ec.message());
-    return;
-  }
+  // (The hello's reply left nothing awaited, so STARTTLS goes when wanted.)
+  if (starttls_wanted() && !send(cmd::starttls{})) return;
   if (options_.starttls == tls_policy::required && !tls_) {
     open_give_up(errc::starttls_unavailable, "the server does not offer STARTTLS (RFC 3207) and TLS is required");
     return;
@@ -393,8 +397,7 @@ void client::open_auth() {
   const auto& a = *options_.auth;
   const auto ec = a.initial_response.empty() ? send_auth(a.mechanism) : send_auth(a.mechanism, a.initial_response);
   if (ec) {
-    open_give_up(ec.category() == error_category() ? static_cast<errc>(ec.value()) : errc::invalid_state,
-                 "AUTH " + escape_for_display(a.mechanism) + " cannot be sent: " + ec.message());
+    open_give_up(code_of(ec), "AUTH " + escape_for_display(a.mechanism) + " cannot be sent: " + ec.message());
     return;
   }
   open_auth_sent_ = true;

@@ -4,7 +4,9 @@
 // writes it, pairs every reply with the command it answers (FIFO), and
 // says what each reply answered (diagnose() in advice/ explains refusals).
 // Replies come in through receive(); events come out of next_event(); bytes
-// to write come out of pending_output().
+// to write come out of pending_output(). The opening (greeting, EHLO,
+// STARTTLS, EHLO again, AUTH) is the application's, as below, or the
+// session's own with client_options::open_automatically; quit() ends it.
 //
 //   ```cpp
 //   // A client turn: feed what the server sent, react to the replies.
