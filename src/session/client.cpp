@@ -34,72 +34,43 @@ std::string_view reply_outcome_name(reply_outcome o) noexcept {
 }
 
 client::client(client_options options)
-    : options_(std::move(options)), reader_(options_.replies), encoder_(options_.data) {
+    : session_core(options.receive_buffer), options_(std::move(options)), reader_(options_.replies), encoder_(options_.data) {
   expect(answered_command::greeting, true, 0);  // the server speaks first
   if (options_.open_automatically) open_ = open_state::running;
 }
 
 bool client::received_after(std::uint64_t offset, std::uint64_t write) const noexcept {
   // (A reply's octets were received: there is a record that holds `offset`.)
-  std::size_t i = received_head_;
-  while (i + 1 < received_.size() && offset >= received_[i].end) ++i;
-  return received_[i].writes >= write;
+  const auto held = received_.items();
+  std::size_t i = 0;
+  while (i + 1 < held.size() && offset >= held[i].end) ++i;
+  return held[i].writes >= write;
 }
 
 // --- bytes in ------------------------------------------------------------------
-
-std::size_t client::receive_capacity() const noexcept {
-  if (closed_ || eof_) return 0;
-  const std::size_t held = buffered_bytes();
-  if (options_.receive_buffer == 0) return std::numeric_limits<std::size_t>::max();  // no limit
-  return held >= options_.receive_buffer ? 0 : options_.receive_buffer - held;
-}
-
-std::size_t client::buffered_bytes() const noexcept {
-  return phase_ == phase::tls_pending ? trailing_.size() : in_.size() - in_pos_;
-}
 
 bool client::wants_read() const noexcept { return phase_ != phase::tls_pending && receive_capacity() > 0; }
 
 std::error_code client::receive(std::string_view bytes) {
   settle();
-  if (closed_ || eof_) return errc::session_closed;
-  if (bytes.size() > receive_capacity()) return errc::receive_buffer_full;
-  if (phase_ == phase::tls_pending) {
-    trailing_.append(bytes);  // RFC 3207 §4.2: never parsed as a reply
-    return {};
-  }
-  if (in_pos_ > 0) {
-    in_.erase(0, in_pos_);
-    in_base_ += in_pos_;
-    in_pos_ = 0;
-  }
-  in_.append(bytes);
+  if (const auto ec = in_.append(bytes, closed_)) return ec;
+  if (in_.set_aside_active()) return {};
   // What was written by now is all these octets can answer.
-  const auto end = in_base_ + in_.size();
-  if (received_head_ == received_.size()) {
-    received_.clear();
-    received_head_ = 0;
-  }
-  if (received_head_ < received_.size() && received_.back().writes == writes_)
-    received_.back().end = end;
+  if (!received_.empty() && received_.back().writes == writes_)
+    received_.back().end = in_.received();
   else
-    received_.push_back({end, writes_});
+    received_.push_back({in_.received(), writes_});
   return {};
 }
 
-std::error_code client::receive_eof() {
-  if (eof_ || closed_) return errc::session_closed;
-  eof_ = true;
-  return {};
-}
+std::error_code client::receive_eof() { return in_.end(closed_); }
 
 // --- events ----------------------------------------------------------------------
 
 std::string client::state_name() const {
   if (phase_ == phase::body) return "while sending the message";
-  if (awaited_head_ < awaited_.size())
-    return fmt::format("while waiting for the reply to {}", answered_command_text(awaited_[awaited_head_].what));
+  if (!awaited_.empty())
+    return fmt::format("while waiting for the reply to {}", answered_command_text(awaited_.front().what));
   return "between commands";
 }
 
@@ -139,13 +110,10 @@ void client::settle() {
   retired_.reset();  // a submission's results handed out before the next submit()
   if (!tls_settle_) return;
   tls_settle_ = false;
-  in_base_ += in_.size();
-  in_.clear();
-  in_pos_ = 0;
+  in_.compact();  // everything up to the 220 was read; the rest was set aside
   received_.clear();
-  received_head_ = 0;
   reader_.reset();
-  reply_start_ = in_base_;
+  reply_start_ = in_.consumed();
 }
 
 client_event_t client::next_event() {
@@ -175,15 +143,14 @@ client_event_t client::next_event() {
     if (pending_fatal_) return take_pending_fatal();  // fail_body(): a refused bare CR/LF
     if (report_submission_) return next_event();      // stop_chunks() ended it: report before any reply
   }
-  const std::string_view held = std::string_view(in_).substr(in_pos_);
-  const auto step = reader_.next(held);
-  in_pos_ += step.consumed;
+  const auto step = reader_.next(in_.unread());
+  in_.consume(step.consumed);
   if (step.status == reply_status::reply) {
     // An extra reply shifts every pairing after it: the reply to the next
     // command cannot have come before that command was written.
-    const auto start = std::exchange(reply_start_, in_base_ + in_pos_);
-    const bool in_turn = awaited_head_ == awaited_.size() || received_after(start, awaited_[awaited_head_].write);
-    while (received_head_ < received_.size() && received_[received_head_].end <= reply_start_) ++received_head_;
+    const auto start = std::exchange(reply_start_, in_.consumed());
+    const bool in_turn = awaited_.empty() || received_after(start, awaited_.front().write);
+    while (!received_.empty() && received_.front().end <= reply_start_) received_.pop_front();
     return on_reply(reader_.current(), in_turn);
   }
   if (step.status == reply_status::error) {
@@ -191,20 +158,20 @@ client_event_t client::next_event() {
     return fail(e.code, fmt::format("the server's reply broke RFC 5321 section 4.2 ({}) at octet {}, {}",
                                     e.name(), e.offset, state_name()));
   }
-  if (eof_) {
+  if (in_.eof()) {
     const auto explanation = fmt::format("the server closed the connection {}", state_name());
     closed_ = true;
     phase_ = phase::closed;
     return client_event::peer_closed{explanation};
   }
-  if (awaited_head_ == awaited_.size()) return client_event::paused{client_event::paused::reason::ready};
+  if (awaited_.empty()) return client_event::paused{client_event::paused::reason::ready};
   return client_event::need_data{};
 }
 
 client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
-  if (awaited_head_ == awaited_.size())
+  if (awaited_.empty())
     return fail(errc::unexpected_reply, fmt::format("the server sent a {} reply that no command asked for", r.code));
-  const auto what = awaited_[awaited_head_].what;
+  const auto what = awaited_.front().what;
   if (!in_turn)
     return fail(errc::unexpected_reply,
                 fmt::format("the server sent a {} reply before {} was sent: an extra reply, which would pair every "
@@ -215,10 +182,7 @@ client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
     return fail(errc::unexpected_reply,
                 fmt::format("the server answered {} with {}, which cannot answer it (RFC 5321 section 4.3.2)",
                             answered_command_text(what), r.code));
-  if (++awaited_head_ == awaited_.size()) {
-    awaited_.clear();
-    awaited_head_ = 0;
-  }
+  awaited_.pop_front();
   ++timeout_epoch_;
   client_event::reply event{r, what, false};
   const bool positive = r.code / 100 == 2;
@@ -267,8 +231,8 @@ client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
       }
       break;
     case answered_command::end_of_data:
-      if (!options_.lmtp || awaited_head_ == awaited_.size() ||
-          awaited_[awaited_head_].what != answered_command::end_of_data) {
+      if (!options_.lmtp || awaited_.empty() ||
+          awaited_.front().what != answered_command::end_of_data) {
         mail_sent_ = rcpt_sent_ = smtputf8_txn_ = false;
         lmtp_replies_ = 0;
       }
@@ -291,8 +255,7 @@ client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
         // until the next receive() or next_event() after tls_established()
         // (settle()): the lifetime rule, docs/design.md.
         phase_ = phase::tls_pending;
-        trailing_.assign(in_, in_pos_);
-        in_pos_ = in_.size();
+        in_.set_aside();
       }
       break;
     default:
@@ -473,7 +436,7 @@ std::string reply_text(const reply& r) {
 
 std::error_code client::submit(const envelope& env, message_source& source) {
   if (closed_ || phase_ != phase::ready || !hello_ || (sub_ && !submission_reported_) ||
-      awaited_head_ != awaited_.size() || mail_sent_)
+      !awaited_.empty() || mail_sent_)
     return errc::invalid_state;
   if (env.recipients.empty()) return errc::missing_argument;
   const auto* caps = capabilities_ ? &*capabilities_ : nullptr;
@@ -778,7 +741,7 @@ client::pump_result client::pump_chunks() {
       stop_chunks();
       return pump_result::done;
     }
-    if (!pipelining && awaited_head_ != awaited_.size()) return pump_result::waiting;
+    if (!pipelining && !awaited_.empty()) return pump_result::waiting;
     if (pipelining && s.chunks_sent > 0 && awaits(answered_command::rcpt)) return pump_result::waiting;
     bool ended = false;
     if (!s.chunks_started) {
@@ -846,7 +809,7 @@ bool client::pump_body() {
 // --- commands ------------------------------------------------------------------------
 
 bool client::group_open() const noexcept {
-  if (awaited_head_ == awaited_.size()) return true;
+  if (awaited_.empty()) return true;
   const bool pipelining = esmtp_ && capabilities_ && capabilities_->has(extension::pipelining);
   return pipelining && !awaited_.back().ends_group;
 }
@@ -931,8 +894,8 @@ std::error_code client::send_chunk(std::string_view bytes, bool last) {
 }
 
 bool client::awaits(answered_command what) const noexcept {
-  for (std::size_t i = awaited_head_; i < awaited_.size(); ++i)
-    if (awaited_[i].what == what) return true;
+  for (const auto& a : awaited_.items())
+    if (a.what == what) return true;
   return false;
 }
 
@@ -952,7 +915,7 @@ void client::owe_lmtp_replies() {
 }
 
 std::error_code client::send_hello() {
-  if (closed_ || phase_ != phase::ready || !greeted_ || awaited_head_ != awaited_.size())
+  if (closed_ || phase_ != phase::ready || !greeted_ || !awaited_.empty())
     return errc::invalid_state;
   if (greeting_rejected_) return errc::bad_sequence;
   const auto report = check_ehlo_name(options_.ehlo_name, options_.ehlo_check);
@@ -1016,7 +979,7 @@ std::error_code client::send_auth(std::string_view mechanism, std::optional<std:
 }
 
 std::error_code client::send_auth_response(std::string_view base64) {
-  if (!auth_challenge_ || closed_ || awaited_head_ != awaited_.size()) return errc::invalid_state;
+  if (!auth_challenge_ || closed_ || !awaited_.empty()) return errc::invalid_state;
   // What the server's parser would refuse is not written (RFC 4954 §4:
   // base64; "*" is cancel_auth()).
   std::string line(base64);
@@ -1030,7 +993,7 @@ std::error_code client::send_auth_response(std::string_view base64) {
 }
 
 std::error_code client::cancel_auth() {
-  if (!auth_challenge_ || closed_ || awaited_head_ != awaited_.size()) return errc::invalid_state;
+  if (!auth_challenge_ || closed_ || !awaited_.empty()) return errc::invalid_state;
   out_.append("*\r\n");
   auth_challenge_ = false;
   expect(answered_command::auth, true);
@@ -1039,10 +1002,6 @@ std::error_code client::cancel_auth() {
 
 // --- output, TLS, time ----------------------------------------------------------------
 
-std::span<const char> client::pending_output() const noexcept { return out_.front(); }
-std::span<const std::span<const char>> client::pending_output_spans(std::size_t max_runs) const {
-  return out_.runs(max_runs);
-}
 void client::consume_output(std::size_t n) noexcept {
   out_.consume(n);
   if (n) ++timeout_epoch_;  // §4.5.3.2.5: the data block timeout is per write
@@ -1050,12 +1009,11 @@ void client::consume_output(std::size_t n) noexcept {
 
 std::error_code client::tls_established() {
   if (phase_ != phase::tls_pending) return errc::invalid_state;
-  if (!trailing_.empty() && options_.after_starttls == starttls_injection::reject) {
+  if (const auto ec = in_.end_set_aside(options_.after_starttls)) {
     fatal_ = closed_ = true;
     phase_ = phase::closed;
-    return errc::starttls_injection;
+    return ec;
   }
-  trailing_.clear();
   tls_ = true;
   // RFC 3207 §4.2: forget what the server said before TLS; EHLO again.
   capabilities_.reset();
@@ -1074,8 +1032,8 @@ std::error_code client::tls_established() {
 std::chrono::seconds client::timeout() const noexcept {
   if (closed_ || phase_ == phase::tls_pending) return std::chrono::seconds{0};
   if (phase_ == phase::body) return options_.data_block_timeout;
-  if (awaited_head_ == awaited_.size()) return std::chrono::seconds{0};
-  switch (awaited_[awaited_head_].what) {
+  if (awaited_.empty()) return std::chrono::seconds{0};
+  switch (awaited_.front().what) {
     case answered_command::greeting:
       return options_.greeting_timeout;
     case answered_command::mail:

@@ -145,47 +145,14 @@ std::pair<std::optional<enhanced_status>, std::string_view> split_status(int cod
 }  // namespace
 
 server::server(server_options options)
-    : options_(std::move(options)), mode_(mode::commands), decoder_(options_.data) {
+    : session_core(options.receive_buffer), options_(std::move(options)), mode_(mode::commands), decoder_(options_.data) {
   owed_.push_back({owed::greeting});  // the application speaks first (§3.1)
 }
 
 // --- bytes in ----------------------------------------------------------------
 
-std::size_t server::receive_capacity() const noexcept {
-  if (closed_ || eof_) return 0;
-  const std::size_t held = buffered_bytes();
-  if (options_.receive_buffer == 0) return std::numeric_limits<std::size_t>::max();  // no limit
-  return held >= options_.receive_buffer ? 0 : options_.receive_buffer - held;
-}
-
-std::size_t server::buffered_bytes() const noexcept {
-  return mode_ == mode::tls_pending ? trailing_.size() : in_.size() - in_pos_;
-}
-
-std::error_code server::receive(std::string_view bytes) {
-  if (closed_ || eof_) return errc::session_closed;
-  if (bytes.size() > receive_capacity()) return errc::receive_buffer_full;
-  if (mode_ == mode::tls_pending) {
-    trailing_.append(bytes);  // RFC 3207 §4.2: plaintext now is never parsed
-    return {};
-  }
-  compact();
-  in_.append(bytes);
-  return {};
-}
-
-std::error_code server::receive_eof() {
-  if (eof_ || closed_) return errc::session_closed;
-  eof_ = true;
-  return {};
-}
-
-void server::compact() noexcept {
-  if (in_pos_ == 0) return;
-  consumed_ += in_pos_;
-  in_.erase(0, in_pos_);
-  in_pos_ = 0;
-}
+std::error_code server::receive(std::string_view bytes) { return in_.append(bytes, closed_); }
+std::error_code server::receive_eof() { return in_.end(closed_); }
 
 // --- events --------------------------------------------------------------------
 
@@ -271,7 +238,7 @@ server::line_status server::take_line(std::size_t limit, std::string_view& line)
     if (skipping_line_) {
       const auto lf = held.find('\n');
       const auto skip = lf == std::string_view::npos ? held.size() : lf + 1;
-      in_pos_ += skip;
+      in_.consume(skip);
       skipped_ += skip;  // (the rest of a refused line restarts no timeout: timeout_epoch())
       if (lf == std::string_view::npos) return line_status::need_data;
       skipping_line_ = false;
@@ -280,12 +247,12 @@ server::line_status server::take_line(std::size_t limit, std::string_view& line)
     const auto lf = held.substr(0, limit).find('\n');
     if (lf != std::string_view::npos) {
       line = held.substr(0, lf + 1);
-      in_pos_ += line.size();
+      in_.consume(line.size());
       return line_status::line;
     }
     if (held.size() < limit) return line_status::need_data;
     line = held.substr(0, limit);
-    in_pos_ += limit;  // the rest of the line is dropped as it comes
+    in_.consume(limit);  // the rest of the line is dropped as it comes
     skipping_line_ = true;
     return line_status::too_long;
   }
@@ -301,7 +268,7 @@ server_event_t server::next_command() {
     case line_status::need_data:
       break;
   }
-  if (eof_) return closed_by_peer(!buffered().empty());
+  if (in_.eof()) return closed_by_peer(!buffered().empty());
   return server_event::need_data{};
 }
 
@@ -309,7 +276,7 @@ server_event_t server::next_auth_line() {
   std::string_view line;
   const auto status = take_line(options_.max_auth_line_length, line);
   if (status == line_status::need_data) {
-    if (eof_) return closed_by_peer(false);
+    if (in_.eof()) return closed_by_peer(false);
     return server_event::need_data{};
   }
   mode_ = mode::commands;  // unless the application answers 334 again
@@ -410,7 +377,7 @@ server_event_t server::command_event(std::string_view line) {
         // as if they had come over TLS.
         if (options_.after_starttls == starttls_injection::reject)
           return fail(errc::starttls_injection, make_canned(554, "5.5.0 Commands pipelined after STARTTLS"));
-        in_pos_ = in_.size();
+        in_.discard_unread();
       }
       owed_.push_back({owed::starttls});
       accept(accept_starttls);
@@ -532,7 +499,7 @@ server_event_t server::next_data() {
   }
   for (;;) {
     const auto piece = decoder_.next(buffered());
-    in_pos_ += piece.consumed;
+    in_.consume(piece.consumed);
     const auto deliver = piece.bytes.empty() ? 0 : count_message_bytes(piece.bytes.size());
     const server_event::message_data data{piece.bytes.subspan(0, deliver)};
     if (piece.status == data_status::end_of_data) {
@@ -542,7 +509,7 @@ server_event_t server::next_data() {
     }
     if (deliver) return data;
     if (piece.status == data_status::need_data) {
-      if (eof_) return closed_by_peer(true);
+      if (in_.eof()) return closed_by_peer(true);
       return server_event::need_data{};
     }
   }
@@ -655,21 +622,21 @@ server_event_t server::next_bdat() {
   while (chunk_left_ > 0) {
     const auto held = buffered();
     if (held.empty()) {
-      if (eof_) return closed_by_peer(true);
+      if (in_.eof()) return closed_by_peer(true);
       return server_event::need_data{};
     }
     auto bytes = held.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(chunk_left_, held.size())));
     if (!chunk_refused_ && (lf || cr)) {
       const auto step = normalize_step(bytes, lf, cr);
       if (!step.insert.empty()) {
-        in_pos_ += step.take;
+        in_.consume(step.take);
         chunk_left_ -= step.take;
         if (const auto data = insert(step.insert); !data.bytes.empty()) return data;
         continue;
       }
       bytes = bytes.substr(0, step.take);
     }
-    in_pos_ += bytes.size();
+    in_.consume(bytes.size());
     chunk_left_ -= bytes.size();
     if (chunk_refused_) continue;  // read and dropped
     scan_chunk(bytes);
@@ -860,8 +827,7 @@ void server::apply_reply(const awaiting& answered, int code) {
         // itself stays as it is until the next receive() (compact()), so the
         // STARTTLS event's views outlive this send() (the lifetime rule,
         // docs/design.md).
-        trailing_.assign(buffered());
-        in_pos_ = in_.size();
+        in_.set_aside();
       }
       break;
     case owed::rset:
@@ -900,28 +866,20 @@ void server::close() noexcept {
 
 // --- output, flow control, TLS, time ----------------------------------------------
 
-std::span<const char> server::pending_output() const noexcept { return out_.front(); }
-std::span<const std::span<const char>> server::pending_output_spans(std::size_t max_runs) const {
-  return out_.runs(max_runs);
-}
-void server::consume_output(std::size_t n) noexcept { out_.consume(n); }
 
 bool server::wants_read() const noexcept {
-  if (closed_ || eof_ || mode_ == mode::tls_pending) return false;
+  if (closed_ || in_.eof() || mode_ == mode::tls_pending) return false;
   if (options_.output_high_water != 0 && out_.size() > options_.output_high_water) return false;
   if ((mode_ == mode::commands || mode_ == mode::auth_line) && waiting_for_reply()) return false;
   return receive_capacity() > 0;
 }
 
-std::string_view server::trailing_data() const noexcept { return trailing_; }
-
 std::error_code server::tls_established() {
   if (mode_ != mode::tls_pending || closed_) return errc::invalid_state;
-  if (!trailing_.empty() && options_.after_starttls == starttls_injection::reject) {
+  if (const auto ec = in_.end_set_aside(options_.after_starttls)) {
     close();  // CVE-2011-0411: plaintext sent after STARTTLS; drop the connection
-    return errc::starttls_injection;
+    return ec;
   }
-  trailing_.clear();
   tls_ = true;
   // RFC 3207 §4.2: forget what the client said before; EHLO again.
   hello_ = esmtp_ = authenticated_ = false;

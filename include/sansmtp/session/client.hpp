@@ -339,11 +339,12 @@ struct submitted {
 using client_event_t = std::variant<client_event::need_data, client_event::paused, client_event::reply,
                                     client_event::fatal_error, client_event::peer_closed, client_event::submitted>;
 
-class client {
+// The client role over the session core (session.hpp: receive_capacity(),
+// buffered_bytes(), pending_output(), pending_output_spans(),
+// pending_output_size(), trailing_data(), tls(), closed() are there).
+class client : public detail::session_core {
  public:
   explicit client(client_options options = {});
-  client(const client&) = delete;
-  client& operator=(const client&) = delete;
 
   // Server bytes, copied into the receive buffer. Refused, nothing copied:
   // receive_buffer_full when they do not fit (receive_capacity()),
@@ -355,9 +356,6 @@ class client {
     return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
   [[nodiscard]] std::error_code receive_eof();
-  std::size_t receive_capacity() const noexcept;
-  // Octets received and not yet read (at most receive_buffer).
-  std::size_t buffered_bytes() const noexcept;
   // Read from the socket now? False while the TLS handshake is owed, after
   // EOF or the end of the session, and while the receive buffer is full
   // (call next_event() to read replies out of it).
@@ -445,26 +443,16 @@ class client {
   [[nodiscard]] std::error_code send_body(std::string_view chunk);
   [[nodiscard]] std::error_code end_body();
 
-  // Bytes to write: pending_output() is the first run (write it,
-  // consume_output(), call again until empty); pending_output_spans(n) is
-  // the first n runs (every run by default), for writev: ask for no more
-  // than one write takes (IOV_MAX, or 64), since a call costs the runs it
-  // returns. A message body from a stable() source is in them by
-  // reference, not copied (output_queue.hpp).
-  std::span<const char> pending_output() const noexcept;
-  std::span<const std::span<const char>> pending_output_spans(std::size_t max_runs = static_cast<std::size_t>(-1)) const;
+  // n octets of pending_output() (session.hpp) were written.
   void consume_output(std::size_t n) noexcept;
-  std::size_t pending_output_size() const noexcept { return out_.size(); }
 
   // The server's EHLO reply, read; nullopt before it (or after HELO).
   const std::optional<sansmtp::capabilities>& capabilities() const noexcept { return capabilities_; }
-  // The reply bytes after the 220 to STARTTLS (never parsed).
-  std::string_view trailing_data() const noexcept { return trailing_; }
+  // trailing_data() (session.hpp): the reply bytes after the 220 to
+  // STARTTLS (never parsed).
   // The handshake is done: capabilities are forgotten, EHLO must be sent
   // again (RFC 3207 §4.2). Refused after injected bytes under `reject`.
   [[nodiscard]] std::error_code tls_established();
-  bool tls() const noexcept { return tls_; }
-  bool closed() const noexcept { return closed_; }
 
   // RFC 5321 §4.5.3.2: how long to wait now; zero when nothing is awaited.
   std::chrono::seconds timeout() const noexcept;
@@ -563,24 +551,16 @@ class client {
   client_options options_;
   phase phase_ = phase::greeting;
   reply_reader reader_;
-  std::string in_;
-  std::size_t in_pos_ = 0;
-  bool eof_ = false;
-  output_queue out_;
-  std::vector<awaited> awaited_;
-  std::size_t awaited_head_ = 0;
+  detail::fifo<awaited> awaited_;    // commands awaiting their replies, oldest first
   std::uint64_t writes_ = 0;         // commands (and ends of data) written so far
-  std::uint64_t in_base_ = 0;        // received octets before in_[0]
   std::uint64_t reply_start_ = 0;    // where the reply being read began (received octets)
-  std::vector<received> received_;   // receive() calls whose octets are not all read (from received_head_)
-  std::size_t received_head_ = 0;
+  detail::fifo<received> received_;  // receive() calls whose octets are not all read
   std::uint64_t timeout_epoch_ = 0;  // see timeout_epoch()
   std::optional<sansmtp::capabilities> capabilities_;
   std::vector<std::string> ehlo_lines_;  // what capabilities_ points into
   data_encoder encoder_;
-  std::string trailing_;
-  bool greeted_ = false, greeting_rejected_ = false, hello_ = false, esmtp_ = false, tls_ = false;
-  bool closed_ = false, fatal_ = false, authenticated_ = false, auth_challenge_ = false;
+  bool greeted_ = false, greeting_rejected_ = false, hello_ = false, esmtp_ = false;
+  bool fatal_ = false, authenticated_ = false, auth_challenge_ = false;
   std::optional<client_event::fatal_error> pending_fatal_;  // on_timeout()'s, reported once
   std::optional<submission> sub_;
   std::optional<submission> retired_;  // the last one, reported, while its results may be held (settle())

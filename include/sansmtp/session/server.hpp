@@ -250,11 +250,12 @@ using server_event_t =
       event);
 }
 
-class server {
+// The server role over the session core (session.hpp: receive_capacity(),
+// buffered_bytes(), pending_output(), pending_output_spans(),
+// pending_output_size(), trailing_data(), tls(), closed() are there).
+class server : public detail::session_core {
  public:
   explicit server(server_options options = {});
-  server(const server&) = delete;
-  server& operator=(const server&) = delete;
 
   // Copies `bytes` into the receive buffer. Refused, nothing copied:
   // receive_buffer_full when they do not fit (see receive_capacity()),
@@ -267,9 +268,6 @@ class server {
     return receive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
   [[nodiscard]] std::error_code receive_eof();
-  std::size_t receive_capacity() const noexcept;
-  // Octets received and not yet consumed (at most receive_buffer).
-  std::size_t buffered_bytes() const noexcept;
 
   server_event_t next_event();
 
@@ -289,27 +287,18 @@ class server {
   // LIMITS from the limits).
   [[nodiscard]] std::error_code send_ehlo_reply(std::string_view greeting = {});
 
-  // Bytes to write; consume_output(n) after writing n of them. A server's
-  // output is one run (replies are copied), so pending_output() holds all
-  // of it; pending_output_spans() is the same bytes in the shape the client
-  // has too (output_queue.hpp), for one writev path in a driver.
-  std::span<const char> pending_output() const noexcept;
-  std::span<const std::span<const char>> pending_output_spans(std::size_t max_runs = static_cast<std::size_t>(-1)) const;
-  void consume_output(std::size_t n) noexcept;
-  std::size_t pending_output_size() const noexcept { return out_.size(); }
+  // n octets of pending_output() were written. A server's output is one
+  // run (replies are copied), so pending_output() holds all of it.
+  void consume_output(std::size_t n) noexcept { out_.consume(n); }
 
   bool wants_read() const noexcept;
-  // The session is over: nothing more is read; write pending_output() and close.
-  bool closed() const noexcept { return closed_; }
 
-  // After the 220 to STARTTLS: what arrived as plaintext after the
+  // trailing_data() (session.hpp): what arrived as plaintext after the
   // STARTTLS line (never parsed). Under `reject` any of it is a fatal error.
-  std::string_view trailing_data() const noexcept;
   // The TLS handshake is done: the session is back to before EHLO (RFC 3207
   // §4.2: the EHLO name and AUTH state are forgotten; STARTTLS is no longer
   // offered). Refused unless a 220 to STARTTLS was sent.
   [[nodiscard]] std::error_code tls_established();
-  bool tls() const noexcept { return tls_; }
 
   // RFC 5321 §4.5.3.2.7: how long to wait for the peer now; zero when the
   // session waits for the application (or is closed).
@@ -320,7 +309,7 @@ class server {
   // otherwise, so the timeout bounds a whole command line, not the gap
   // between two octets (a line dripped an octet at a time cannot hold the
   // session).
-  std::uint64_t timeout_epoch() const noexcept { return consumed_ + in_pos_ - skipped_ + timeout_epoch_; }
+  std::uint64_t timeout_epoch() const noexcept { return in_.consumed() - skipped_ + timeout_epoch_; }
   // The timer expired: queues 421 4.4.2 and closes.
   void on_timeout();
   // RFC 5321 §3.8: the server is going down. Queues an unsolicited
@@ -345,35 +334,6 @@ class server {
     bool smtputf8 = false;      // MAIL ... SMTPUTF8
     bool binarymime = false;    // MAIL ... BODY=BINARYMIME
   };
-  // Replies owed, oldest first: a vector used as a queue, so that steady
-  // state allocates nothing (a deque frees and takes blocks as it goes).
-  class owed_queue {
-   public:
-    bool empty() const noexcept { return head_ == items_.size(); }
-    awaiting& front() noexcept { return items_[head_]; }
-    const awaiting& front() const noexcept { return items_[head_]; }
-    const awaiting& back() const noexcept { return items_.back(); }
-    awaiting& back() noexcept { return items_.back(); }
-    std::span<awaiting> items() noexcept { return {items_.data() + head_, items_.size() - head_}; }
-    void push_back(const awaiting& a) {
-      if (head_ > 0 && head_ * 2 >= items_.size()) {  // drop the answered half
-        items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
-        head_ = 0;
-      }
-      items_.push_back(a);
-    }
-    void pop_front() noexcept {
-      if (++head_ == items_.size()) {
-        items_.clear();
-        head_ = 0;
-      }
-    }
-
-   private:
-    std::vector<awaiting> items_;
-    std::size_t head_ = 0;
-  };
-
   server_event_t next_command();
   server_event_t next_data();
   server_event_t next_bdat();
@@ -409,18 +369,12 @@ class server {
   // The same, when the transaction is abandoned: transaction_reset follows.
   void abandon_transaction(server_event::transaction_reset::reason why) noexcept;
   void close() noexcept;
-  void compact() noexcept;
-  std::string_view buffered() const noexcept { return std::string_view(in_).substr(in_pos_); }
+  std::string_view buffered() const noexcept { return in_.unread(); }
 
   server_options options_;
   mode mode_;
-  std::string in_;
-  std::size_t in_pos_ = 0;
   bool skipping_line_ = false;  // an over-long line is being dropped to its LF
-  bool eof_ = false;
-  output_queue out_;
-  owed_queue owed_;
-  std::string trailing_;
+  detail::fifo<awaiting> owed_;  // replies owed, oldest first
   std::string suggestion_;    // text of a suggested reply built for the last event
   std::string_view suggested_line_;      // the one line of the last event's suggested reply
   std::vector<std::string> ehlo_lines_;  // the lines of the EHLO reply suggested or sent
@@ -441,14 +395,13 @@ class server {
   const detail::canned_reply* refused_chunk_reply_ = nullptr;
   // Session and transaction state.
   bool greeted_ = false, greeting_rejected_ = false, early_ = false;
-  bool hello_ = false, esmtp_ = false, tls_ = false, authenticated_ = false;
-  bool closed_ = false, fatal_ = false;
+  bool hello_ = false, esmtp_ = false, authenticated_ = false;
+  bool fatal_ = false;
   bool in_transaction_ = false, bdat_used_ = false, binarymime_ = false, smtputf8_txn_ = false;
   bool pipelined_next_ = false;
   std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0, overshoot_ = 0;
   std::optional<server_event::transaction_reset::reason> reset_pending_;
   std::uint64_t timeout_epoch_ = 0;  // replies sent, handshakes done (timeout_epoch())
-  std::uint64_t consumed_ = 0;       // received octets compacted out of in_ (or set aside at STARTTLS)
   std::uint64_t skipped_ = 0;        // octets of over-long lines dropped (they restart no timeout)
 };
 
