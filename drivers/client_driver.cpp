@@ -1,7 +1,4 @@
-#include <sansmtp/core/display.hpp>
 #include <sansmtp/asio/client_driver.hpp>
-
-#include <sansmtp/syntax/command.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/ssl/error.hpp>
@@ -11,8 +8,19 @@
 
 namespace sansmtp::drivers {
 
+namespace {
+
+// The session does the opening (greeting, EHLO, STARTTLS, EHLO again, AUTH):
+// the driver only moves the bytes and keeps the time.
+client_driver_options with_opening(client_driver_options o) {
+  o.session.open_automatically = true;
+  return o;
+}
+
+}  // namespace
+
 client_driver::client_driver(asio::io_context& io, client_driver_options options, client_handler& handler)
-    : options_(std::move(options)),
+    : options_(with_opening(std::move(options))),
       handler_(handler),
       session_(options_.session),
       resolver_(io),
@@ -84,7 +92,7 @@ void client_driver::pump() {
         return;
       }
       // ready: nothing is awaited.
-      if (hello_done_) handler_.on_ready(*this);
+      if (session_.opened()) handler_.on_ready(*this);
       if (closed_) return;
       // The application sent nothing (or the hello did not get through): done.
       if (session_.timeout().count() == 0 && session_.pending_output().empty()) quit();
@@ -93,9 +101,25 @@ void client_driver::pump() {
       // only return the same event (a loop without progress).
       break;
     }
+    // The opening helper gave up and sent QUIT (the session stays open for
+    // its reply): reported as the driver's own failure, as it always was.
+    if (const auto* f = std::get_if<client_event::fatal_error>(&event); f && !session_.closed()) {
+      if (f->code == errc::starttls_unavailable) {
+        handler_.on_error({driver_step::starttls, {}, f->explanation});
+        if (closed_) return;
+        continue;
+      }
+      if (!hello_accepted_) {  // the EHLO could not be sent (the name)
+        handler_.on_error({driver_step::hello, make_error_code(f->code), f->explanation});
+        if (closed_) return;
+        continue;
+      }
+      // Otherwise AUTH (client_options::auth) could not be sent: the session's event.
+    }
+    if (const auto* r = std::get_if<client_event::reply>(&event);
+        r && (r->answered == answered_command::ehlo || r->answered == answered_command::helo) && r->value.code == 250)
+      hello_accepted_ = true;
     handler_.on_event(*this, event);
-    if (closed_) return;
-    if (const auto* r = std::get_if<client_event::reply>(&event); r && !hello_done_) on_reply(*r);
     if (closed_) return;
   }
   // need_data: keep a read outstanding (also while writing, so that a server
@@ -117,72 +141,10 @@ void client_driver::arm_session_timer() {
   session_wait_ = wait;
 }
 
-// The driver's own part of the session: greeting, EHLO, STARTTLS, EHLO again.
-void client_driver::on_reply(const client_event::reply& r) {
-  const int code = r.value.code;
-  switch (r.answered) {
-    case answered_command::greeting:
-      if (code == 220)
-        send_hello();
-      else
-        quit();  // 554 (RFC 5321 §3.1): only QUIT is left; a 421 closed the session already
-      break;
-    case answered_command::ehlo:
-      if (code == 250)
-        after_hello();
-      else if (!r.fell_back_to_helo)
-        quit();  // the application saw the refusal and its diagnosis
-      break;
-    case answered_command::helo:
-      if (code == 250)
-        after_hello();
-      else
-        quit();
-      break;
-    case answered_command::starttls:
-      if (code == 220) break;  // paused{tls_handshake} follows
-      if (options_.session.starttls == tls_policy::required) {
-        handler_.on_error({driver_step::starttls, {}, "the server refused STARTTLS and TLS is required"});
-        quit();
-      } else {
-        hello_done_ = true;  // opportunistic: go on in plaintext
-      }
-      break;
-    default:
-      break;
-  }
-}
-
-void client_driver::send_hello() {
-  const auto ec = session_.send_hello();
-  if (!ec) return;
-  const auto& name = options_.session.ehlo_name;
-  handler_.on_error({driver_step::hello, ec,
-                     ec == errc::bad_ehlo_name
-                         ? "the EHLO name \"" + escape_for_display(name) +
-                               "\" fails the EHLO-name check (see: sansmtp ehlo-check)"
-                         : "EHLO \"" + escape_for_display(name) + "\" cannot be sent: " + ec.message()});
-  quit();
-}
-
-void client_driver::after_hello() {
-  if (session_.starttls_wanted()) {
-    if (const auto ec = session_.send(cmd::starttls{}))
-      fail({driver_step::starttls, ec, "STARTTLS: " + ec.message()});
-    return;
-  }
-  if (options_.session.starttls == tls_policy::required && !session_.tls()) {
-    handler_.on_error(
-        {driver_step::starttls, {}, "the server does not offer STARTTLS (RFC 3207) and TLS is required"});
-    quit();
-    return;
-  }
-  hello_done_ = true;
-}
-
 void client_driver::quit() {
   if (closed_) return;
-  if (session_.closed() || session_.send(cmd::quit{})) close();
+  // Refused (the session is over, or QUIT would cut a message short): close.
+  if (session_.quit()) close();
 }
 
 // --- reading -------------------------------------------------------------------------
@@ -315,8 +277,7 @@ void client_driver::start_handshake() {
                 "): refused, as it could have been injected"});
       return;
     }
-    send_hello();  // RFC 3207 §4.2: a fresh EHLO; the old capabilities are gone
-    pump();
+    pump();  // the session wrote a fresh EHLO (RFC 3207 §4.2): the old capabilities are gone
   });
 }
 

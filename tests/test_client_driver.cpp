@@ -192,6 +192,69 @@ TEST_CASE("client driver: STARTTLS required and not offered: QUIT before MAIL") 
   CHECK(peer.received() == "EHLO mail.acme-corp.com\r\nQUIT\r\n");
 }
 
+TEST_CASE("client driver: the session's opening helper: STARTTLS refused under required, a bad EHLO name, 554") {
+  SECTION("STARTTLS refused and TLS required: the same error as ever, then QUIT") {
+    asio::io_context io;
+    scripted_peer peer(io, {"220 mx.test ESMTP\r\n", "250-mx.test\r\n250 STARTTLS\r\n", "454 4.7.0 not now\r\n",
+                            "221 bye\r\n"});
+    auto o = options_for(peer.port());
+    o.session.starttls = tls_policy::required;
+    logging_handler h;
+    drivers::client_driver driver(io, o, h);
+    CHECK(driver.options().session.open_automatically);  // the driver turns the helper on
+    driver.start();
+    io.run();
+    CHECK(h.log == std::vector<std::string>{"reply 220", "reply 250", "reply 454",
+                                            "error starttls: the server refused STARTTLS and TLS is required",
+                                            "reply 221"});
+    CHECK(peer.received() == "EHLO mail.acme-corp.com\r\nSTARTTLS\r\nQUIT\r\n");
+  }
+  SECTION("an EHLO name that fails the check: on_error(hello), QUIT") {
+    asio::io_context io;
+    scripted_peer peer(io, {"220 mx.test ESMTP\r\n", "221 bye\r\n"});
+    auto o = options_for(peer.port());
+    o.session.ehlo_name = "[10.42.0.17]";
+    logging_handler h;
+    drivers::client_driver driver(io, o, h);
+    driver.start();
+    io.run();
+    CHECK(h.log == std::vector<std::string>{
+                       "reply 220",
+                       "error hello: the EHLO name \"[10.42.0.17]\" fails the EHLO-name check (see: sansmtp ehlo-check)",
+                       "reply 221"});
+    REQUIRE(h.codes.size() == 1);
+    CHECK(h.codes[0] == errc::bad_ehlo_name);
+    CHECK(peer.received() == "QUIT\r\n");
+  }
+  SECTION("a 554 greeting: QUIT, never on_ready (RFC 5321 3.1)") {
+    asio::io_context io;
+    scripted_peer peer(io, {"554 5.7.1 no service\r\n", "221 bye\r\n"});
+    logging_handler h;
+    drivers::client_driver driver(io, options_for(peer.port()), h);
+    driver.start();
+    io.run();
+    CHECK(h.log == std::vector<std::string>{"reply 554", "reply 221"});
+    CHECK(peer.received() == "QUIT\r\n");
+  }
+}
+
+TEST_CASE("client driver: AUTH from client_options::auth is sent by the session before on_ready") {
+  asio::io_context io;
+  scripted_peer peer(io, {"220 mx.test ESMTP\r\n", "250-mx.test\r\n250 AUTH PLAIN\r\n", "235 2.7.0 ok\r\n",
+                          "221 bye\r\n"});
+  auto o = options_for(peer.port());
+  o.session.starttls = tls_policy::off;
+  o.session.allow_auth_without_tls = true;  // a scripted peer without TLS
+  o.session.auth = client_auth{"PLAIN", "AGJvYgBzZWNyZXQ="};
+  logging_handler h;
+  drivers::client_driver driver(io, o, h);
+  driver.start();
+  io.run();
+  CHECK(h.log == std::vector<std::string>{"reply 220", "reply 250", "reply 235", "ready", "reply 221"});
+  CHECK(peer.received() == "EHLO mail.acme-corp.com\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\nQUIT\r\n");
+  CHECK(driver.session().authenticated());
+}
+
 // A real sansmtp::server on the other end, in its own thread with blocking
 // I/O, reading `chunk` octets at a time from a small receive buffer, so the
 // driver's writes are cut short and its reads come in pieces.

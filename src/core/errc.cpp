@@ -80,6 +80,7 @@ constexpr entry entries[] = {
     {"unexpected_reply", "a reply when no command was waiting for one"},
     {"receive_buffer_full", "the bytes do not fit in the receive buffer (nothing was copied)"},
     {"session_closed", "the session is over (nothing was changed)"},
+    {"starttls_unavailable", "TLS is required and the server does not offer STARTTLS or refused it (RFC 3207)"},
 };
 
 // The table follows the enum: the last code of each group sits where its
@@ -92,7 +93,8 @@ static_assert(at(errc::inconsistent_command, "inconsistent_command"));
 static_assert(at(errc::invalid_state, "invalid_state"));
 static_assert(at(errc::unexpected_reply, "unexpected_reply"));
 static_assert(at(errc::session_closed, "session_closed"));
-static_assert(std::size(entries) == static_cast<std::size_t>(errc::session_closed) + 1);
+static_assert(at(errc::starttls_unavailable, "starttls_unavailable"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::starttls_unavailable) + 1);
 
 class category final : public std::error_category {
  public:

@@ -37,6 +37,7 @@ std::string_view reply_outcome_name(reply_outcome o) noexcept {
 client::client(client_options options)
     : session_core(options.receive_buffer), options_(std::move(options)), reader_(options_.replies), encoder_(options_.data) {
   expect(answered_command::greeting, true, 0);  // the server speaks first
+  if (options_.open_automatically) open_ = open_state::running;
 }
 
 bool client::received_after(std::uint64_t offset, std::uint64_t write) const noexcept {
@@ -118,6 +119,9 @@ void client::settle() {
 
 client_event_t client::next_event() {
   settle();
+  // The opening helper's AUTH got a 334 the application did not answer
+  // (send_auth_response()) while it held the event: RFC 4954 §4, "*".
+  if (open_auth_sent_ && auth_challenge_ && !closed_) (void)cancel_auth();
   if (submission_reported_) {  // the results handed out last time expire now
     submission_reported_ = false;
     sub_.reset();
@@ -265,7 +269,126 @@ client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
     phase_ = phase::closed;
   }
   if (sub_ && !report_submission_ && !submission_reported_) on_submission_reply(what, r);
+  // The opening helper answers from the output queue: the reply's views (in
+  // the receive buffer, or the reader's copies) are not touched.
+  if (open_ == open_state::running) open_after_reply(what, r.code, event.fell_back_to_helo);
   return event;
+}
+
+// --- the opening helper (client_options::open_automatically) --------------------------
+
+namespace {
+
+// send_hello() and send_auth() refuse with this library's codes only (their
+// own checks, and build_error::error_code()).
+errc code_of(std::error_code ec) noexcept { return static_cast<errc>(ec.value()); }
+
+}  // namespace
+
+void client::open_after_reply(answered_command what, int code, bool fell_back) {
+  if (closed_) return;  // 421 (RFC 5321 §3.8), or the reply to QUIT
+  switch (what) {
+    case answered_command::greeting:
+      if (code == 220) {
+        open_send_hello();
+      } else if (code == 554) {
+        open_quit();  // §3.1: the server waits for QUIT
+      } else {
+        // §3.1 allows 220 or 554 (421 closed above): after any other
+        // refusal nothing may be sent, not even QUIT.
+        open_ = open_state::given_up;
+        closed_ = true;
+        phase_ = phase::closed;
+      }
+      break;
+    case answered_command::ehlo:
+      if (code == 250)
+        open_after_hello();
+      else if (!fell_back)  // on_reply sent HELO for a 500/502 (§4.1.4)
+        open_quit();
+      break;
+    case answered_command::helo:
+      if (code == 250)
+        open_after_hello();
+      else
+        open_quit();
+      break;
+    case answered_command::starttls:
+      if (code == 220) break;  // paused{tls_handshake}; tls_established() sends EHLO again
+      // RFC 3207 §4: after a refusal the client decides whether to go on.
+      if (options_.starttls == tls_policy::required)
+        open_give_up(errc::starttls_unavailable, "the server refused STARTTLS and TLS is required");
+      else
+        open_auth();  // opportunistic: in plaintext
+      break;
+    case answered_command::auth:
+      if (code == 334) break;  // the application answers it, or next_event() cancels it
+      // 235, or a refusal: the opening is over either way (authenticated() says which).
+      open_auth_sent_ = false;
+      open_ = open_state::done;
+      break;
+    default:
+      break;
+  }
+}
+
+void client::open_send_hello() {
+  const auto ec = send_hello();
+  if (!ec) return;
+  const auto name = escape_for_display(options_.ehlo_name);
+  open_give_up(code_of(ec),
+               ec == errc::bad_ehlo_name
+                   ? "the EHLO name \"" + name + "\" fails the EHLO-name check (see: sansmtp ehlo-check)"
+                   : "EHLO \"" + name + "\" cannot be sent: " + ec.message());
+}
+
+void client::open_after_hello() {
+  // (The hello's reply left nothing awaited, so STARTTLS goes when wanted.)
+  if (starttls_wanted() && !send(cmd::starttls{})) return;
+  if (options_.starttls == tls_policy::required && !tls_) {
+    open_give_up(errc::starttls_unavailable, "the server does not offer STARTTLS (RFC 3207) and TLS is required");
+    return;
+  }
+  open_auth();
+}
+
+// RFC 4954 §4: AUTH once, after the last EHLO (after TLS, when there is TLS).
+void client::open_auth() {
+  if (!options_.auth || authenticated_) {
+    open_ = open_state::done;
+    return;
+  }
+  const auto& a = *options_.auth;
+  const auto ec = a.initial_response.empty() ? send_auth(a.mechanism) : send_auth(a.mechanism, a.initial_response);
+  if (ec) {
+    open_give_up(code_of(ec), "AUTH " + escape_for_display(a.mechanism) + " cannot be sent: " + ec.message());
+    return;
+  }
+  open_auth_sent_ = true;
+}
+
+// A refused greeting or hello: the replies said it all; QUIT (§4.1.1.10).
+void client::open_quit() {
+  open_ = open_state::given_up;
+  if (send(cmd::quit{})) {  // not expected: nothing is awaited after those replies
+    closed_ = true;
+    phase_ = phase::closed;
+  }
+}
+
+// A step that cannot be taken: reported by the next next_event(), QUIT sent.
+void client::open_give_up(errc code, std::string explanation) {
+  open_auth_sent_ = false;
+  pending_fatal_ = client_event::fatal_error{code, std::move(explanation)};
+  open_quit();
+}
+
+std::error_code client::quit() {
+  if (closed_) return errc::session_closed;
+  if (awaits(answered_command::quit)) return {};  // once (RFC 5321 §4.1.1.10)
+  // A message on its way would be cut short (SMTP cannot abort DATA).
+  if (phase_ == phase::body || submitting()) return errc::invalid_state;
+  return send(cmd::quit{});
 }
 
 // --- transaction level (submit) --------------------------------------------------------
@@ -956,6 +1079,9 @@ std::error_code client::tls_established() {
   tls_settle_ = true;  // the plaintext buffer and the reader start over at the next receive() or next_event()
   phase_ = phase::ready;
   ++timeout_epoch_;
+  // The opening helper: a fresh EHLO (RFC 3207 §4.2), written to the output
+  // queue only, so the 220's event views stay as they are.
+  if (open_ == open_state::running) open_send_hello();
   return {};
 }
 
@@ -985,7 +1111,8 @@ void client::on_timeout() {
                                        state_name(), timeout().count());
   fatal_ = closed_ = true;
   phase_ = phase::closed;
-  pending_fatal_ = client_event::fatal_error{errc::timeout, explanation};
+  // An opening failure not yet reported says more than the timeout.
+  if (!pending_fatal_) pending_fatal_ = client_event::fatal_error{errc::timeout, explanation};
 }
 
 }  // namespace sansmtp

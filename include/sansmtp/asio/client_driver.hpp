@@ -13,15 +13,21 @@
 //     sent) means: write, then pull again;
 //   - arms one timer from timeout() (RFC 5321 §4.5.3.2) and calls
 //     on_timeout() when it fires;
-//   - speaks first only after the greeting: EHLO, then STARTTLS when
-//     starttls_wanted() (RFC 3207), and on paused{tls_handshake}: refuses
-//     any trailing_data() (plaintext after the 220 could be injected, RFC
-//     3207 §5), does the TLS handshake over the same socket, calls
-//     tls_established(), and sends a fresh EHLO (RFC 3207 §4.2: nothing the
-//     server said before TLS is kept).
+//   - turns on client_options::open_automatically: the session itself
+//     sends EHLO after the greeting (HELO on 500/502), STARTTLS when
+//     starttls_wanted() (RFC 3207), a fresh EHLO after tls_established()
+//     (RFC 3207 §4.2) and AUTH when client_options::auth is set; on
+//     paused{tls_handshake} the driver refuses any trailing_data()
+//     (plaintext after the 220 could be injected, RFC 3207 §5), does the
+//     TLS handshake over the same socket and calls tls_established().
+//     When the opening gives up (TLS required and not to be had, an EHLO
+//     name that fails the check) the session's fatal_error reaches the
+//     handler as on_error() (driver_step starttls or hello), as the QUIT
+//     the session sent goes out.
 // After that the application has the session: handler::on_ready() is called
-// whenever nothing is awaited, and it sends what it wants (AUTH, submit(),
-// MAIL/RCPT/RSET, QUIT). When it sends nothing, the driver QUITs.
+// whenever nothing is awaited and the opening is done (client::opened()),
+// and it sends what it wants (AUTH, submit(), MAIL/RCPT/RSET, QUIT). When it
+// sends nothing, the driver QUITs (client::quit()).
 //
 // One rule makes the partial writes safe: pending_output() is a view into
 // the client, valid until its next non-const call. So while a write is in
@@ -54,7 +60,9 @@ namespace sansmtp::drivers {
 struct client_driver_options {
   std::string host;         // a DNS name or an IP address (no brackets)
   std::string port = "25";  // a number or a service name
-  client_options session;   // ehlo_name, starttls policy, timeouts, ...
+  // ehlo_name, starttls policy, auth, timeouts, ...; the driver turns
+  // open_automatically on (the session does the opening).
+  client_options session;
   tls_client_options tls;
   // Resolving and connecting (RFC 5321 sets no value; the greeting timeout
   // starts once connected).
@@ -78,7 +86,8 @@ class client_handler {
   virtual void on_event(client_driver& driver, const client_event_t& event) = 0;
   // TLS is up (RFC 3207), before the fresh EHLO.
   virtual void on_tls(const tls_peer_info& /*peer*/) {}
-  // Nothing is awaited after the hello (and STARTTLS): send the next thing.
+  // Nothing is awaited and the opening (hello, STARTTLS, AUTH) is done:
+  // send the next thing.
   virtual void on_ready(client_driver& driver) = 0;
   // A driver-level failure (sansmtp/asio/common.hpp; not an SMTP reply:
   // those are events). Most end the connection; a read error is followed by
@@ -100,7 +109,9 @@ class client_driver {
   const client_driver_options& options() const noexcept { return options_; }
   // Set once the handshake succeeded.
   const std::optional<tls_peer_info>& tls_peer() const noexcept { return tls_peer_; }
-  // QUIT now (or close when QUIT cannot be sent).
+  // QUIT now (client::quit()), or close when QUIT cannot be sent (the
+  // session is over, or a message is being sent). QUIT already written:
+  // its reply is awaited, nothing more is sent.
   void quit();
   // Close at once, writing nothing more: a message cut short this way is
   // never delivered (RFC 5321 §4.1.1.4: no end of data, no transaction).
@@ -109,9 +120,6 @@ class client_driver {
  private:
   void on_resolved(const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results);
   void pump();
-  void on_reply(const client_event::reply& r);
-  void after_hello();
-  void send_hello();
   void start_read();
   void on_read(const std::error_code& ec, std::size_t n);
   void deliver_held();
@@ -139,7 +147,7 @@ class client_driver {
   std::size_t held_ = 0;        // octets read while a write was in flight
   bool held_eof_ = false;       // ... or the end of the stream
   bool reading_ = false, writing_ = false, handshaking_ = false;
-  bool hello_done_ = false;     // greeting, EHLO and STARTTLS are through
+  bool hello_accepted_ = false;  // a hello was answered 250 (an opening failure after it is AUTH's)
   bool connected_ = false, eof_ = false;
   bool closed_ = false, timed_out_ = false, timeout_reported_ = false;
   unsigned timer_generation_ = 0;

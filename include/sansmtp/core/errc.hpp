@@ -87,6 +87,8 @@ enum class errc {
   // Local misuse, continued (appended: the values above are stable)
   receive_buffer_full,  // receive(): the bytes do not fit (receive_capacity()); nothing copied
   session_closed,       // the session is over, or receive() after receive_eof(); nothing changed
+  // Sessions, continued (appended: the values above are stable)
+  starttls_unavailable,  // TLS is required and the server does not offer STARTTLS or refused it (RFC 3207)
 };
 
 // The application's mistake, not the peer's: a call the session's state

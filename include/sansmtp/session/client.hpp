@@ -4,7 +4,9 @@
 // writes it, pairs every reply with the command it answers (FIFO), and
 // says what each reply answered (diagnose() in advice/ explains refusals).
 // Replies come in through receive(); events come out of next_event(); bytes
-// to write come out of pending_output().
+// to write come out of pending_output(). The opening (greeting, EHLO,
+// STARTTLS, EHLO again, AUTH) is the application's, as below, or the
+// session's own with client_options::open_automatically; quit() ends it.
 //
 //   ```cpp
 //   // A client turn: feed what the server sent, react to the replies.
@@ -194,6 +196,15 @@ enum class tls_policy {
   required,       // a server that does not offer it is an error before MAIL
 };
 
+// AUTH as the opening helper sends it (client_options::auth; RFC 4954 §4).
+struct client_auth {
+  std::string mechanism;         // "PLAIN": must be offered in the EHLO reply
+  // Base64, sent on the AUTH line: sasl_plain(user, password) for PLAIN
+  // (RFC 4616), "=" for an empty one; "" sends none (the server then asks
+  // with a 334, which the application must answer: see open_automatically).
+  std::string initial_response;
+};
+
 struct client_options {
   // The name EHLO (or LHLO, HELO) sends. Checked with check_ehlo_name before
   // anything is sent: a `fail` verdict makes send_hello() refuse
@@ -214,6 +225,41 @@ struct client_options {
   // AUTH before TLS sends the credentials in the clear (RFC 4954 §4, §14);
   // off: send_auth() refuses it with encryption_required.
   bool allow_auth_without_tls = false;
+  // The opening helper: off (the default), the application drives the
+  // opening itself (send_hello(), send(), send_auth()) and nothing is ever
+  // sent on its own. On, the session does it, each step as the reply before
+  // it is read, and still hands every reply out as a client_event::reply:
+  //   - a 220 greeting: EHLO (LHLO for LMTP), and HELO when the EHLO is
+  //     answered 500 or 502 (RFC 5321 §4.1.4); a 554 greeting: QUIT (§3.1);
+  //     any other refusal of the greeting: the session closes (nothing may
+  //     be sent);
+  //   - the hello answered 250: STARTTLS when starttls_wanted() (RFC 3207
+  //     §4); under tls_policy::required a server that does not offer it,
+  //     or refuses it, is a fatal_error{starttls_unavailable}; under
+  //     opportunistic a refused STARTTLS goes on in plaintext (§4: the
+  //     client decides);
+  //   - paused{tls_handshake}: the handshake is the driver's; then
+  //     tls_established() sends EHLO again itself (RFC 3207 §4.2);
+  //   - after the last hello: AUTH with `auth`, when set (RFC 4954 §4),
+  //     once. A 334 is handed out as a reply event: answer it with
+  //     send_auth_response() before the next next_event() call, or the
+  //     session answers cancel_auth() ("*") itself. A refused AUTH (535,
+  //     ...) ends the opening all the same: opened() is true and
+  //     authenticated() false, and the application decides (QUIT, another
+  //     mechanism with send_auth(), or mail without AUTH).
+  // The opening is over when paused{ready} comes with opened() true. A
+  // refused hello (a 4xx/5xx other than the HELO fallback's 500/502) is
+  // answered with QUIT. When a step cannot be sent (the EHLO name fails
+  // check_ehlo_name: bad_ehlo_name; AUTH refused by send_auth():
+  // encryption_required, not_offered, ...) or TLS is required and not to
+  // be had, next_event() reports a fatal_error with that errc and the
+  // session sends QUIT: unlike every other fatal_error, the session then
+  // stays open for the reply to QUIT (closed() is false), which comes as a
+  // reply event before paused{closed}. A 421 anywhere closes at once.
+  bool open_automatically = false;
+  // AUTH for the opening helper (open_automatically); unused otherwise.
+  // Before TLS only with allow_auth_without_tls.
+  std::optional<client_auth> auth;
   // submit() pulls the message only while less than this is unsent. 0 = no
   // limit: the whole message is pulled (and copied, unless the source is
   // stable()) at once.
@@ -284,7 +330,11 @@ struct reply {
 };
 
 // The session cannot go on (421, a broken reply stream, plaintext after the
-// 220 to STARTTLS, a timeout); `explanation` names the state. Sticky.
+// 220 to STARTTLS, a timeout); `explanation` names the state. The session is
+// closed after it, for good. One exception: the opening helper gave up
+// (client_options::open_automatically: bad_ehlo_name, starttls_unavailable,
+// an AUTH that cannot be sent); it has written QUIT, closed() is still
+// false, and QUIT's reply comes as a reply event before paused{closed}.
 struct fatal_error {
   errc code = errc::ok;
   std::string explanation;
@@ -339,6 +389,24 @@ class client : public detail::session_core {
 
   // EHLO (LHLO for LMTP) with options.ehlo_name, after the greeting.
   [[nodiscard]] std::error_code send_hello();
+  // The opening helper (client_options::open_automatically): opening() while
+  // it is under way (the greeting, the hellos, STARTTLS, AUTH), opened()
+  // once it is over (it then stays true, also after the session closes).
+  // A session whose opening failed (a 554 greeting, a refused hello, a
+  // fatal_error) was never opened(). Both are false without the helper.
+  bool opening() const noexcept { return open_ == open_state::running && !closed_; }
+  bool opened() const noexcept { return open_ == open_state::done; }
+  // QUIT (RFC 5321 §4.1.1.10), for the end of a session however it was
+  // opened: written when the greeting came and nothing would be cut: no
+  // message is being sent (submitting(), or between DATA's 354 and
+  // end_body(): invalid_state; SMTP cannot abort a message, close the
+  // connection instead) and no AUTH challenge is unanswered (invalid_state:
+  // cancel_auth() first). Without PIPELINING it waits for the replies
+  // awaited (invalid_state until then); with it, it joins the group.
+  // Already written (by the opening helper, or an earlier call): nothing
+  // more is written and no error (QUIT goes once). session_closed once the
+  // session is over. After its reply, whatever it is, the session closes.
+  [[nodiscard]] std::error_code quit();
   // The name EHLO (LHLO, HELO) sends: options.ehlo_name.
   std::string_view ehlo_name() const noexcept { return options_.ehlo_name; }
   // Any other command, checked against the state (the greeting came, a
@@ -482,6 +550,14 @@ class client : public detail::session_core {
   void finish_transaction();
   void stop_chunks();
   void owe_lmtp_replies();
+  // The opening helper (open_automatically): the next step after each reply.
+  enum class open_state : std::uint8_t { off, running, done, given_up };
+  void open_after_reply(answered_command what, int code, bool fell_back);
+  void open_send_hello();
+  void open_after_hello();
+  void open_auth();
+  void open_quit();
+  void open_give_up(errc code, std::string explanation);
   std::string state_name() const;
   std::optional<errc> check(const command& c) const;
   detail::sequence command_sequence() const noexcept;
@@ -521,6 +597,8 @@ class client : public detail::session_core {
   bool mail_sent_ = false, rcpt_sent_ = false, bdat_sent_ = false, smtputf8_txn_ = false;
   std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
   bool lmtp_end_pending_ = false;
+  open_state open_ = open_state::off;
+  bool open_auth_sent_ = false;  // the helper's AUTH awaits its outcome (a 334 unanswered is cancelled)
   std::uint64_t lmtp_end_write_ = 0;  // the write of that end of data  // the end of data went out before the last RCPT reply (owe_lmtp_replies)
 };
 
