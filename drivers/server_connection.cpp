@@ -101,9 +101,8 @@ void server_connection::start(std::uint64_t id) {
   advance();
 }
 
-void server_connection::drain() {
-  draining_ = true;
-}
+// RFC 5321 §3.8: the session refuses new work itself (server::drain()).
+void server_connection::drain() { session_.drain(); }
 
 void server_connection::force() {
   if (closed_ || forced_) return;
@@ -158,7 +157,9 @@ bool server_connection::pump() {
         paused_ = p->why;
         return true;
       }
-      if (draining_ && refuse_new_work(event)) continue;
+      // The session refused new work: the connection ends for the shutdown.
+      if (const auto* b = std::get_if<server_event::bad_command>(&event); b && b->error.code == errc::shutting_down)
+        set_reason(close_reason::shutdown);
       if (handler_) handler_->on_event(session_, event);
       if (deferred_) return true;  // the reply comes through resume()
     }
@@ -240,18 +241,6 @@ asio::any_io_executor deferred_reply::executor() const { return work_; }
 
 deferred_reply server_handler::defer() {
   return connection_ ? connection_->defer() : deferred_reply();
-}
-
-// While shutting down, a command that would start new work gets 421 4.3.2
-// (RFC 5321 §3.8) instead of the handler.
-bool server_connection::refuse_new_work(const server_event_t& event) {
-  const auto* c = std::get_if<server_event::command>(&event);
-  if (!c || !traits_of(c->value).new_work) return false;
-  const std::string text = "4.3.2 " + shutdown_text();
-  if (session_.send(421, text)) return false;
-  set_reason(close_reason::shutdown);
-  driver_replied(421, text);
-  return true;
 }
 
 // Nothing to write, read or shake hands for, and the session is open: the

@@ -1247,3 +1247,75 @@ TEST_CASE("server lifetime rule: an event's views outlive every call but next_ev
     CHECK(views_of(fatal) == before);
   }
 }
+
+TEST_CASE("server: drain() refuses new work with 421 4.3.2 and lets a transaction under way finish (RFC 5321 3.8)") {
+  // The transaction's commands, then new work after it; the input whole or
+  // an octet at a time, drain() called once MAIL was answered.
+  for (const bool by_byte : {false, true}) {
+    INFO((by_byte ? "octet by octet" : "whole"));
+    server s;
+    REQUIRE_FALSE(s.send(220, "mx.example"));
+    std::string codes;
+    std::vector<std::string> refused;
+    const auto run = [&](const std::string& bytes) {
+      std::size_t at = 0;
+      for (;;) {
+        const auto e = s.next_event();
+        if (std::holds_alternative<server_event::paused>(e)) break;
+        if (std::holds_alternative<server_event::need_data>(e)) {
+          if (at == bytes.size()) break;
+          const auto n = by_byte ? std::size_t{1} : bytes.size();
+          REQUIRE_FALSE(s.receive(std::string_view(bytes).substr(at, n)));
+          at += n;
+          continue;
+        }
+        if (const auto* b = std::get_if<server_event::bad_command>(&e)) refused.push_back(std::string(b->error.name()));
+        if (const auto* r = suggested_reply(e)) {
+          REQUIRE_FALSE(s.send(*r));
+          codes.append(std::to_string(r->code)).append(" ");
+        }
+      }
+    };
+    run(hello + "MAIL FROM:<a@example.org>\r\n");
+    CHECK_FALSE(s.draining());
+    s.drain();
+    CHECK(s.draining());
+    run("RCPT TO:<b@example.net>\r\nNOOP\r\nDATA\r\nx\r\n.\r\nRSET\r\nMAIL FROM:<c@example.org>\r\nNOOP\r\n");
+    CHECK(codes == "250 250 250 250 354 250 250 421 ");
+    CHECK(refused == std::vector<std::string>{"shutting_down"});
+    CHECK(s.closed());
+    const auto out = std::string(s.pending_output().data(), s.pending_output().size());
+    CHECK(out.ends_with("250 2.0.0 Ok\r\n421 4.3.2 localhost Service shutting down, closing the channel\r\n"));
+  }
+}
+
+TEST_CASE("server: while draining, every new-work verb is refused and none counts as a bad command") {
+  for (const std::string command : {"EHLO c.example\r\n", "HELO c.example\r\n", "MAIL FROM:<a@example.org>\r\n",
+                                    "STARTTLS\r\n", "AUTH PLAIN\r\n"}) {
+    INFO(command);
+    server_options o;
+    o.starttls = true;
+    o.auth_mechanisms = {"PLAIN"};
+    o.allow_auth_without_tls = true;
+    o.max_bad_commands = 1;  // one refusal more than counted below would be 421 4.7.0
+    server s(o);
+    REQUIRE_FALSE(s.send(220, "mx"));
+    REQUIRE_FALSE(s.receive(hello));
+    REQUIRE_FALSE(s.send(*suggested_reply(s.next_event())));
+    REQUIRE_FALSE(s.receive("RCPT TO:<x@example.net>\r\n"));  // a counted bad command (503): one left
+    REQUIRE_FALSE(s.send(*suggested_reply(s.next_event())));
+    s.drain();
+    REQUIRE_FALSE(s.receive(command));
+    const auto e = s.next_event();
+    const auto* b = std::get_if<server_event::bad_command>(&e);
+    REQUIRE(b);
+    CHECK(b->error.code == errc::shutting_down);
+    CHECK(b->error.reply == 421);
+    CHECK(b->error.enhanced == "4.3.2");
+    CHECK(b->suggested.code == 421);
+    REQUIRE(b->suggested.enhanced);
+    CHECK(b->suggested.enhanced->subject == 3);
+    REQUIRE(b->suggested.lines.size() == 1);
+    CHECK(b->suggested.lines[0] == "localhost Service shutting down, closing the channel");
+  }
+}

@@ -81,6 +81,7 @@ constexpr entry entries[] = {
     {"receive_buffer_full", "the bytes do not fit in the receive buffer (nothing was copied)"},
     {"session_closed", "the session is over (nothing was changed)"},
     {"starttls_unavailable", "TLS is required and the server does not offer STARTTLS or refused it (RFC 3207)"},
+    {"shutting_down", "the server is shutting down and takes no new work (RFC 5321 section 3.8)"},
 };
 
 // The table follows the enum: the last code of each group sits where its
@@ -94,7 +95,8 @@ static_assert(at(errc::invalid_state, "invalid_state"));
 static_assert(at(errc::unexpected_reply, "unexpected_reply"));
 static_assert(at(errc::session_closed, "session_closed"));
 static_assert(at(errc::starttls_unavailable, "starttls_unavailable"));
-static_assert(std::size(entries) == static_cast<std::size_t>(errc::starttls_unavailable) + 1);
+static_assert(at(errc::shutting_down, "shutting_down"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::shutting_down) + 1);
 
 class category final : public std::error_category {
  public:

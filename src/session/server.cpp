@@ -186,8 +186,9 @@ server_event_t server::refuse(const command_error& e, std::string_view line, con
   pipelined_next_ = false;
   // §4.5.3.1.10: a 452 for too many recipients is flow control; only the
   // overshoot past max_recipient_overshoot counts as an error.
-  const bool counted = e.code != errc::too_many_recipients ||
-                       (options_.max_recipient_overshoot && ++overshoot_ > options_.max_recipient_overshoot);
+  const bool counted = e.code == errc::shutting_down ? false
+                       : e.code != errc::too_many_recipients ||
+                             (options_.max_recipient_overshoot && ++overshoot_ > options_.max_recipient_overshoot);
   if (counted && options_.max_bad_commands && ++bad_commands_ > options_.max_bad_commands)
     return fail(errc::too_many_errors, make_canned(421, "4.7.0 Too many errors, closing the connection"));
   owed_.push_back({owed::other});
@@ -297,6 +298,14 @@ server_event_t server::command_event(std::string_view line) {
                                    suggestion_text(e, suggestion_)));
   }
   command_error e;
+  if (draining_ && traits_of(*parsed).new_work) {
+    // RFC 5321 §3.8: the service is going down; 421 closes the channel.
+    e.code = errc::shutting_down;
+    e.reply = 421;
+    e.enhanced = "4.3.2";
+    suggestion_.assign(options_.hostname).append(" Service shutting down, closing the channel");
+    return refuse(e, line, suggest(421, enhanced_status{4, 3, 2}, suggestion_));
+  }
   if (const auto refusal = check_state(*parsed, e)) {
     if (const auto* b = std::get_if<cmd::bdat>(&*parsed)) {
       // RFC 3030 §2: the chunk is on the wire already: read it and drop it

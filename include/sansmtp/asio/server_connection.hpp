@@ -47,7 +47,8 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   // Greets (through the handler) and starts the loop. `id` is what the
   // owner's release() gets back.
   void start(std::uint64_t id);
-  // Shutdown began: commands that start new work are answered 421 4.3.2.
+  // Shutdown began: the session drains (server::drain(): new work is a
+  // bad_command{shutting_down} suggesting 421 4.3.2).
   void drain();
   // The grace period is over: 421 4.3.2 and close.
   void force();
@@ -63,7 +64,6 @@ class server_connection : public std::enable_shared_from_this<server_connection>
 
   void advance();
   bool pump();
-  bool refuse_new_work(const server_event_t& event);
   void answer_stall();
   void start_read();
   void on_read(const std::error_code& ec, std::size_t n);
@@ -104,7 +104,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   std::uint64_t id_ = 0;
   op op_ = op::none;
   std::optional<server_event::paused::reason> paused_;  // where the last pump() stopped
-  bool draining_ = false, forced_ = false, finishing_ = false, closed_ = false;
+  bool forced_ = false, finishing_ = false, closed_ = false;
   bool deferred_ = false;  // the handler owes a reply through a deferred_reply
   std::optional<close_reason> reason_;  // the first cause wins
   std::optional<driver_error> error_;   // ... and its details when it was a failure (on_error)

@@ -136,8 +136,9 @@ class server_handler {
     (void)tls;
   }
   // The driver itself answered the peer, not the handler (the reply is
-  // queued): 421 4.3.2 to a command starting new work during a shutdown and
-  // when the grace period runs out (RFC 5321 §3.8), 421 4.4.2 when the
+  // queued): 421 4.3.2 when the grace period of a shutdown runs out (RFC
+  // 5321 §3.8; new work before that is the session's bad_command
+  // {shutting_down}, answered by the handler), 421 4.4.2 when the
   // command timeout runs out (§4.5.3.2.7), 421 4.3.0 when the handler
   // failed. For the application's log; the session is closing. (A
   // connection refused over max_sessions has no handler: see on_refused.)
@@ -219,7 +220,9 @@ class server_driver {
 
   // Graceful shutdown (RFC 5321 §3.8): stop accepting; sessions go on until
   // `grace` has passed, except that a command starting new work (EHLO,
-  // HELO, LHLO, MAIL, STARTTLS, AUTH) is answered 421 4.3.2; then every
+  // HELO, LHLO, MAIL, STARTTLS, AUTH) is refused by the session
+  // (server::drain(): a bad_command{shutting_down} suggesting 421 4.3.2,
+  // which the handler sends); then every
   // remaining session gets 421 4.3.2 and is closed. A second call may
   // shorten the grace. Thread-safe.
   void shutdown(std::chrono::steady_clock::duration grace);

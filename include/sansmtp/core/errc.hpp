@@ -89,6 +89,7 @@ enum class errc {
   session_closed,       // the session is over, or receive() after receive_eof(); nothing changed
   // Sessions, continued (appended: the values above are stable)
   starttls_unavailable,  // TLS is required and the server does not offer STARTTLS or refused it (RFC 3207)
+  shutting_down,         // new work while the server drains (server::drain(), RFC 5321 §3.8)
 };
 
 // The application's mistake, not the peer's: a call the session's state

@@ -343,6 +343,16 @@ class server : public detail::session_core {
   // driver writes the output out, then closes the connection. Nothing when
   // already closed.
   void shutdown();
+  // RFC 5321 §3.8, gracefully: from now on a command that would start new
+  // work (the verb table's new_work: EHLO, HELO, LHLO, MAIL, STARTTLS,
+  // AUTH, ...) is refused as a bad_command{shutting_down} suggesting
+  // "421 4.3.2 <hostname> Service shutting down, closing the channel"
+  // (send it: the 421 closes the session), while a transaction under way
+  // goes on to its end and RSET, NOOP, QUIT are answered as usual. Refused
+  // commands do not count as bad commands. A driver calls shutdown() when
+  // its grace period is over.
+  void drain() noexcept { draining_ = true; }
+  bool draining() const noexcept { return draining_; }
 
   // Where the session stands (server_state).
   [[nodiscard]] server_state state() const noexcept;
@@ -422,7 +432,7 @@ class server : public detail::session_core {
   // Session and transaction state.
   bool greeted_ = false, greeting_rejected_ = false, early_ = false;
   bool hello_ = false, esmtp_ = false, authenticated_ = false;
-  bool fatal_ = false;
+  bool fatal_ = false, draining_ = false;
   bool in_transaction_ = false, bdat_used_ = false, binarymime_ = false, smtputf8_txn_ = false;
   bool pipelined_next_ = false;
   std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0, overshoot_ = 0;
