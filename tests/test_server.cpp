@@ -1311,7 +1311,7 @@ TEST_CASE("server: while draining, every new-work verb is refused and none count
     REQUIRE(b);
     CHECK(b->error.code == errc::shutting_down);
     CHECK(b->error.reply == 421);
-    CHECK(b->error.enhanced == "4.3.2");
+    CHECK(b->error.enhanced == enhanced_status{4, 3, 2});
     CHECK(b->suggested.code == 421);
     REQUIRE(b->suggested.enhanced);
     CHECK(b->suggested.enhanced->subject == 3);

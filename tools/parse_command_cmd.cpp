@@ -25,6 +25,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// The error's RFC 3463 status as the CLI has always printed it ("5.5.2").
+std::string enhanced_text(const command_error& e) { return e.enhanced ? to_string(*e.enhanced) : std::string(); }
+
 std::string upper(std::string_view s) {
   std::string out(s);
   for (char& c : out)
@@ -128,7 +131,7 @@ void print_text(std::size_t number, std::string_view line, const parse_result<co
     return;
   }
   const auto& e = r.error();
-  fmt::print("{}: {} {} {} at offset {}: {}\n", number, e.reply, e.enhanced, errc_name(e.code), e.offset,
+  fmt::print("{}: {} {} {} at offset {}: {}\n", number, e.reply, enhanced_text(e), errc_name(e.code), e.offset,
              make_error_code(e.code).message());
   // The line as a terminal can show it (without its CRLF), and a caret under
   // the offending octet.
@@ -207,7 +210,7 @@ int run_parse_command(args argv) {
       } else {
         j = {{"error", std::string(errc_name(r.error().code))},
              {"reply", r.error().reply},
-             {"enhanced", std::string(r.error().enhanced)},
+             {"enhanced", enhanced_text(r.error())},
              {"offset", r.error().offset}};
       }
       fmt::print("{}\n", dump_line(j));

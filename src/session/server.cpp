@@ -29,7 +29,6 @@ enum class server::mode : std::uint8_t {
 struct detail::canned_reply {
   int code = 0;
   std::optional<enhanced_status> status;
-  std::string_view esc;  // the status as written ("5.5.1"), for command_error::enhanced
   std::string_view text;
 };
 
@@ -43,7 +42,7 @@ using detail::owed;
 using canned = detail::canned_reply;
 
 consteval canned make_canned(int code, std::string_view wire) {
-  canned c{code, std::nullopt, {}, wire};
+  canned c{code, std::nullopt, wire};
   // class "." subject "." detail SP (RFC 3463 §2), the class the code's.
   std::uint16_t parts[3] = {0, 0, 0};
   std::size_t i = 0;
@@ -56,7 +55,6 @@ consteval canned make_canned(int code, std::string_view wire) {
   if (i < wire.size() && wire[i] != ' ') return c;
   if (parts[0] != code / 100) return c;
   c.status = enhanced_status{static_cast<std::uint8_t>(parts[0]), parts[1], parts[2]};
-  c.esc = wire.substr(0, i);
   c.text = wire.substr(i < wire.size() ? i + 1 : i);
   return c;
 }
@@ -208,7 +206,7 @@ command_error line_too_long(std::string_view cut) noexcept {
   e.code = errc::line_too_long;
   e.offset = cut.size() >= 2 ? cut.size() - 2 : 0;
   e.reply = 500;
-  e.enhanced = "5.5.6";
+  e.enhanced = enhanced_status{5, 5, 6};
   return e;
 }
 
@@ -293,18 +291,16 @@ server_event_t server::command_event(std::string_view line) {
   auto parsed = parse::command_line(line, opts, notes);
   if (!parsed) {
     const auto& e = parsed.error();
-    const auto status = parse::enhanced_status_at(e.enhanced, e.reply);
-    return refuse(e, line, suggest(e.reply, status ? std::optional(status->status) : std::nullopt,
-                                   suggestion_text(e, suggestion_)));
+    return refuse(e, line, suggest(e.reply, e.enhanced, suggestion_text(e, suggestion_)));
   }
   command_error e;
   if (draining_ && traits_of(*parsed).new_work) {
     // RFC 5321 §3.8: the service is going down; 421 closes the channel.
     e.code = errc::shutting_down;
     e.reply = 421;
-    e.enhanced = "4.3.2";
+    e.enhanced = enhanced_status{4, 3, 2};
     suggestion_.assign(options_.hostname).append(" Service shutting down, closing the channel");
-    return refuse(e, line, suggest(421, enhanced_status{4, 3, 2}, suggestion_));
+    return refuse(e, line, suggest(e.reply, e.enhanced, suggestion_));
   }
   if (const auto refusal = check_state(*parsed, e)) {
     if (const auto* b = std::get_if<cmd::bdat>(&*parsed)) {
@@ -460,7 +456,7 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
     e.code = code;
     e.offset = 0;
     e.reply = r.code;
-    e.enhanced = r.esc;
+    e.enhanced = r.status;
     return &r;
   };
   // §3.1: after a 554 greeting, only QUIT.

@@ -311,7 +311,7 @@ inline value_error apply_rcpt(rcpt_parameters& r, known id, const esmtp_param& p
 command_error size_too_big(std::size_t at) noexcept {
   auto e = detail::make_command_error(errc::value_out_of_range, at, command_kind::parameter);
   e.reply = 552;
-  e.enhanced = "5.3.4";
+  e.enhanced = enhanced_status{5, 3, 4};
   return e;
 }
 

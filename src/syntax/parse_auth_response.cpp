@@ -19,7 +19,7 @@ parse_result<sansmtp::auth_response, command_error> auth_response(std::string_vi
   if (!framed) {
     auto e = framed.error();
     // RFC 4954 §4: "500 5.5.6 Authentication Exchange line is too long".
-    if (e.code == errc::line_too_long) e.enhanced = "5.5.6";
+    if (e.code == errc::line_too_long) e.enhanced = enhanced_status{5, 5, 6};
     return e;
   }
   const std::string_view content = *framed;

@@ -18,7 +18,11 @@ namespace sansmtp {
 namespace detail {
 
 command_error make_command_error(errc code, std::size_t offset, command_kind kind) noexcept {
-  command_error e{{code, offset}, 501, "5.5.2"};
+  command_error e;
+  e.code = code;
+  e.offset = offset;
+  e.reply = 501;
+  e.enhanced = enhanced_status{5, 5, 2};
   switch (code) {
     // The line itself is unusable: "500 Syntax error, command unrecognized"
     // (§4.2.3; §4.5.3.1.9 "500 Line too long").
@@ -32,17 +36,17 @@ command_error make_command_error(errc code, std::size_t offset, command_kind kin
     // RFC 6531 §3.5: 553 5.6.7, non-ASCII addresses not permitted.
     case errc::non_ascii_address:
       e.reply = 553;
-      e.enhanced = "5.6.7";
+      e.enhanced = enhanced_status{5, 6, 7};
       break;
     // §4.1.1.11: 555, MAIL FROM/RCPT TO parameters not recognized.
     case errc::unknown_parameter:
       e.reply = 555;
-      e.enhanced = "5.5.4";
+      e.enhanced = enhanced_status{5, 5, 4};
       break;
     // §4.2.3: 504, command parameter not implemented.
     case errc::unsupported_parameter_value:
       e.reply = 504;
-      e.enhanced = "5.5.4";
+      e.enhanced = enhanced_status{5, 5, 4};
       break;
     case errc::bad_parameter:
     case errc::duplicate_parameter:
@@ -52,15 +56,15 @@ command_error make_command_error(errc code, std::size_t offset, command_kind kin
     case errc::forbidden_octet_in_xtext:
     case errc::parameter_too_long:
     case errc::bad_auth_mechanism:
-      e.enhanced = "5.5.4";  // RFC 3463 X.5.4: invalid command arguments
+      e.enhanced = enhanced_status{5, 5, 4};  // RFC 3463 X.5.4: invalid command arguments
       break;
     default:
       // An address error: RFC 3463 X.1.7 (sender) / X.1.3 (recipient)
       // "bad mailbox address syntax"; in a parameter value (bad UTF-8 in
       // ENVID) X.5.4 "invalid command arguments"; anything else is X.5.2.
-      if (kind == command_kind::mail) e.enhanced = "5.1.7";
-      if (kind == command_kind::rcpt) e.enhanced = "5.1.3";
-      if (kind == command_kind::parameter) e.enhanced = "5.5.4";
+      if (kind == command_kind::mail) e.enhanced = enhanced_status{5, 1, 7};
+      if (kind == command_kind::rcpt) e.enhanced = enhanced_status{5, 1, 3};
+      if (kind == command_kind::parameter) e.enhanced = enhanced_status{5, 5, 4};
       break;
   }
   return e;

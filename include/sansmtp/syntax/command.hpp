@@ -7,6 +7,7 @@
 
 #include <sansmtp/core/errc.hpp>
 #include <sansmtp/syntax/ehlo_argument.hpp>
+#include <sansmtp/syntax/reply.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -301,8 +302,18 @@ std::string_view verb_name(const command& c) noexcept;
 // house error shape (errc + offset into the line as passed in) and the
 // reply.
 struct command_error : parse_error {
-  int reply = 500;            // 500, 501, 504, 552 (SIZE too big), 553 or 555
-  std::string_view enhanced;  // RFC 3463 code for the reply, e.g. "5.5.2"
+  // The reply a server should send: the code (500, 501, 504, 552 for a
+  // SIZE too big, 553 or 555) and its RFC 3463 status (5.5.2 unless the
+  // cause has its own, e.g. 5.1.7 for a bad sender), the fields of the one
+  // reply type (as_reply()). Kept as two fields, not a sansmtp::reply, so
+  // that the error the parsers return on every line stays small (measured:
+  // a reply member costs the RCPT parser 2.4%).
+  int reply = 500;
+  std::optional<enhanced_status> enhanced;
+
+  // The same as a sansmtp::reply, without text lines
+  // (server_event::bad_command::suggested is this reply with a text).
+  [[nodiscard]] sansmtp::reply as_reply() const noexcept { return {reply, enhanced, {}, 0, 0}; }
 
   friend bool operator==(const command_error&, const command_error&) = default;
 };
