@@ -526,7 +526,7 @@ class client : public detail::session_core {
   // for the greeting as a whole), not the gap between two octets.
   std::uint64_t timeout_epoch() const noexcept { return timeout_epoch_; }
   // The timer expired: the session closes; next_event() reports a
-  // fatal_error{timeout} naming what was awaited. Send nothing more: close.
+  // fatal_error{timeout} with what was awaited and `waited`. Send nothing more: close.
   void on_timeout();
 
  private:
