@@ -132,7 +132,7 @@ TEST_CASE("client failures: a reply before its command was written is early_repl
   };
   // DATA's 354 and a 250 in one segment: the 250 came before the end of data.
   CHECK(every_cut(test::options_for(), prepare, "354 go\r\n250 2.0.0 queued\r\n") ==
-        "fatal unexpected_reply early_reply state=idle awaiting=the end of the message data unfinished reply=250 "
+        "fatal unexpected_reply early_reply state=rcpt awaiting=the end of the message data unfinished reply=250 "
         "offset=0 waited=0 argument=: the server sent a 250 reply before the end of the message data was sent: an "
         "extra reply, which would pair every later reply with the wrong command (RFC 5321 section 4.2)\n");
 }
@@ -336,4 +336,9 @@ TEST_CASE("client failures: every cause has a stable name") {
   CHECK(client_fatal_cause_name(cause::starttls_refused) == "starttls_refused");
   CHECK(client_fatal_cause_name(cause::auth_not_sent) == "auth_not_sent");
   CHECK(client_fatal_cause_name(static_cast<cause>(200)) == "unknown");
+  // describe() of a cause it does not know still says something true.
+  client_event::fatal_error odd;
+  odd.code = errc::timeout;
+  odd.why = static_cast<cause>(200);
+  CHECK(describe(odd) == "the session failed (timeout)");
 }
