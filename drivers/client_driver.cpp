@@ -1,5 +1,7 @@
 #include <sansmtp/asio/client_driver.hpp>
 
+#include <sansmtp/advice/describe.hpp>
+
 #include <asio/connect.hpp>
 #include <asio/ssl/error.hpp>
 
@@ -105,12 +107,12 @@ void client_driver::pump() {
     // its reply): reported as the driver's own failure, as it always was.
     if (const auto* f = std::get_if<client_event::fatal_error>(&event); f && !session_.closed()) {
       if (f->code == errc::starttls_unavailable) {
-        handler_.on_error({driver_step::starttls, {}, f->explanation});
+        handler_.on_error({driver_step::starttls, {}, describe(*f)});
         if (closed_) return;
         continue;
       }
       if (!hello_accepted_) {  // the EHLO could not be sent (the name)
-        handler_.on_error({driver_step::hello, make_error_code(f->code), f->explanation});
+        handler_.on_error({driver_step::hello, make_error_code(f->code), describe(*f)});
         if (closed_) return;
         continue;
       }

@@ -13,7 +13,8 @@
 // Invariants:
 //  1. Never crashes, never leaks, no undefined behaviour.
 //  2. Split differential: the same events and the same client output
-//     whatever the chunking of the server's bytes.
+//     whatever the chunking of the server's bytes; a fatal_error or
+//     peer_closed has the same fields and describe() text.
 //  3. The client's output is a sequence of command lines the strict parser
 //     accepts, a dot-stuffed body after DATA that ends at CRLF.CRLF, and
 //     after each BDAT exactly its counted octets: no line the client writes
@@ -101,6 +102,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto split = test::run_client(in->stream, cuts, steps, options);
   FUZZ_CHECK(split.log == whole.log, "events differ:\n" + split.log + "---\n" + whole.log);
   FUZZ_CHECK(split.output == whole.output, "output differs");
+  // A fatal_error or peer_closed says the same, in every field and in
+  // describe()'s words, however the bytes were cut.
+  FUZZ_CHECK(split.failures == whole.failures, "failure events differ:\n" + split.failures + "---\n" + whole.failures);
   // What the client wrote: command lines, and after DATA a body ending at
   // CRLF.CRLF with no bare CR or LF anywhere.
   std::string_view out = whole.output;

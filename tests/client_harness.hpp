@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wrestrict"  // GCC PR 105329, "literal" + std::string
 #endif
 
+#include <sansmtp/advice/describe.hpp>
 #include <sansmtp/advice/diagnose.hpp>
 #include <sansmtp/session/client.hpp>
 #include <sansmtp/syntax/command_builder.hpp>
@@ -51,7 +52,30 @@ inline step body_step(std::string body) {
 struct client_run {
   std::string log;
   std::string output;
+  // Each fatal_error and peer_closed: fields(event) ": " describe(event), a line each.
+  std::string failures;
 };
+
+// Every field of a failure event, for comparing runs and asserting.
+inline std::string fields(const client_event::fatal_error& f) {
+  std::string s = "fatal " + std::string(errc_name(f.code));
+  s.append(" ").append(client_fatal_cause_name(f.why));
+  s.append(" state=").append(client_state_name(f.state));
+  s.append(" awaiting=").append(answered_command_text(f.awaiting));
+  s.append(f.unfinished ? " unfinished" : " finished");
+  s.append(" reply=").append(std::to_string(f.reply_code));
+  s.append(" offset=").append(std::to_string(f.offset));
+  s.append(" waited=").append(std::to_string(f.waited.count()));
+  s.append(" argument=").append(f.argument);
+  return s;
+}
+inline std::string fields(const client_event::peer_closed& p) {
+  std::string s = "peer closed";
+  s.append(" state=").append(client_state_name(p.state));
+  s.append(" awaiting=").append(answered_command_text(p.awaiting));
+  s.append(p.unfinished ? " unfinished" : " finished");
+  return s;
+}
 
 inline client_options options_for(std::string name = "mail.acme-corp.com") {
   client_options o;
@@ -166,8 +190,10 @@ inline client_run run_client(std::string_view server_bytes, const std::vector<st
         try_steps();
       } else if (const auto* f = std::get_if<client_event::fatal_error>(&event)) {
         r.log += "fatal " + std::string(errc_name(f->code)) + "\n";
-      } else if (std::holds_alternative<client_event::peer_closed>(event)) {
+        r.failures.append(fields(*f)).append(": ").append(sansmtp::describe(*f)).append("\n");
+      } else if (const auto* closed = std::get_if<client_event::peer_closed>(&event)) {
         r.log += "peer closed\n";
+        r.failures.append(fields(*closed)).append(": ").append(sansmtp::describe(*closed)).append("\n");
       } else if (const auto* sub = std::get_if<client_event::submitted>(&event)) {
         r.log += "submitted in " + std::to_string(sub->transactions) + ":";
         for (const auto& rr : sub->recipients)
@@ -202,13 +228,14 @@ inline client_run run_client_every_way(std::string_view server_bytes, const std:
   const auto whole = run_client(server_bytes, {}, steps, options);
   for (std::size_t cut = 1; cut < server_bytes.size(); ++cut) {
     const auto split = run_client(server_bytes, {cut}, steps, options);
-    if (split.log != whole.log || split.output != whole.output)
-      throw std::runtime_error("split at " + std::to_string(cut) + " differs:\n" + split.log + "---\n" + whole.log);
+    if (split.log != whole.log || split.output != whole.output || split.failures != whole.failures)
+      throw std::runtime_error("split at " + std::to_string(cut) + " differs:\n" + split.log + split.failures + "---\n" +
+                               whole.log + whole.failures);
   }
   std::vector<std::size_t> bytes;
   for (std::size_t i = 1; i < server_bytes.size(); ++i) bytes.push_back(i);
   const auto by_byte = run_client(server_bytes, bytes, steps, options);
-  if (by_byte.log != whole.log || by_byte.output != whole.output) throw std::runtime_error("byte by byte differs");
+  if (by_byte.log != whole.log || by_byte.output != whole.output || by_byte.failures != whole.failures) throw std::runtime_error("byte by byte differs");
   return whole;
 }
 

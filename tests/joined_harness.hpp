@@ -9,6 +9,7 @@
 
 #include "must.hpp"
 
+#include <sansmtp/advice/describe.hpp>
 #include <sansmtp/session/client.hpp>
 #include <sansmtp/syntax/command_builder.hpp>
 #include <sansmtp/session/server.hpp>
@@ -105,7 +106,7 @@ inline joined_result run_joined(const server_options& so, const client_options& 
         break;
       }
       if (const auto* f = std::get_if<client_event::fatal_error>(&e)) {
-        out.failure = "client fatal: " + f->explanation;
+        out.failure = "client fatal: " + sansmtp::describe(*f);
         return out;
       }
       break;

@@ -2,6 +2,7 @@
 // every split point) and a client joined in memory with the server.
 #include <sansmtp/syntax/sasl.hpp>
 #include <sansmtp/core/base64.hpp>
+#include <sansmtp/advice/describe.hpp>
 #include <sansmtp/session/client.hpp>
 #include <sansmtp/syntax/command_builder.hpp>
 
@@ -200,7 +201,7 @@ TEST_CASE("client: 421, EOF, a broken reply and a silent server end the session 
   REQUIRE_FALSE(c.receive_eof());
   const auto e = c.next_event();
   REQUIRE(std::holds_alternative<client_event::peer_closed>(e));
-  CHECK(std::get<client_event::peer_closed>(e).explanation.find("MAIL FROM") != std::string::npos);
+  CHECK(sansmtp::describe(std::get<client_event::peer_closed>(e)).find("MAIL FROM") != std::string::npos);
   client d(options_for());
   REQUIRE_FALSE(d.receive("220 mx\r\n999 nonsense\r\n"));
   d.next_event();
@@ -212,7 +213,7 @@ TEST_CASE("client: 421, EOF, a broken reply and a silent server end the session 
   const auto f = t.next_event();
   REQUIRE(std::holds_alternative<client_event::fatal_error>(f));
   CHECK(std::get<client_event::fatal_error>(f).code == errc::timeout);
-  CHECK(std::get<client_event::fatal_error>(f).explanation.find("the greeting") != std::string::npos);
+  CHECK(sansmtp::describe(std::get<client_event::fatal_error>(f)).find("the greeting") != std::string::npos);
 }
 
 TEST_CASE("client and server take raw bytes through the same door") {
@@ -819,7 +820,7 @@ TEST_CASE("client submit: a bare LF refused by the options, before MAIL or by en
     }
     REQUIRE(fatal);
     CHECK(fatal->code == errc::bare_lf);
-    CHECK(fatal->explanation.find("octet 29") != std::string::npos);
+    CHECK(sansmtp::describe(*fatal).find("octet 29") != std::string::npos);
     CHECK(c->closed());
     CHECK(wire.find("\r\n.\r\n") == std::string::npos);
     CHECK(wire.find("LAST") == std::string::npos);
@@ -1112,7 +1113,7 @@ TEST_CASE("client: a reply that came before its command was written is refused, 
     const auto e = c.next_event();
     REQUIRE(std::holds_alternative<client_event::fatal_error>(e));
     CHECK(std::get<client_event::fatal_error>(e).code == errc::unexpected_reply);
-    CHECK(std::get<client_event::fatal_error>(e).explanation.find("before the end of the message data was sent") !=
+    CHECK(sansmtp::describe(std::get<client_event::fatal_error>(e)).find("before the end of the message data was sent") !=
           std::string::npos);
     CHECK(c.closed());
     CHECK(std::holds_alternative<client_event::paused>(c.next_event()));  // never `submitted`

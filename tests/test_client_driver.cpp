@@ -2,6 +2,7 @@
 // 127.0.0.1 against scripted servers: what only a driver can get wrong —
 // its timer, a refused connection, and plaintext injected after the 220 to
 // STARTTLS. Whole sessions against real servers are tests/interop/send.sh.
+#include <sansmtp/advice/describe.hpp>
 #include <sansmtp/asio/client_driver.hpp>
 
 #include <sansmtp/session/server.hpp>
@@ -82,7 +83,7 @@ struct logging_handler final : drivers::client_handler {
     if (const auto* r = std::get_if<client_event::reply>(&event))
       log.push_back("reply " + std::to_string(r->value.code));
     else if (const auto* f = std::get_if<client_event::fatal_error>(&event))
-      log.push_back("fatal " + std::string(errc_name(f->code)) + ": " + f->explanation);
+      log.push_back("fatal " + std::string(errc_name(f->code)) + ": " + describe(*f));
     else if (std::holds_alternative<client_event::peer_closed>(event))
       log.push_back("peer closed");
   }
@@ -337,7 +338,7 @@ struct submitting_handler final : drivers::client_handler {
     if (const auto* s = std::get_if<client_event::submitted>(&event))
       log.push_back("submitted " + std::to_string(s->recipients.size()) + (s->all_delivered() ? " delivered" : " not delivered"));
     else if (const auto* f = std::get_if<client_event::fatal_error>(&event))
-      log.push_back("fatal " + f->explanation);
+      log.push_back("fatal " + describe(*f));
   }
   void on_ready(drivers::client_driver& driver) override {
     if (submitted) return;

@@ -3,6 +3,7 @@
 // AUTH) and client::quit(): scripted server transcripts, each at every split
 // point (whole, byte by byte, every single cut), with the exact bytes the
 // client wrote.
+#include <sansmtp/advice/describe.hpp>
 #include <sansmtp/core/base64.hpp>
 #include <sansmtp/session/client.hpp>
 #include <sansmtp/syntax/command_builder.hpp>
@@ -186,7 +187,7 @@ TEST_CASE("client opening: an EHLO name that fails the check is a fatal_error{ba
   REQUIRE(events.size() == 3);
   const auto& f = std::get<client_event::fatal_error>(events[1]);
   CHECK(f.code == errc::bad_ehlo_name);
-  CHECK(f.explanation == "the EHLO name \"[10.42.0.17]\" fails the EHLO-name check (see: sansmtp ehlo-check)");
+  CHECK(describe(f) == "the EHLO name \"[10.42.0.17]\" fails the EHLO-name check (see: sansmtp ehlo-check)");
   CHECK_FALSE(c.closed());  // open for QUIT's reply
   CHECK(text(c.pending_output()) == "QUIT\r\n");
   c.consume_output(c.pending_output_size());
@@ -206,7 +207,7 @@ TEST_CASE("client opening: an EHLO name that fails the check is a fatal_error{ba
   events = feed(d, "220 mx\r\n");
   const auto& g = std::get<client_event::fatal_error>(events[1]);
   CHECK(g.code != errc::bad_ehlo_name);
-  CHECK(g.explanation.starts_with("EHLO \"a.example\\x0d\\x0aRSET\" cannot be sent: "));
+  CHECK(describe(g).starts_with("EHLO \"a.example\\x0d\\x0aRSET\" cannot be sent: "));
   CHECK(text(d.pending_output()) == "QUIT\r\n");
 }
 
@@ -266,14 +267,14 @@ TEST_CASE("client opening: TLS required and not offered, or refused: fatal_error
   client c(o);
   feed(c, "220 mx\r\n");
   auto events = feed(c, "250 mx\r\n");
-  CHECK(std::get<client_event::fatal_error>(events[1]).explanation ==
+  CHECK(describe(std::get<client_event::fatal_error>(events[1])) ==
         "the server does not offer STARTTLS (RFC 3207) and TLS is required");
   CHECK_FALSE(c.closed());
   client d(o);
   feed(d, "220 mx\r\n");
   feed(d, "250-mx\r\n250 STARTTLS\r\n");
   events = feed(d, "454 4.7.0 TLS not available\r\n");
-  CHECK(std::get<client_event::fatal_error>(events[1]).explanation == "the server refused STARTTLS and TLS is required");
+  CHECK(describe(std::get<client_event::fatal_error>(events[1])) == "the server refused STARTTLS and TLS is required");
   CHECK(std::get<client_event::fatal_error>(events[1]).code == errc::starttls_unavailable);
   CHECK(errc_name(errc::starttls_unavailable) == "starttls_unavailable");
   CHECK(make_error_code(errc::starttls_unavailable).message().find("RFC 3207") != std::string::npos);
@@ -342,7 +343,7 @@ TEST_CASE("client opening: AUTH that cannot be sent is a fatal_error with send_a
   client c(o);
   feed(c, "220 mx\r\n");
   const auto events = feed(c, "250-mx\r\n250 AUTH LOGIN\r\n");
-  CHECK(std::get<client_event::fatal_error>(events[1]).explanation.starts_with("AUTH PLAIN cannot be sent: "));
+  CHECK(describe(std::get<client_event::fatal_error>(events[1])).starts_with("AUTH PLAIN cannot be sent: "));
   CHECK_FALSE(c.opened());
   // A mechanism name SASL refuses.
   o.auth = client_auth{"PL.AIN", ""};

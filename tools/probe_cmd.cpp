@@ -12,6 +12,7 @@
 #include "net_cli.hpp"
 #include "report_json.hpp"
 
+#include <sansmtp/advice/describe.hpp>
 #include <sansmtp/advice/diagnose.hpp>
 #include <sansmtp/core/display.hpp>
 #include <sansmtp/asio/client_driver.hpp>
@@ -63,11 +64,11 @@ class probe_app final : public drivers::client_handler {
 
   void on_event(drivers::client_driver& driver, const client_event_t& event) override {
     if (const auto* f = std::get_if<client_event::fatal_error>(&event)) {
-      on_error({drivers::driver_step::read, f->code, f->explanation});
+      on_error({drivers::driver_step::read, f->code, describe(*f)});
       return;
     }
     if (const auto* c = std::get_if<client_event::peer_closed>(&event)) {
-      if (!quit_sent_) on_error({drivers::driver_step::read, {}, c->explanation});
+      if (!quit_sent_) on_error({drivers::driver_step::read, {}, describe(*c)});
       return;
     }
     const auto* r = std::get_if<client_event::reply>(&event);

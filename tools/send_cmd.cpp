@@ -15,6 +15,7 @@
 #include "fd_source.hpp"
 #include "first_line.hpp"
 
+#include <sansmtp/advice/describe.hpp>
 #include <sansmtp/advice/diagnose.hpp>
 #include <sansmtp/syntax/sasl.hpp>
 #include <sansmtp/core/base64.hpp>
@@ -105,9 +106,9 @@ class send_app final : public drivers::client_handler {
     if (const auto* r = std::get_if<client_event::reply>(&event)) {
       on_reply(driver, *r);
     } else if (const auto* f = std::get_if<client_event::fatal_error>(&event)) {
-      record_error({"session", f->explanation, std::nullopt});
+      record_error({"session", describe(*f), std::nullopt});
     } else if (const auto* c = std::get_if<client_event::peer_closed>(&event)) {
-      record_error({"session", c->explanation, std::nullopt});
+      record_error({"session", describe(*c), std::nullopt});
     } else if (const auto* s = std::get_if<client_event::submitted>(&event)) {
       results_.assign(s->recipients.begin(), s->recipients.end());
       submitted_ = true;

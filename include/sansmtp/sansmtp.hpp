@@ -26,5 +26,6 @@
 #include <sansmtp/session/server.hpp>
 #include <sansmtp/session/session.hpp>
 
+#include <sansmtp/advice/describe.hpp>
 #include <sansmtp/advice/diagnose.hpp>
 #include <sansmtp/advice/host_name.hpp>

@@ -6,12 +6,9 @@
 #include <sansmtp/session/client.hpp>
 
 #include <sansmtp/core/base64.hpp>
-#include <sansmtp/core/display.hpp>
 
 #include "ascii.hpp"
 #include "sequence_table.hpp"
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
@@ -68,11 +65,43 @@ std::error_code client::receive_eof() { return in_.end(closed_); }
 
 // --- events ----------------------------------------------------------------------
 
-std::string client::state_name() const {
-  if (phase_ == phase::body) return "while sending the message";
-  if (!awaited_.empty())
-    return fmt::format("while waiting for the reply to {}", answered_command_text(awaited_.front().what));
-  return "between commands";
+bool client::unfinished() const noexcept { return phase_ == phase::body || !awaited_.empty(); }
+
+client_event::fatal_error client::failure(errc code, client_event::fatal_error::cause why) const {
+  client_event::fatal_error e;
+  e.code = code;
+  e.why = why;
+  e.state = state();
+  e.awaiting = awaited_.empty() ? answered_command::unknown : awaited_.front().what;
+  e.unfinished = unfinished();
+  return e;
+}
+
+std::string_view client_fatal_cause_name(client_event::fatal_error::cause c) noexcept {
+  using cause = client_event::fatal_error::cause;
+  switch (c) {
+    case cause::broken_reply:
+      return "broken_reply";
+    case cause::unasked_reply:
+      return "unasked_reply";
+    case cause::early_reply:
+      return "early_reply";
+    case cause::cannot_answer:
+      return "cannot_answer";
+    case cause::bare_line_ending:
+      return "bare_line_ending";
+    case cause::timeout:
+      return "timeout";
+    case cause::hello_not_sent:
+      return "hello_not_sent";
+    case cause::starttls_not_offered:
+      return "starttls_not_offered";
+    case cause::starttls_refused:
+      return "starttls_refused";
+    case cause::auth_not_sent:
+      return "auth_not_sent";
+  }
+  return "unknown";
 }
 
 // A bare CR or LF the options refuse, found after part of the message went
@@ -80,14 +109,12 @@ std::string client::state_name() const {
 // deliver the message cut short), so the session ends; closing the
 // connection makes the server discard what it received.
 void client::fail_body(const data_error& e) {
+  auto f = failure(e.code, client_event::fatal_error::cause::bare_line_ending);
+  f.offset = e.offset;
   out_.clear();
   fatal_ = closed_ = true;
   phase_ = phase::closed;
-  pending_fatal_ = client_event::fatal_error{
-      e.code, fmt::format("the message has a bare {} at octet {}, which data_encoder_options refuses (reject); part of "
-                          "the message was already sent and SMTP cannot take it back, so the session ends: close the "
-                          "connection and the server discards it",
-                          e.code == errc::bare_cr ? "CR" : "LF", e.offset)};
+  pending_fatal_ = std::move(f);
 }
 
 client_event_t client::take_pending_fatal() {
@@ -96,13 +123,13 @@ client_event_t client::take_pending_fatal() {
   return e;
 }
 
-client_event_t client::fail(errc code, std::string explanation) {
+client_event_t client::fail(client_event::fatal_error e) {
   // The peer broke the protocol: nothing queued goes out (a message's end
   // of data written now would complete a transaction the client gave up).
   out_.clear();
   fatal_ = closed_ = true;
   phase_ = phase::closed;
-  return client_event::fatal_error{code, std::move(explanation)};
+  return e;
 }
 
 // Work deferred from the calls that may come while an event's views are
@@ -156,33 +183,33 @@ client_event_t client::next_event() {
   }
   if (step.status == reply_status::error) {
     const auto& e = *reader_.error();
-    return fail(e.code, fmt::format("the server's reply broke RFC 5321 section 4.2 ({}) at octet {}, {}",
-                                    e.name(), e.offset, state_name()));
+    auto f = failure(e.code, client_event::fatal_error::cause::broken_reply);
+    f.offset = e.offset;
+    return fail(std::move(f));
   }
   if (in_.eof()) {
-    const auto explanation = fmt::format("the server closed the connection {}", state_name());
+    client_event::peer_closed event{unfinished(), state(),
+                                    awaited_.empty() ? answered_command::unknown : awaited_.front().what};
     closed_ = true;
     phase_ = phase::closed;
-    return client_event::peer_closed{explanation};
+    return event;
   }
   if (awaited_.empty()) return client_event::paused{client_event::paused::reason::ready};
   return client_event::need_data{};
 }
 
 client_event_t client::on_reply(const sansmtp::reply& r, bool in_turn) {
-  if (awaited_.empty())
-    return fail(errc::unexpected_reply, fmt::format("the server sent a {} reply that no command asked for", r.code));
+  using cause = client_event::fatal_error::cause;
+  const auto unexpected = [&](cause why) {
+    auto f = failure(errc::unexpected_reply, why);
+    f.reply_code = r.code;
+    return fail(std::move(f));
+  };
+  if (awaited_.empty()) return unexpected(cause::unasked_reply);
   const auto what = awaited_.front().what;
-  if (!in_turn)
-    return fail(errc::unexpected_reply,
-                fmt::format("the server sent a {} reply before {} was sent: an extra reply, which would pair every "
-                            "later reply with the wrong command (RFC 5321 section 4.2)",
-                            r.code, answered_command_text(what)));
+  if (!in_turn) return unexpected(cause::early_reply);
   const auto outcome = classify_reply(what, r.code);
-  if (outcome == reply_outcome::protocol_error)
-    return fail(errc::unexpected_reply,
-                fmt::format("the server answered {} with {}, which cannot answer it (RFC 5321 section 4.3.2)",
-                            answered_command_text(what), r.code));
+  if (outcome == reply_outcome::protocol_error) return unexpected(cause::cannot_answer);
   awaited_.pop_front();
   ++timeout_epoch_;
   client_event::reply event{r, what, false};
@@ -316,10 +343,13 @@ void client::open_after_reply(answered_command what, int code, bool fell_back) {
     case answered_command::starttls:
       if (code == 220) break;  // paused{tls_handshake}; tls_established() sends EHLO again
       // RFC 3207 §4: after a refusal the client decides whether to go on.
-      if (options_.starttls == tls_policy::required)
-        open_give_up(errc::starttls_unavailable, "the server refused STARTTLS and TLS is required");
-      else
+      if (options_.starttls == tls_policy::required) {
+        auto f = failure(errc::starttls_unavailable, client_event::fatal_error::cause::starttls_refused);
+        f.reply_code = code;
+        open_give_up(std::move(f));
+      } else {
         open_auth();  // opportunistic: in plaintext
+      }
       break;
     case answered_command::auth:
       if (code == 334) break;  // the application answers it, or next_event() cancels it
@@ -335,18 +365,16 @@ void client::open_after_reply(answered_command what, int code, bool fell_back) {
 void client::open_send_hello() {
   const auto ec = send_hello();
   if (!ec) return;
-  const auto name = escape_for_display(options_.ehlo_name);
-  open_give_up(code_of(ec),
-               ec == errc::bad_ehlo_name
-                   ? "the EHLO name \"" + name + "\" fails the EHLO-name check (see: sansmtp ehlo-check)"
-                   : "EHLO \"" + name + "\" cannot be sent: " + ec.message());
+  auto f = failure(code_of(ec), client_event::fatal_error::cause::hello_not_sent);
+  f.argument = options_.ehlo_name;
+  open_give_up(std::move(f));
 }
 
 void client::open_after_hello() {
   // (The hello's reply left nothing awaited, so STARTTLS goes when wanted.)
   if (starttls_wanted() && !send(cmd::starttls{})) return;
   if (options_.starttls == tls_policy::required && !tls_) {
-    open_give_up(errc::starttls_unavailable, "the server does not offer STARTTLS (RFC 3207) and TLS is required");
+    open_give_up(failure(errc::starttls_unavailable, client_event::fatal_error::cause::starttls_not_offered));
     return;
   }
   open_auth();
@@ -361,7 +389,9 @@ void client::open_auth() {
   const auto& a = *options_.auth;
   const auto ec = a.initial_response.empty() ? send_auth(a.mechanism) : send_auth(a.mechanism, a.initial_response);
   if (ec) {
-    open_give_up(code_of(ec), "AUTH " + escape_for_display(a.mechanism) + " cannot be sent: " + ec.message());
+    auto f = failure(code_of(ec), client_event::fatal_error::cause::auth_not_sent);
+    f.argument = a.mechanism;
+    open_give_up(std::move(f));
     return;
   }
   open_auth_sent_ = true;
@@ -377,9 +407,9 @@ void client::open_quit() {
 }
 
 // A step that cannot be taken: reported by the next next_event(), QUIT sent.
-void client::open_give_up(errc code, std::string explanation) {
+void client::open_give_up(client_event::fatal_error e) {
   open_auth_sent_ = false;
-  pending_fatal_ = client_event::fatal_error{code, std::move(explanation)};
+  pending_fatal_ = std::move(e);
   open_quit();
 }
 
@@ -1107,12 +1137,12 @@ std::chrono::seconds client::timeout() const noexcept {
 
 void client::on_timeout() {
   if (closed_) return;
-  const auto explanation = fmt::format("no reply {} within {} seconds (RFC 5321 section 4.5.3.2)",
-                                       state_name(), timeout().count());
+  auto f = failure(errc::timeout, client_event::fatal_error::cause::timeout);
+  f.waited = timeout();
   fatal_ = closed_ = true;
   phase_ = phase::closed;
   // An opening failure not yet reported says more than the timeout.
-  if (!pending_fatal_) pending_fatal_ = client_event::fatal_error{errc::timeout, explanation};
+  if (!pending_fatal_) pending_fatal_ = std::move(f);
 }
 
 }  // namespace sansmtp

@@ -22,8 +22,9 @@
 //     TLS handshake over the same socket and calls tls_established().
 //     When the opening gives up (TLS required and not to be had, an EHLO
 //     name that fails the check) the session's fatal_error reaches the
-//     handler as on_error() (driver_step starttls or hello), as the QUIT
-//     the session sent goes out.
+//     handler as on_error() (driver_step starttls or hello; the message
+//     is describe(fatal_error), advice/describe.hpp), as the QUIT the
+//     session sent goes out.
 // After that the application has the session: handler::on_ready() is called
 // whenever nothing is awaited and the opening is done (client::opened()),
 // and it sends what it wants (AUTH, submit(), MAIL/RCPT/RSET, QUIT). When it

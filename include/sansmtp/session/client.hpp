@@ -329,20 +329,54 @@ struct reply {
   bool fell_back_to_helo = false;
 };
 
-// The session cannot go on (421, a broken reply stream, plaintext after the
-// 220 to STARTTLS, a timeout); `explanation` names the state. The session is
-// closed after it, for good. One exception: the opening helper gave up
-// (client_options::open_automatically: bad_ehlo_name, starttls_unavailable,
-// an AUTH that cannot be sent); it has written QUIT, closed() is still
-// false, and QUIT's reply comes as a reply event before paused{closed}.
+// The session cannot go on. The event says what happened and where, in
+// fields, never in sentences: describe(event) (advice/describe.hpp) writes
+// the English. The session is closed after it, for good. One exception:
+// the opening helper gave up (client_options::open_automatically:
+// hello_not_sent, starttls_not_offered, starttls_refused, auth_not_sent);
+// it has written QUIT, closed() is still false, and QUIT's reply comes as
+// a reply event before paused{closed}.
 struct fatal_error {
+  // What happened, where `code` alone does not say (unexpected_reply is
+  // three different things). Stable names: client_fatal_cause_name().
+  enum class cause : std::uint8_t {
+    broken_reply,          // the reply stream broke RFC 5321 §4.2: `code` (the reply reader's) at `offset`
+    unasked_reply,         // a reply (`reply_code`) while no command awaited one
+    early_reply,           // a reply (`reply_code`) received before `awaiting` was written: an extra reply
+    cannot_answer,         // `reply_code` cannot answer `awaiting` (classify_reply(): protocol_error)
+    bare_line_ending,      // the message's bare CR or LF (`code`) at message octet `offset`, refused
+                           // (data_encoder_options, reject) after part of the message went out
+    timeout,               // no reply within `waited` (on_timeout(); RFC 5321 §4.5.3.2)
+    hello_not_sent,        // the opening helper's EHLO with `argument` (the name) was refused with `code`
+    starttls_not_offered,  // the opening helper: TLS is required, the server does not offer STARTTLS
+    starttls_refused,      // the opening helper: TLS is required, the server refused STARTTLS (`reply_code`)
+    auth_not_sent,         // the opening helper's AUTH `argument` (the mechanism) was refused with `code`
+  };
   errc code = errc::ok;
-  std::string explanation;
+  cause why = cause::broken_reply;
+  // Where the session stood when it happened (client::state() then).
+  client_state state = client_state::greeting;
+  // The oldest command awaiting its reply then; unknown when none was
+  // (unknown is also the reply of a command sent as an unknown verb:
+  // `unfinished` tells the two apart).
+  answered_command awaiting = answered_command::unknown;
+  // As peer_closed: a reply was awaited, or the message was being sent.
+  bool unfinished = false;
+  int reply_code = 0;            // the offending reply's code (unasked/early_reply, cannot_answer, starttls_refused)
+  std::uint64_t offset = 0;      // the octet (broken_reply: of the reply stream; bare_line_ending: of the message)
+  std::chrono::seconds waited{0};  // timeout: the wait that expired (client::timeout() then)
+  std::string argument;            // hello_not_sent: the EHLO name; auth_not_sent: the mechanism (as configured)
 };
 
-// The server closed the connection; `explanation` names the state.
+// The server closed the connection (its EOF, read after every reply before
+// it); describe(event) (advice/describe.hpp) says it in English.
 struct peer_closed {
-  std::string explanation;
+  // The connection ended inside an exchange: a reply was awaited, or the
+  // message was being sent (the server's peer_closed: inside a command
+  // line, a message or a chunk).
+  bool unfinished = false;
+  client_state state = client_state::greeting;            // where the session stood (client::state() then)
+  answered_command awaiting = answered_command::unknown;  // the oldest command awaiting its reply, if unfinished
 };
 
 // A submission is over (every transaction it took has ended). Partial
@@ -359,6 +393,9 @@ struct submitted {
 };
 
 }  // namespace client_event
+
+// "broken_reply", "unasked_reply", ... (stable).
+[[nodiscard]] std::string_view client_fatal_cause_name(client_event::fatal_error::cause c) noexcept;
 
 using client_event_t = std::variant<client_event::need_data, client_event::paused, client_event::reply,
                                     client_event::fatal_error, client_event::peer_closed, client_event::submitted>;
@@ -489,7 +526,7 @@ class client : public detail::session_core {
   // for the greeting as a whole), not the gap between two octets.
   std::uint64_t timeout_epoch() const noexcept { return timeout_epoch_; }
   // The timer expired: the session closes; next_event() reports a
-  // fatal_error{timeout} naming what was awaited. Send nothing more: close.
+  // fatal_error{timeout} with what was awaited and `waited`. Send nothing more: close.
   void on_timeout();
 
  private:
@@ -542,7 +579,11 @@ class client : public detail::session_core {
   void begin_message();
   std::error_code write_body(std::string_view chunk, bool by_reference);
   std::error_code finish_body();
-  client_event_t fail(errc code, std::string explanation);
+  // The fatal_error for `why` here, with the state and what is awaited;
+  // the session is not closed by it.
+  client_event::fatal_error failure(errc code, client_event::fatal_error::cause why) const;
+  // The peer broke the protocol: the session closes, nothing queued goes out.
+  client_event_t fail(client_event::fatal_error e);
   void settle();
   void fail_body(const data_error& e);
   client_event_t take_pending_fatal();
@@ -557,8 +598,9 @@ class client : public detail::session_core {
   void open_after_hello();
   void open_auth();
   void open_quit();
-  void open_give_up(errc code, std::string explanation);
-  std::string state_name() const;
+  void open_give_up(client_event::fatal_error e);
+  // A reply is awaited or the message is being sent (fatal_error::unfinished).
+  bool unfinished() const noexcept;
   std::optional<errc> check(const command& c) const;
   detail::sequence command_sequence() const noexcept;
   bool group_open() const noexcept;
