@@ -773,7 +773,27 @@ TEST_CASE("server: state() names where the session stands, from greeting to clos
   // message_data, message_end (250: the transaction is over), RSET, QUIT.
   CHECK(seen == std::vector<std::string>{"data", "idle", "idle", "closed"});
   CHECK(server_state_name(server_state::tls_handshake) == "tls_handshake");
-  CHECK(server_state_name(server_state::chunk) == "chunk");
+  // BDAT: the chunk's octets are read in `chunk`, then `bdat` until LAST.
+  server b(o);
+  REQUIRE_FALSE(b.send(220, "mx"));
+  REQUIRE_FALSE(b.receive(hello + envelope + "BDAT 4\r\nab"));
+  seen.clear();
+  for (int turns = 0; turns < 20; ++turns) {
+    const auto e = b.next_event();
+    if (std::holds_alternative<server_event::need_data>(e)) break;
+    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(b.send(*r));
+    seen.push_back(std::string(server_state_name(b.state())));
+  }
+  CHECK(seen == std::vector<std::string>{"idle", "mail", "rcpt", "chunk", "chunk"});
+  REQUIRE_FALSE(b.receive("cd"));
+  seen.clear();
+  for (int turns = 0; turns < 20; ++turns) {
+    const auto e = b.next_event();
+    if (std::holds_alternative<server_event::need_data>(e)) break;
+    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(b.send(*r));
+    seen.push_back(std::string(server_state_name(b.state())));
+  }
+  CHECK(seen == std::vector<std::string>{"chunk", "bdat"});
 }
 
 TEST_CASE("server: AUTH response line limit: N accepted, N+1 refused (RFC 4954 4)") {

@@ -864,8 +864,7 @@ client_state client::state() const noexcept {
       return client_state::tls_handshake;
     case phase::body:
       return client_state::data;
-    case phase::closed:
-      return client_state::closed;
+    case phase::closed:  // (closed_ is set with it)
     case phase::ready:
       break;
   }
@@ -876,29 +875,10 @@ client_state client::state() const noexcept {
 }
 
 std::string_view client_state_name(client_state s) noexcept {
-  switch (s) {
-    case client_state::greeting:
-      return "greeting";
-    case client_state::awaiting_hello:
-      return "awaiting_hello";
-    case client_state::idle:
-      return "idle";
-    case client_state::mail:
-      return "mail";
-    case client_state::rcpt:
-      return "rcpt";
-    case client_state::bdat:
-      return "bdat";
-    case client_state::data:
-      return "data";
-    case client_state::auth:
-      return "auth";
-    case client_state::tls_handshake:
-      return "tls_handshake";
-    case client_state::closed:
-      return "closed";
-  }
-  return "unknown";
+  constexpr std::string_view names[] = {"greeting", "awaiting_hello", "idle", "mail",          "rcpt",
+                                        "bdat",     "data",           "auth", "tls_handshake", "closed"};
+  static_assert(std::size(names) == static_cast<std::size_t>(client_state::closed) + 1);
+  return names[static_cast<std::size_t>(s)];
 }
 
 std::optional<errc> client::check(const command& c) const {

@@ -423,31 +423,10 @@ detail::sequence server::command_sequence() const noexcept {
 }
 
 std::string_view server_state_name(server_state s) noexcept {
-  switch (s) {
-    case server_state::greeting:
-      return "greeting";
-    case server_state::awaiting_hello:
-      return "awaiting_hello";
-    case server_state::idle:
-      return "idle";
-    case server_state::mail:
-      return "mail";
-    case server_state::rcpt:
-      return "rcpt";
-    case server_state::bdat:
-      return "bdat";
-    case server_state::data:
-      return "data";
-    case server_state::chunk:
-      return "chunk";
-    case server_state::auth:
-      return "auth";
-    case server_state::tls_handshake:
-      return "tls_handshake";
-    case server_state::closed:
-      return "closed";
-  }
-  return "unknown";
+  constexpr std::string_view names[] = {"greeting", "awaiting_hello", "idle", "mail",          "rcpt",  "bdat",
+                                        "data",     "chunk",          "auth", "tls_handshake", "closed"};
+  static_assert(std::size(names) == static_cast<std::size_t>(server_state::closed) + 1);
+  return names[static_cast<std::size_t>(s)];
 }
 
 

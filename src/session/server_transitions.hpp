@@ -81,7 +81,7 @@ inline constexpr std::array<reply_row, owed_count> reply_table = {{
 
 // The table's cell for `code` answering `what`: cannot_answer for a code
 // outside 200-599, or one its row does not take.
-constexpr reply_effect reply_cell(owed what, int code) noexcept {
+consteval reply_effect reply_cell(owed what, int code) noexcept {
   if (code < 200 || code > 599) return reply_effect::cannot_answer;
   const auto kind = code == 421 ? reply_kind::closing
                     : code < 300 ? reply_kind::positive
@@ -96,7 +96,7 @@ constexpr reply_effect reply_cell(owed what, int code) noexcept {
 
 // Every cell expanded at compile time, one per code 200-599 (4.8 KiB), so
 // that a reply costs one load.
-inline constexpr auto reply_cells = [] {
+inline constexpr auto reply_cells = []() consteval {
   std::array<std::array<reply_effect, 400>, owed_count> cells{};
   for (std::size_t o = 0; o < owed_count; ++o)
     for (int code = 200; code < 600; ++code) cells[o][static_cast<std::size_t>(code - 200)] = reply_cell(static_cast<owed>(o), code);
