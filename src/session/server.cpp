@@ -459,7 +459,8 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
     return refuse_with(errc::bad_sequence, bad_sequence_reply);
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
     const auto& p = m->params;
-    if (extensions_needed(p) & ~offered_extensions()) return refuse_with(errc::not_offered, not_offered_param);
+    if (const auto needed = extensions_needed(p); needed && (needed & ~offered_extensions()))
+      return refuse_with(errc::not_offered, not_offered_param);
     // RFC 1870 §6.1: larger than the fixed maximum.
     if (options_.max_message_size && p.size && *p.size > options_.max_message_size)
       return refuse_with(errc::message_too_large, message_too_large_reply);
@@ -469,7 +470,8 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
   if (const auto* r = std::get_if<cmd::rcpt>(&c)) {
     const auto& p = r->params;
     // RRVS (RFC 7293) is never offered.
-    if ((extensions_needed(p) & ~offered_extensions()) || p.rrvs) return refuse_with(errc::not_offered, not_offered_param);
+    const auto needed = extensions_needed(p);
+    if ((needed && (needed & ~offered_extensions())) || p.rrvs) return refuse_with(errc::not_offered, not_offered_param);
     // §4.5.3.1.10: too many recipients is 452.
     if (options_.max_recipients && recipients_ >= options_.max_recipients)
       return refuse_with(errc::too_many_recipients, too_many_recipients_reply);
@@ -488,17 +490,44 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
   return nullptr;
 }
 
-// What the EHLO reply offers now (hello_reply()), as capabilities::present
-// holds it: what a MAIL or RCPT parameter may ask for (extensions_needed()).
-std::uint32_t server::offered_extensions() const noexcept {
-  const auto bit = [](extension e) { return std::uint32_t{1} << static_cast<unsigned>(e); };
+namespace {
+
+constexpr std::uint32_t bit(extension e) noexcept { return std::uint32_t{1} << static_cast<unsigned>(e); }
+
+// The EHLO reply's keywords, in the order it lists them.
+constexpr extension ehlo_order[] = {extension::pipelining, extension::size,     extension::eightbitmime,
+                                    extension::smtputf8,   extension::chunking, extension::binarymime,
+                                    extension::dsn,        extension::enhancedstatuscodes,
+                                    extension::starttls,   extension::auth,     extension::limits};
+
+}  // namespace
+
+// What the EHLO reply offers now, as capabilities::present holds it: the
+// one place that decides, for the reply (hello_reply()) and for the
+// parameters MAIL and RCPT may carry (offered_extensions()).
+std::uint32_t server::offered_now() const noexcept {
   std::uint32_t offered = bit(extension::size);  // always (RFC 1870 §4: no fixed maximum is SIZE alone)
+  if (options_.pipelining) offered |= bit(extension::pipelining);
   if (options_.eightbitmime) offered |= bit(extension::eightbitmime);
   if (options_.smtputf8) offered |= bit(extension::smtputf8);
-  if (options_.chunking && options_.binarymime) offered |= bit(extension::binarymime);
+  if (options_.chunking) offered |= bit(extension::chunking);
+  if (options_.chunking && options_.binarymime) offered |= bit(extension::binarymime);  // RFC 3030 §3
   if (options_.dsn) offered |= bit(extension::dsn);
-  if (!options_.auth_mechanisms.empty()) offered |= bit(extension::auth);
+  if (options_.enhancedstatuscodes) offered |= bit(extension::enhancedstatuscodes);
+  if (options_.starttls && !tls_) offered |= bit(extension::starttls);  // RFC 3207 §4.2: not after TLS
+  // RFC 4954 §4: once per session, and not before TLS unless allowed.
+  if (!options_.auth_mechanisms.empty() && !authenticated_ && (tls_ || options_.allow_auth_without_tls))
+    offered |= bit(extension::auth);
+  if (options_.limits && (options_.max_recipients || options_.max_transactions)) offered |= bit(extension::limits);  // RFC 9422 §4
   return offered;
+}
+
+// The extensions a MAIL or RCPT parameter may ask for (extensions_needed()):
+// what EHLO offers now, and AUTH= (RFC 4954 §5) whenever AUTH is
+// configured: after a successful AUTH it is no longer offered, and the
+// parameter is then what it is for.
+std::uint32_t server::offered_extensions() const noexcept {
+  return offered_now() | (options_.auth_mechanisms.empty() ? 0 : bit(extension::auth));
 }
 
 // Counts n more message octets; returns how many of them to hand out: past
@@ -735,27 +764,20 @@ reply server::hello_reply(std::string_view greeting, bool esmtp, std::vector<std
   lines.push_back(options_.hostname);
   if (!greeting.empty()) lines.back().append(" ").append(greeting);
   if (esmtp) {
-    // The keywords as the capabilities table writes them (extension_keyword()).
-    const auto keyword = [&](extension e) -> std::string& { return lines.emplace_back(extension_keyword(e)); };
-    if (options_.pipelining) keyword(extension::pipelining);
-    auto& size = keyword(extension::size);  // alone: RFC 1870 §4, no fixed maximum
-    if (options_.max_message_size) size.append(" ").append(std::to_string(options_.max_message_size));
-    if (options_.eightbitmime) keyword(extension::eightbitmime);
-    if (options_.smtputf8) keyword(extension::smtputf8);
-    if (options_.chunking) keyword(extension::chunking);
-    if (options_.chunking && options_.binarymime) keyword(extension::binarymime);
-    if (options_.dsn) keyword(extension::dsn);
-    if (options_.enhancedstatuscodes) keyword(extension::enhancedstatuscodes);
-    if (options_.starttls && !tls_) keyword(extension::starttls);
-    if (!options_.auth_mechanisms.empty() && !authenticated_ && (tls_ || options_.allow_auth_without_tls)) {
-      auto& auth = keyword(extension::auth);
-      for (const auto& m : options_.auth_mechanisms) auth.append(" ").append(m);
-    }
-    if (options_.limits) {  // RFC 9422 §4
-      std::string limits(extension_keyword(extension::limits));
-      if (options_.max_recipients) limits += " RCPTMAX=" + std::to_string(options_.max_recipients);
-      if (options_.max_transactions) limits += " MAILMAX=" + std::to_string(options_.max_transactions);
-      if (limits.size() > 6) lines.push_back(std::move(limits));
+    // The keywords as the capabilities table writes them (extension_keyword()),
+    // with their parameters.
+    const auto offered = offered_now();
+    for (const auto e : ehlo_order) {
+      if (!(offered & bit(e))) continue;
+      auto& line = lines.emplace_back(extension_keyword(e));
+      if (e == extension::size && options_.max_message_size)
+        line.append(" ").append(std::to_string(options_.max_message_size));  // alone: RFC 1870 §4, no fixed maximum
+      if (e == extension::auth)
+        for (const auto& m : options_.auth_mechanisms) line.append(" ").append(m);
+      if (e == extension::limits) {  // RFC 9422 §4
+        if (options_.max_recipients) line.append(" RCPTMAX=").append(std::to_string(options_.max_recipients));
+        if (options_.max_transactions) line.append(" MAILMAX=").append(std::to_string(options_.max_transactions));
+      }
     }
   }
   views.assign(lines.begin(), lines.end());

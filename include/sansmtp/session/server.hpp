@@ -388,6 +388,7 @@ class server : public detail::session_core {
                     std::vector<std::string_view>& views) const;
   server_event_t closed_by_peer(bool unfinished);
   const detail::canned_reply* check_state(const sansmtp::command& c, command_error& e) const;
+  std::uint32_t offered_now() const noexcept;
   std::uint32_t offered_extensions() const noexcept;
   bool waiting_for_reply() const noexcept;
   detail::reply_effect reply_effect_for(int code) const noexcept;
