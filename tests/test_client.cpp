@@ -1342,45 +1342,42 @@ TEST_CASE("client: every cell of the sequence table, and state() where each is r
 }
 
 TEST_CASE("client: state() through a transaction, the body, AUTH and STARTTLS") {
-  auto o = test::options_for();
-  o.allow_auth_without_tls = true;
-  client c(o);
-  const auto state = [&] { return std::string(client_state_name(c.state())); };
-  test::greet(c, "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
-  CHECK(state() == "idle");
-  REQUIRE_FALSE(c.send_auth("PLAIN"));
-  REQUIRE_FALSE(c.receive("334 \r\n"));
-  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
-  CHECK(state() == "auth");
-  REQUIRE_FALSE(c.send_auth_response("AGJvYgBzZWNyZXQ="));
-  REQUIRE_FALSE(c.receive("235 ok\r\n"));
-  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
-  CHECK(state() == "idle");
-  REQUIRE_FALSE(c.send(make_mail("a@example.org")->command()));
-  CHECK(state() == "mail");
-  REQUIRE_FALSE(c.receive("250 ok\r\n"));
-  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
-  REQUIRE_FALSE(c.send(make_rcpt("b@example.net")->command()));
-  REQUIRE_FALSE(c.receive("250 ok\r\n"));
-  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
-  CHECK(state() == "rcpt");
-  REQUIRE_FALSE(c.send(make_data()->command()));
-  REQUIRE_FALSE(c.receive("354 go\r\n"));
-  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
-  CHECK(state() == "data");
-  REQUIRE_FALSE(c.send_body("x\r\n"));
-  REQUIRE_FALSE(c.end_body());
-  REQUIRE_FALSE(c.receive("250 queued\r\n"));
-  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
-  CHECK(state() == "idle");
-  REQUIRE_FALSE(c.send(make_starttls()->command()));
-  REQUIRE_FALSE(c.receive("220 go\r\n"));
-  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
-  CHECK(state() == "tls_handshake");
-  REQUIRE_FALSE(c.tls_established());
-  CHECK(state() == "awaiting_hello");
-  REQUIRE_FALSE(c.send(make_quit()->command()));
-  REQUIRE_FALSE(c.receive("221 bye\r\n"));
-  REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
-  CHECK(state() == "closed");
+  for (const bool by_byte : {false, true}) {
+    INFO((by_byte ? "replies octet by octet" : "replies whole"));
+    auto o = test::options_for();
+    o.allow_auth_without_tls = true;
+    client c(o);
+    const auto state = [&] { return std::string(client_state_name(c.state())); };
+    // The server's reply to what was sent, whole or an octet at a time; then where the client stands.
+    const auto after = [&](std::string_view reply) {
+      for (std::size_t at = 0; at < reply.size(); at += by_byte ? 1 : reply.size())
+        REQUIRE_FALSE(c.receive(reply.substr(at, by_byte ? 1 : reply.size())));
+      REQUIRE(std::holds_alternative<client_event::reply>(c.next_event()));
+      return state();
+    };
+    CHECK(state() == "greeting");
+    CHECK(after("220 mx\r\n") == "awaiting_hello");
+    REQUIRE_FALSE(c.send_hello());
+    CHECK(after("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n") == "idle");
+    REQUIRE_FALSE(c.send_auth("PLAIN"));
+    CHECK(after("334 \r\n") == "auth");
+    REQUIRE_FALSE(c.send_auth_response("AGJvYgBzZWNyZXQ="));
+    CHECK(after("235 ok\r\n") == "idle");
+    REQUIRE_FALSE(c.send(make_mail("a@example.org")->command()));
+    CHECK(state() == "mail");  // what was sent: the client may pipeline
+    CHECK(after("250 ok\r\n") == "mail");
+    REQUIRE_FALSE(c.send(make_rcpt("b@example.net")->command()));
+    CHECK(after("250 ok\r\n") == "rcpt");
+    REQUIRE_FALSE(c.send(make_data()->command()));
+    CHECK(after("354 go\r\n") == "data");
+    REQUIRE_FALSE(c.send_body("x\r\n"));
+    REQUIRE_FALSE(c.end_body());
+    CHECK(after("250 queued\r\n") == "idle");
+    REQUIRE_FALSE(c.send(make_starttls()->command()));
+    CHECK(after("220 go\r\n") == "tls_handshake");
+    REQUIRE_FALSE(c.tls_established());
+    CHECK(state() == "awaiting_hello");
+    REQUIRE_FALSE(c.send(make_quit()->command()));
+    CHECK(after("221 bye\r\n") == "closed");
+  }
 }

@@ -748,52 +748,33 @@ TEST_CASE("server: every cell of the reply table, and state() after it (RFC 5321
 TEST_CASE("server: state() names where the session stands, from greeting to closed") {
   server_options o;
   o.chunking = true;
+  // Feeds `input`, answers every event with its suggestion, and lists
+  // state() after each event, until the session wants bytes or pauses.
+  const auto states_after = [](server& s, std::string_view input) {
+    std::vector<std::string> seen;
+    REQUIRE_FALSE(s.receive(input));
+    for (int turns = 0; turns < 20; ++turns) {
+      const auto e = s.next_event();
+      if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) break;
+      if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(s.send(*r));
+      seen.emplace_back(server_state_name(s.state()));
+    }
+    return seen;
+  };
   server s(o);
-  const auto state = [&] { return std::string(server_state_name(s.state())); };
-  CHECK(state() == "greeting");
+  CHECK(server_state_name(s.state()) == "greeting");
   REQUIRE_FALSE(s.send(220, "mx"));
-  CHECK(state() == "awaiting_hello");
-  std::vector<std::string> seen;
-  REQUIRE_FALSE(s.receive(hello + envelope + "DATA\r\nx"));
-  for (int turns = 0; turns < 20; ++turns) {
-    const auto e = s.next_event();
-    if (std::holds_alternative<server_event::need_data>(e)) break;
-    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(s.send(*r));
-    seen.push_back(state());
-  }
-  CHECK(seen == std::vector<std::string>{"idle", "mail", "rcpt", "data", "data"});
-  REQUIRE_FALSE(s.receive("\r\n.\r\nRSET\r\nQUIT\r\n"));
-  seen.clear();
-  for (int turns = 0; turns < 20; ++turns) {
-    const auto e = s.next_event();
-    if (std::holds_alternative<server_event::paused>(e)) break;
-    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(s.send(*r));
-    seen.push_back(state());
-  }
+  CHECK(server_state_name(s.state()) == "awaiting_hello");
+  CHECK(states_after(s, hello + envelope + "DATA\r\nx") == std::vector<std::string>{"idle", "mail", "rcpt", "data", "data"});
   // message_data, message_end (250: the transaction is over), RSET, QUIT.
-  CHECK(seen == std::vector<std::string>{"data", "idle", "idle", "closed"});
+  CHECK(states_after(s, "\r\n.\r\nRSET\r\nQUIT\r\n") == std::vector<std::string>{"data", "idle", "idle", "closed"});
   CHECK(server_state_name(server_state::tls_handshake) == "tls_handshake");
   // BDAT: the chunk's octets are read in `chunk`, then `bdat` until LAST.
   server b(o);
   REQUIRE_FALSE(b.send(220, "mx"));
-  REQUIRE_FALSE(b.receive(hello + envelope + "BDAT 4\r\nab"));
-  seen.clear();
-  for (int turns = 0; turns < 20; ++turns) {
-    const auto e = b.next_event();
-    if (std::holds_alternative<server_event::need_data>(e)) break;
-    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(b.send(*r));
-    seen.push_back(std::string(server_state_name(b.state())));
-  }
-  CHECK(seen == std::vector<std::string>{"idle", "mail", "rcpt", "chunk", "chunk"});
-  REQUIRE_FALSE(b.receive("cd"));
-  seen.clear();
-  for (int turns = 0; turns < 20; ++turns) {
-    const auto e = b.next_event();
-    if (std::holds_alternative<server_event::need_data>(e)) break;
-    if (const auto* r = suggested_reply(e)) REQUIRE_FALSE(b.send(*r));
-    seen.push_back(std::string(server_state_name(b.state())));
-  }
-  CHECK(seen == std::vector<std::string>{"chunk", "bdat"});
+  CHECK(states_after(b, hello + envelope + "BDAT 4\r\nab") ==
+        std::vector<std::string>{"idle", "mail", "rcpt", "chunk", "chunk"});
+  CHECK(states_after(b, "cd") == std::vector<std::string>{"chunk", "bdat"});
 }
 
 TEST_CASE("server: AUTH response line limit: N accepted, N+1 refused (RFC 4954 4)") {
