@@ -857,17 +857,10 @@ detail::sequence client::command_sequence() const noexcept {
 
 client_state client::state() const noexcept {
   if (closed_) return client_state::closed;
-  switch (phase_) {
-    case phase::greeting:
-      return client_state::greeting;
-    case phase::tls_pending:
-      return client_state::tls_handshake;
-    case phase::body:
-      return client_state::data;
-    case phase::closed:  // (closed_ is set with it)
-    case phase::ready:
-      break;
-  }
+  // Every phase but ready is a state of its own (in the order of phase).
+  constexpr client_state of_phase[] = {client_state::greeting, client_state::idle, client_state::data,
+                                       client_state::tls_handshake, client_state::closed};
+  if (phase_ != phase::ready) return of_phase[static_cast<std::size_t>(phase_)];
   if (auth_challenge_) return client_state::auth;
   constexpr client_state of[] = {client_state::awaiting_hello, client_state::idle, client_state::mail,
                                  client_state::rcpt, client_state::bdat};

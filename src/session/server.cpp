@@ -395,18 +395,10 @@ server_event_t server::command_event(std::string_view line) {
 
 server_state server::state() const noexcept {
   if (closed_) return server_state::closed;
-  switch (mode_) {
-    case mode::tls_pending:
-      return server_state::tls_handshake;
-    case mode::data:
-      return server_state::data;
-    case mode::bdat:
-      return server_state::chunk;
-    case mode::auth_line:
-      return server_state::auth;
-    case mode::commands:
-      break;
-  }
+  // Every mode but commands is a state of its own (in the order of mode).
+  constexpr server_state of_mode[] = {server_state::idle, server_state::data, server_state::chunk, server_state::auth,
+                                      server_state::tls_handshake};
+  if (mode_ != mode::commands) return of_mode[static_cast<std::size_t>(mode_)];
   if (!greeted_) return server_state::greeting;
   constexpr server_state of[] = {server_state::awaiting_hello, server_state::idle, server_state::mail,
                                  server_state::rcpt, server_state::bdat};
