@@ -65,6 +65,10 @@ std::error_code client::receive_eof() { return in_.end(closed_); }
 
 // --- events ----------------------------------------------------------------------
 
+answered_command client::awaiting() const noexcept {
+  return awaited_.empty() ? answered_command::unknown : awaited_.front().what;
+}
+
 bool client::unfinished() const noexcept { return phase_ == phase::body || !awaited_.empty(); }
 
 client_event::fatal_error client::failure(errc code, client_event::fatal_error::cause why) const {
@@ -72,7 +76,7 @@ client_event::fatal_error client::failure(errc code, client_event::fatal_error::
   e.code = code;
   e.why = why;
   e.state = state();
-  e.awaiting = awaited_.empty() ? answered_command::unknown : awaited_.front().what;
+  e.awaiting = awaiting();
   e.unfinished = unfinished();
   return e;
 }
@@ -189,7 +193,7 @@ client_event_t client::next_event() {
   }
   if (in_.eof()) {
     client_event::peer_closed event{unfinished(), state(),
-                                    awaited_.empty() ? answered_command::unknown : awaited_.front().what};
+                                    awaiting()};
     closed_ = true;
     phase_ = phase::closed;
     return event;

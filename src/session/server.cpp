@@ -76,6 +76,8 @@ constexpr canned encryption_required_reply =
 constexpr canned bare_line_end_reply =
     make_canned(550, "5.6.0 Message refused: bare CR or LF, or a line too long (RFC 5321 2.3.8, 4.5.3.1.6)");
 constexpr canned auth_refused_reply = make_canned(535, "5.7.8 Authentication credentials invalid");
+// RFC 5321 §3.8, after the host name: shutdown()'s 421 and drain()'s suggestion.
+constexpr std::string_view shutting_down_text = "Service shutting down, closing the channel";
 
 // What an accept-all server answers to each command (docs/server.md): the
 // `suggested` of the command event. EHLO's and QUIT's name the host, and
@@ -299,7 +301,7 @@ server_event_t server::command_event(std::string_view line) {
     e.code = errc::shutting_down;
     e.reply = 421;
     e.enhanced = enhanced_status{4, 3, 2};
-    suggestion_.assign(options_.hostname).append(" Service shutting down, closing the channel");
+    suggestion_.assign(options_.hostname).append(" ").append(shutting_down_text);
     return refuse(e, line, suggest(e.reply, e.enhanced, suggestion_));
   }
   if (const auto refusal = check_state(*parsed, e)) {
@@ -935,6 +937,6 @@ void server::close_with_421(const enhanced_status& status, std::string_view why)
 void server::on_timeout() { close_with_421({4, 4, 2}, "Timeout waiting for the client, closing"); }
 
 // RFC 3463 X.3.2: system not accepting network messages.
-void server::shutdown() { close_with_421({4, 3, 2}, "Service shutting down, closing the channel"); }
+void server::shutdown() { close_with_421({4, 3, 2}, shutting_down_text); }
 
 }  // namespace sansmtp

@@ -600,6 +600,8 @@ class client : public detail::session_core {
   void open_quit();
   void open_give_up(client_event::fatal_error e);
   // A reply is awaited or the message is being sent (fatal_error::unfinished).
+  // The command whose reply is awaited first (unknown when none).
+  answered_command awaiting() const noexcept;
   bool unfinished() const noexcept;
   std::optional<errc> check(const command& c) const;
   detail::sequence command_sequence() const noexcept;
