@@ -485,13 +485,22 @@ TEST_CASE("finding codes: an enum whose names are the kebab-case strings of docs
       {c::reserved_address, "reserved-address"},
       {c::public_literal, "public-literal"},
       {c::dynamic_looking, "dynamic-looking"},
+      {c::nxdomain, "nxdomain"},
+      {c::no_address, "no-address"},
+      {c::no_a_or_mx, "no-a-or-mx"},
+      {c::dns_temporary_failure, "dns-temporary-failure"},
+      {c::literal_mismatch, "literal-mismatch"},
+      {c::forward_mismatch, "forward-mismatch"},
+      {c::ptr_missing, "ptr-missing"},
+      {c::ptr_mismatch, "ptr-mismatch"},
+      {c::fcrdns_fail, "fcrdns-fail"},
   };
   std::set<std::string_view> seen;
   for (const auto& [code, name] : all) {
     CHECK(ehlo_check_code_name(code) == name);
     CHECK(seen.insert(ehlo_check_code_name(code)).second);
   }
-  CHECK(static_cast<std::size_t>(c::dynamic_looking) + 1 == std::size(all));  // every enumerator listed
+  CHECK(static_cast<std::size_t>(c::fcrdns_fail) + 1 == std::size(all));  // every enumerator listed
   // has() and find() by enumerator, and by name as before.
   const auto r = check_ehlo_name("[10.42.0.17]");
   CHECK(r.has(c::private_address));

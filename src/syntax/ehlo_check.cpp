@@ -111,6 +111,24 @@ std::string_view ehlo_check_code_name(ehlo_check_code c) noexcept {
       return "public-literal";
     case ehlo_check_code::dynamic_looking:
       return "dynamic-looking";
+    case ehlo_check_code::nxdomain:
+      return "nxdomain";
+    case ehlo_check_code::no_address:
+      return "no-address";
+    case ehlo_check_code::no_a_or_mx:
+      return "no-a-or-mx";
+    case ehlo_check_code::dns_temporary_failure:
+      return "dns-temporary-failure";
+    case ehlo_check_code::literal_mismatch:
+      return "literal-mismatch";
+    case ehlo_check_code::forward_mismatch:
+      return "forward-mismatch";
+    case ehlo_check_code::ptr_missing:
+      return "ptr-missing";
+    case ehlo_check_code::ptr_mismatch:
+      return "ptr-mismatch";
+    case ehlo_check_code::fcrdns_fail:
+      return "fcrdns-fail";
   }
   return "unknown";
 }

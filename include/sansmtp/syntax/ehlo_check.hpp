@@ -65,6 +65,16 @@ enum class ehlo_check_code : std::uint8_t {
   reserved_address,
   public_literal,   // info: allowed, but a name is accepted more widely
   dynamic_looking,  // embeds the IP, or ISP words
+  // What receivers look up (advice/ehlo_dns.hpp: check_ehlo_name with facts).
+  nxdomain,               // the name does not exist in DNS
+  no_address,             // no A or AAAA record (an MX only)
+  no_a_or_mx,             // neither an A/AAAA nor an MX record (Postfix reject_unknown_helo_hostname)
+  dns_temporary_failure,  // SERVFAIL, REFUSED or no answer: receivers answer 4xx and retry
+  literal_mismatch,       // an address literal that is not the client's address
+  forward_mismatch,       // the name resolves, but not to the client's address
+  ptr_missing,            // the client's address has no PTR record
+  ptr_mismatch,           // the name is not one of the client address's PTR names
+  fcrdns_fail,            // no PTR name of the client's address resolves back to it
 };
 std::string_view ehlo_check_code_name(ehlo_check_code c) noexcept;  // "private-address", ...
 
@@ -75,12 +85,21 @@ struct finding {
   std::string suggestion;  // a fixed name or an action; empty when none applies
 };
 
+// A check that could not be made from the facts given, and why ("no client
+// address given: pass --client-ip"), so that a pass is never mistaken for a
+// check that ran.
+struct skipped_check {
+  ehlo_check_code code = ehlo_check_code::literal_mismatch;
+  std::string reason;
+};
+
 struct ehlo_report {
   std::string name;                // as given (may hold any bytes)
   bool syntax_valid = false;       // parse::ehlo_argument accepted it
   std::optional<host_kind> kind;   // set when syntax_valid
   verdict result = verdict::pass;  // the worst finding (info counts as pass)
   std::vector<finding> findings;
+  std::vector<skipped_check> skipped;  // only from the check with DNS facts
 
   bool has(ehlo_check_code code) const noexcept;
   const finding* find(ehlo_check_code code) const noexcept;  // the first finding with that code
