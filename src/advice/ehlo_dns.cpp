@@ -137,6 +137,7 @@ name_view view_of(const ehlo_report& report, const ehlo_facts& facts) {
     if (dns_temporary(p.a.status) || dns_temporary(p.aaaa.status)) v.fcrdns_temporary = true;
   }
   v.name_embeds_client = v.domain && v.client_known && embeds_address(v.name, facts.client_ip);
+  v.name_dynamic = v.name_embeds_client || (v.domain && looks_dynamic(v.name));
   for (const auto& p : facts.ptr.records)
     if (v.client_known && embeds_address(p, facts.client_ip)) v.ptr_embeds_client = dns_form(p);
   return v;

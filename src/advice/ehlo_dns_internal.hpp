@@ -32,6 +32,7 @@ struct name_view {
   std::vector<std::string> fcrdns_names;  // PTR names that resolve back to the client address
   bool fcrdns_temporary = false;
   bool name_embeds_client = false;
+  bool name_dynamic = false;  // name_embeds_client, or it reads as dynamic (detail::looks_dynamic)
   std::string ptr_embeds_client;  // a PTR name that embeds the client address
 };
 

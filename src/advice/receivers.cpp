@@ -208,7 +208,7 @@ receiver_prediction rspamd(const input& in) {
   } else if (v.name.find('.') == std::string::npos || in.report.has(c::special_use_name) ||
              in.report.has(c::localhost)) {
     add("HFILTER_HELO_5", 3.0);
-  } else if (in.report.has(c::dynamic_looking)) {
+  } else if (v.name_dynamic) {
     add("HFILTER_HELO_5", 3.0);
   } else if (v.name_asked && !v.has_a && !v.has_aaaa && !v.name_temporary) {
     add("HFILTER_HELO_IP_A", 1.0);
@@ -232,7 +232,7 @@ receiver_prediction spamassassin(const input& in) {
   };
   if (!v.client_known) return unknown(receiver::spamassassin, std::string(need_client));
   if ((v.literal || v.bare_ip) && !v.literal_matches) add("RCVD_HELO_IP_MISMATCH", 2.368);
-  if (v.domain && (v.name_embeds_client || in.report.has(c::dynamic_looking))) add("HELO_DYNAMIC_IPADDR", 1.951);
+  if (v.name_dynamic) add("HELO_DYNAMIC_IPADDR", 1.951);
   if (v.ptr_asked && !v.ptr_present && !v.ptr_temporary) add("RDNS_NONE", 0.793);
   if (!v.ptr_embeds_client.empty()) add("RDNS_DYNAMIC", 0.982);
   if (!p.rules.empty()) p.verdict = p.score >= 5.0 ? receiver_verdict::refuse : receiver_verdict::score;

@@ -305,6 +305,8 @@ void lint_single_label(lint& out, std::string_view name) {
 
 }  // namespace
 
+bool looks_dynamic(std::string_view name) { return embeds_ipv4(name) || !dynamic_word(name).empty(); }
+
 void lint_domain(lint& out, std::string_view name) {
   std::string ascii_name(name);
   lint_non_ascii(out, name, ascii_name);

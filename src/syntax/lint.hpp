@@ -32,4 +32,8 @@ class lint {
 // display-safe text already checked for controls.
 void lint_domain(lint& out, std::string_view name);
 
+// Whether a domain name reads like an ISP's name for a dynamically assigned
+// address (an embedded IPv4 address, or words such as "dsl" and "pool").
+bool looks_dynamic(std::string_view name);
+
 }  // namespace sansmtp::detail
