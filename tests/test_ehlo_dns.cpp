@@ -1,6 +1,7 @@
 // check_ehlo_name with DNS facts, and predict_receivers: every new finding,
 // positive and negative, the checks skipped without a client address, and
 // each receiver model's verdict, stage and reply.
+#include <sansmtp/advice/client_address.hpp>
 #include <sansmtp/advice/ehlo_dns.hpp>
 #include <sansmtp/advice/receivers.hpp>
 
@@ -274,4 +275,38 @@ TEST_CASE("ehlo dns: receivers by name, each once, in the order asked") {
                        receiver_verdict::score, receiver_verdict::unknown})
     CHECK(receiver_verdict_name(v) != "");
   CHECK(smtp_stage_name(smtp_stage::rcpt) == "rcpt");
+}
+
+namespace {
+
+std::optional<std::string> echoed(std::string_view first_line, std::string_view ehlo_name = {}) {
+  const std::string_view lines[] = {first_line, "PIPELINING"};
+  reply r;
+  r.code = 250;
+  r.lines = lines;
+  return echoed_client_address(r, ehlo_name);
+}
+
+}  // namespace
+
+TEST_CASE("echoed_client_address: the address servers echo in their EHLO reply") {
+  CHECK(echoed("mx.example.org Hello client.example [203.0.113.5]") == "203.0.113.5");                  // Exim
+  CHECK(echoed("mx.example.org Hello client.example [203.0.113.5], pleased to meet you") == "203.0.113.5");
+  CHECK(echoed("mx.google.com at your service, [203.0.113.5]") == "203.0.113.5");                      // Gmail
+  CHECK(echoed("mx.example.org Hello [IPv6:2001:db8::5]") == "2001:db8::5");
+  CHECK(echoed("mx.example.org Hello [2001:db8::5]") == "2001:db8::5");
+  // The client's own literal echoed beside the address seen: the address seen.
+  CHECK(echoed("mx.example.org Hello [10.42.0.17] [203.0.113.5]", "[10.42.0.17]") == "203.0.113.5");
+  // Only the name echoed: nothing is known about the address seen.
+  CHECK_FALSE(echoed("mx.example.org Hello [10.42.0.17]", "[10.42.0.17]").has_value());
+  // ... unless it is echoed twice (the client sent the very address seen).
+  CHECK(echoed("mx.example.org Hello [203.0.113.5] [203.0.113.5]", "[203.0.113.5]") == "203.0.113.5");
+  // No echo (Postfix), the server's own literal name, brackets around no address.
+  CHECK_FALSE(echoed("mx.example.org").has_value());
+  CHECK_FALSE(echoed("[192.0.2.1] Hello").has_value());
+  CHECK_FALSE(echoed("mx.example.org Hello [client.example]").has_value());
+  CHECK_FALSE(echoed("mx.example.org Hello [203.0.113.5").has_value());
+  CHECK_FALSE(echoed("mx.example.org Hello [203.0.113.256]").has_value());
+  reply empty;
+  CHECK_FALSE(echoed_client_address(empty).has_value());
 }
