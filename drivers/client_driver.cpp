@@ -54,7 +54,7 @@ void client_driver::on_resolved(const std::error_code& ec, const asio::ip::tcp::
     fail({driver_step::resolve, ec, "cannot resolve " + options_.host + ": " + ec.message()});
     return;
   }
-  asio::async_connect(socket_, results, [this](const std::error_code& e, const asio::ip::tcp::endpoint& peer) {
+  const auto connected = [this](const std::error_code& e, const asio::ip::tcp::endpoint& peer) {
     if (closed_) return;
     if (e) {
       fail({driver_step::connect, e,
@@ -64,7 +64,34 @@ void client_driver::on_resolved(const std::error_code& ec, const asio::ip::tcp::
     connected_ = true;
     handler_.on_connected(peer);
     pump();  // the server speaks first: this arms the greeting timeout and reads
+  };
+  if (options_.source_address.empty()) {
+    asio::async_connect(socket_, results, connected);
+    return;
+  }
+  // A given source address: the first address of the server in its family,
+  // from a socket bound to it (a range connect would reopen the socket).
+  std::error_code e;
+  const auto source = asio::ip::make_address(options_.source_address, e);
+  if (e) {
+    fail({driver_step::connect, e, "the source address " + options_.source_address + " is not an address"});
+    return;
+  }
+  const auto same_family = std::find_if(results.begin(), results.end(), [&](const auto& entry) {
+    return entry.endpoint().address().is_v4() == source.is_v4();
   });
+  if (same_family == results.end()) {
+    fail({driver_step::connect, std::make_error_code(std::errc::address_family_not_supported),
+          options_.host + " has no address of the source address's family (" + options_.source_address + ")"});
+    return;
+  }
+  const auto peer = same_family->endpoint();
+  if (socket_.open(peer.protocol(), e); !e) socket_.bind({source, 0}, e);
+  if (e) {
+    fail({driver_step::connect, e, "cannot send from " + options_.source_address + ": " + e.message()});
+    return;
+  }
+  socket_.async_connect(peer, [connected, peer](const std::error_code& error) { connected(error, peer); });
 }
 
 // --- the pull loop ------------------------------------------------------------------

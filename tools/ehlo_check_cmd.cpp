@@ -1,6 +1,7 @@
-// sansmtp ehlo-check [--json] [--profile internet|internal] NAME...
-// sansmtp ehlo-check --self [--json]
+// sansmtp ehlo-check [--json] [--profile internet|internal] [--resolve ...] NAME...
+// sansmtp ehlo-check --self [--json] [--resolve ...]
 #include "commands.hpp"
+#include "ehlo_resolve.hpp"
 #include "report_json.hpp"
 
 #include <sansmtp/core/display.hpp>
@@ -23,6 +24,7 @@ struct ehlo_check_args {
   bool self = false;
   std::string profile = "internet";
   std::vector<std::string> names;
+  resolve_settings resolve;
 };
 
 struct palette {
@@ -75,25 +77,46 @@ int exit_for(verdict v) {
   return exit_fail;
 }
 
-int check_names(const ehlo_check_args& args, const ehlo_check_options& options) {
-  const auto p = make_palette();
-  verdict worst = verdict::pass;
-  for (const auto& name : args.names) {
-    const auto report = check_ehlo_name(name, options);
-    worst = std::max(worst, report.result);
-    if (args.json)
-      fmt::print("{}\n", dump_line(report_to_json(report)));
-    else
-      print_human(report, p);
-  }
-  return exit_for(worst);
-}
-
 // {"source": ..., then the report's keys}: the source first, for readers.
 nlohmann::ordered_json sourced(std::string_view source, const nlohmann::ordered_json& report) {
   nlohmann::ordered_json j{{"source", source}};
   j.update(report);
   return j;
+}
+
+// One name: the plain check, or with --resolve/--client-ip/--receiver the
+// check with facts and the receivers' predictions. Returns its verdict, and
+// sets dns_failed when DNS itself failed.
+verdict check_one(const std::string& name, const ehlo_check_args& args, const ehlo_check_options& options,
+                  const palette& p, std::string_view source, bool& dns_failed) {
+  const auto prefix = source.empty() ? std::string() : fmt::format("{:<15} ", source);
+  if (!args.resolve.any()) {
+    const auto report = check_ehlo_name(name, options);
+    if (args.json)
+      fmt::print("{}\n", dump_line(source.empty() ? report_to_json(report) : sourced(source, report_to_json(report))));
+    else
+      print_human(report, p, prefix);
+    return report.result;
+  }
+  const auto r = check_resolved(name, args.resolve, options);
+  dns_failed = dns_failed || r.dns_error.has_value();
+  if (args.json) {
+    auto j = source.empty() ? report_to_json(r.report) : sourced(source, report_to_json(r.report));
+    add_resolved_json(j, r, args.resolve);
+    fmt::print("{}\n", dump_line(j));
+  } else {
+    print_human(r.report, p, prefix);
+    print_resolved(r, args.resolve);
+  }
+  return r.report.result;
+}
+
+int check_names(const ehlo_check_args& args, const ehlo_check_options& options) {
+  const auto p = make_palette();
+  verdict worst = verdict::pass;
+  bool dns_failed = false;
+  for (const auto& name : args.names) worst = std::max(worst, check_one(name, args, options, p, {}, dns_failed));
+  return dns_failed ? exit_dns_failed : exit_for(worst);
 }
 
 // What this machine would send: its own names, the defaults of popular
@@ -113,19 +136,20 @@ int check_self(const ehlo_check_args& args, const ehlo_check_options& options) {
                chosen.canonical.empty() ? std::string("(none)")
                                         : fmt::format("\"{}\"", escape_for_display(chosen.canonical)));
   }
+  bool dns_failed = false;
   for (const auto& [source, name] : sources) {
     if (source == "canonical" && name.empty()) {
       if (args.json) fmt::print("{}\n", dump_line({{"source", source}, {"name", nullptr}}));
       continue;
     }
-    const auto report = check_ehlo_name(name, options);
-    if (args.json) {
-      fmt::print("{}\n", dump_line(sourced(source, report_to_json(report))));
-    } else {
-      print_human(report, p, fmt::format("{:<15} ", source));
-    }
+    (void)check_one(name, args, options, p, source, dns_failed);
   }
   const std::string_view source = "default";
+  if (chosen.report && args.resolve.any()) {
+    // sansmtp's own choice, checked with the same facts as the others.
+    const auto result = check_one(*chosen.name, args, options, p, source, dns_failed);
+    return dns_failed ? exit_dns_failed : exit_for(result);
+  }
   if (args.json) {
     auto j = sourced(
         source, chosen.report ? report_to_json(*chosen.report) : nlohmann::ordered_json{{"name", nullptr}});
@@ -139,14 +163,16 @@ int check_self(const ehlo_check_args& args, const ehlo_check_options& options) {
     for (const auto& reason : chosen.reasons) fmt::print("  - {}\n", reason);
     fmt::print("  Set your client's EHLO name option to this host's public fully-qualified name.\n");
   }
+  if (dns_failed) return exit_dns_failed;
   return chosen.report ? exit_for(chosen.report->result) : exit_fail;
 }
 
 }  // namespace
 
 const std::string_view ehlo_check_usage =
-    "Usage: sansmtp ehlo-check [--json] [--profile internet|internal] [--] NAME...\n"
-    "       sansmtp ehlo-check --self [--json] [--profile internet|internal]\n"
+    "Usage: sansmtp ehlo-check [--json] [--profile internet|internal] [--resolve] [--client-ip ADDR]\n"
+    "                          [--dns-server HOST:PORT] [--receiver NAME[,NAME...]|all] [--] NAME...\n"
+    "       sansmtp ehlo-check --self [--json] [--profile internet|internal] [--resolve ...]\n"
     "\n"
     "Lint EHLO names: will a server accept them, and if not, why and what to send instead.\n"
     "\n"
@@ -157,13 +183,19 @@ const std::string_view ehlo_check_usage =
     "                   Nodemailer's and Python smtplib's defaults, sansmtp's choice\n"
     "  --               end of options: the rest are names (may be empty or start with -)\n"
     "\n"
-    "Exit status: 0 all pass, 1 worst is a warning, 2 any failure, 64 usage error.\n";
+    "What receivers look up (DNS, the address the server sees) and what each would do:\n";
+const std::string_view ehlo_check_usage_tail =
+    "\n"
+    "Exit status: 0 all pass, 1 worst is a warning, 2 any failure, 64 usage error,\n"
+    "75 DNS itself failed (no answer from the DNS server, or the resolver could not start).\n";
 
 int run_ehlo_check(args argv) {
   ehlo_check_args a;
   bool only_names = false;
+  std::string bad_value;
   const auto usage_error = [](std::string_view why) {
-    fmt::print(stderr, "sansmtp ehlo-check: {}\n\n{}", why, ehlo_check_usage);
+    fmt::print(stderr, "sansmtp ehlo-check: {}\n\n{}{}{}", why, ehlo_check_usage, resolve_usage,
+               ehlo_check_usage_tail);
     return exit_usage;
   };
   for (std::size_t i = 0; i < argv.size(); ++i) {
@@ -177,8 +209,12 @@ int run_ehlo_check(args argv) {
     } else if (arg == "--self") {
       a.self = true;
     } else if (arg == "-h" || arg == "--help") {
-      fmt::print("{}", ehlo_check_usage);
+      fmt::print("{}{}{}", ehlo_check_usage, resolve_usage, ehlo_check_usage_tail);
       return exit_pass;
+    } else if (bool taken = false; !take_resolve_option(argv, i, a.resolve, taken, bad_value)) {
+      return usage_error(bad_value);
+    } else if (taken) {
+      continue;
     } else if (arg == "--profile" || arg.starts_with("--profile=")) {
       if (arg == "--profile" && i + 1 == argv.size()) return usage_error("--profile needs a value");
       a.profile = arg == "--profile" ? std::string_view(argv[++i]) : arg.substr(10);

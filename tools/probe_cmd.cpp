@@ -1,4 +1,5 @@
-// sansmtp probe HOST[:PORT] [--ehlo NAME] [--starttls] [--tls-ca FILE] [--json]
+// sansmtp probe HOST[:PORT] [--ehlo NAME | --names A,B,...] [--rcpt ADDR] [--source ADDR]
+//               [--starttls] [--tls-ca FILE] [--resolve ...] [--json]
 //
 // What a server thinks of an EHLO name, before customers' mail bounces: the
 // greeting, EHLO and the capabilities (again after STARTTLS, with the
@@ -6,12 +7,17 @@
 // (RFC 5321 §4.5.1: every server must take mail for postmaster) and RSET, because
 // servers such as Postfix with smtpd_delay_reject refuse a bad name only at
 // MAIL or RCPT. Nothing is delivered: no DATA is sent. ehlo-check's findings
-// on the name are shown beside what the server did.
+// on the name are shown beside what the server did, checked against the
+// client address the server says it sees (client_ip_seen) when it echoes one.
+// --names tries each candidate name in its own session and prints which
+// stage each reached.
 #include "cli11_args.hpp"
 #include "commands.hpp"
+#include "ehlo_resolve.hpp"
 #include "net_cli.hpp"
 #include "report_json.hpp"
 
+#include <sansmtp/advice/client_address.hpp>
 #include <sansmtp/advice/describe.hpp>
 #include <sansmtp/advice/diagnose.hpp>
 #include <sansmtp/core/display.hpp>
@@ -43,7 +49,9 @@ json capabilities_json(const reply& r) {
 
 class probe_app final : public drivers::client_handler {
  public:
-  probe_app(bool json_output, bool starttls) : progress_(json_output), starttls_asked_(starttls) {}
+  // quiet: no progress lines (--names prints a table at the end instead).
+  probe_app(bool quiet, bool starttls, std::optional<std::string> rcpt)
+      : progress_(quiet), starttls_asked_(starttls), rcpt_(std::move(rcpt)) {}
 
   void on_connected(const asio::ip::tcp::endpoint& peer) override {
     progress_.line("connected to {} port {}", peer.address().to_string(), peer.port());
@@ -75,6 +83,7 @@ class probe_app final : public drivers::client_handler {
     if (!r) return;
     const auto& v = r->value;
     const bool tls = driver.session().tls();
+    note_stage(*r);
     switch (r->answered) {
       case answered_command::greeting:
         result_["greeting"] = reply_json(v);
@@ -85,6 +94,12 @@ class probe_app final : public drivers::client_handler {
         const bool ehlo = r->answered == answered_command::ehlo;
         result_[std::string(ehlo ? "ehlo" : "helo") + (tls ? "_after_starttls" : "")] = reply_json(v);
         if (ehlo) result_[tls ? "capabilities_after_starttls" : "capabilities"] = capabilities_json(v);
+        if (v.code == 250) {
+          if (auto seen = echoed_client_address(v, driver.options().session.ehlo_name)) {
+            if (!client_ip_seen_) progress_.line("  the server sees this client as {}", escape_for_display(*seen));
+            client_ip_seen_ = std::move(seen);
+          }
+        }
         progress_.line("{}{} {}: {}", tls ? "(TLS) " : "", r->answered == answered_command::ehlo ? "EHLO" : "HELO",
                        escape_for_display(driver.options().session.ehlo_name), reply_first_line(v));
         for (std::size_t i = 1; i < v.lines.size(); ++i) progress_.line("  {}", escape_for_display(v.lines[i]));
@@ -150,11 +165,11 @@ class probe_app final : public drivers::client_handler {
       // one, and Postfix exempts it from smtpd_*_restrictions, so it never
       // surfaces a refusal of the EHLO name delayed to RCPT.
       const auto& caps = session.capabilities();
-      std::string to = caps && caps->host && caps->host->kind == host_kind::domain
-                           ? "postmaster@" + std::string(caps->domain)
-                           : "Postmaster";
+      std::string to = rcpt_                                                         ? *rcpt_
+                       : caps && caps->host && caps->host->kind == host_kind::domain ? "postmaster@" + std::string(caps->domain)
+                                                                                     : "Postmaster";
       auto rcpt = make_rcpt(to);
-      if (!rcpt) rcpt = make_rcpt(to = "Postmaster");
+      if (!rcpt && !rcpt_) rcpt = make_rcpt(to = "Postmaster");
       result_["rcpt_to"] = to;
       progress_.line("trying RCPT TO:<{}>", escape_for_display(to));
       ec = send(session, rcpt);
@@ -170,34 +185,45 @@ class probe_app final : public drivers::client_handler {
     if (ec) on_error({drivers::driver_step::write, ec, "cannot send the probe's command: " + ec.message()});
   }
 
-  int finish(const client_options& session, const ehlo_report& check, bool json_output) {
+  // The address the server echoed in its EHLO reply, if it did.
+  const std::optional<std::string>& client_ip_seen() const noexcept { return client_ip_seen_; }
+
+  // The probe's JSON (without ehlo_name and ehlo_check, which the caller adds).
+  json summary() {
     const bool completed = hello_accepted_ && result_.contains("mail");
     const bool accepted = hello_accepted_ && !name_refused_;
+    result_["client_ip_seen"] = client_ip_seen_ ? json(*client_ip_seen_) : json(nullptr);
     result_["name_accepted"] = completed || name_refused_ ? json(accepted) : json(nullptr);
     result_["diagnosis"] = diagnosis_ ? *diagnosis_ : json(nullptr);
     if (starttls_asked_) {
       result_["starttls_offered"] = starttls_offered_;
       result_["tls"] = tls_json_ ? *tls_json_ : json(nullptr);
     }
-    result_["ehlo_check"] = report_to_json(check);
+    result_["stage_reached"] = stage_;
+    result_["refusal"] = refusal_ ? *refusal_ : json(nullptr);
     result_["error"] = error_ ? *error_ : json(nullptr);
-    // An error the JSON reports (the server went away after MAIL, a write
-    // failed) is a failed probe whatever came before it: the exit status
-    // agrees with "error".
-    const int status = name_refused_ || !completed || error_ ? exit_fail
-                       : other_refusal_ || check.result != verdict::pass ||
-                               (starttls_asked_ && (!tls_json_ || !(*tls_json_)["verified"].get<bool>()))
-                           ? exit_warn
-                           : exit_pass;
-    if (json_output) {
-      json out{{"ehlo_name", session.ehlo_name}};
-      out.update(result_);
-      fmt::print("{}\n", dump_line(out));
-      return status;
-    }
+    return result_;
+  }
+
+  // An error the JSON reports (the server went away after MAIL, a write
+  // failed) is a failed probe whatever came before it: the exit status
+  // agrees with "error".
+  int status(const ehlo_report& check) const {
+    const bool completed = hello_accepted_ && result_.contains("mail");
+    return name_refused_ || !completed || error_ ? exit_fail
+           : other_refusal_ || check.result != verdict::pass ||
+                   (starttls_asked_ && (!tls_json_ || !(*tls_json_)["verified"].get<bool>()))
+               ? exit_warn
+               : exit_pass;
+  }
+
+  void print(const ehlo_report& check) const {
+    const bool completed = hello_accepted_ && result_.contains("mail");
     fmt::print("ehlo-check \"{}\": {}\n", escape_for_display(check.name), verdict_name(check.result));
     for (const auto& f : check.findings)
       fmt::print("  {:<4} {}: {}\n", severity_name(f.level), ehlo_check_code_name(f.code), f.message);
+    if (client_ip_seen_)
+      fmt::print("the server sees this client as {}\n", escape_for_display(*client_ip_seen_));
     if (name_refused_)
       fmt::print("server: REFUSED the name: {}\n",
                  diagnosis_ ? escape_for_display((*diagnosis_)["explanation"].get<std::string>()) : "EHLO refused");
@@ -211,7 +237,6 @@ class probe_app final : public drivers::client_handler {
       fmt::print("server: the probe did not get through ({})\n",
                  error_ ? escape_for_display((*error_)["message"].get<std::string>()) : "no MAIL reply");
     if (starttls_asked_ && !tls_json_) fmt::print("STARTTLS: {}\n", starttls_offered_ ? "failed" : "not offered");
-    return status;
   }
 
  private:
@@ -220,8 +245,41 @@ class probe_app final : public drivers::client_handler {
     return session.send(built->command());
   }
 
+  // The last stage the server said yes to, and its first refusal.
+  void note_stage(const client_event::reply& r) {
+    const auto& v = r.value;
+    if (r.fell_back_to_helo) return;
+    std::string_view stage;
+    switch (r.answered) {
+      case answered_command::greeting:
+        stage = "greeting";
+        break;
+      case answered_command::ehlo:
+      case answered_command::helo:
+        stage = "ehlo";
+        break;
+      case answered_command::mail:
+        stage = "mail";
+        break;
+      case answered_command::rcpt:
+        stage = "rcpt";
+        break;
+      default:
+        return;
+    }
+    if (v.code < 400) {
+      stage_ = stage;
+    } else if (!refusal_) {
+      refusal_ = json{{"after", answered_command_text(r.answered)}, {"code", v.code}, {"reply", reply_first_line(v)}};
+    }
+  }
+
   progress progress_;
   bool starttls_asked_;
+  std::optional<std::string> rcpt_;
+  std::optional<std::string> client_ip_seen_;
+  std::string stage_ = "none";
+  std::optional<json> refusal_;
   bool starttls_offered_ = false, hello_accepted_ = false, name_refused_ = false, other_refusal_ = false;
   bool quit_sent_ = false;
   int step_ = 0;
@@ -234,35 +292,137 @@ int usage(std::string_view why) {
   return exit_usage;
 }
 
+
+// One session with one name: the probe's JSON (ehlo_name first, then what
+// the server said, then ehlo_check with the facts), and its exit status.
+struct probe_outcome {
+  json result;
+  int status = exit_fail;
+};
+
+probe_outcome probe_one(drivers::client_driver_options o, const std::string& name, bool quiet, bool starttls,
+                        const std::optional<std::string>& rcpt, resolve_settings settings, bool print_text) {
+  o.session.ehlo_name = name;
+  probe_app handler(quiet, starttls, rcpt);
+  {
+    asio::io_context io;
+    drivers::client_driver driver(io, o, handler);
+    driver.start();
+    io.run();
+  }
+  // The name is checked against the address the server saw, unless one is given.
+  if (settings.client_ip.empty() && handler.client_ip_seen()) settings.client_ip = *handler.client_ip_seen();
+  const auto checked = check_resolved(name, settings, {});
+  probe_outcome out;
+  out.result = json{{"ehlo_name", name}};
+  out.result.update(handler.summary());
+  auto check_json = report_to_json(checked.report);
+  if (settings.any()) add_resolved_json(check_json, checked, settings);
+  out.result["ehlo_check"] = std::move(check_json);
+  out.status = handler.status(checked.report);
+  if (print_text) {
+    handler.print(checked.report);
+    if (settings.any()) print_resolved(checked, settings);
+  }
+  return out;
+}
+
+// --names: one session per name, then the matrix.
+int probe_names(const drivers::client_driver_options& o, const std::vector<std::string>& names, bool json_output,
+                bool starttls, const std::optional<std::string>& rcpt, const resolve_settings& settings) {
+  json rows = json::array();
+  int accepted = 0;
+  for (const auto& name : names) {
+    auto one = probe_one(o, name, true, starttls, rcpt, settings, false);
+    if (one.status != exit_fail) ++accepted;
+    rows.push_back(std::move(one.result));
+  }
+  const int status = accepted == static_cast<int>(names.size()) ? exit_pass : accepted > 0 ? exit_warn : exit_fail;
+  if (json_output) {
+    fmt::print("{}\n", dump_line(json{{"server", o.host + ":" + o.port}, {"names", rows}}));
+    return status;
+  }
+  fmt::print("{:<32} {:<9} {:<8} {}\n", "EHLO name", "reached", "accepted", "reply / ehlo-check");
+  for (const auto& row : rows) {
+    const auto& accepted_json = row["name_accepted"];
+    const auto verdict = accepted_json.is_null() ? std::string("?") : accepted_json.get<bool>() ? "yes" : "NO";
+    std::string what = row["refusal"].is_null()
+                           ? (row["error"].is_null() ? std::string("-") : row["error"]["message"].get<std::string>())
+                           : fmt::format("{}: {}", row["refusal"]["after"].get<std::string>(),
+                                         row["refusal"]["reply"].get<std::string>());
+    what += fmt::format(" [ehlo-check {}", row["ehlo_check"]["verdict"].get<std::string>());
+    for (const auto& f : row["ehlo_check"]["findings"])
+      if (f["severity"] != "info") what += " " + f["code"].get<std::string>();
+    what += "]";
+    fmt::print("{:<32} {:<9} {:<8} {}\n", escape_for_display(row["ehlo_name"].get<std::string>()),
+               row["stage_reached"].get<std::string>(), verdict, escape_for_display(what));
+  }
+  for (const auto& row : rows)
+    if (!row["client_ip_seen"].is_null()) {
+      fmt::print("the server sees this client as {}\n",
+                 escape_for_display(row["client_ip_seen"].get<std::string>()));
+      break;
+    }
+  return status;
+}
+
 }  // namespace
 
 int run_probe(args argv) {
   std::vector<std::string> words(argv.begin(), argv.end());
   std::optional<std::string> ehlo;
-  std::string why, server_text, tls_ca, ehlo_help;
-  bool starttls = false, json_output = false;
+  std::string why, server_text, tls_ca, ehlo_help, names_text, rcpt_text, source;
+  std::string client_ip, dns_server, dns_timeout, receivers;
+  bool starttls = false, json_output = false, resolve = false;
   if (!take_ehlo_option(words, ehlo, why)) return usage(why);
   CLI::App app{"What a server says to an EHLO name: greeting, EHLO, STARTTLS, MAIL FROM:<>, "
                "RCPT TO:<postmaster@its domain>, RSET (nothing is delivered)",
                "sansmtp probe"};
   app.add_option("server", server_text, "HOST[:PORT] (port 25 by default; [IPv6]:PORT)")->required();
   app.add_option("--ehlo", ehlo_help, "The EHLO name to try (default: this host's name, as send would use)");
+  app.add_option("--names", names_text,
+                 "Try each of these EHLO names (comma-separated) in its own session, and print which stage each "
+                 "reached (never DATA)");
+  app.add_option("--rcpt", rcpt_text, "RCPT TO this address (default: postmaster@ the server's domain)");
+  app.add_option("--source", source, "Connect from this local address (the one this host's mail leaves from)");
   app.add_flag("--starttls", starttls, "STARTTLS when offered: the certificate and the capabilities after it");
   app.add_option("--tls-ca", tls_ca, "Verify the certificate against the CA certificates in FILE (PEM)")
       ->check(CLI::ExistingFile);
+  app.add_flag("--resolve", resolve,
+               "Check the name as receivers do (ehlo-check --resolve), against the address the server echoes");
+  app.add_option("--client-ip", client_ip, "Check the name against this client address, not the one echoed");
+  app.add_option("--dns-server", dns_server, "With --resolve: ask this DNS server (HOST:PORT)");
+  app.add_option("--dns-timeout", dns_timeout, "With --resolve: seconds per DNS question (default 5)");
+  app.add_option("--receiver", receivers, "Predict these receivers (NAME[,NAME...]|all; default with --resolve: all)");
   app.add_flag("--json", json_output, "One JSON object");
   app.footer(
       "Exit status: 0 the server accepted the name (and ehlo-check passes it), 1 accepted, but with ehlo-check "
       "findings, another refusal, or (with --starttls) no TLS or a certificate that does not verify, 2 the server "
-      "refused the name or the probe failed (an error in the JSON), 64 usage error.");
+      "refused the name or the probe failed (an error in the JSON), 64 usage error. With --names: 0 every name "
+      "was accepted, 1 some were, 2 none was.");
   if (const auto status = parse_cli11(app, words)) return *status;
   const auto server = parse_server(server_text, why);
   if (!server) return usage(escape_for_display(server_text) + ": " + why);
   if (!tls_ca.empty() && !starttls) return usage("--tls-ca needs --starttls");
+  if (ehlo && !names_text.empty()) return usage("--ehlo and --names do not go together");
+
+  resolve_settings settings;
+  settings.resolve = resolve;
+  for (const auto& [option, value] : {std::pair<std::string_view, const std::string&>{"--client-ip", client_ip},
+                                      {"--dns-server", dns_server},
+                                      {"--dns-timeout", dns_timeout},
+                                      {"--receiver", receivers}})
+    if (!value.empty() && !set_resolve_option(option, value, settings, why)) return usage(why);
+  std::optional<std::string> rcpt;
+  if (!rcpt_text.empty()) {
+    if (!make_rcpt(rcpt_text)) return usage("--rcpt \"" + escape_for_display(rcpt_text) + "\" is not a mailbox (RFC 5321 section 4.1.2)");
+    rcpt = rcpt_text;
+  }
 
   drivers::client_driver_options o;
   o.host = server->host;
   o.port = server->port;
+  o.source_address = source;
   o.session.starttls = starttls ? tls_policy::opportunistic : tls_policy::off;
   // A probe shows a certificate that does not verify; it does not stop at it.
   o.tls.verification = drivers::tls_verification::report;
@@ -270,9 +430,25 @@ int run_probe(args argv) {
   // The point is to see what the server does with the name, even one the
   // linter fails; only a name EHLO cannot carry is refused.
   o.session.send_failing_ehlo_name = true;
+  const auto bad_name = [](const std::string& name) {
+    return usage("EHLO name \"" + escape_for_display(name) +
+                 "\" is not a Domain or address literal (RFC 5321 section 4.1.1.1)");
+  };
+  if (!names_text.empty()) {
+    std::vector<std::string> names;
+    for (std::string_view rest = names_text; !rest.empty();) {
+      const auto comma = rest.find(',');
+      names.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    for (const auto& name : names)
+      if (!make_ehlo(name)) return bad_name(name);
+    return probe_names(o, names, json_output, starttls, rcpt, settings);
+  }
+  std::string name;
   if (ehlo) {
-    if (!make_ehlo(*ehlo)) return usage("--ehlo \"" + escape_for_display(*ehlo) + "\" is not a Domain or address literal (RFC 5321 section 4.1.1.1)");
-    o.session.ehlo_name = *ehlo;
+    if (!make_ehlo(*ehlo)) return bad_name(*ehlo);
+    name = *ehlo;
   } else {
     const auto chosen = default_ehlo_name();
     if (!chosen.name) {
@@ -281,15 +457,11 @@ int run_probe(args argv) {
       fmt::print(stderr, "sansmtp probe: this host has no name that passes the EHLO-name check:{}\nGive one with --ehlo NAME.\n", reasons);
       return exit_fail;
     }
-    o.session.ehlo_name = *chosen.name;
+    name = *chosen.name;
   }
-  const auto check = check_ehlo_name(o.session.ehlo_name);
-  probe_app handler(json_output, starttls);
-  asio::io_context io;
-  drivers::client_driver driver(io, o, handler);
-  driver.start();
-  io.run();
-  return handler.finish(o.session, check, json_output);
+  auto one = probe_one(o, name, json_output, starttls, rcpt, settings, !json_output);
+  if (json_output) fmt::print("{}\n", dump_line(one.result));
+  return one.status;
 }
 
 }  // namespace sansmtp::cli

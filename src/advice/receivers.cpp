@@ -3,6 +3,8 @@
 // real server, resolving through a real DNS server, by tests/ehlo_dns.
 #include <sansmtp/advice/receivers.hpp>
 
+#include <sansmtp/core/display.hpp>
+
 #include "ascii.hpp"
 #include "ehlo_dns_internal.hpp"
 
@@ -135,7 +137,9 @@ receiver_prediction rfc5321(const input& in) {
 receiver_prediction postfix(const input& in) {
   const auto& v = in.v;
   const auto who = receiver::postfix;
-  const auto helo = [&](std::string text) { return fmt::format("<{}>: Helo command rejected: {}", in.report.name, text); };
+  const auto helo = [&](std::string_view text) {
+    return fmt::format("<{}>: Helo command rejected: {}", escape_for_display(in.report.name), text);
+  };
   // reject_invalid_helo_hostname: valid_hostname() or, in brackets, valid_hostaddr().
   if (bad_syntax(in) || (v.literal && in.report.has(c::untagged_ipv6_literal)))
     return refuse(who, smtp_stage::rcpt, "501 5.5.2 " + helo("Invalid name"), "reject_invalid_helo_hostname");

@@ -61,6 +61,11 @@ namespace sansmtp::drivers {
 struct client_driver_options {
   std::string host;         // a DNS name or an IP address (no brackets)
   std::string port = "25";  // a number or a service name
+  // The local address to connect from (an address of this host; empty: the
+  // system chooses). On a host with several addresses, the one its mail
+  // leaves from is the one receivers check the EHLO name against. With it,
+  // only the server's first address of the same family is tried.
+  std::string source_address;
   // ehlo_name, starttls policy, auth, timeouts, ...; the driver turns
   // open_automatically on (the session does the opening).
   client_options session;
