@@ -26,6 +26,10 @@
 #include <sansmtp/session/server.hpp>
 #include <sansmtp/session/session.hpp>
 
+#include <sansmtp/advice/client_address.hpp>
 #include <sansmtp/advice/describe.hpp>
 #include <sansmtp/advice/diagnose.hpp>
+#include <sansmtp/advice/ehlo_dns.hpp>
+#include <sansmtp/advice/ehlo_facts.hpp>
 #include <sansmtp/advice/host_name.hpp>
+#include <sansmtp/advice/receivers.hpp>
