@@ -26,11 +26,12 @@ ensure_packages() {
 
 # What building the library and the CLI needs.
 BUILD_PACKAGES=(cmake ninja-build g++ pkg-config ragel libfmt-dev nlohmann-json3-dev libcli11-dev libidn2-dev
-                libssl-dev libasio-dev)
+                libssl-dev libasio-dev libc-ares-dev)
 # What the full test run adds: Catch2, clang with libFuzzer and sanitizers,
-# Google Benchmark, and the real SMTP peers of the interop tests.
+# Google Benchmark, the real SMTP peers of the interop tests, and the
+# authoritative DNS server the resolver's tests ask (knot).
 TEST_PACKAGES=(catch2 clang libclang-rt-14-dev llvm-14 libbenchmark-dev python3 python3-aiosmtpd swaks
-               libnet-ssleay-perl openssl postfix valgrind zip unzip)
+               libnet-ssleay-perl openssl postfix valgrind zip unzip knot)
 
 # Node.js and npm for the interop peers (Nodemailer): Debian's packages unless
 # a Node.js is already installed (NodeSource's nodejs bundles npm and

@@ -82,12 +82,12 @@ TEST_CASE("reverse_name: an IPv4-mapped IPv6 address is looked up as its IPv4 ad
 TEST_CASE("reverse_name: anything but an address is nullopt") {
   CHECK_FALSE(reverse_name(""));
   CHECK_FALSE(reverse_name("mail.example.com"));
-  CHECK_FALSE(reverse_name("192.0.2"));            // three octets
-  CHECK_FALSE(reverse_name("192.0.2.1.5"));        // five
-  CHECK_FALSE(reverse_name("192.0.2.256"));        // one past 255
-  CHECK(reverse_name("192.0.2.255"));              // 255 itself
-  CHECK_FALSE(reverse_name("[192.0.2.1]"));        // an address literal is not an address
-  CHECK_FALSE(reverse_name(" 192.0.2.1"));         // no white space
+  CHECK_FALSE(reverse_name("192.0.2"));      // three octets
+  CHECK_FALSE(reverse_name("192.0.2.1.5"));  // five
+  CHECK_FALSE(reverse_name("192.0.2.256"));  // one past 255
+  CHECK(reverse_name("192.0.2.255"));        // 255 itself
+  CHECK_FALSE(reverse_name("[192.0.2.1]"));  // an address literal is not an address
+  CHECK_FALSE(reverse_name(" 192.0.2.1"));   // no white space
   CHECK_FALSE(reverse_name("192.0.2.1 "));
   CHECK_FALSE(reverse_name("fe80::1%eth0"));       // no zone
   CHECK_FALSE(reverse_name("1:2:3:4:5:6:7:8:9"));  // nine groups

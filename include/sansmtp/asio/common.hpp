@@ -28,7 +28,7 @@ namespace sansmtp::drivers {
 
 // Where a driver-level failure happened.
 enum class driver_step : std::uint8_t {
-  resolve,   // client: the host name did not resolve
+  resolve,   // client: the host name did not resolve; gather_ehlo_facts: the resolver could not start
   connect,   // client: no TCP connection (refused, or not within connect_timeout)
   tls,       // both: a TLS context, the per-connection set-up, or the handshake (or its timeout)
   starttls,  // both: plaintext injected after STARTTLS (RFC 3207 §5); client: STARTTLS refused or not offered
