@@ -108,7 +108,14 @@ void serve_session::on_command(server& session, const server_event::command& c) 
     return entry;
   });
   if (std::holds_alternative<cmd::ehlo>(v) || std::holds_alternative<cmd::lhlo>(v)) {
-    if (!session.send_ehlo_reply()) log([&] { return json{{"event", "reply"}, {"code", 250}}; });
+    // Over the network, the address the client is seen from, as Exim,
+    // Sendmail and OpenSMTPD echo it: what a client behind NAT or in a pod
+    // compares its EHLO name with (`probe` reads it: client_ip_seen).
+    const auto* e = std::get_if<cmd::ehlo>(&v);
+    const auto* l = std::get_if<cmd::lhlo>(&v);
+    const auto name = e ? e->host.text : l->host.text;
+    const auto greeting = address_.empty() ? std::string() : fmt::format("Hello {} [{}]", name, address_);
+    if (!session.send_ehlo_reply(greeting)) log([&] { return json{{"event", "reply"}, {"code", 250}}; });
   } else if (const auto* m = std::get_if<cmd::mail>(&v)) {
     on_mail(session, *m);
   } else if (const auto* r = std::get_if<cmd::rcpt>(&v)) {
