@@ -69,6 +69,13 @@ if command -v script >/dev/null; then
     grep -qF "$step" "$work/terminal.out" && pass "probe on a terminal shows: $step" || fail "probe on a terminal: no '$step'"
   done
 fi
+# --names: which of these names does Postfix take? One session each; the pod name is refused at RCPT.
+run_probe postfix-names 1 "127.0.0.1:$postfix_port" --names mail.acme-corp.com,web-7d9f8b6c5-x2x4z --json
+check postfix-names '[r["name_accepted"] for r in d["names"]] == [True, False] and [r["stage_reached"] for r in d["names"]] == ["rcpt", "mail"]'
+check postfix-names 'd["names"][1]["refusal"]["after"] == "RCPT TO" and d["names"][1]["refusal"]["code"] == 504 and d["names"][1]["diagnosis"]["kind"] == "helo-rejected"'
+check postfix-names 'all(r["client_ip_seen"] is None for r in d["names"])'  # Postfix does not echo the address
+run_probe postfix-names-none 2 "127.0.0.1:$postfix_port" --names web-7d9f8b6c5-x2x4z,localhost --json
+check postfix-names-none '[r["name_accepted"] for r in d["names"]] == [False, False]'
 run_probe postfix-fqdn 0 "localhost:$postfix_port" --ehlo mail.acme-corp.com --starttls --tls-ca "$work/cert.pem" --json
 check postfix-fqdn 'd["rcpt"]["code"] == 250 and d["name_accepted"] is True and d["tls"]["verified"] is True and "CHUNKING" in d["capabilities_after_starttls"] and "STARTTLS" in d["capabilities"]'
 
