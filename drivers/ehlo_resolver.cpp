@@ -224,7 +224,6 @@ struct lookup {
   std::size_t open = 0;            // questions asked and not yet answered
   bool past_deadline = false;      // set before ares_cancel: a cancelled question timed out
   std::vector<pollfd> sockets;     // what c-ares wants watched (ARES_OPT_SOCK_STATE_CB)
-  bool sockets_lost = false;       // a socket could not be recorded (no memory): its questions time out
 
   dns_answer& answer_for(const question& q) {
     if (q.ptr_index >= 0) {
@@ -318,8 +317,7 @@ struct lookup {
     }
     try {
       self.sockets.push_back(pollfd{fd, events, 0});
-    } catch (...) {
-      self.sockets_lost = true;
+    } catch (...) {  // no memory: the socket is not watched, its questions end by their timeout
     }
   }
 };

@@ -1,6 +1,9 @@
 // A consumer of the installed Asio drivers (sansmtp::asio): a client driver
-// on a port where nothing listens reports a connect error, not a reply.
+// on a port where nothing listens reports a connect error, not a reply; and
+// the EHLO-facts resolver links (c-ares, through the installed package) and
+// refuses a server that is not an address.
 #include <sansmtp/asio/client_driver.hpp>
+#include <sansmtp/asio/ehlo_resolver.hpp>
 
 #include <asio/io_context.hpp>
 
@@ -30,5 +33,11 @@ int main() {
   driver.start();
   io.run();
   std::printf("installed sansmtp::asio: connect to port 1 -> %s\n", h.connect_failed ? "refused (ok)" : "WRONG");
-  return h.connect_failed ? 0 : 1;
+  sansmtp::drivers::ehlo_resolver_options ro;
+  ro.server = "dns.example.net";  // not an address: refused before anything is asked
+  const auto facts = sansmtp::drivers::gather_ehlo_facts("client.acme-corp.com", "", ro);
+  const bool refused = !facts && facts.error().step == sansmtp::drivers::driver_step::resolve;
+  std::printf("installed sansmtp::asio: gather_ehlo_facts with server \"dns.example.net\" -> %s\n",
+              refused ? "refused (ok)" : "WRONG");
+  return h.connect_failed && refused ? 0 : 1;
 }
