@@ -16,19 +16,26 @@
 // `tries` tries on each server, and the whole call has a deadline of
 // timeout x tries x (number of servers), plus 200 ms; what is unanswered
 // then is a timeout. c-ares doubles its wait on each round over the
-// servers, so the deadline is what bounds the later rounds.
+// servers, so the deadline is what bounds the later rounds. The forward
+// lookups of the PTR names, asked once the PTR answer is in, have what is
+// left of the deadline.
 //
-// ```cpp
-// #include <sansmtp/asio/ehlo_resolver.hpp>
-//
-// bool name_has_an_address(std::string_view ehlo_name, std::string_view peer) {
-//   sansmtp::drivers::ehlo_resolver_options options;
-//   options.timeout = std::chrono::seconds(2);
-//   const auto facts = sansmtp::drivers::gather_ehlo_facts(ehlo_name, peer, options);
-//   if (!facts) return false;  // facts.error().message says why the resolver could not start
-//   return facts->a.has_records() || facts->aaaa.has_records();
-// }
-// ```
+//   ```cpp
+//   // Does the EHLO name have an address, and does the PTR of the client's
+//   // address name a host that has that address (FCrDNS)?
+//   bool name_and_fcrdns(std::string_view ehlo_name, std::string_view peer) {
+//     sansmtp::drivers::ehlo_resolver_options options;
+//     options.timeout = std::chrono::seconds(2);
+//     const auto facts = sansmtp::drivers::gather_ehlo_facts(ehlo_name, peer, options);
+//     if (!facts) return false;  // facts.error().message says why the resolver could not start
+//     bool confirmed = false;
+//     for (const auto& forward : facts->ptr_names)
+//       for (const auto* answer : {&forward.a, &forward.aaaa})
+//         for (const auto& address : answer->records)
+//           confirmed = confirmed || sansmtp::same_address(address, peer);
+//     return (facts->a.has_records() || facts->aaaa.has_records()) && confirmed;
+//   }
+//   ```
 #pragma once
 
 #include <sansmtp/advice/ehlo_facts.hpp>
