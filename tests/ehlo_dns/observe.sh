@@ -35,6 +35,8 @@
 #   CASES      another cases file (default tests/ehlo_dns/cases.tsv)
 #   OBSERVE_JSON  also write the JSON lines to this file
 #   KEEP_WORK  keep the work directory (logs of every server) and say where
+#   EXIM_DEBUG Exim's debug selectors (e.g. +host_lookup+dns+receive+acl):
+#              its debug output goes to exim/stdout.log in the work directory
 #   SANSMTP_BENCH_BUILD  where the Exim tree is cached, shared with
 #              scripts/bench --peers (default build/bench: build/bench/exim/tree)
 #
@@ -228,7 +230,9 @@ discard:
   driver = redirect
   data = :blackhole:
 EOF
-  "$binary" -C "$w/exim.conf" -bdf >"$w/stdout.log" 2>&1 &
+  local debug=()
+  [[ -n ${EXIM_DEBUG:-} ]] && debug=("-d$EXIM_DEBUG")
+  "$binary" -C "$w/exim.conf" -bdf "${debug[@]}" >"$w/stdout.log" 2>&1 &
   pids+=($!)
   wait_port "$EXIM_PORT" "${pids[-1]}" || { cat "$w/stdout.log" "$w"/log/* >&2 2>/dev/null; die "exim does not listen"; }
 }
