@@ -31,7 +31,7 @@ BUILD_PACKAGES=(cmake ninja-build g++ pkg-config ragel libfmt-dev nlohmann-json3
 # Google Benchmark, the real SMTP peers of the interop tests, and the
 # authoritative DNS server the resolver's tests ask (knot).
 TEST_PACKAGES=(catch2 clang libclang-rt-14-dev llvm-14 libbenchmark-dev python3 python3-aiosmtpd swaks
-               libnet-ssleay-perl openssl postfix valgrind zip unzip knot)
+               libnet-ssleay-perl openssl postfix valgrind zip unzip knot knot-dnsutils iproute2)
 
 # Node.js and npm for the interop peers (Nodemailer): Debian's packages unless
 # a Node.js is already installed (NodeSource's nodejs bundles npm and

@@ -19,16 +19,10 @@ namespace detail {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return ascii::to_lower(c); });
-  return out;
-}
-
 // The name as DNS compares it: lower-case, without a root dot.
 std::string dns_form(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  return lower(name);
+  return ascii::lower(name);
 }
 
 bool contains_address(const dns_answer& answer, std::string_view ip) {
@@ -83,7 +77,7 @@ bool spells(const std::vector<number_run>& runs, const std::vector<std::uint8_t>
 bool embeds_address(std::string_view name, std::string_view ip) {
   const auto octets = ip_octets(ip);
   if (!octets || octets->size() != 4) return false;
-  const auto n = lower(name);
+  const auto n = ascii::lower(name);
   if (spells(numbers_in(n), *octets)) return true;
   // The address in hexadecimal ("c0a80001") or as twelve zero-padded digits.
   const auto hex = fmt::format("{:02x}{:02x}{:02x}{:02x}", (*octets)[0], (*octets)[1], (*octets)[2], (*octets)[3]);
@@ -105,8 +99,13 @@ name_view view_of(const ehlo_report& report, const ehlo_facts& facts) {
   } else if (report.has(ehlo_check_code::bare_ip)) {
     v.bare_ip = true;
     v.address = report.name;
-  } else if (report.kind == host_kind::domain || report.has(ehlo_check_code::underscore)) {
-    v.domain = true;
+  } else {
+    // A host name, or what would be one to a receiver's resolver: an
+    // underscore, a root dot or a misplaced hyphen does not stop a lookup.
+    v.domain = !report.name.empty() && report.name.front() != '[' &&
+               std::all_of(report.name.begin(), report.name.end(), [](char c) {
+                 return ascii::is_alpha(c) || ascii::is_digit(c) || c == '.' || c == '-' || c == '_';
+               });
   }
   if (v.client_known && !v.address.empty()) v.literal_matches = same_address(v.address, facts.client_ip);
 

@@ -197,8 +197,10 @@ def compare(pred, obs):
     """None when the prediction matches the observation, else why not."""
     if pred is None:
         return "no prediction for this receiver"
-    if pred.get("verdict") != obs["verdict"]:
-        return f"verdict {pred.get('verdict')} != observed {obs['verdict']}"
+    # A score (spam rules fired, the mail accepted) is an accept in SMTP terms.
+    verdict = "accept" if pred.get("verdict") == "score" else pred.get("verdict")
+    if verdict != obs["verdict"]:
+        return f"verdict {verdict} != observed {obs['verdict']}"
     if obs["verdict"] in ("refuse", "defer"):
         if pred.get("stage") != obs["stage"]:
             return f"stage {pred.get('stage')} != observed {obs['stage']}"

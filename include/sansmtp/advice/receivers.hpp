@@ -24,17 +24,18 @@ enum class receiver : std::uint8_t {
   rfc5321,             // what RFC 5321 allows: refuse bad syntax only (section 4.1.4)
   postfix,             // reject_invalid_/reject_non_fqdn_/reject_unknown_helo_hostname
   exim_verify_helo,    // Exim with "deny !verify = helo" in the MAIL ACL
-  haraka_helo_checks,  // Haraka's helo.checks plugin, default settings
+  haraka_helo_checks,  // Haraka's helo.checks plugin, default settings (it refuses nothing)
   rspamd,              // rspamd's hfilter module: scores, never refuses alone
   spamassassin,        // SpamAssassin's HELO and rDNS rules: scores
   gmail,               // Gmail's MX: forward-confirmed reverse DNS of the client address
   google_relay,        // smtp-relay.gmail.com: identifies the customer by the EHLO name
   m365,                // Microsoft 365 / Exchange Online Protection
+  haraka_helo_checks_reject,  // helo.checks with every [reject] key on
 };
 inline constexpr receiver all_receivers[] = {
     receiver::rfc5321,      receiver::postfix, receiver::exim_verify_helo, receiver::haraka_helo_checks,
     receiver::rspamd,       receiver::spamassassin, receiver::gmail,     receiver::google_relay,
-    receiver::m365};
+    receiver::m365,         receiver::haraka_helo_checks_reject};
 [[nodiscard]] std::string_view receiver_name(receiver r) noexcept;  // "postfix", "exim-verify-helo", ...
 [[nodiscard]] std::optional<receiver> receiver_from_name(std::string_view name) noexcept;
 
@@ -56,7 +57,10 @@ struct receiver_prediction {
   receiver_verdict verdict = receiver_verdict::accept;
   smtp_stage stage = smtp_stage::none;  // none for accept and score
   std::string reply;                    // the reply that receiver sends; empty unless refuse or defer
-  std::vector<std::string> rules;       // the receiver's own names of the checks that fired
+  // The receiver's own names of the checks that fired: the one that refused,
+  // the rules that scored, or checks that failed without refusing (Haraka's
+  // default helo.checks records them for other plugins).
+  std::vector<std::string> rules;
   double score = 0;                     // rspamd and SpamAssassin: the sum of those rules' default scores
   std::string missing;                  // for unknown: the fact that is missing
   bool tested = false;                  // tests/ehlo_dns compares this model with the real server
