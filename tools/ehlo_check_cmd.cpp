@@ -88,7 +88,8 @@ nlohmann::ordered_json sourced(std::string_view source, const nlohmann::ordered_
 // check with facts and the receivers' predictions. Returns its verdict, and
 // sets dns_failed when DNS itself failed.
 verdict check_one(const std::string& name, const ehlo_check_args& args, const ehlo_check_options& options,
-                  const palette& p, std::string_view source, bool& dns_failed) {
+                  const palette& p, std::string_view source, bool& dns_failed,
+                  const std::vector<std::string>* reasons = nullptr) {
   const auto prefix = source.empty() ? std::string() : fmt::format("{:<15} ", source);
   if (!args.resolve.any()) {
     const auto report = check_ehlo_name(name, options);
@@ -102,6 +103,7 @@ verdict check_one(const std::string& name, const ehlo_check_args& args, const eh
   dns_failed = dns_failed || r.dns_error.has_value();
   if (args.json) {
     auto j = source.empty() ? report_to_json(r.report) : sourced(source, report_to_json(r.report));
+    if (reasons) j["reasons"] = *reasons;
     add_resolved_json(j, r, args.resolve);
     fmt::print("{}\n", dump_line(j));
   } else {
@@ -147,7 +149,7 @@ int check_self(const ehlo_check_args& args, const ehlo_check_options& options) {
   const std::string_view source = "default";
   if (chosen.report && args.resolve.any()) {
     // sansmtp's own choice, checked with the same facts as the others.
-    const auto result = check_one(*chosen.name, args, options, p, source, dns_failed);
+    const auto result = check_one(*chosen.name, args, options, p, source, dns_failed, &chosen.reasons);
     return dns_failed ? exit_dns_failed : exit_for(result);
   }
   if (args.json) {

@@ -19,7 +19,8 @@ const std::string_view resolve_usage =
     "                   or in a pod, not this host's own; `probe` reads it from servers that\n"
     "                   echo it): literal-mismatch, forward-mismatch and the PTR checks need it\n"
     "  --dns-server HOST:PORT  ask this DNS server (an address; [IPv6]:PORT), not the system's\n"
-    "  --dns-timeout S  seconds per DNS question (default 5; 2 tries)\n"
+    "  --dns-timeout S  the longest the lookups may take, in seconds (default 5; each\n"
+    "                   question is tried twice in that time)\n"
     "  --receiver NAME[,NAME...]|all  predict what these receivers do with the name:\n"
     "                   rfc5321, postfix, exim-verify-helo, haraka-helo-checks, rspamd,\n"
     "                   spamassassin, gmail, google-relay, m365 (default with --resolve: all)\n";
@@ -32,7 +33,7 @@ bool parse_receivers(std::string_view text, std::vector<receiver>& out, std::str
     out.assign(std::begin(all_receivers), std::end(all_receivers));
     return true;
   }
-  while (!text.empty()) {
+  for (;;) {
     const auto comma = text.find(',');
     const auto word = text.substr(0, comma);
     const auto r = receiver_from_name(word);
@@ -43,10 +44,9 @@ bool parse_receivers(std::string_view text, std::vector<receiver>& out, std::str
       return false;
     }
     if (std::find(out.begin(), out.end(), *r) == out.end()) out.push_back(*r);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (comma == std::string_view::npos) return true;
+    text = text.substr(comma + 1);
   }
-  if (out.empty()) why = "--receiver needs a name";
-  return !out.empty();
 }
 
 json answer_json(const dns_answer& a) {
@@ -129,9 +129,12 @@ resolved_check check_resolved(const std::string& name, const resolve_settings& s
   resolved_check r;
   r.facts.client_ip = s.client_ip;
   if (s.resolve) {
+    // --dns-timeout bounds the whole lookup: two tries of half of it each
+    // (gather_ehlo_facts ends by timeout x tries, plus a little).
     drivers::ehlo_resolver_options o;
     o.server = s.dns_server;
-    o.timeout = s.dns_timeout;
+    o.tries = 2;
+    o.timeout = std::max(std::chrono::milliseconds(1), s.dns_timeout / 2);
     auto gathered = drivers::gather_ehlo_facts(name, s.client_ip, o);
     if (gathered) {
       r.facts = std::move(*gathered);

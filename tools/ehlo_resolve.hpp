@@ -24,7 +24,7 @@ struct resolve_settings {
   bool resolve = false;         // look the name and the client address up
   std::string client_ip;        // empty: unknown
   std::string dns_server;       // empty: the system's (/etc/resolv.conf)
-  std::chrono::milliseconds dns_timeout{5000};
+  std::chrono::milliseconds dns_timeout{5000};  // the whole lookup's
   std::vector<receiver> receivers;  // empty: none asked for
   // Whether any of the above asks for more than the plain check.
   bool any() const { return resolve || !client_ip.empty() || !receivers.empty(); }

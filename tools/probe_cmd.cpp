@@ -392,7 +392,7 @@ int run_probe(args argv) {
                "Check the name as receivers do (ehlo-check --resolve), against the address the server echoes");
   app.add_option("--client-ip", client_ip, "Check the name against this client address, not the one echoed");
   app.add_option("--dns-server", dns_server, "With --resolve: ask this DNS server (HOST:PORT)");
-  app.add_option("--dns-timeout", dns_timeout, "With --resolve: seconds per DNS question (default 5)");
+  app.add_option("--dns-timeout", dns_timeout, "With --resolve: the longest the lookups may take, in seconds (default 5)");
   app.add_option("--receiver", receivers, "Predict these receivers (NAME[,NAME...]|all; default with --resolve: all)");
   app.add_flag("--json", json_output, "One JSON object");
   app.footer(
