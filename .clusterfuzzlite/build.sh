@@ -17,7 +17,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="${CFLAGS:-}" -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" \
   -DSANSMTP_BUILD_FUZZERS=ON -DSANSMTP_LIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" \
-  -DSANSMTP_BUILD_TESTS=OFF -DSANSMTP_BUILD_TOOLS=OFF -DSANSMTP_BUILD_BENCH=OFF
+  -DSANSMTP_BUILD_TESTS=OFF -DSANSMTP_BUILD_TOOLS=OFF -DSANSMTP_BUILD_BENCH=OFF -DSANSMTP_BUILD_ASIO=OFF
 mapfile -t targets < <(sed -n 's/^sansmtp_fuzz_target(\([A-Za-z0-9_]*\)).*/\1/p' "$root/fuzz/CMakeLists.txt")
 cmake --build "$build" -j "${SANSMTP_JOBS:-$(nproc)}" --target "${targets[@]}"
 

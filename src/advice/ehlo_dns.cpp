@@ -112,13 +112,16 @@ name_view view_of(const ehlo_report& report, const ehlo_facts& facts) {
   const dns_answer* name_answers[] = {&facts.a, &facts.aaaa, &facts.mx};
   v.name_asked = v.domain && std::any_of(std::begin(name_answers), std::end(name_answers),
                                          [](const dns_answer* a) { return a->status != dns_status::not_asked; });
-  v.nxdomain = std::any_of(std::begin(name_answers), std::end(name_answers),
-                           [](const dns_answer* a) { return a->status == dns_status::nxdomain; });
-  v.name_temporary = !v.nxdomain && std::any_of(std::begin(name_answers), std::end(name_answers),
-                                                [](const dns_answer* a) { return dns_temporary(a->status); });
   v.has_a = facts.a.has_records();
   v.has_aaaa = facts.aaaa.has_records();
   v.has_mx = facts.mx.has_records();
+  // A record proves the name exists, whatever another (inconsistent or
+  // stale) answer said.
+  v.nxdomain = !(v.has_a || v.has_aaaa || v.has_mx) &&
+               std::any_of(std::begin(name_answers), std::end(name_answers),
+                           [](const dns_answer* a) { return a->status == dns_status::nxdomain; });
+  v.name_temporary = !v.nxdomain && std::any_of(std::begin(name_answers), std::end(name_answers),
+                                                [](const dns_answer* a) { return dns_temporary(a->status); });
   v.forward_matches = v.client_known && (contains_address(facts.a, facts.client_ip) ||
                                          contains_address(facts.aaaa, facts.client_ip));
 
