@@ -320,3 +320,113 @@ TEST_CASE("echoed_client_address: the address servers echo in their EHLO reply")
   reply empty;
   CHECK_FALSE(echoed_client_address(empty).has_value());
 }
+
+TEST_CASE("ehlo dns: the receivers' quirks, as tests/ehlo_dns observed them") {
+  // Postfix drops one root dot for its first two restrictions, not for the lookup: 450.
+  auto f = confirmed("good.acme-corp.com", "198.51.100.7");
+  auto p = predict_receivers(check_ehlo_name("good.acme-corp.com.", f), f);
+  CHECK(of(p, receiver::postfix).reply == "450 4.7.1 <good.acme-corp.com.>: Helo command rejected: Host not found");
+  CHECK(of(p, receiver::exim_verify_helo).verdict == receiver_verdict::accept);  // the forward lookup works
+  CHECK(of(p, receiver::haraka_helo_checks_reject).reply == "550 HELO host name invalid");
+  // An underscore: Postfix's valid_hostname() takes it, Exim's check_helo() does not (at EHLO).
+  f = confirmed("mail_1.acme-corp.com", "198.51.100.7");
+  p = predict_receivers(check_ehlo_name("mail_1.acme-corp.com", f), f);
+  CHECK(of(p, receiver::postfix).verdict == receiver_verdict::accept);
+  CHECK(of(p, receiver::exim_verify_helo).reply == "501 Syntactically invalid EHLO argument(s)");
+  CHECK(of(p, receiver::exim_verify_helo).stage == smtp_stage::helo);
+  // A label ending in "-": Postfix 501 Invalid name; Exim never looks it up.
+  f = confirmed("dash-.acme-corp.com", "198.51.100.7");
+  f.ptr = status(dns_status::nxdomain);
+  f.ptr_names.clear();
+  p = predict_receivers(check_ehlo_name("dash-.acme-corp.com", f), f);
+  CHECK(of(p, receiver::postfix).reply.starts_with("501 5.5.2 <dash-.acme-corp.com>: Helo command rejected: Invalid name"));
+  CHECK(of(p, receiver::exim_verify_helo).reply == "550 Administrative prohibition");
+  // Bare addresses: not fully qualified for Postfix (all digits), not the client for Exim.
+  ehlo_facts client;
+  client.client_ip = "127.0.0.1";
+  p = predict_receivers(check_ehlo_name("127.0.0.1", client), client);
+  CHECK(of(p, receiver::postfix).reply.starts_with("504 5.5.2"));
+  CHECK(of(p, receiver::exim_verify_helo).verdict == receiver_verdict::refuse);
+  CHECK(of(p, receiver::haraka_helo_checks_reject).reply == "550 Invalid address format in HELO");
+  // Exim compares a literal as text, for the client address's length.
+  p = predict_receivers(check_ehlo_name("[127.0.0.12]", client), client);
+  CHECK(of(p, receiver::exim_verify_helo).verdict == receiver_verdict::accept);
+  CHECK(check_ehlo_name("[127.0.0.12]", client).has(c::literal_mismatch));  // sansmtp does not
+  // Postfix reads an untagged IPv6 literal as a bad IPv4 one.
+  p = predict_receivers(check_ehlo_name("[2001:db8::1]", client), client);
+  CHECK(of(p, receiver::postfix).reply == "501 5.5.2 <[2001:db8::1]>: Helo command rejected: invalid ip address");
+  // Haraka's /24 literal test, and its forward_dns that never refuses a name without addresses.
+  client.client_ip = "127.0.0.4";
+  CHECK(of(predict_receivers(check_ehlo_name("[127.0.0.2]", client), client), receiver::haraka_helo_checks_reject)
+            .verdict == receiver_verdict::accept);
+  f = confirmed("ptronly.acme-corp.com", "198.51.100.7");
+  f.a = f.aaaa = f.mx = status(dns_status::nxdomain);
+  f.ptr_names[0].a = status(dns_status::nxdomain);
+  p = predict_receivers(check_ehlo_name("ptronly.acme-corp.com", f), f);
+  CHECK(of(p, receiver::haraka_helo_checks_reject).verdict == receiver_verdict::accept);
+  CHECK(of(p, receiver::haraka_helo_checks_reject).rules == std::vector<std::string>{"forward_dns"});
+  CHECK(of(p, receiver::postfix).verdict == receiver_verdict::defer);
+  // A timeout on the name is Haraka's only deferral (with the reject keys on).
+  f = confirmed("slow.acme-corp.com", "198.51.100.7");
+  f.a = status(dns_status::timeout);
+  f.aaaa = status(dns_status::timeout);
+  f.ptr = answered({"slow.acme-corp.com"});
+  p = predict_receivers(check_ehlo_name("slow.acme-corp.com", f), f);
+  CHECK(of(p, receiver::haraka_helo_checks_reject).reply == "450 DNS timeout resolving your HELO hostname");
+  // A big company's name from a client whose reverse name is not theirs.
+  f = confirmed("gmail.com", "198.51.100.7");
+  f.ptr = answered({"host.acme-corp.com"});
+  p = predict_receivers(check_ehlo_name("gmail.com", f), f);
+  CHECK(of(p, receiver::haraka_helo_checks_reject).reply == "550 You are not who you say you are");
+  // Private clients are skipped by Haraka's defaults: no rules at all.
+  client.client_ip = "10.1.2.3";
+  CHECK(of(predict_receivers(check_ehlo_name("[10.42.0.17]", client), client), receiver::haraka_helo_checks)
+            .rules.empty());
+}
+
+TEST_CASE("ehlo dns: the scoring and provider models") {
+  ehlo_facts f;
+  f.client_ip = "198.51.100.7";
+  f.ptr = status(dns_status::nxdomain);
+  // rspamd: a bare public address, and no reverse name.
+  auto p = predict_receivers(check_ehlo_name("93.184.216.34", f), f);
+  CHECK(of(p, receiver::rspamd).verdict == receiver_verdict::score);
+  CHECK(of(p, receiver::rspamd).rules == std::vector<std::string>{"HFILTER_HELO_BAREIP", "HFILTER_HOSTNAME_UNKNOWN"});
+  CHECK(of(p, receiver::rspamd).score == Approx(5.5));
+  CHECK(of(p, receiver::m365).reply == "501 5.5.4 Invalid domain name");
+  CHECK(of(p, receiver::google_relay).reply == "421 4.7.0 Try again later, closing connection. (EHLO)");
+  // rspamd: a private literal is a bad IP; a single label is HELO_5; an unresolvable name NORES.
+  p = predict_receivers(check_ehlo_name("[10.42.0.17]", f), f);
+  CHECK(of(p, receiver::rspamd).rules.front() == "HFILTER_HELO_BADIP");
+  p = predict_receivers(check_ehlo_name("web-7d9f8b6c5-x2x4z", f), f);
+  CHECK(of(p, receiver::rspamd).rules.front() == "HFILTER_HELO_5");
+  CHECK(of(p, receiver::google_relay).verdict == receiver_verdict::defer);
+  f.a = f.aaaa = f.mx = status(dns_status::nxdomain);
+  p = predict_receivers(check_ehlo_name("gone.acme-corp.com", f), f);
+  CHECK(of(p, receiver::rspamd).rules ==
+        std::vector<std::string>{"HFILTER_HELO_IP_A", "HFILTER_HELO_NORES_A_OR_MX", "HFILTER_HOSTNAME_UNKNOWN"});
+  // hfilter skips local clients (check_local off by default).
+  f.client_ip = "10.1.2.3";
+  CHECK(of(predict_receivers(check_ehlo_name("gone.acme-corp.com", f), f), receiver::rspamd).verdict ==
+        receiver_verdict::accept);
+  // SpamAssassin: enough rules together reach its 5.0 threshold.
+  f = {};
+  f.client_ip = "198.51.100.7";
+  f.ptr = answered({"198-51-100-7.pool.example.org"});
+  f.ptr_names = {{"198-51-100-7.pool.example.org", answered({"198.51.100.7"}), status(dns_status::nodata)}};
+  p = predict_receivers(check_ehlo_name("[10.42.0.17]", f), f);
+  CHECK(of(p, receiver::spamassassin).rules == std::vector<std::string>{"RCVD_HELO_IP_MISMATCH", "RDNS_DYNAMIC"});
+  CHECK(of(p, receiver::spamassassin).verdict == receiver_verdict::score);
+  p = predict_receivers(check_ehlo_name("c-198-51-100-7.acme-corp.com", f), f);
+  CHECK(of(p, receiver::spamassassin).rules == std::vector<std::string>{"HELO_DYNAMIC_IPADDR", "RDNS_DYNAMIC"});
+  // Gmail: the PTR not asked is unknown; a temporary failure is not held against the sender.
+  f = {};
+  f.client_ip = "198.51.100.7";
+  CHECK(of(predict_receivers(check_ehlo_name("mail.acme-corp.com", f), f), receiver::gmail).verdict ==
+        receiver_verdict::unknown);
+  f.ptr = status(dns_status::servfail);
+  CHECK(of(predict_receivers(check_ehlo_name("mail.acme-corp.com", f), f), receiver::gmail).verdict ==
+        receiver_verdict::accept);
+  // Postfix's empty EHLO.
+  CHECK(of(predict_receivers(check_ehlo_name("", f), f), receiver::postfix).reply == "501 Syntax: EHLO hostname");
+}

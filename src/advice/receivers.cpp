@@ -473,6 +473,7 @@ receiver_prediction rspamd(const input& in) {
     p.score += score;
   };
   if (!v.client_known) return unknown(receiver::rspamd, std::string(need_client));
+  if (private_client(in.facts)) return p;  // "No more checks for ... local network" (check_local off)
   const bool private_range =
       in.report.has(code::loopback_address) || in.report.has(code::private_address) || in.report.has(code::link_local_address) ||
       in.report.has(code::documentation_address) || in.report.has(code::shared_address) || in.report.has(code::reserved_address) ||
