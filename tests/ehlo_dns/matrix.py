@@ -240,6 +240,37 @@ def table(cases, receivers, observed, predicted):
         print(fmt(row))
 
 
+# ---- probe: the address Exim echoes, and the prediction from it ------------------
+
+def probe_exim(sansmtp, case, port, rcpt):
+    """`sansmtp probe --resolve` against Exim from the case's client address:
+    Exim echoes the address it sees in its EHLO reply ("Hello NAME [IP]"),
+    the probe must read it (client_ip_seen), check the name against it, and
+    its own prediction for exim-verify-helo must match what Exim did to
+    the probe's MAIL FROM. None when the name is one EHLO cannot carry."""
+    cmd = [sansmtp, "probe", f"127.0.0.1:{port}", "--source", case["client_ip"], "--ehlo", case["name"],
+           "--rcpt", rcpt, "--resolve", "--dns-server", "127.0.0.1:53", "--receiver", "exim-verify-helo", "--json"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if run.returncode == 64:
+        return None
+    try:
+        d = json.loads(run.stdout)
+    except ValueError:
+        return f"no JSON (exit {run.returncode}): {run.stdout[:300]} {run.stderr[:300]}"
+    if d.get("client_ip_seen") != case["client_ip"]:
+        return f"client_ip_seen {d.get('client_ip_seen')!r}, expected {case['client_ip']}"
+    if d["ehlo_check"].get("client_ip") != case["client_ip"]:
+        return f"checked against {d['ehlo_check'].get('client_ip')!r}"
+    pred = d["ehlo_check"]["receivers"][0]
+    refusal = d.get("refusal")
+    if pred["verdict"] == "accept":
+        return None if d.get("name_accepted") is True and refusal is None else f"predicted accept, got {refusal}"
+    after = {"mail": "MAIL FROM", "helo": "EHLO", "rcpt": "RCPT TO"}.get(pred["stage"])
+    if not refusal or refusal["after"] != after or str(refusal["code"]) != pred["reply"][:3]:
+        return f"predicted {pred['verdict']} at {pred['stage']} {pred['reply'][:3]}, got {refusal}"
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", required=True)
@@ -283,11 +314,24 @@ def main():
                 else:
                     passed += 1
                     print(f"PASS: {label}: {short(observed[(i, name)])}")
+    sansmtp = os.environ.get("PROBE", "").strip()
+    exim = next((r for r in receivers if r[0] == "exim-verify-helo"), None)
+    if sansmtp and exim:
+        print("\n## sansmtp probe --resolve against Exim, from each case's client address")
+        for case in cases:
+            label = f"probe {case['name']} from {case['client_ip']}"
+            why = probe_exim(sansmtp, case, exim[1], args.rcpt)
+            if why:
+                failed += 1
+                print(f"FAIL: {label}: {why}")
+            else:
+                passed += 1
+                print(f"PASS: {label}")
     print()
     table(cases, names, observed, predicted)
     if unclassified:
         print(f"\n{unclassified} session(s) not classified (see their transcript)")
-    if command:
+    if command or sansmtp:
         print(f"\npredictions: {passed} passed, {failed} failed")
     sys.exit(1 if unclassified or failed else 0)
 

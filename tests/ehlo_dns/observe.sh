@@ -30,6 +30,11 @@
 #              with the observation (PASS/FAIL lines), the script exits 1 on
 #              any mismatch. E.g.
 #              PREDICT="build/gcc/tools/sansmtp ehlo-check --resolve --dns-server 127.0.0.1:53 --json"
+#   PROBE      the sansmtp CLI: then `sansmtp probe --resolve` also runs
+#              against Exim from each case's client address; Exim echoes the
+#              address it sees, which the probe must report (client_ip_seen)
+#              and check the name against, and its exim-verify-helo
+#              prediction must match what Exim did to its MAIL FROM
 #   RECEIVERS  comma-separated, default postfix,exim-verify-helo,haraka-helo-checks;
 #              haraka-helo-checks-reject may be added
 #   CASES      another cases file (default tests/ehlo_dns/cases.tsv)
