@@ -1,13 +1,10 @@
 // ehlo-check with facts: --client-ip, --receiver, --resolve and its DNS
 // failure (exit 75), as a user runs them.
 #include "cli_helpers.hpp"
+#include "loopback_socket.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -27,25 +24,6 @@ std::vector<std::string> codes(const json& j, const char* key) {
 bool has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
-
-// A UDP socket on 127.0.0.1 that never answers: a DNS server that is down.
-struct silent_server {
-  int fd = -1;
-  int port = 0;
-  silent_server() {
-    fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port = ntohs(a.sin_port);
-  }
-  ~silent_server() { ::close(fd); }
-  silent_server(const silent_server&) = delete;
-  silent_server& operator=(const silent_server&) = delete;
-};
 
 }  // namespace
 
@@ -116,7 +94,7 @@ TEST_CASE("ehlo-check --resolve: usage errors are 64 and name the option") {
 }
 
 TEST_CASE("ehlo-check --resolve: a DNS server that does not answer is exit 75 within 1.5 s") {
-  silent_server dns;
+  const bound_socket dns(SOCK_DGRAM);  // a DNS server that never answers
   const auto start = std::chrono::steady_clock::now();
   const auto r = run({"ehlo-check", "--json", "--resolve", "--dns-server", "127.0.0.1:" + std::to_string(dns.port),
                       "--dns-timeout", "1", "--client-ip", "127.0.0.1", "mail.acme-corp.com"});

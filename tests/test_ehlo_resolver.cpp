@@ -7,6 +7,8 @@
 // knotd is not installed: apt-get install knot.
 #include <sansmtp/asio/ehlo_resolver.hpp>
 
+#include "loopback_socket.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -42,6 +44,8 @@ using drivers::ehlo_resolver_options;
 using drivers::gather_ehlo_facts;
 namespace fs = std::filesystem;
 
+using sansmtp::test::bound_socket;
+
 namespace {
 
 using names = std::vector<std::string>;
@@ -57,26 +61,6 @@ std::optional<fs::path> find_program(const std::string& name) {
   }
   return std::nullopt;
 }
-
-// A socket bound to 127.0.0.1 on a port the system chose; closed on destruction.
-struct bound_socket {
-  int fd = -1;
-  unsigned short port = 0;
-  explicit bound_socket(int type) {
-    fd = ::socket(AF_INET, type, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port = ntohs(a.sin_port);
-  }
-  bound_socket(const bound_socket&) = delete;
-  bound_socket& operator=(const bound_socket&) = delete;
-  ~bound_socket() { ::close(fd); }
-};
 
 // A port free for both UDP and TCP on 127.0.0.1 (knot listens on both).
 unsigned short free_port() {

@@ -462,18 +462,27 @@ receiver_prediction haraka_reject(const input& in) {
   return p;
 }
 
+// A scoring receiver's prediction: rules and their scores add up; any rule
+// makes it a score (a refusal only where the sum reaches a threshold).
+struct scorer {
+  receiver_prediction p;
+  explicit scorer(receiver who) : p(accept(who)) {}
+  void add(std::string_view rule, double score) {
+    p.rules.emplace_back(rule);
+    p.score += score;
+    p.verdict = receiver_verdict::score;
+  }
+};
+
 // rspamd's hfilter module (src/plugins/lua/hfilter.lua, scores in
 // conf/scores.d/hfilter_group.conf): skipped for local client addresses;
 // never a refusal by itself (the reject action starts at 15).
 receiver_prediction rspamd(const input& in) {
   const auto& v = in.v;
-  receiver_prediction p = accept(receiver::rspamd);
-  const auto add = [&](std::string_view rule, double score) {
-    p.rules.emplace_back(rule);
-    p.score += score;
-  };
+  scorer s(receiver::rspamd);
+  const auto add = [&](std::string_view rule, double score) { s.add(rule, score); };
   if (!v.client_known) return unknown(receiver::rspamd, std::string(need_client));
-  if (private_client(in.facts)) return p;  // "No more checks for ... local network" (check_local off)
+  if (private_client(in.facts)) return s.p;  // "No more checks for ... local network" (check_local off)
   const bool private_range =
       in.report.has(code::loopback_address) || in.report.has(code::private_address) || in.report.has(code::link_local_address) ||
       in.report.has(code::documentation_address) || in.report.has(code::shared_address) || in.report.has(code::reserved_address) ||
@@ -491,31 +500,24 @@ receiver_prediction rspamd(const input& in) {
   }
   if (v.ptr_asked && (!v.ptr_present || v.fcrdns_names.empty()) && !v.ptr_temporary)
     add("HFILTER_HOSTNAME_UNKNOWN", 2.5);
-  if (!p.rules.empty()) p.verdict = receiver_verdict::score;
-  return p;
+  return s.p;
 }
 
 // SpamAssassin's rules on the relay that connected (RelayEval.pm's
 // helo_ip_mismatch; 20_dynrdns.cf; scores of the default set, as
-// X-Spam-Status headers of 3.4 show them); the default threshold is 5.0.
+// X-Spam-Status headers of 3.4 show them). It only scores: whether the sum
+// with the message's other rules reaches the site's threshold (5.0 by
+// default), and what the MTA does then, is the site's.
 receiver_prediction spamassassin(const input& in) {
   const auto& v = in.v;
-  receiver_prediction p = accept(receiver::spamassassin);
-  const auto add = [&](std::string_view rule, double score) {
-    p.rules.emplace_back(rule);
-    p.score += score;
-  };
+  scorer s(receiver::spamassassin);
+  const auto add = [&](std::string_view rule, double score) { s.add(rule, score); };
   if (!v.client_known) return unknown(receiver::spamassassin, std::string(need_client));
   if ((v.literal || v.bare_ip) && !v.literal_matches) add("RCVD_HELO_IP_MISMATCH", 2.368);
   if (v.name_dynamic) add("HELO_DYNAMIC_IPADDR", 1.951);
   if (v.ptr_asked && !v.ptr_present && !v.ptr_temporary) add("RDNS_NONE", 0.793);
   if (!v.ptr_embeds_client.empty()) add("RDNS_DYNAMIC", 0.982);
-  if (!p.rules.empty()) p.verdict = p.score >= 5.0 ? receiver_verdict::refuse : receiver_verdict::score;
-  if (p.verdict == receiver_verdict::refuse) {
-    p.stage = smtp_stage::data;
-    p.reply = "550 5.7.1 Message rejected as spam";
-  }
-  return p;
+  return s.p;
 }
 
 // Gmail's MX (Google's "Email sender guidelines"): the sending address must
@@ -577,7 +579,7 @@ constexpr model models[] = {
     {receiver::haraka_helo_checks, haraka, true,
      "helo.checks with its defaults: every check on, none refusing (-reject.*), private clients skipped"},
     {receiver::rspamd, rspamd, false, "hfilter with helo_enabled and hostname_enabled; default scores"},
-    {receiver::spamassassin, spamassassin, false, "default rules and scores; required_score 5.0"},
+    {receiver::spamassassin, spamassassin, false, "default rules and scores; the score only (the site's MTA acts on it)"},
     {receiver::gmail, gmail, false, "Gmail's MX, per Google's email sender guidelines"},
     {receiver::google_relay, google_relay, false, "smtp-relay.gmail.com, per Google Workspace's relay errors"},
     {receiver::m365, m365, false, "Exchange Online Protection's inbound connector"},
