@@ -319,6 +319,8 @@ TEST_CASE("echoed_client_address: the address servers echo in their EHLO reply")
   CHECK_FALSE(echoed("mx.example.org Hello [203.0.113.256]").has_value());
   reply empty;
   CHECK_FALSE(echoed_client_address(empty).has_value());
+  // A greeting that says it.
+  CHECK(echoed("mx.example.org ESMTP ready for [203.0.113.5]") == "203.0.113.5");
 }
 
 TEST_CASE("ehlo dns: the receivers' quirks, as tests/ehlo_dns observed them") {

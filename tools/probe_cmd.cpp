@@ -88,6 +88,8 @@ class probe_app final : public drivers::client_handler {
       case answered_command::greeting:
         result_["greeting"] = reply_json(v);
         progress_.line("greeting: {}", reply_display(v));
+        // A few servers say it in the greeting; the EHLO reply's wins.
+        if (v.code == 220) greeting_ip_seen_ = echoed_client_address(v);
         break;
       case answered_command::ehlo:
       case answered_command::helo: {
@@ -186,13 +188,15 @@ class probe_app final : public drivers::client_handler {
   }
 
   // The address the server echoed in its EHLO reply, if it did.
-  const std::optional<std::string>& client_ip_seen() const noexcept { return client_ip_seen_; }
+  const std::optional<std::string>& client_ip_seen() const noexcept {
+    return client_ip_seen_ ? client_ip_seen_ : greeting_ip_seen_;
+  }
 
   // The probe's JSON (without ehlo_name and ehlo_check, which the caller adds).
   json summary() {
     const bool completed = hello_accepted_ && result_.contains("mail");
     const bool accepted = hello_accepted_ && !name_refused_;
-    result_["client_ip_seen"] = client_ip_seen_ ? json(*client_ip_seen_) : json(nullptr);
+    result_["client_ip_seen"] = client_ip_seen() ? json(*client_ip_seen()) : json(nullptr);
     result_["name_accepted"] = completed || name_refused_ ? json(accepted) : json(nullptr);
     result_["diagnosis"] = diagnosis_ ? *diagnosis_ : json(nullptr);
     if (starttls_asked_) {
@@ -222,8 +226,8 @@ class probe_app final : public drivers::client_handler {
     fmt::print("ehlo-check \"{}\": {}\n", escape_for_display(check.name), verdict_name(check.result));
     for (const auto& f : check.findings)
       fmt::print("  {:<4} {}: {}\n", severity_name(f.level), ehlo_check_code_name(f.code), f.message);
-    if (client_ip_seen_)
-      fmt::print("the server sees this client as {}\n", escape_for_display(*client_ip_seen_));
+    if (client_ip_seen())
+      fmt::print("the server sees this client as {}\n", escape_for_display(*client_ip_seen()));
     if (name_refused_)
       fmt::print("server: REFUSED the name: {}\n",
                  diagnosis_ ? escape_for_display((*diagnosis_)["explanation"].get<std::string>()) : "EHLO refused");
@@ -277,7 +281,7 @@ class probe_app final : public drivers::client_handler {
   progress progress_;
   bool starttls_asked_;
   std::optional<std::string> rcpt_;
-  std::optional<std::string> client_ip_seen_;
+  std::optional<std::string> client_ip_seen_, greeting_ip_seen_;
   std::string stage_ = "none";
   std::optional<json> refusal_;
   bool starttls_offered_ = false, hello_accepted_ = false, name_refused_ = false, other_refusal_ = false;

@@ -7,7 +7,8 @@
 //   OpenSMTPD  250-mx.example.org Hello client.example [203.0.113.5], pleased to meet you
 //   Gmail      250-mx.google.com at your service, [203.0.113.5]
 //   Exchange   250-mx.example.org Hello [203.0.113.5]
-// Postfix, aiosmtpd and sansmtp's own server do not.
+// Postfix and aiosmtpd do not; `sansmtp serve --listen` does, as Exim. A few
+// put it in the greeting instead; the same function reads a 220 greeting.
 #pragma once
 
 #include <sansmtp/syntax/reply.hpp>
