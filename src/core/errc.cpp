@@ -82,6 +82,12 @@ constexpr entry entries[] = {
     {"session_closed", "the session is over (nothing was changed)"},
     {"starttls_unavailable", "TLS is required and the server does not offer STARTTLS or refused it (RFC 3207)"},
     {"shutting_down", "the server is shutting down and takes no new work (RFC 5321 section 3.8)"},
+    {"bad_proxy_header", "not a PROXY protocol header, or one that breaks its format"},
+    {"proxy_header_too_long", "the PROXY header is longer than allowed"},
+    {"proxy_version_not_allowed", "a PROXY header of a version not accepted here"},
+    {"bad_proxy_address", "an address or port in the PROXY header that is not one"},
+    {"bad_proxy_tlv", "a PROXY v2 TLV that overruns, repeats or has the wrong size"},
+    {"proxy_checksum_mismatch", "the PROXY v2 CRC32C does not match the header"},
 };
 
 // The table follows the enum: the last code of each group sits where its
@@ -96,7 +102,8 @@ static_assert(at(errc::unexpected_reply, "unexpected_reply"));
 static_assert(at(errc::session_closed, "session_closed"));
 static_assert(at(errc::starttls_unavailable, "starttls_unavailable"));
 static_assert(at(errc::shutting_down, "shutting_down"));
-static_assert(std::size(entries) == static_cast<std::size_t>(errc::shutting_down) + 1);
+static_assert(at(errc::proxy_checksum_mismatch, "proxy_checksum_mismatch"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::proxy_checksum_mismatch) + 1);
 
 class category final : public std::error_category {
  public:

@@ -90,6 +90,13 @@ enum class errc {
   // Sessions, continued (appended: the values above are stable)
   starttls_unavailable,  // TLS is required and the server does not offer STARTTLS or refused it (RFC 3207)
   shutting_down,         // new work while the server drains (server::drain(), RFC 5321 §3.8)
+  // PROXY protocol headers (HAProxy's proxy-protocol.txt, v1 and v2)
+  bad_proxy_header,           // not a PROXY header, or one that breaks the format at that offset
+  proxy_header_too_long,      // v1: no CRLF in 107 octets; v2: longer than the limit
+  proxy_version_not_allowed,  // a v1 header where only v2 is accepted, or the reverse
+  bad_proxy_address,          // an address or port that is not one (v1 text, v2 family/length)
+  bad_proxy_tlv,              // a v2 TLV that overruns, repeats, or has the wrong size
+  proxy_checksum_mismatch,    // PP2_TYPE_CRC32C does not match the header
 };
 
 // The application's mistake, not the peer's: a call the session's state
