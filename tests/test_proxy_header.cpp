@@ -113,6 +113,14 @@ TEST_CASE("proxy v1: TCP4, TCP6 and UNKNOWN, and nothing after the line consumed
   CHECK(r.header.destination_address == "::1");
   CHECK(r.header.source_port == 65535);
   CHECK(r.header.destination_port == 0);
+  // Canonical per RFC 5952, never with a dotted tail (which a v1 line could not carry back).
+  r = read("PROXY TCP6 0::1:1 1:0:0:2:0:0:0:3 1 2\r\n");
+  REQUIRE(r.status == proxy_status::header);
+  CHECK(r.header.source_address == "::1:1");
+  CHECK(r.header.destination_address == "1:0:0:2::3");
+  r = read("PROXY TCP6 ::ffff:a00:1 1:2:3:4:5:6:7:8 1 2\r\n");
+  CHECK(r.header.source_address == "::ffff:a00:1");
+  CHECK(r.header.destination_address == "1:2:3:4:5:6:7:8");
 
   for (const std::string unknown : {"PROXY UNKNOWN\r\n", "PROXY UNKNOWN ffff:f::f ffff:f::f 65535 65535\r\n",
                                     "PROXY UNKNOWN whatever \x01 it says\r\n"}) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 
 namespace sansmtp {
@@ -36,9 +37,36 @@ std::string ipv4_text(const unsigned char* p) {
   char text[INET_ADDRSTRLEN];
   return inet_ntop(AF_INET, p, text, sizeof text) ? std::string(text) : std::string();
 }
+// RFC 5952 section 4 text: lower-case hexadecimal groups without leading
+// zeros, the longest run of two or more zero groups (the first of equal
+// runs) as "::". Never the dotted IPv4 tail inet_ntop writes for "::a.b.c.d"
+// and "::ffff:a.b.c.d": a v1 line allows only hexadecimal groups.
 std::string ipv6_text(const unsigned char* p) {
-  char text[INET6_ADDRSTRLEN];
-  return inet_ntop(AF_INET6, p, text, sizeof text) ? std::string(text) : std::string();
+  std::uint16_t g[8];
+  for (int i = 0; i < 8; ++i) g[i] = static_cast<std::uint16_t>((p[2 * i] << 8) | p[2 * i + 1]);
+  int best = -1, best_len = 1;
+  for (int i = 0; i < 8;) {
+    int j = i;
+    while (j < 8 && g[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j == i ? i + 1 : j;
+  }
+  std::string out;
+  char hex[8];
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    std::snprintf(hex, sizeof hex, "%x", g[i]);
+    out += hex;
+  }
+  return out;
 }
 
 // CRC32c (Castagnoli, reflected polynomial 0x82F63B78), RFC 4960 Appendix B.
