@@ -3,6 +3,7 @@
 #include <sansmtp/advice/describe.hpp>
 
 #include <asio/connect.hpp>
+#include <asio/write.hpp>
 #include <asio/ssl/error.hpp>
 
 #include <algorithm>
@@ -63,6 +64,7 @@ void client_driver::on_resolved(const std::error_code& ec, const asio::ip::tcp::
     }
     connected_ = true;
     handler_.on_connected(peer);
+    if (options_.proxy) return send_proxy_header(peer);
     pump();  // the server speaks first: this arms the greeting timeout and reads
   };
   if (options_.source_address.empty()) {
@@ -92,6 +94,42 @@ void client_driver::on_resolved(const std::error_code& ec, const asio::ip::tcp::
     return;
   }
   socket_.async_connect(peer, [connected, peer](const std::error_code& error) { connected(error, peer); });
+}
+
+// The PROXY header, before anything else: the addresses left empty are this
+// connection's own (a balancer's health check sends the same).
+void client_driver::send_proxy_header(const asio::ip::tcp::endpoint& peer) {
+  auto header = *options_.proxy;
+  std::error_code ec;
+  const auto local = socket_.local_endpoint(ec);
+  if (header.command == proxy_command::proxy) {
+    if (header.source_address.empty() && !ec) {
+      header.source_address = local.address().to_string();
+      header.source_port = local.port();
+    }
+    if (header.destination_address.empty()) {
+      header.destination_address = peer.address().to_string();
+      header.destination_port = peer.port();
+    }
+    header.family = header.source_address.find(':') == std::string::npos ? proxy_family::inet : proxy_family::inet6;
+    header.transport = proxy_transport::stream;
+  }
+  auto bytes = write_proxy_header(header);
+  if (!bytes) {
+    fail({driver_step::connect, bytes.error().error_code(),
+          "cannot write the PROXY header: " + std::string(bytes.error().name()) + " (" + header.source_address +
+              " to " + header.destination_address + ")"});
+    return;
+  }
+  proxy_bytes_ = std::move(*bytes);
+  asio::async_write(socket_, asio::buffer(proxy_bytes_), [this](const std::error_code& e, std::size_t) {
+    if (closed_) return;
+    if (e) {
+      fail({driver_step::write, e, "cannot send the PROXY header: " + e.message()});
+      return;
+    }
+    pump();
+  });
 }
 
 // --- the pull loop ------------------------------------------------------------------

@@ -8,7 +8,9 @@
 #include <sansmtp/core/display.hpp>
 #include <sansmtp/session/client.hpp>
 #include <sansmtp/syntax/ehlo_check.hpp>
+#include <sansmtp/codec/proxy_header.hpp>
 #include <sansmtp/codec/reply_reader.hpp>
+#include <sansmtp/syntax/ehlo_argument.hpp>
 #include <sansmtp/syntax/reply.hpp>
 
 #include <fmt/format.h>
@@ -81,6 +83,35 @@ inline std::optional<server_address> parse_server(std::string_view text, std::st
     a.port = std::to_string(value);
   }
   return a;
+}
+
+// --proxy-protocol v1|v2 and --proxy-source ADDR:PORT: the PROXY header a
+// client driver sends first (as a load balancer would). Empty version: none.
+// The source defaults to the connection's own address.
+inline bool proxy_option(const std::string& version, const std::string& source, std::optional<proxy_header>& out,
+                         std::string& why) {
+  if (version.empty()) {
+    if (!source.empty()) why = "--proxy-source needs --proxy-protocol";
+    return source.empty();
+  }
+  proxy_header h;
+  h.version = version == "v1" ? proxy_version::v1 : proxy_version::v2;
+  h.command = proxy_command::proxy;
+  if (!source.empty()) {
+    const auto a = parse_server(source, why);
+    if (!a) {
+      why = "--proxy-source: " + why;
+      return false;
+    }
+    if (!parse::ipv4_address(a->host) && !parse::ipv6_address(a->host)) {
+      why = "--proxy-source: '" + escape_for_display(a->host) + "' is not an IPv4 or IPv6 address";
+      return false;
+    }
+    h.source_address = a->host;
+    h.source_port = static_cast<std::uint16_t>(std::stoul(a->port));
+  }
+  out = std::move(h);
+  return true;
 }
 
 // CLI11 2.1 reads "[10.0.0.1]" as a list and strips the brackets (main.cpp):

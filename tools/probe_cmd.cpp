@@ -398,6 +398,13 @@ int run_probe(args argv) {
   app.add_option("--dns-server", dns_server, "With --resolve: ask this DNS server (HOST:PORT)");
   app.add_option("--dns-timeout", dns_timeout, "With --resolve: the longest the lookups may take, in seconds (default 5)");
   app.add_option("--receiver", receivers, "Predict these receivers (NAME[,NAME...]|all; default with --resolve: all)");
+  std::string proxy_version, proxy_source;
+  app.add_option("--proxy-protocol", proxy_version,
+                 "Send a PROXY protocol header first, v1 or v2 (the server must expect it): what the server then "
+                 "sees is the claimed address")
+      ->check(CLI::IsMember({"v1", "v2"}));
+  app.add_option("--proxy-source", proxy_source,
+                 "With --proxy-protocol: the client address and port to claim, ADDR:PORT (default: this connection's)");
   app.add_flag("--json", json_output, "One JSON object");
   app.footer(
       "Exit status: 0 the server accepted the name (and ehlo-check passes it), 1 accepted, but with ehlo-check "
@@ -427,6 +434,7 @@ int run_probe(args argv) {
   o.host = server->host;
   o.port = server->port;
   o.source_address = source;
+  if (!proxy_option(proxy_version, proxy_source, o.proxy, why)) return usage(why);
   o.session.starttls = starttls ? tls_policy::opportunistic : tls_policy::off;
   // A probe shows a certificate that does not verify; it does not stop at it.
   o.tls.verification = drivers::tls_verification::report;

@@ -404,6 +404,12 @@ int run_send(args argv) {
             "and it can be read again (8BITMIME detection, LIMITS RCPTMAX splits): in memory up to BYTES, "
             "beyond in an unlinked temporary file in $TMPDIR")
       ->capture_default_str();
+  std::string proxy_version, proxy_source;
+  app.add_option("--proxy-protocol", proxy_version,
+                 "Send a PROXY protocol header first, v1 or v2 (as a load balancer would; the server must expect it)")
+      ->check(CLI::IsMember({"v1", "v2"}));
+  app.add_option("--proxy-source", proxy_source,
+                 "With --proxy-protocol: the client address and port to claim, ADDR:PORT (default: this connection's)");
   app.add_flag("--json", a.json, "One JSON object: ok, ehlo_name, recipients, error, diagnosis");
   app.footer(
       "Exit status: 0 every recipient accepted the message, 1 some did, 2 none did (or the session failed), 64 "
@@ -438,6 +444,7 @@ int run_send(args argv) {
   }
 
   drivers::client_driver_options o;
+  if (!proxy_option(proxy_version, proxy_source, o.proxy, why)) return usage(why);
   o.host = server->host;
   o.port = server->port;
   o.session.lmtp = a.lmtp;

@@ -141,9 +141,14 @@ virtual_mailbox_maps = static:box/
 virtual_uid_maps = static:$nobody_uid
 virtual_gid_maps = static:$nogroup_gid
 EOF2
-  # Debian's master.cf with smtpd on our port and no chroot.
+  # Debian's master.cf with smtpd on our port and no chroot, and a second
+  # smtpd on $postfix_proxy_port that reads a PROXY header (v1 or v2) first,
+  # as behind a load balancer (smtpd_upstream_proxy_protocol = haproxy).
+  postfix_proxy_port=$(free_port)
   sed -e "s/^smtp      inet  n       -       y/127.0.0.1:$postfix_port inet n - n/" \
     -e 's/^\([a-z]* *unix *[-n] *[-n] *\)y/\1n/' /etc/postfix/master.cf >"$postfix_conf/master.cf"
+  echo "127.0.0.1:$postfix_proxy_port inet n - n - - smtpd -o smtpd_upstream_proxy_protocol=haproxy" \
+    >>"$postfix_conf/master.cf"
   postfix -c "$postfix_conf" start >"$work/postfix.start" 2>&1 ||
     { cat "$work/postfix.start" "$work/postfix/maillog" 2>/dev/null; die "postfix did not start"; }
   wait_port "$postfix_port" || die "postfix smtpd does not listen"

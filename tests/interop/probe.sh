@@ -76,6 +76,12 @@ check postfix-names 'd["names"][1]["refusal"]["after"] == "RCPT TO" and d["names
 check postfix-names 'all(r["client_ip_seen"] is None for r in d["names"])'  # Postfix does not echo the address
 run_probe postfix-names-none 2 "127.0.0.1:$postfix_port" --names web-7d9f8b6c5-x2x4z,localhost --json
 check postfix-names-none '[r["name_accepted"] for r in d["names"]] == [False, False]'
+# Through a PROXY v2 header to the smtpd that expects one: Postfix sees the claimed client.
+run_probe postfix-proxy 0 "127.0.0.1:$postfix_proxy_port" --ehlo mail.acme-corp.com --proxy-protocol v2 \
+  --proxy-source 203.0.113.9:4242 --json
+check postfix-proxy 'd["rcpt"]["code"] == 250 and d["name_accepted"] is True and d["error"] is None'
+grep -q "connect from unknown\[203.0.113.9\]" "$work/postfix/maillog" && pass "probe behind PROXY: postfix saw 203.0.113.9" ||
+  fail "probe behind PROXY: postfix did not log 203.0.113.9"
 run_probe postfix-fqdn 0 "localhost:$postfix_port" --ehlo mail.acme-corp.com --starttls --tls-ca "$work/cert.pem" --json
 check postfix-fqdn 'd["rcpt"]["code"] == 250 and d["name_accepted"] is True and d["tls"]["verified"] is True and "CHUNKING" in d["capabilities_after_starttls"] and "STARTTLS" in d["capabilities"]'
 

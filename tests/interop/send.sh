@@ -210,4 +210,25 @@ run_send_text postfix-pod-text 2 --allow-failing-ehlo --server "localhost:$postf
   --from app@interop.example --to box@vmail.interop.example --ehlo web-7d9f8b6c5-x2x4z <"$work/msg.eml"
 grep -q 'diagnosis: helo-rejected: .*web-7d9f8b6c5-x2x4z' "$work/postfix-pod-text.out" && pass "send (text): the refusal is about the EHLO name, and names it" || fail "send (text): no HELO diagnosis"
 
+# Behind a load balancer: a PROXY header first (v1, then v2) to the smtpd
+# that expects one; Postfix takes the claimed address as the client's, and
+# its Received header and log say so.
+rm -f "$work"/vmail/box/new/*
+for v in v1 v2; do
+  run_send "postfix-proxy-$v" 0 --server "127.0.0.1:$postfix_proxy_port" --starttls off --proxy-protocol "$v" \
+    --proxy-source 203.0.113.9:4242 --from app@interop.example --to box@vmail.interop.example --ehlo $EHLO <"$work/msg.eml"
+done
+wait_maildir "$work/vmail/box" 2 || fail "postfix behind PROXY: two messages did not arrive"
+n=$(grep -l "^Received: from $EHLO (unknown \[203.0.113.9\])" "$work"/vmail/box/new/* 2>/dev/null | wc -l)
+[[ $n -eq 2 ]] && pass "postfix behind PROXY v1 and v2: Received names the claimed client 203.0.113.9" ||
+  fail "postfix behind PROXY: $n of 2 Received headers name 203.0.113.9: $(grep -h '^Received: from' "$work"/vmail/box/new/* | head -4)"
+grep -q "connect from unknown\[203.0.113.9\]" "$work/postfix/maillog" && pass "postfix logged the proxied client" ||
+  fail "postfix did not log 203.0.113.9: $(grep 'connect from' "$work/postfix/maillog" | tail -3)"
+run_send_text proxy-source-alone 64 --server "127.0.0.1:$postfix_proxy_port" --proxy-source 203.0.113.9:1 \
+  --from app@interop.example --to box@vmail.interop.example --ehlo $EHLO <"$work/msg.eml"
+run_send_text proxy-bad-version 64 --server "127.0.0.1:$postfix_proxy_port" --proxy-protocol v3 \
+  --from app@interop.example --to box@vmail.interop.example --ehlo $EHLO <"$work/msg.eml"
+run_send_text proxy-bad-source 64 --server "127.0.0.1:$postfix_proxy_port" --proxy-protocol v1 --proxy-source host.example:1 \
+  --from app@interop.example --to box@vmail.interop.example --ehlo $EHLO <"$work/msg.eml"
+
 net_finish "interop send"

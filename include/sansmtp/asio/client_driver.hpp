@@ -39,6 +39,7 @@
 #pragma once
 
 #include <sansmtp/asio/tls_client.hpp>
+#include <sansmtp/codec/proxy_header.hpp>
 
 #include <sansmtp/session/client.hpp>
 
@@ -66,6 +67,13 @@ struct client_driver_options {
   // leaves from is the one receivers check the EHLO name against. With it,
   // only the server's first address of the same family is tried.
   std::string source_address;
+  // A PROXY protocol header to send first, as a load balancer would (for
+  // testing a server behind one; HAProxy's proxy-protocol.txt): its version
+  // and, for the proxy command, the client's address and port to claim.
+  // An empty source address is this connection's own, an empty destination
+  // the server's; the family follows the addresses. Nothing else is sent
+  // before it, and the server's greeting is read after it is written.
+  std::optional<proxy_header> proxy;
   // ehlo_name, starttls policy, auth, timeouts, ...; the driver turns
   // open_automatically on (the session does the opening).
   client_options session;
@@ -125,6 +133,7 @@ class client_driver {
 
  private:
   void on_resolved(const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results);
+  void send_proxy_header(const asio::ip::tcp::endpoint& peer);
   void pump();
   void start_read();
   void on_read(const std::error_code& ec, std::size_t n);
@@ -150,6 +159,7 @@ class client_driver {
   std::optional<tls_peer_info> tls_peer_;
   std::vector<char> read_buffer_;
   std::vector<asio::const_buffer> gather_;  // pending_output_spans() as Asio buffers (writev)
+  std::string proxy_bytes_;                 // the PROXY header while it is written
   std::size_t held_ = 0;        // octets read while a write was in flight
   bool held_eof_ = false;       // ... or the end of the stream
   bool reading_ = false, writing_ = false, handshaking_ = false;
