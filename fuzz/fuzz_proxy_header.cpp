@@ -21,6 +21,9 @@
 #include "fuzz_check.hpp"
 #include "work_budget.hpp"
 
+// Shared with the Catch2 tests: drives the reader over chunks.
+#include "../tests/proxy_helpers.hpp"
+
 #include <string>
 #include <vector>
 
@@ -28,37 +31,14 @@ namespace {
 
 using namespace sansmtp;
 
-struct outcome {
-  proxy_status status = proxy_status::need_data;
-  std::optional<parse_error> error;
-  std::uint64_t consumed = 0;
-  proxy_header header;
-};
+using outcome = sansmtp::test::proxy_outcome;
 
 outcome read(std::string_view input, const std::vector<std::size_t>& cuts, const proxy_reader_options& o) {
-  proxy_reader reader(o);
-  outcome out;
-  std::size_t from = 0;
-  for (std::size_t i = 0; i <= cuts.size(); ++i) {
-    const std::size_t to = i < cuts.size() ? cuts[i] : input.size();
-    const std::string chunk(input.substr(from, to - from));
-    const auto step = reader.next(chunk);
-    FUZZ_CHECK(step.consumed <= chunk.size(), "consumed more than given");
-    FUZZ_CHECK(step.status != proxy_status::need_data || step.consumed == chunk.size(), "need_data left octets");
-    out.consumed += step.consumed;
-    out.status = step.status;
-    if (step.status != proxy_status::need_data) {
-      const auto again = reader.next("more");
-      FUZZ_CHECK(again.consumed == 0 && again.status == step.status, "read on after the end");
-      break;
-    }
-    from = to;
+  try {
+    return sansmtp::test::read_proxy_chunks(input, cuts, o);
+  } catch (const std::logic_error& e) {
+    FUZZ_CHECK(false, e.what());
   }
-  if (out.status == proxy_status::need_data) (void)reader.finish();
-  out.error = reader.error();
-  if (out.status == proxy_status::header) out.header = reader.header();
-  FUZZ_CHECK(reader.consumed() == out.consumed, "consumed() disagrees");
-  return out;
 }
 
 std::string show(const outcome& r) {

@@ -1,6 +1,8 @@
 // The PROXY protocol reader (v1 and v2) and writer: every case read whole,
 // octet by octet and split at every point, with the same answer each time,
 // and nothing after the header consumed.
+#include "proxy_helpers.hpp"
+
 #include <sansmtp/codec/proxy_header.hpp>
 
 #include <catch2/catch.hpp>
@@ -12,35 +14,10 @@ using namespace sansmtp;
 
 namespace {
 
-struct outcome {
-  proxy_status status = proxy_status::need_data;
-  std::optional<parse_error> error;
-  std::uint64_t consumed = 0;
-  proxy_header header;
-};
+using outcome = sansmtp::test::proxy_outcome;
 
-// Reads `input` cut at `cuts` (ascending), each chunk a fresh copy; stops
-// at the header or an error; finish() at the end when nothing was decided.
 outcome read_chunks(std::string_view input, const std::vector<std::size_t>& cuts, proxy_reader_options o = {}) {
-  proxy_reader reader(o);
-  outcome out;
-  std::size_t from = 0;
-  for (std::size_t i = 0; i <= cuts.size(); ++i) {
-    const std::size_t to = i < cuts.size() ? cuts[i] : input.size();
-    const std::string chunk(input.substr(from, to - from));
-    const auto step = reader.next(chunk);
-    REQUIRE(step.consumed <= chunk.size());
-    out.consumed += step.consumed;
-    out.status = step.status;
-    if (step.status == proxy_status::need_data) REQUIRE(step.consumed == chunk.size());
-    if (step.status != proxy_status::need_data) break;
-    from = to;
-  }
-  if (out.status == proxy_status::need_data) (void)reader.finish();
-  out.error = reader.error();
-  if (out.status == proxy_status::header) out.header = reader.header();
-  REQUIRE(reader.consumed() == out.consumed);
-  return out;
+  return sansmtp::test::read_proxy_chunks(input, cuts, o);
 }
 
 bool same(const outcome& a, const outcome& b) {

@@ -32,6 +32,28 @@ constexpr std::uint8_t pp2_alpn = 0x01, pp2_authority = 0x02, pp2_crc32c = 0x03,
                        pp2_ssl_cipher = 0x23, pp2_ssl_sig_alg = 0x24, pp2_ssl_key_alg = 0x25, pp2_netns = 0x30;
 
 std::uint16_t be16(const unsigned char* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+std::uint32_t be32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+// A TLV at `at` that ends by `end` (section 2.2: type, 16-bit length, value);
+// nullopt when its header or value overruns, with `error_at` the octet to blame.
+struct tlv_view {
+  std::uint8_t type;
+  std::size_t length;
+};
+std::optional<tlv_view> tlv_at(const unsigned char* h, std::size_t at, std::size_t end, std::size_t& error_at) {
+  if (end - at < 3) {
+    error_at = at;
+    return std::nullopt;
+  }
+  const std::size_t length = be16(h + at + 1);
+  if (end - at - 3 < length) {
+    error_at = at + 1;
+    return std::nullopt;
+  }
+  return tlv_view{h[at], length};
+}
 
 std::string ipv4_text(const unsigned char* p) {
   char text[INET_ADDRSTRLEN];
@@ -256,12 +278,12 @@ proxy_step proxy_reader::next_v2(std::string_view input) {
     seen |= 1u << bit;
     return first;
   };
-  std::size_t crc_at = 0;
+  std::size_t crc_at = 0, error_at = 0;
   while (at < total) {
-    if (total - at < 3) return bad(errc::bad_proxy_tlv, at);
-    const std::uint8_t type = h[at];
-    const std::size_t len = be16(h + at + 1);
-    if (total - at - 3 < len) return bad(errc::bad_proxy_tlv, at + 1);
+    const auto tlv = tlv_at(h, at, total, error_at);
+    if (!tlv) return bad(errc::bad_proxy_tlv, error_at);
+    const std::uint8_t type = tlv->type;
+    const std::size_t len = tlv->length;
     const std::string_view value(buffer_.data() + at + 3, len);
     switch (type) {
       case pp2_alpn:
@@ -286,16 +308,15 @@ proxy_step proxy_reader::next_v2(std::string_view input) {
         if (!once(4) || len < 5) return bad(errc::bad_proxy_tlv, at);
         proxy_ssl ssl;
         ssl.client = h[at + 3];
-        ssl.verify = (std::uint32_t{h[at + 4]} << 24) | (std::uint32_t{h[at + 5]} << 16) |
-                     (std::uint32_t{h[at + 6]} << 8) | h[at + 7];
+        ssl.verify = be32(h + at + 4);
         std::size_t sub = at + 8;
         const std::size_t end = at + 3 + len;
         std::uint32_t sub_seen = 0;
         while (sub < end) {
-          if (end - sub < 3) return bad(errc::bad_proxy_tlv, sub);
-          const std::uint8_t sub_type = h[sub];
-          const std::size_t sub_len = be16(h + sub + 1);
-          if (end - sub - 3 < sub_len) return bad(errc::bad_proxy_tlv, sub + 1);
+          const auto inner = tlv_at(h, sub, end, error_at);
+          if (!inner) return bad(errc::bad_proxy_tlv, error_at);
+          const std::uint8_t sub_type = inner->type;
+          const std::size_t sub_len = inner->length;
           std::string sub_value(buffer_.data() + sub + 3, sub_len);
           std::string* field = sub_type == pp2_ssl_version   ? &ssl.version
                                : sub_type == pp2_ssl_cn      ? &ssl.common_name
@@ -326,8 +347,7 @@ proxy_step proxy_reader::next_v2(std::string_view input) {
   }
   // Section 2.2.3: the checksum of the whole header with its own field zeroed.
   if (crc_at) {
-    const std::uint32_t sent = (std::uint32_t{h[crc_at]} << 24) | (std::uint32_t{h[crc_at + 1]} << 16) |
-                               (std::uint32_t{h[crc_at + 2]} << 8) | h[crc_at + 3];
+    const std::uint32_t sent = be32(h + crc_at);
     std::string zeroed = buffer_;
     std::fill_n(zeroed.begin() + static_cast<std::ptrdiff_t>(crc_at), 4, '\0');
     if (crc32c(zeroed) != sent) return bad(errc::proxy_checksum_mismatch, crc_at);
