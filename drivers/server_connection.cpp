@@ -90,6 +90,8 @@ void server_connection::start(std::uint64_t id) {
     if (session_.send(421, text)) return close_now();
     return advance();
   }
+  // Behind a proxy the greeting waits for the PROXY header (pump()).
+  if (session_.state() == server_state::proxy_header) return advance();
   try {
     handler_->on_connect(session_);  // the greeting: the server speaks first (§3.1)
   } catch (const std::exception& e) {
@@ -132,8 +134,9 @@ void server_connection::advance() {
   if (closed_ || finishing_ || op_ != op::none) return;
   if (!forced_ && !pump()) return;
   if (forced_ && !session_.closed()) {  // RFC 5321 §3.8: 421 4.3.2 after the pending output, once
+    const bool greeted = session_.state() != server_state::proxy_header;  // (no SMTP before the PROXY header)
     session_.shutdown();
-    driver_replied(421, "4.3.2 " + shutdown_text());
+    if (greeted) driver_replied(421, "4.3.2 " + shutdown_text());
   }
   if (const auto out = session_.pending_output(); !out.empty()) return start_write(out);
   if (session_.closed() || forced_) return finish();
@@ -161,6 +164,9 @@ bool server_connection::pump() {
       if (const auto* b = std::get_if<server_event::bad_command>(&event); b && b->error.code == errc::shutting_down)
         set_reason(close_reason::shutdown);
       if (handler_) handler_->on_event(session_, event);
+      // The PROXY header is in: now the greeting (on_connect), with the
+      // client's address known to the handler.
+      if (handler_ && std::holds_alternative<server_event::proxied>(event)) handler_->on_connect(session_);
       if (deferred_) return true;  // the reply comes through resume()
     }
   } catch (const std::exception& e) {
@@ -466,8 +472,10 @@ void server_connection::on_timer() {
       if (forced_) return;
       set_reason(close_reason::timeout);
       if (!session_.closed()) {
+        const bool greeted = session_.state() != server_state::proxy_header;  // (no SMTP before the PROXY header)
         session_.on_timeout();  // 421 4.4.2, written once the read is cancelled
-        driver_replied(421, "4.4.2 " + owner_->options().session.hostname + " Timeout waiting for the client, closing");
+        if (greeted)
+          driver_replied(421, "4.4.2 " + owner_->options().session.hostname + " Timeout waiting for the client, closing");
       }
       std::error_code ignored;
       socket_.cancel(ignored);

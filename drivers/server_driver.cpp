@@ -71,6 +71,14 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
       peer.address = remote.address().to_string();
       peer.port = remote.port();
     }
+    // proxy-protocol.txt section 5: a PROXY header is read only from a
+    // trusted proxy; anyone else is closed before a byte is read or written.
+    if (opts.session.proxy_protocol && !trusted_proxy(socket)) {
+      if (opts.on_refused) opts.on_refused(peer, refusal::untrusted_proxy);
+      std::error_code ignored;
+      socket.close(ignored);
+      return accept();
+    }
     bool refuse = false;
     {
       std::lock_guard lock(mutex);
@@ -91,10 +99,22 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
       id = next_id++;
       live.emplace(id, connection);
     } else if (opts.on_refused) {
-      opts.on_refused(peer);
+      opts.on_refused(peer, refusal::max_sessions);
     }
     asio::post(connection->executor(), [connection, id] { connection->start(id); });
     accept();
+  }
+
+  bool trusted_proxy(const asio::ip::tcp::socket& socket) const {
+    std::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    if (ec) return false;
+    if (opts.proxy_from.empty()) {
+      const auto a = remote.address();
+      return a.is_loopback() || (a.is_v6() && a.to_v6().is_v4_mapped() &&
+                                 asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback());
+    }
+    return contains_address(opts.proxy_from, remote.address());
   }
 
   // On the strand.
@@ -182,6 +202,20 @@ void server_driver::shutdown(std::chrono::steady_clock::duration grace) {
 std::size_t server_driver::sessions() const {
   std::lock_guard lock(state_->mutex);
   return state_->live.size();
+}
+
+}  // namespace sansmtp::drivers
+
+namespace sansmtp::drivers {
+
+std::string_view refusal_name(refusal why) noexcept {
+  switch (why) {
+    case refusal::max_sessions:
+      return "max_sessions";
+    case refusal::untrusted_proxy:
+      return "untrusted_proxy";
+  }
+  return "unknown";
 }
 
 }  // namespace sansmtp::drivers

@@ -92,9 +92,18 @@ inline void default_answer(server& s, const server_event::command& c) {
   }
 }
 
+// The errors of a PROXY header (server_options::proxy_protocol): fatal,
+// with no reply at all (proxy-protocol.txt section 2).
+inline bool is_proxy_error(errc code) noexcept {
+  return code == errc::bad_proxy_header || code == errc::proxy_header_too_long ||
+         code == errc::proxy_version_not_allowed || code == errc::bad_proxy_address || code == errc::bad_proxy_tlv ||
+         code == errc::proxy_checksum_mismatch;
+}
+
 // What every event promises an application that sends what it suggests:
 // a reply exactly where one is owed (every event but need_data, paused,
-// message_data, transaction_reset, peer_closed and the BDAT command), and
+// message_data, transaction_reset, peer_closed, proxied, a PROXY header's
+// fatal_error and the BDAT command), and
 // one that the reply writer takes (a valid code, an enhanced status of the
 // code's class, text without controls). Checked on every event of every
 // session test and fuzz input.
@@ -105,7 +114,8 @@ inline void check_suggestion(const server_event_t& event) {
                     std::holds_alternative<server_event::chunk_end>(event) ||
                     std::holds_alternative<server_event::message_end>(event) ||
                     std::holds_alternative<server_event::auth_response>(event) ||
-                    std::holds_alternative<server_event::fatal_error>(event);
+                    (std::holds_alternative<server_event::fatal_error>(event) &&
+                     !is_proxy_error(std::get<server_event::fatal_error>(event).code));
   const reply* suggested = suggested_reply(event);
   if (owed != (suggested != nullptr))
     throw std::logic_error("event " + std::to_string(event.index()) + (owed ? " owes a reply and suggests none"
@@ -185,11 +195,24 @@ inline session_result run_session(std::string_view input, const std::vector<std:
         // depends on when the bytes came; the log says the same either way.
         r.log += f->code == errc::starttls_injection ? std::string("cmd STARTTLS\nstarttls injection\n")
                                                      : "fatal " + std::string(errc_name(f->code)) + "\n";
-        test::must(s.send(f->suggested), "send");
+        if (f->suggested.code) test::must(s.send(f->suggested), "send");
+      } else if (const auto* px = std::get_if<server_event::proxied>(&event)) {
+        // The greeting is owed once the PROXY header is in, not before.
+        const auto& h = px->header;
+        r.log += "proxy v" + std::to_string(static_cast<int>(h.version)) +
+                 (h.has_addresses() ? " " + h.source_address + " " + std::to_string(h.source_port) : " local") + "\n";
+        if (s.proxy() != nullptr && s.proxy()->source_address == h.source_address)
+          test::must(s.send(app.greeting, "mx.example ESMTP"), "send");
+        else
+          throw std::logic_error("proxy() does not hold the header of the proxied event");
       }
     }
   };
-  test::must(s.send(app.greeting, "mx.example ESMTP"), "send");
+  if (!options.proxy_protocol) {
+    test::must(s.send(app.greeting, "mx.example ESMTP"), "send");
+  } else if (!s.send(app.greeting, "mx.example ESMTP")) {
+    throw std::logic_error("a greeting was taken before the PROXY header");
+  }
   std::vector<std::size_t> bounds(cuts);
   const bool interrupting = app.interrupt_at <= input.size();
   if (interrupting)  // a bound of its own (an empty first chunk when 0), to fire once after it

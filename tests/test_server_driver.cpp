@@ -57,6 +57,9 @@ struct record {
   std::vector<std::string> messages;
   std::vector<std::string> driver_replies;  // "421 4.3.2 ...": what on_driver_reply heard
   int refused = 0;
+  std::vector<drivers::refusal> refusals;
+  std::vector<std::string> proxied;  // "203.0.113.5 4242 greeting owed": the proxied events
+  std::vector<std::string> fatal;    // the fatal_error events' errc names
   bool drained = false;
   std::vector<drivers::deferred_reply> deferred;  // the replies handlers left for later
 
@@ -124,7 +127,13 @@ class test_handler final : public drivers::server_handler {
       message_.clear();
       sent(e->error ? s.send(e->suggested) : s.send(250, "2.0.0 Ok"));
     } else if (const auto* f = std::get_if<server_event::fatal_error>(&event)) {
-      sent(s.send(f->suggested));
+      if (f->suggested.code) sent(s.send(f->suggested));  // (a broken PROXY header has no reply)
+      std::lock_guard lock(record_.mutex);
+      record_.fatal.emplace_back(sansmtp::errc_name(f->code));
+    } else if (const auto* p = std::get_if<server_event::proxied>(&event)) {
+      std::lock_guard lock(record_.mutex);
+      record_.proxied.push_back(p->header.source_address + " " + std::to_string(p->header.source_port) +
+                                (s.state() == sansmtp::server_state::greeting ? " greeting owed" : " ?"));
     }
   }
 
@@ -177,9 +186,10 @@ struct running_driver {
 
   drivers::server_driver_options with_hooks(drivers::server_driver_options o) {
     o.session.hostname = "mx.test";
-    o.on_refused = [this](const drivers::peer_info&) {
+    o.on_refused = [this](const drivers::peer_info&, drivers::refusal why) {
       std::lock_guard lock(seen.mutex);
       ++seen.refused;
+      seen.refusals.push_back(why);
     };
     o.on_drained = [this] {
       std::lock_guard lock(seen.mutex);
@@ -475,4 +485,104 @@ TEST_CASE("server driver: its own 421s (grace over, timeout, handler failure) re
     std::lock_guard lock(d.seen.mutex);
     CHECK(d.seen.driver_replies == std::vector<std::string>{"421 4.3.0 mx.test Local error, closing"});
   }
+}
+
+TEST_CASE("server driver: behind a proxy the greeting waits for the PROXY header, which names the client") {
+  drivers::server_driver_options o;
+  o.session.proxy_protocol = sansmtp::proxy_reader_options{};
+  running_driver d(o);  // proxy_from empty: loopback trusted
+  client c(d.port);
+  c.send("PROXY TCP4 203.0.113.5 192.0.2.25 4242 25\r\n");
+  CHECK(c.reply() == "220 mx.test ESMTP driver test\r\n");
+  c.send("QUIT\r\n");
+  CHECK(c.reply() == "221 2.0.0 Bye\r\n");
+  CHECK(c.at_eof());
+  CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::session_closed});
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.proxied == std::vector<std::string>{"203.0.113.5 4242 greeting owed"});
+}
+
+TEST_CASE("server driver: a missing or broken PROXY header closes the connection without a greeting") {
+  drivers::server_driver_options o;
+  o.session.proxy_protocol = sansmtp::proxy_reader_options{};
+  running_driver d(o);
+  {
+    client c(d.port);
+    c.send("EHLO direct.example\r\n");  // a client that bypassed the proxy
+    CHECK(c.reply().empty());
+  }
+  {
+    client c(d.port);
+    c.send("PROXY TCP4 203.0.113.5 192.0.2.25 4242 99999\r\n");
+    CHECK(c.reply().empty());
+  }
+  CHECK(d.seen.wait_closes(2).size() == 2);
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.fatal == std::vector<std::string>{"bad_proxy_header", "bad_proxy_address"});
+  CHECK(d.seen.proxied.empty());
+}
+
+TEST_CASE("server driver: a peer outside proxy_from is closed unread, and on_refused says why") {
+  drivers::server_driver_options o;
+  o.session.proxy_protocol = sansmtp::proxy_reader_options{};
+  o.proxy_from = *drivers::parse_ip_networks("10.0.0.0/8,2001:db8::/32");
+  running_driver d(o);
+  client c(d.port);
+  c.send("PROXY TCP4 203.0.113.5 192.0.2.25 4242 25\r\n");
+  CHECK(c.reply().empty());
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(d.seen.mutex);
+      if (!d.seen.refusals.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.refusals == std::vector{drivers::refusal::untrusted_proxy});
+  CHECK(d.seen.closes.empty());  // no session was made
+  CHECK(drivers::refusal_name(drivers::refusal::untrusted_proxy) == "untrusted_proxy");
+}
+
+TEST_CASE("server driver: CIDR networks for the trust lists") {
+  const auto v4 = drivers::parse_ip_network("10.0.0.0/8");
+  REQUIRE(v4);
+  CHECK(v4->contains(asio::ip::make_address("10.255.0.1")));
+  CHECK(!v4->contains(asio::ip::make_address("11.0.0.1")));
+  CHECK(v4->contains(asio::ip::make_address("::ffff:10.1.2.3")));  // a socket on :: sees this
+  CHECK(!v4->contains(asio::ip::make_address("::a01:203")));
+  CHECK(v4->to_string() == "10.0.0.0/8");
+  const auto one = drivers::parse_ip_network("192.0.2.7");
+  REQUIRE(one);
+  CHECK(one->prefix_length == 32);
+  CHECK(one->contains(asio::ip::make_address("192.0.2.7")));
+  CHECK(!one->contains(asio::ip::make_address("192.0.2.8")));
+  const auto v6 = drivers::parse_ip_network("2001:db8::/32");
+  REQUIRE(v6);
+  CHECK(v6->contains(asio::ip::make_address("2001:db8:ffff::1")));
+  CHECK(!v6->contains(asio::ip::make_address("2001:db9::1")));
+  CHECK(!v6->contains(asio::ip::make_address("10.0.0.1")));
+  // Prefix bounds at N and N+1, and what is refused.
+  CHECK(drivers::parse_ip_network("0.0.0.0/0"));
+  CHECK(drivers::parse_ip_network("10.0.0.1/32"));
+  CHECK(!drivers::parse_ip_network("10.0.0.1/33"));
+  CHECK(drivers::parse_ip_network("::1/128"));
+  CHECK(!drivers::parse_ip_network("::1/129"));
+  for (const char* bad : {"10.0.0.1/8", "10.0.0.0/08", "10.0.0.0/", "10.0.0.0/-1", "mx.example", "10.0.0/8", ""})
+    CHECK(!drivers::parse_ip_network(bad));
+  CHECK(drivers::parse_ip_networks("127.0.0.0/8,::1")->size() == 2);
+  CHECK(!drivers::parse_ip_networks("127.0.0.0/8,"));
+  CHECK(!drivers::parse_ip_networks("127.0.0.0/8,nope"));
+}
+
+TEST_CASE("server driver: a PROXY header that never comes times out in silence") {
+  drivers::server_driver_options o;
+  o.session.proxy_protocol = sansmtp::proxy_reader_options{};
+  o.session.command_timeout = std::chrono::seconds(1);
+  running_driver d(o);
+  client c(d.port);
+  c.send("PROXY TCP4 203.0.113.5");  // and no more
+  CHECK(c.reply().empty());  // no 421: no SMTP before the header
+  CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::timeout});
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.driver_replies.empty());
 }

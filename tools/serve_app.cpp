@@ -1,6 +1,7 @@
 #include "serve_app.hpp"
 
 #include <sansmtp/core/base64.hpp>
+#include <sansmtp/core/display.hpp>
 #include <sansmtp/syntax/sasl.hpp>
 
 #include <fmt/format.h>
@@ -24,6 +25,24 @@ constexpr std::string_view login_password_challenge = "UGFzc3dvcmQ6";
 // Failed AUTH attempts before the session is closed (against guessing).
 constexpr unsigned max_auth_failures = 3;
 
+// "203.0.113.5:4242", "[2001:db8::5]:4242", a UNIX path as it is.
+std::string endpoint_text(const std::string& address, std::uint16_t port) {
+  if (address.find('/') != std::string::npos) return address;
+  return address.find(':') != std::string::npos ? fmt::format("[{}]:{}", address, port)
+                                                 : fmt::format("{}:{}", address, port);
+}
+
+// A PROXY TLV's octets for JSON (they need not be UTF-8).
+std::string hex_text(std::string_view octets) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char c : octets) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
 }  // namespace
 
 serve_session::serve_session(const serve_config& config, std::uint64_t id, std::string peer, std::string address)
@@ -43,7 +62,12 @@ void serve_session::reply(server& session, int code, std::string_view text) {
 }
 
 void serve_session::on_connect(server& session) {
-  if (config_.network) log([&] { return json{{"event", "connect"}, {"peer", peer_}}; });
+  if (config_.network)
+    log([&] {
+      json entry = {{"event", "connect"}, {"peer", peer_}};
+      if (!client_.empty()) entry["client"] = client_;  // behind a proxy: who the proxy relays
+      return entry;
+    });
   reply(session, 220, config_.hostname + " ESMTP sansmtp");
 }
 
@@ -89,6 +113,8 @@ void serve_session::on_event(server& session, const server_event_t& event) {
     drop_message();
   } else if (const auto* a = std::get_if<server_event::auth_response>(&event)) {
     on_auth_response(session, a->value);
+  } else if (const auto* p = std::get_if<server_event::proxied>(&event)) {
+    on_proxied(p->header);
   } else if (std::holds_alternative<server_event::transaction_reset>(event)) {
     // RSET, a new EHLO/HELO or TLS abandoned the transaction (RFC 5321
     // §4.1.4): nothing of it reaches the next message.
@@ -96,6 +122,36 @@ void serve_session::on_event(server& session, const server_event_t& event) {
     mail_from_.clear();
     rcpt_to_.clear();
   }
+}
+
+// The PROXY header: from now on the client is the one it names (the EHLO
+// echo, the AUTH failure count, the log), unless it is LOCAL or UNKNOWN
+// (the proxy's own connection, a health check).
+void serve_session::on_proxied(const proxy_header& h) {
+  if (h.has_addresses() && h.family != proxy_family::unix_socket) {
+    address_ = h.source_address;
+    client_ = endpoint_text(h.source_address, h.source_port);
+  }
+  log([&] {
+    json entry = {{"event", "proxy"},
+                  {"peer", peer_},
+                  {"version", h.version == proxy_version::v1 ? "v1" : "v2"},
+                  {"command", h.command == proxy_command::proxy ? "proxy" : "local"}};
+    if (h.has_addresses()) {
+      entry["client"] = endpoint_text(h.source_address, h.source_port);
+      entry["server"] = endpoint_text(h.destination_address, h.destination_port);
+    }
+    if (h.alpn) entry["alpn"] = escape_for_display(*h.alpn);
+    if (h.authority) entry["authority"] = escape_for_display(*h.authority);
+    if (h.unique_id) entry["unique_id"] = hex_text(*h.unique_id);
+    if (h.ssl) {
+      entry["ssl"] = json{{"client", h.ssl->client}, {"verify", h.ssl->verify}};
+      if (!h.ssl->version.empty()) entry["ssl"]["version"] = escape_for_display(h.ssl->version);
+      if (!h.ssl->cipher.empty()) entry["ssl"]["cipher"] = escape_for_display(h.ssl->cipher);
+      if (!h.ssl->common_name.empty()) entry["ssl"]["cn"] = escape_for_display(h.ssl->common_name);
+    }
+    return entry;
+  });
 }
 
 void serve_session::on_command(server& session, const server_event::command& c) {

@@ -59,6 +59,7 @@ class serve_session final : public drivers::server_handler {
   }
   bool logging() const;
   void write_log(nlohmann::ordered_json j);
+  void on_proxied(const proxy_header& h);
   void on_command(server& session, const server_event::command& c);
   void on_mail(server& session, const cmd::mail& m);
   void on_auth(server& session, const cmd::auth& a);
@@ -75,6 +76,7 @@ class serve_session final : public drivers::server_handler {
   std::uint64_t id_;
   std::string peer_;
   std::string address_;
+  std::string client_;  // behind a proxy: the relayed client, "ADDRESS:PORT"
   std::optional<maildir_message> message_;  // with a Maildir
   std::string mail_from_;
   std::vector<std::string> rcpt_to_;

@@ -1,11 +1,12 @@
 // sansmtp serve (--stdio | --listen ADDRESS:PORT) (--maildir DIR | --sink)
 //               [--hostname NAME] [--bare-lf P] [--bare-cr P] [--max-size N]
 //               [--starttls-injection reject|discard] [--events FILE]
-//               [--timeout SECONDS]
+//               [--timeout SECONDS] [--proxy-protocol v1|v2|any]
 //   --listen only: [--tls-cert F --tls-key F [--tls-key-password-file F] | --tls-self-signed]
 //                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
 //                  [--auth-threads N] [--auth-fail-delay-ms MS] [--auth-fail-delay-max-ms MS]
 //                  [--auth-max-failures N] [--auth-failure-window SECONDS]
+//                  [--proxy-from CIDR[,CIDR...]]
 //
 // An accept-all SMTP server (serve_app.hpp) on stdin/stdout (inetd style)
 // or on a TCP socket (the Asio driver in drivers/). Each accepted message is
@@ -21,6 +22,7 @@
 #include <sansmtp/syntax/command_builder.hpp>
 #include <sansmtp/syntax/ehlo_check.hpp>
 
+#include <sansmtp/asio/ip_network.hpp>
 #include <sansmtp/asio/tls_server.hpp>
 
 #include <fmt/format.h>
@@ -32,6 +34,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sansmtp::cli {
 namespace {
@@ -85,7 +88,8 @@ int run_serve(args argv) {
                "sansmtp serve"};
   bool stdio = false, sink = false, self_signed = false;
   std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
-                       injection = "reject", tls_cert, tls_key, tls_key_password_file, users_file;
+                       injection = "reject", tls_cert, tls_key, tls_key_password_file, users_file, proxy_protocol,
+                       proxy_from;
   // --max-sessions: 100 by default, Postfix's default_process_limit (100
   // smtpd processes): a listener must not take every connection a peer
   // cares to open (RFC 5321 §3.1 lets it greet the rest with 421; RFC 5321
@@ -146,6 +150,15 @@ int run_serve(args argv) {
   add_count(app, "--auth-failure-window", failure_window,
             "Seconds a failed AUTH counts against its address (1-86400)")
       ->capture_default_str();
+  // proxy-protocol.txt: behind HAProxy, nginx's stream module or a cloud
+  // load balancer, the client's address comes in a header before SMTP.
+  app.add_option("--proxy-protocol", proxy_protocol,
+                 "Read a PROXY protocol header (v1, v2 or any) before the greeting; a connection without a "
+                 "valid one is closed without a greeting")
+      ->check(CLI::IsMember({"v1", "v2", "any"}));
+  app.add_option("--proxy-from", proxy_from,
+                 "With --proxy-protocol: the proxies trusted to send it (CIDR[,CIDR...]); other peers are "
+                 "closed at once (default: 127.0.0.0/8,::1)");
   if (const auto status = parse_cli11(app, argv)) return *status;
 
   if (stdio == !listen.empty()) return usage("give exactly one of --stdio and --listen ADDRESS:PORT");
@@ -168,7 +181,8 @@ int run_serve(args argv) {
   if (stdio) {
     for (const auto* option : {"--tls-cert", "--tls-key", "--tls-key-password-file", "--tls-self-signed", "--auth-users",
                                "--max-sessions", "--threads", "--grace", "--auth-threads", "--auth-fail-delay-ms",
-                               "--auth-fail-delay-max-ms", "--auth-max-failures", "--auth-failure-window"})
+                               "--auth-fail-delay-max-ms", "--auth-max-failures", "--auth-failure-window",
+                               "--proxy-from"})
       if (app.count(option) > 0) return usage(fmt::format("{} needs --listen", option));
   }
   if (tls_cert.empty() != tls_key.empty()) return usage("--tls-cert and --tls-key go together");
@@ -190,6 +204,16 @@ int run_serve(args argv) {
     return usage("--auth-fail-delay-ms and --auth-fail-delay-max-ms must be from 0 to 600000");
   if (failure_window < 1 || failure_window > 86400) return usage("--auth-failure-window must be from 1 to 86400 seconds");
   if (timeout < 1 || timeout > 86400) return usage("--timeout must be from 1 to 86400 seconds");
+  if (!proxy_from.empty() && proxy_protocol.empty()) return usage("--proxy-from needs --proxy-protocol");
+  std::vector<drivers::ip_network> trusted;
+  if (!proxy_from.empty()) {
+    const auto parsed = drivers::parse_ip_networks(proxy_from);
+    if (!parsed)
+      return usage(fmt::format("--proxy-from '{}' is not a list of CIDR networks (127.0.0.0/8,10.1.2.3,2001:db8::/32; "
+                               "no host bits set)",
+                               escape_for_display(proxy_from)));
+    trusted = *parsed;
+  }
   std::optional<asio::ip::tcp::endpoint> at;
   if (!listen.empty() && !(at = parse_listen(listen)))
     return usage(fmt::format("--listen '{}' is not ADDRESS:PORT (127.0.0.1:2525, [::1]:2525)",
@@ -206,6 +230,12 @@ int run_serve(args argv) {
   o.data.max_line_length = max_line;
   o.after_starttls = injection == "discard" ? starttls_injection::discard : starttls_injection::reject;
   o.command_timeout = std::chrono::seconds(timeout);
+  if (!proxy_protocol.empty()) {
+    o.proxy_protocol = proxy_reader_options{};
+    o.proxy_protocol->accept = proxy_protocol == "v1"   ? proxy_accept::v1
+                               : proxy_protocol == "v2" ? proxy_accept::v2
+                                                        : proxy_accept::any;
+  }
 
   std::optional<maildir> box;
   if (!sink) {
@@ -258,6 +288,7 @@ int run_serve(args argv) {
   settings.grace = std::chrono::seconds(grace);
   settings.driver.session = o;
   settings.driver.max_sessions = max_sessions;
+  settings.driver.proxy_from = std::move(trusted);
   settings.tls = tls_context ? &*tls_context : nullptr;
   return run_listen(config, std::move(settings));
 }

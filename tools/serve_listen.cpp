@@ -41,10 +41,13 @@ int run_listen(const serve_config& config, listen_settings settings) {
   asio::signal_set signals(control, SIGINT, SIGTERM);
 
   std::atomic<std::uint64_t> next_session{1};
-  settings.driver.on_refused = [&config](const drivers::peer_info& peer) {
-    config.log->write({{"event", "refused"}, {"peer", format_peer(peer)}, {"reason", "max_sessions"}});
-    // The driver greets it with 421 4.3.2 (no session, so no session number).
-    config.log->write({{"event", "reply"}, {"code", 421}, {"peer", format_peer(peer)}});
+  settings.driver.on_refused = [&config](const drivers::peer_info& peer, drivers::refusal why) {
+    config.log->write(
+        {{"event", "refused"}, {"peer", format_peer(peer)}, {"reason", std::string(drivers::refusal_name(why))}});
+    // Over max_sessions the driver greets it with 421 4.3.2 (no session, so
+    // no session number); an untrusted proxy gets nothing.
+    if (why == drivers::refusal::max_sessions)
+      config.log->write({{"event", "reply"}, {"code", 421}, {"peer", format_peer(peer)}});
   };
   // By reference: these hooks outlive `io` in `settings`, and a copy of the
   // strand must not (it would refer to the destroyed io_context's service).

@@ -108,7 +108,7 @@ int run_stdio(const serve_config& config, const server_options& options) {
   catch_stop_signals();
   server session(options);
   serve_session app(config, 0, {});
-  app.on_connect(session);
+  if (!options.proxy_protocol) app.on_connect(session);  // behind a proxy: once its header is read
   std::vector<char> buffer(64 * 1024);
   auto reason = drivers::close_reason::session_closed;
   int status = exit_pass;
@@ -170,6 +170,7 @@ int run_stdio(const serve_config& config, const server_options& options) {
         break;
       }
       app.on_event(session, event);
+      if (std::holds_alternative<server_event::proxied>(event)) app.on_connect(session);
     }
   }
   app.on_close(reason);

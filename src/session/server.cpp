@@ -21,6 +21,7 @@ enum class server::mode : std::uint8_t {
   bdat,         // a BDAT chunk's octets (RFC 3030 §2)
   auth_line,    // after 334: AUTH response lines (RFC 4954 §4)
   tls_pending,  // after 220 to STARTTLS: nothing is parsed (RFC 3207 §4.2)
+  proxy,        // before the greeting: the PROXY header (server_options::proxy_protocol)
 };
 
 // A reply the session suggests, written as its wire text ("5.5.1 Bad
@@ -130,7 +131,11 @@ std::pair<std::optional<enhanced_status>, std::string_view> split_status(int cod
 }  // namespace
 
 server::server(server_options options)
-    : session_core(options.receive_buffer), options_(std::move(options)), mode_(mode::commands), decoder_(options_.data) {
+    : session_core(options.receive_buffer),
+      options_(std::move(options)),
+      mode_(options_.proxy_protocol ? mode::proxy : mode::commands),
+      decoder_(options_.data),
+      proxy_(options_.proxy_protocol.value_or(proxy_reader_options{})) {
   owed_.push_back({owed::greeting});  // the application speaks first (§3.1)
 }
 
@@ -164,12 +169,40 @@ server_event_t server::next_event() {
       return next_data();
     case mode::bdat:
       return next_bdat();
+    case mode::proxy:
+      return next_proxy_header();
     case mode::commands:
     case mode::auth_line:
       break;
   }
   if (waiting_for_reply()) return server_event::paused{server_event::paused::reason::reply_owed};
   return mode_ == mode::auth_line ? next_auth_line() : next_command();
+}
+
+// proxy-protocol.txt section 2: the header comes before anything else, and
+// "the receiver MUST NOT start processing the connection" without a valid
+// one: a broken or cut header closes the connection with no greeting. Its
+// octets count as one wait (timeout_epoch()): a header dripped an octet at
+// a time cannot hold the session longer than one command timeout.
+server_event_t server::next_proxy_header() {
+  const auto step = proxy_.next(buffered());
+  in_.consume(step.consumed);
+  skipped_ += step.consumed;
+  switch (step.status) {
+    case proxy_status::header:
+      mode_ = mode::commands;
+      proxy_done_ = true;
+      ++timeout_epoch_;
+      return server_event::proxied{proxy_.header()};
+    case proxy_status::error:
+      fatal_ = true;
+      close();
+      return server_event::fatal_error{proxy_.error()->code, reply{}};
+    case proxy_status::need_data:
+      break;
+  }
+  if (in_.eof()) return closed_by_peer(proxy_.consumed() > 0);
+  return server_event::need_data{};
 }
 
 server_event_t server::fail(errc code, const canned& suggested) {
@@ -398,8 +431,8 @@ server_event_t server::command_event(std::string_view line) {
 server_state server::state() const noexcept {
   if (closed_) return server_state::closed;
   // Every mode but commands is a state of its own (in the order of mode).
-  constexpr server_state of_mode[] = {server_state::idle, server_state::data, server_state::chunk, server_state::auth,
-                                      server_state::tls_handshake};
+  constexpr server_state of_mode[] = {server_state::idle,          server_state::data,        server_state::chunk,
+                                      server_state::auth,          server_state::tls_handshake, server_state::proxy_header};
   if (mode_ != mode::commands) return of_mode[static_cast<std::size_t>(mode_)];
   if (!greeted_) return server_state::greeting;
   constexpr server_state of[] = {server_state::awaiting_hello, server_state::idle, server_state::mail,
@@ -417,9 +450,9 @@ detail::sequence server::command_sequence() const noexcept {
 }
 
 std::string_view server_state_name(server_state s) noexcept {
-  constexpr std::string_view names[] = {"greeting", "awaiting_hello", "idle", "mail",          "rcpt",  "bdat",
-                                        "data",     "chunk",          "auth", "tls_handshake", "closed"};
-  static_assert(std::size(names) == static_cast<std::size_t>(server_state::closed) + 1);
+  constexpr std::string_view names[] = {"greeting", "awaiting_hello", "idle", "mail",          "rcpt",   "bdat",
+                                        "data",     "chunk",          "auth", "tls_handshake", "closed", "proxy_header"};
+  static_assert(std::size(names) == static_cast<std::size_t>(server_state::proxy_header) + 1);
   return names[static_cast<std::size_t>(s)];
 }
 
@@ -715,7 +748,8 @@ server_event_t server::end_chunk() {
 // cannot_answer when nothing is owed now, or the code cannot answer it (a
 // greeting is 220, 554 or 421, §3.1; 354 answers DATA only, §4.3.2).
 detail::reply_effect server::reply_effect_for(int code) const noexcept {
-  if (owed_.empty() || !owed_.front().ready || (closed_ && !fatal_)) return detail::reply_effect::cannot_answer;
+  if (owed_.empty() || !owed_.front().ready || (closed_ && !fatal_) || mode_ == mode::proxy)
+    return detail::reply_effect::cannot_answer;
   return detail::reply_effect_of(owed_.front().what, code);
 }
 
@@ -921,9 +955,11 @@ std::chrono::seconds server::timeout() const noexcept {
 }
 
 // An unsolicited 421 with the host name, then closed (RFC 5321 §3.8: it
-// may answer anything); the text without the name when the name does not fit.
+// may answer anything); the text without the name when the name does not
+// fit. Before the PROXY header nothing is written: the session just closes.
 void server::close_with_421(const enhanced_status& status, std::string_view why) {
   if (closed_) return;
+  if (mode_ == mode::proxy) return close();  // no SMTP before the PROXY header (section 2)
   const std::string text = options_.hostname + " " + std::string(why);
   const std::string_view lines[] = {text};
   out_.append_with([&](std::string& o) {

@@ -33,6 +33,7 @@
 // from any number of threads.
 #pragma once
 
+#include <sansmtp/asio/ip_network.hpp>
 #include <sansmtp/asio/tls_server.hpp>
 
 #include <sansmtp/session/server.hpp>
@@ -50,6 +51,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace sansmtp::drivers {
 
@@ -76,6 +78,13 @@ enum class close_reason : std::uint8_t {
   handler_failed,      // the handler threw, or left an event unanswered (the peer got 421 4.3.0)
 };
 [[nodiscard]] std::string_view close_reason_name(close_reason why) noexcept;
+
+// Why a connection was refused at accept (server_driver_options::on_refused).
+enum class refusal : std::uint8_t {
+  max_sessions,     // over max_sessions: greeted with 421 4.3.2 and closed
+  untrusted_proxy,  // PROXY protocol on, and the peer is not in proxy_from: closed unread and ungreeted
+};
+[[nodiscard]] std::string_view refusal_name(refusal why) noexcept;  // "max_sessions", "untrusted_proxy"
 
 class server_connection;
 
@@ -124,7 +133,10 @@ class server_handler {
  public:
   virtual ~server_handler() = default;
   // The connection is up: send the greeting (220; or 554 to refuse, RFC
-  // 5321 §3.1).
+  // 5321 §3.1). Behind a proxy (session.proxy_protocol), once the PROXY
+  // header was read: on_event(proxied) comes first, with the client's
+  // address, and a connection whose header is missing or broken is closed
+  // without on_connect.
   virtual void on_connect(sansmtp::server& session) = 0;
   // Every event but need_data and paused. The event's views are valid
   // during the call only.
@@ -192,9 +204,15 @@ struct server_driver_options {
   std::chrono::seconds linger{2};
   // Octets asked of one read (capped by receive_capacity()).
   std::size_t read_size = 64 * 1024;
-  // Called (on the listener's strand) for a connection refused because of
-  // max_sessions; it is greeted with 421 4.3.2 and closed.
-  std::function<void(const peer_info&)> on_refused;
+  // With session.proxy_protocol: the peers whose PROXY header is believed
+  // (proxy-protocol.txt section 5: a header from anyone else could claim
+  // any address). A connection from any other address is closed at once,
+  // unread and without a greeting (refusal::untrusted_proxy). Empty:
+  // loopback only (127.0.0.0/8 and ::1).
+  std::vector<ip_network> proxy_from;
+  // Called (on the listener's strand) for a connection refused at accept,
+  // with the reason (refusal).
+  std::function<void(const peer_info&, refusal)> on_refused;
   // Called once after shutdown() when the last connection closed.
   std::function<void()> on_drained;
 };

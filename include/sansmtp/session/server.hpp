@@ -46,6 +46,7 @@
 
 #include <sansmtp/codec/data.hpp>
 #include <sansmtp/codec/output_queue.hpp>
+#include <sansmtp/codec/proxy_header.hpp>
 #include <sansmtp/core/errc.hpp>
 #include <sansmtp/session/session.hpp>
 #include <sansmtp/syntax/command.hpp>
@@ -124,7 +125,18 @@ struct server_options {
   // 0 = no limit (a peer that pipelines without reading grows the output).
   std::size_t output_high_water = 64 * 1024;
   // RFC 5321 §4.5.3.2.7: "at least 5 minutes" waiting for the next command.
+  // It also bounds the wait for the PROXY header.
   std::chrono::seconds command_timeout{300};
+  // The PROXY protocol (HAProxy's proxy-protocol.txt): the connection comes
+  // from a load balancer that puts a v1 or v2 header before the first SMTP
+  // octet. Set, the session reads that header first (state proxy_header):
+  // the greeting cannot be sent before it, the proxied event gives it (and
+  // proxy() keeps it), and a malformed, truncated or over-long header, or
+  // one of a version not accepted, is a fatal_error whose suggested reply is
+  // none (code 0): the connection is closed without a greeting (section 2).
+  // Only a connection from a trusted proxy may be read this way (section 5:
+  // anyone else could claim any address); the driver checks the peer.
+  std::optional<proxy_reader_options> proxy_protocol;
 };
 
 namespace detail {
@@ -152,6 +164,7 @@ enum class server_state : std::uint8_t {
   auth,            // an AUTH exchange: response lines after 334 (RFC 4954 §4)
   tls_handshake,   // 220 to STARTTLS sent: the handshake, then tls_established()
   closed,          // over: write pending_output() and close
+  proxy_header,    // the PROXY header is awaited, before the greeting (server_options::proxy_protocol)
 };
 // "greeting", "awaiting_hello", "idle", ... (stable).
 [[nodiscard]] std::string_view server_state_name(server_state s) noexcept;
@@ -247,10 +260,21 @@ struct peer_closed {
   bool unfinished = false;
 };
 
-// The session cannot go on; send `suggested` and close. Sticky.
+// The session cannot go on; send `suggested` and close. Sticky. A broken
+// PROXY header suggests no reply (code 0; suggested_reply() gives nullptr):
+// the session is closed already, and the connection closes without a
+// greeting (proxy-protocol.txt section 2).
 struct fatal_error {
   errc code = errc::ok;
   reply suggested;
+};
+
+// The PROXY header (server_options::proxy_protocol) was read: the client's
+// address and port are in it (header.has_addresses(); a LOCAL or UNKNOWN
+// header means the connection's own endpoints). No reply; the greeting is
+// owed next. server::proxy() keeps the header for the session's life.
+struct proxied {
+  sansmtp::proxy_header header;
 };
 
 }  // namespace server_event
@@ -259,11 +283,12 @@ using server_event_t =
     std::variant<server_event::need_data, server_event::paused, server_event::command, server_event::bad_command,
                  server_event::message_data, server_event::chunk_end, server_event::message_end,
                  server_event::auth_response, server_event::peer_closed, server_event::fatal_error,
-                 server_event::transaction_reset>;
+                 server_event::transaction_reset, server_event::proxied>;
 
 // The reply `event` suggests, or nullptr when it needs none (need_data,
-// paused, message_data, transaction_reset, peer_closed, and the BDAT
-// command, answered at its chunk_end or message_end). Sending it for every
+// paused, message_data, transaction_reset, peer_closed, proxied, a
+// fatal_error of the PROXY header, and the BDAT command, answered at its
+// chunk_end or message_end). Sending it for every
 // event is a complete accept-all server (docs/server.md); its views live as
 // the event's do.
 [[nodiscard]] inline const reply* suggested_reply(const server_event_t& event) noexcept {
@@ -297,7 +322,8 @@ class server : public detail::session_core {
   server_event_t next_event();
 
   // Answers the oldest command (or event) still owed a reply. Refused
-  // (invalid_state, nothing queued) when nothing is owed, before a BDAT
+  // (invalid_state, nothing queued) when nothing is owed, while the PROXY
+  // header is awaited (no greeting before it), before a BDAT
   // chunk was read, or with a code that cannot answer it (a greeting is
   // 220, 554 or 421; 354 only answers DATA, 334 only AUTH; 1xx never); bad
   // text is write_reply's error. The code drives the
@@ -356,6 +382,9 @@ class server : public detail::session_core {
 
   // Where the session stands (server_state).
   [[nodiscard]] server_state state() const noexcept;
+  // The PROXY header read (server_options::proxy_protocol), or nullptr
+  // before it and without the option.
+  [[nodiscard]] const proxy_header* proxy() const noexcept { return proxy_done_ ? &proxy_.header() : nullptr; }
   // The transaction's state, for the application's decisions.
   bool authenticated() const noexcept { return authenticated_; }
   std::size_t accepted_recipients() const noexcept { return recipients_; }
@@ -374,6 +403,7 @@ class server : public detail::session_core {
   server_event_t next_data();
   server_event_t next_bdat();
   server_event_t next_auth_line();
+  server_event_t next_proxy_header();
   line_status take_line(std::size_t limit, std::string_view& line);
   server_event_t command_event(std::string_view line);
   server_event_t end_message();
@@ -418,6 +448,8 @@ class server : public detail::session_core {
   std::vector<std::string_view> ehlo_views_;
   std::string refused_line_;  // the line of a refused BDAT, kept while its chunk is dropped
   data_decoder decoder_;
+  proxy_reader proxy_;
+  bool proxy_done_ = false;
   std::uint64_t message_size_ = 0;
   std::optional<parse_error> message_error_;  // BDAT text: bare CR/LF
   std::optional<parse_error> size_error_;
