@@ -29,9 +29,12 @@ BUILD_PACKAGES=(cmake ninja-build g++ pkg-config ragel libfmt-dev nlohmann-json3
                 libssl-dev libasio-dev libc-ares-dev)
 # What the full test run adds: Catch2, clang with libFuzzer and sanitizers,
 # Google Benchmark, the real SMTP peers of the interop tests, and the
-# authoritative DNS server the resolver's tests ask (knot).
+# authoritative DNS server the resolver's tests ask (knot), and the load
+# balancers the PROXY protocol is tested behind (HAProxy, nginx's stream
+# module; run privately on 127.0.0.1 by tests/interop/proxy.sh).
 TEST_PACKAGES=(catch2 clang libclang-rt-14-dev llvm-14 libbenchmark-dev python3 python3-aiosmtpd swaks
-               libnet-ssleay-perl openssl postfix valgrind zip unzip knot knot-dnsutils iproute2)
+               libnet-ssleay-perl openssl postfix valgrind zip unzip knot knot-dnsutils iproute2
+               haproxy nginx-light libnginx-mod-stream)
 
 # Node.js and npm for the interop peers (Nodemailer): Debian's packages unless
 # a Node.js is already installed (NodeSource's nodejs bundles npm and

@@ -64,7 +64,7 @@ void serve_session::reply(server& session, int code, std::string_view text) {
 void serve_session::on_connect(server& session) {
   if (config_.network)
     log([&] {
-      json entry = {{"event", "connect"}, {"peer", peer_}};
+      json entry = {{"event", "connect"}, {"peer", peer_}};  // (network only: there is a peer)
       if (!client_.empty()) entry["client"] = client_;  // behind a proxy: who the proxy relays
       return entry;
     });
@@ -134,9 +134,9 @@ void serve_session::on_proxied(const proxy_header& h) {
   }
   log([&] {
     json entry = {{"event", "proxy"},
-                  {"peer", peer_},
                   {"version", h.version == proxy_version::v1 ? "v1" : "v2"},
                   {"command", h.command == proxy_command::proxy ? "proxy" : "local"}};
+    if (!peer_.empty()) entry["peer"] = peer_;  // the proxy (on stdio the peer is not known)
     if (h.has_addresses()) {
       entry["client"] = endpoint_text(h.source_address, h.source_port);
       entry["server"] = endpoint_text(h.destination_address, h.destination_port);
