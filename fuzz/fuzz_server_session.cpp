@@ -8,7 +8,10 @@
 // 64-octet text line, 6 small limits: 64-octet command lines, 3 recipients,
 // 100-octet messages, 5 bad commands, a 256-octet receive buffer, 7 AUTH
 // PLAIN/LOGIN without TLS and SMTPUTF8); byte 1 seeds the chunking; the
-// rest is what the client sends.
+// rest is what the client sends. A stream that starts with "PROXY" or
+// "\r\n\r\n" (the start of the v2 signature) turns the PROXY protocol on
+// (server_options::proxy_protocol, any version): the option byte is full,
+// and this way the mutator reaches every header, broken ones included.
 //
 // Invariants:
 //  1. Never crashes, never leaks (ASan), no undefined behaviour (UBSan).
@@ -26,7 +29,9 @@
 //     the k-octet prefix's, the replies still read back strictly and the
 //     last is 421 (4.4.2 or 4.3.2, RFC 5321 §4.5.3.2 and §3.8), the same
 //     whatever the chunking (but for plaintext injected after STARTTLS, as
-//     in 2).
+//     in 2). Before the PROXY header nothing at all is written.
+//  7. With the PROXY protocol, nothing is written before the header is read
+//     (no greeting, no 421), and a broken one closes with no output at all.
 #include <sansmtp/codec/reply_reader.hpp>
 #include <sansmtp/syntax/reply.hpp>
 #include <sansmtp/session/server.hpp>
@@ -107,7 +112,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const sansmtp::fuzz::input_scope scope(data, size, budget);
   auto in = fuzz::knobbed(data, size);
   if (!in) return 0;
-  const auto options = options_from(in->knobs);
+  auto options = options_from(in->knobs);
+  const bool proxied = in->stream.starts_with("PROXY") || in->stream.starts_with("\r\n\r\n");
+  if (proxied) options.proxy_protocol = proxy_reader_options{};
   const auto whole = test::run_session(in->stream, {}, options);
   const auto cuts = fuzz::random_cuts(in->stream.size(), in->rng, 8, 40);
   const auto split = test::run_session(in->stream, cuts, options);
@@ -121,6 +128,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& m : whole.messages)
       FUZZ_CHECK(!has_bare_line_ending(m), "a message with a bare CR or LF was delivered: " + fuzz::escape(m));
   read_back(whole.output);
+  // 7.
+  if (proxied && whole.log.rfind("proxy v", 0) != 0)
+    FUZZ_CHECK(whole.output.empty(), "output before the PROXY header: " + fuzz::escape(whole.output));
 
   // 6.
   test::responder app;
@@ -144,7 +154,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto after = std::string_view(cut.log).substr(before.size());
     FUZZ_CHECK(after.empty() || after == "closed\n" || after == "closed unfinished\n",
                "events after the interruption: " + std::string(after));
-    FUZZ_CHECK(read_back(cut.output) == 421, "interrupted: the last reply is not a 421");
+    if (proxied && prefix.log.empty())  // still before the PROXY header: no SMTP at all
+      FUZZ_CHECK(cut.output.empty(), "interrupted before the PROXY header, yet output was written");
+    else
+      FUZZ_CHECK(read_back(cut.output) == 421, "interrupted: the last reply is not a 421");
   }
   return 0;
 }
