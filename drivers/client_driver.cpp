@@ -34,7 +34,7 @@ client_driver::client_driver(asio::io_context& io, client_driver_options options
 // --- connecting --------------------------------------------------------------------
 
 void client_driver::start() {
-  if (options_.session.starttls != tls_policy::off) {
+  if (options_.session.starttls != tls_policy::off || options_.session.implicit_tls) {
     auto context = make_client_tls_context(options_.tls);
     if (!context) {
       fail(std::move(context).error());
@@ -65,7 +65,7 @@ void client_driver::on_resolved(const std::error_code& ec, const asio::ip::tcp::
     connected_ = true;
     handler_.on_connected(peer);
     if (options_.proxy) return send_proxy_header(peer);
-    pump();  // the server speaks first: this arms the greeting timeout and reads
+    begin();
   };
   if (options_.source_address.empty()) {
     asio::async_connect(socket_, results, connected);
@@ -128,8 +128,15 @@ void client_driver::send_proxy_header(const asio::ip::tcp::endpoint& peer) {
       fail({driver_step::write, e, "cannot send the PROXY header: " + e.message()});
       return;
     }
-    pump();
+    begin();
   });
+}
+
+// Connected (and the PROXY header written): with implicit TLS (RFC 8314
+// §3) the handshake, then the greeting; otherwise the greeting at once.
+void client_driver::begin() {
+  if (options_.session.implicit_tls) return start_handshake();
+  pump();  // the server speaks first: this arms the greeting timeout and reads
 }
 
 // --- the pull loop ------------------------------------------------------------------
@@ -336,6 +343,7 @@ void client_driver::start_handshake() {
     tls_peer_ = describe_tls_peer(tls_->native_handle());
     handler_.on_tls(*tls_peer_);
     if (closed_) return;
+    if (session_.state() == client_state::greeting) return pump();  // implicit TLS: now the greeting
     // Refused when the server sent plaintext after its 220 under the
     // default `reject` (RFC 3207 §5; CVE-2011-0411).
     if (const auto e = session_.tls_established()) {

@@ -40,7 +40,9 @@ namespace {
 
 sansmtp::server_options session_options(const connection_owner& owner) {
   auto o = owner.options().session;
-  o.starttls = owner.tls() != nullptr;  // RFC 3207: offer only what can be done
+  // RFC 3207: offer only what can be done; RFC 8314 §3: with TLS from the
+  // first octet there is no STARTTLS.
+  o.starttls = owner.tls() != nullptr && !o.implicit_tls;
   return o;
 }
 
@@ -84,13 +86,20 @@ std::string server_connection::shutdown_text() const {
 
 void server_connection::start(std::uint64_t id) {
   id_ = id;
+  if (session_.tls() && !handler_) return close_now();  // a plaintext 421 would be noise to a TLS client
+  if (session_.tls()) return start_handshake();  // RFC 8314 §3: TLS first, then the greeting
   if (!handler_) {  // over max_sessions: RFC 5321 §3.1 allows a 421 greeting
     const std::string text =
         "4.3.2 " + owner_->options().session.hostname + " Too many sessions, try again later";
     if (session_.send(421, text)) return close_now();
     return advance();
   }
-  // Behind a proxy the greeting waits for the PROXY header (pump()).
+  greet();
+}
+
+// The greeting, through the handler; behind a proxy it waits for the PROXY
+// header (pump()).
+void server_connection::greet() {
   if (session_.state() == server_state::proxy_header) return advance();
   try {
     handler_->on_connect(session_);  // the greeting: the server speaks first (§3.1)
@@ -346,6 +355,9 @@ void server_connection::on_write(const std::error_code& ec, std::size_t n) {
 
 // --- STARTTLS (RFC 3207) ---------------------------------------------------------
 
+// The TLS handshake: after a 220 to STARTTLS (RFC 3207), or before the
+// greeting with implicit TLS (RFC 8314 §3: the session's tls() is true
+// from the start).
 void server_connection::start_handshake() {
   // RFC 3207 §4.2 / CVE-2011-0411: plaintext that came after STARTTLS must
   // never be taken as if it had come over TLS. Under `reject`,
@@ -372,6 +384,15 @@ void server_connection::on_handshake(const std::error_code& ec) {
   if (ec) {
     fail(close_reason::tls_failed, {driver_step::tls, ec, "TLS handshake failed: " + ec.message()});
     return close_now();
+  }
+  if (session_.state() == server_state::greeting) {  // implicit TLS: the greeting comes now
+    try {
+      if (handler_) handler_->on_tls(session_, describe_tls(tls_->native_handle()));
+    } catch (const std::exception& e) {
+      fail(close_reason::handler_failed, {driver_step::handler, {}, std::string("on_tls threw: ") + e.what()});
+      return close_now();
+    }
+    return greet();
   }
   if (const auto e =
           session_.tls_established()) {  // `discard` drops trailing plaintext here; `reject` closes

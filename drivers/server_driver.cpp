@@ -176,6 +176,12 @@ server_driver::server_driver(asio::io_context& io, server_driver_options options
 server_driver::~server_driver() = default;
 
 std::error_code server_driver::listen(const asio::ip::tcp::endpoint& at) {
+  // Implicit TLS needs a context; behind a proxy the PROXY header would come
+  // before the handshake, in plaintext, which this driver does not read
+  // (terminate TLS on the proxy instead: docs/deployment.md).
+  const auto& session = state_->opts.session;
+  if (session.implicit_tls && (!state_->tls_context || session.proxy_protocol))
+    return std::make_error_code(std::errc::invalid_argument);
   auto& acceptor = state_->acceptor;
   std::error_code ec;
   acceptor.open(at.protocol(), ec);

@@ -507,3 +507,29 @@ TEST_CASE("client opening lifetime rule: the helper's sends leave every view of 
   CHECK(text(c.pending_output()) == "AUTH PLAIN " + *sasl_plain("bob", "secret") + "\r\n");
   CHECK(lines_of(second) == "mx|AUTH PLAIN|");
 }
+
+TEST_CASE("client opening: implicit TLS (RFC 8314 3) sends no STARTTLS, even when offered, and AUTH at once") {
+  const auto plain = *sasl_plain("bob", "secret");
+  auto o = automatic();
+  o.implicit_tls = true;
+  o.starttls = tls_policy::required;  // satisfied by the TLS the connection began with
+  o.auth = client_auth{"PLAIN", plain};
+  // A server that (wrongly) offers STARTTLS over TLS: not taken up.
+  const std::string server = "220 mx\r\n250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n235 2.7.0 ok\r\n221 bye\r\n";
+  const auto r = run_client_every_way(server, {quit_step()}, o);
+  CHECK(r.log == greeting_line + "reply EHLO 250\nreply AUTH 235\nreply QUIT 221\n");
+  CHECK(r.output == ehlo + "AUTH PLAIN " + plain + "\r\nQUIT\r\n");
+
+  client c(o);
+  CHECK(c.tls());
+  CHECK_FALSE(c.starttls_wanted());
+  // Without it, the same transcript under `required` goes through STARTTLS.
+  auto starttls = o;
+  starttls.implicit_tls = false;
+  client d(starttls);
+  CHECK_FALSE(d.tls());
+  feed(d, "220 mx\r\n");
+  d.consume_output(d.pending_output_size());
+  feed(d, "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
+  CHECK(text(d.pending_output()) == "STARTTLS\r\n");
+}

@@ -1320,3 +1320,21 @@ TEST_CASE("server: while draining, every new-work verb is refused and none count
     CHECK(b->suggested.lines[0] == "localhost Service shutting down, closing the channel");
   }
 }
+
+TEST_CASE("server: implicit TLS (RFC 8314 3) starts with tls(), never offers STARTTLS, offers AUTH at once") {
+  server_options o;
+  o.implicit_tls = true;
+  o.starttls = true;  // ignored: there is no STARTTLS over TLS
+  o.auth_mechanisms = {"PLAIN"};
+  CHECK(server(o).tls());
+  const auto r = run_every_way("EHLO c.example\r\nSTARTTLS\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\nQUIT\r\n", o);
+  CHECK(r.output.find("STARTTLS\r\n") == std::string::npos);
+  CHECK(r.output.find("250 AUTH PLAIN\r\n") != std::string::npos);
+  CHECK(r.log == "cmd EHLO c.example\nbad 502 not_offered [STARTTLS\\r\\n]\ncmd AUTH PLAIN [AGJvYgBzZWNyZXQ=]\ncmd QUIT\n");
+  CHECK(reply_codes(r.output) == "220 250 502 235 221");
+  // Without it the same session offers STARTTLS and refuses AUTH before TLS.
+  o.implicit_tls = false;
+  const auto plain = run_every_way("EHLO c.example\r\nQUIT\r\n", o);
+  CHECK(plain.output.find("250 STARTTLS\r\n") != std::string::npos);
+  CHECK(plain.output.find("AUTH") == std::string::npos);
+}

@@ -28,12 +28,28 @@ namespace sansmtp::cli {
 struct server_address {
   std::string host;  // no brackets
   std::string port;
+  bool implicit_tls = false;  // smtps:// (RFC 8314 §3)
 };
 
-// HOST, HOST:PORT, [IPV6] or [IPV6]:PORT; PORT 1-65535 (default 25).
-// nullopt with `why` set when the text is none of these.
+// HOST, HOST:PORT, [IPV6] or [IPV6]:PORT; PORT 1-65535 (default 25), after
+// an optional scheme: smtp:// (the same), or smtps:// (RFC 8314 §3: TLS
+// from the first octet, port 465 by default). nullopt with `why` set when
+// the text is none of these.
 inline std::optional<server_address> parse_server(std::string_view text, std::string& why) {
   server_address a{{}, "25"};
+  const auto scheme = [&](std::string_view name) {
+    if (text.size() < name.size()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i)
+      if ((text[i] | 0x20) != name[i] && text[i] != name[i]) return false;
+    text.remove_prefix(name.size());
+    return true;
+  };
+  if (scheme("smtps://")) {
+    a.implicit_tls = true;
+    a.port = "465";
+  } else {
+    (void)scheme("smtp://");
+  }
   std::string_view port;
   if (text.starts_with('[')) {
     const auto close = text.find(']');

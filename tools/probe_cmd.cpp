@@ -414,6 +414,7 @@ int run_probe(args argv) {
   if (const auto status = parse_cli11(app, words)) return *status;
   const auto server = parse_server(server_text, why);
   if (!server) return usage(escape_for_display(server_text) + ": " + why);
+  if (server->implicit_tls) return usage("probe does not speak implicit TLS (smtps://) yet: use 'sansmtp send --implicit-tls'");
   if (!tls_ca.empty() && !starttls) return usage("--tls-ca needs --starttls");
   if (ehlo && !names_text.empty()) return usage("--ehlo and --names do not go together");
 

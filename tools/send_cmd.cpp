@@ -1,5 +1,5 @@
 // sansmtp send --server HOST[:PORT] --from ADDR --to ADDR... [--ehlo NAME]
-//              [--starttls required|opportunistic|off] [--tls-ca FILE | --tls-no-verify]
+//              [--starttls required|opportunistic|off | --implicit-tls] [--tls-ca FILE | --tls-no-verify]
 //              [--auth-user U --auth-password-file F] [--bdat] [--lmtp] [--json]
 //              [--spool-memory BYTES] < MESSAGE
 //
@@ -62,7 +62,8 @@ struct send_args {
   std::string server, from, starttls = "opportunistic", tls_ca, auth_user, auth_password_file;
   std::vector<std::string> to;
   std::optional<std::string> ehlo;
-  bool tls_no_verify = false, bdat = false, lmtp = false, json = false, allow_failing_ehlo = false;
+  bool tls_no_verify = false, bdat = false, lmtp = false, json = false, allow_failing_ehlo = false,
+       implicit_tls = false;
   std::size_t spool_memory = 1024 * 1024;  // --spool-memory: a piped message held in memory up to this
 };
 
@@ -379,7 +380,9 @@ int run_send(args argv) {
   std::string why;
   if (!take_ehlo_option(words, a.ehlo, why)) return usage(why);
   CLI::App app{"Submit one message read from stdin and say what became of each recipient", "sansmtp send"};
-  app.add_option("--server", a.server, "HOST[:PORT] (port 25 by default; [IPv6]:PORT)")->required();
+  app.add_option("--server", a.server,
+                 "HOST[:PORT] (port 25 by default; [IPv6]:PORT), or smtps://HOST[:PORT] for --implicit-tls (port 465)")
+      ->required();
   app.add_option("--from", a.from, "The reverse-path (an address, or '' for the null one)")->required();
   app.add_option("--to", a.to, "A recipient (repeat for more)")->required();
   std::string ehlo_help;  // --ehlo is read before CLI11 (take_ehlo_option); here for --help
@@ -391,6 +394,8 @@ int run_send(args argv) {
   auto* no_verify = app.add_flag("--tls-no-verify", a.tls_no_verify,
                                  "Do not verify the server's certificate (it is still shown)");
   ca->excludes(no_verify);
+  app.add_flag("--implicit-tls", a.implicit_tls,
+               "TLS from the first octet, before the greeting (RFC 8314 section 3: submissions on port 465); no STARTTLS");
   auto* user = app.add_option("--auth-user", a.auth_user, "AUTH (RFC 4954) as this user, after TLS");
   auto* pw = app.add_option("--auth-password-file", a.auth_password_file, "The password: the first line of FILE");
   user->needs(pw);
@@ -418,12 +423,15 @@ int run_send(args argv) {
 
   const auto server = parse_server(a.server, why);
   if (!server) return usage("--server " + escape_for_display(a.server) + ": " + why);
+  const bool implicit_tls = a.implicit_tls || server->implicit_tls;
+  if (implicit_tls && app.count("--starttls") > 0)
+    return usage("--starttls does not go with --implicit-tls (smtps://): TLS starts before the greeting");
   const auto policy = a.starttls == "required" ? tls_policy::required
                       : a.starttls == "off"    ? tls_policy::off
                                                : tls_policy::opportunistic;
-  if (policy == tls_policy::off && (!a.tls_ca.empty() || a.tls_no_verify))
+  if (policy == tls_policy::off && !implicit_tls && (!a.tls_ca.empty() || a.tls_no_verify))
     return usage("--tls-ca and --tls-no-verify need STARTTLS (not --starttls off)");
-  if (policy == tls_policy::off && !a.auth_user.empty())
+  if (policy == tls_policy::off && !implicit_tls && !a.auth_user.empty())
     return usage("--auth-user with --starttls off would send the password in the clear (RFC 4954 section 4)");
   std::string password;
   if (!a.auth_user.empty()) {
@@ -449,6 +457,7 @@ int run_send(args argv) {
   o.port = server->port;
   o.session.lmtp = a.lmtp;
   o.session.starttls = policy;
+  o.session.implicit_tls = implicit_tls;
   o.tls.ca_file = a.tls_ca;
   o.tls.verification = a.tls_no_verify ? drivers::tls_verification::report : drivers::tls_verification::enforce;
   if (a.ehlo) {

@@ -2,7 +2,7 @@
 //               [--hostname NAME] [--bare-lf P] [--bare-cr P] [--max-size N]
 //               [--starttls-injection reject|discard] [--events FILE]
 //               [--timeout SECONDS] [--proxy-protocol v1|v2|any]
-//   --listen only: [--tls-cert F --tls-key F [--tls-key-password-file F] | --tls-self-signed]
+//   --listen only: [--tls-cert F --tls-key F [--tls-key-password-file F] | --tls-self-signed] [--implicit-tls]
 //                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
 //                  [--auth-threads N] [--auth-fail-delay-ms MS] [--auth-fail-delay-max-ms MS]
 //                  [--auth-max-failures N] [--auth-failure-window SECONDS]
@@ -86,7 +86,7 @@ int usage(std::string_view message) {
 int run_serve(args argv) {
   CLI::App app{"An accept-all SMTP server delivering to a Maildir: on stdin/stdout or on a TCP port",
                "sansmtp serve"};
-  bool stdio = false, sink = false, self_signed = false;
+  bool stdio = false, sink = false, self_signed = false, implicit_tls = false;
   std::string listen, dir, hostname = host_name(), events, bare_lf = "reject", bare_cr = "reject",
                        injection = "reject", tls_cert, tls_key, tls_key_password_file, users_file, proxy_protocol,
                        proxy_from;
@@ -125,6 +125,8 @@ int run_serve(args argv) {
                  "The pass phrase of an encrypted --tls-key: the first line of FILE (never asked on the terminal)")
       ->check(CLI::ExistingFile);
   app.add_flag("--tls-self-signed", self_signed, "STARTTLS with an EC P-256 certificate for --hostname made at start");
+  app.add_flag("--implicit-tls", implicit_tls,
+               "TLS from the first octet with that certificate (RFC 8314 section 3: port 465); STARTTLS is not offered");
   app.add_option("--auth-users", users_file, "AUTH PLAIN/LOGIN (after STARTTLS) for the users in FILE "
                                              "(lines from 'sansmtp passwd'); MAIL then needs AUTH");
   add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 and are closed (0 = no limit)");
@@ -182,7 +184,7 @@ int run_serve(args argv) {
     for (const auto* option : {"--tls-cert", "--tls-key", "--tls-key-password-file", "--tls-self-signed", "--auth-users",
                                "--max-sessions", "--threads", "--grace", "--auth-threads", "--auth-fail-delay-ms",
                                "--auth-fail-delay-max-ms", "--auth-max-failures", "--auth-failure-window",
-                               "--proxy-from"})
+                               "--proxy-from", "--implicit-tls"})
       if (app.count(option) > 0) return usage(fmt::format("{} needs --listen", option));
   }
   if (tls_cert.empty() != tls_key.empty()) return usage("--tls-cert and --tls-key go together");
@@ -194,6 +196,10 @@ int run_serve(args argv) {
     if (!key_password) return usage(why);
   }
   if (self_signed && !tls_cert.empty()) return usage("give --tls-cert/--tls-key or --tls-self-signed, not both");
+  if (implicit_tls && !tls) return usage("--implicit-tls needs a certificate (--tls-cert/--tls-key or --tls-self-signed)");
+  if (implicit_tls && !proxy_protocol.empty())
+    return usage("--implicit-tls and --proxy-protocol do not go together: let the proxy terminate TLS "
+                 "(HAProxy's send-proxy-v2-ssl, docs/deployment.md)");
   // RFC 4954 §4 and this server's policy: no passwords over plaintext, so
   // AUTH without TLS could never succeed.
   if (!users_file.empty() && !tls) return usage("--auth-users needs STARTTLS (--tls-cert/--tls-key or --tls-self-signed)");
@@ -230,6 +236,7 @@ int run_serve(args argv) {
   o.data.max_line_length = max_line;
   o.after_starttls = injection == "discard" ? starttls_injection::discard : starttls_injection::reject;
   o.command_timeout = std::chrono::seconds(timeout);
+  o.implicit_tls = implicit_tls;
   if (!proxy_protocol.empty()) {
     o.proxy_protocol = proxy_reader_options{};
     o.proxy_protocol->accept = proxy_protocol == "v1"   ? proxy_accept::v1

@@ -35,6 +35,7 @@ client::client(client_options options)
     : session_core(options.receive_buffer), options_(std::move(options)), reader_(options_.replies), encoder_(options_.data) {
   expect(answered_command::greeting, true, 0);  // the server speaks first
   if (options_.open_automatically) open_ = open_state::running;
+  tls_ = options_.implicit_tls;  // RFC 8314 §3: the greeting comes over TLS
 }
 
 bool client::received_after(std::uint64_t offset, std::uint64_t write) const noexcept {

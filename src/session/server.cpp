@@ -137,6 +137,7 @@ server::server(server_options options)
       decoder_(options_.data),
       proxy_(options_.proxy_protocol.value_or(proxy_reader_options{})) {
   owed_.push_back({owed::greeting});  // the application speaks first (§3.1)
+  tls_ = options_.implicit_tls;       // RFC 8314 §3: everything is over TLS
 }
 
 // --- bytes in ----------------------------------------------------------------

@@ -75,7 +75,10 @@ struct client_driver_options {
   // before it, and the server's greeting is read after it is written.
   std::optional<proxy_header> proxy;
   // ehlo_name, starttls policy, auth, timeouts, ...; the driver turns
-  // open_automatically on (the session does the opening).
+  // open_automatically on (the session does the opening). With
+  // implicit_tls (RFC 8314 §3, port 465) the driver does the TLS handshake
+  // (with `tls`, verification included) right after connecting, before the
+  // greeting is read.
   client_options session;
   tls_client_options tls;
   // Resolving and connecting (RFC 5321 sets no value; the greeting timeout
@@ -134,6 +137,7 @@ class client_driver {
  private:
   void on_resolved(const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results);
   void send_proxy_header(const asio::ip::tcp::endpoint& peer);
+  void begin();
   void pump();
   void start_read();
   void on_read(const std::error_code& ec, std::size_t n);

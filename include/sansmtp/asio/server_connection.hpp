@@ -62,6 +62,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   // The one operation in flight (besides the timer).
   enum class op : std::uint8_t { none, reading, writing, handshaking, closing };
 
+  void greet();
   void advance();
   bool pump();
   void answer_stall();

@@ -184,7 +184,10 @@ class server_handler {
 
 struct server_driver_options {
   // The options of each session. `starttls` is forced to whether a TLS
-  // context was given.
+  // context was given. With `implicit_tls` (RFC 8314 §3, port 465) every
+  // connection starts with the TLS handshake (tls_handshake_timeout), then
+  // on_tls, then on_connect; STARTTLS is not offered, and a connection over
+  // max_sessions is closed without a greeting.
   sansmtp::server_options session;
   // Concurrent sessions; a connection beyond them is greeted with
   // 421 4.3.2 and closed (RFC 5321 §3.1, §3.8). 0 = no limit.
@@ -231,7 +234,8 @@ class server_driver {
   server_driver& operator=(const server_driver&) = delete;
 
   // Binds, listens and starts accepting. Once per driver, before anything
-  // else is called on it.
+  // else is called on it. invalid_argument: session.implicit_tls without a
+  // TLS context, or with session.proxy_protocol (not supported together).
   [[nodiscard]] std::error_code listen(const asio::ip::tcp::endpoint& at);
   // Where it listens (the real port after binding port 0).
   asio::ip::tcp::endpoint local_endpoint() const;

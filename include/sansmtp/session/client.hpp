@@ -222,6 +222,11 @@ struct client_options {
   data_encoder_options data;
   starttls_injection after_starttls = starttls_injection::reject;
   tls_policy starttls = tls_policy::opportunistic;
+  // RFC 8314 §3: TLS from the first octet (submissions on port 465): the
+  // driver does the handshake before the greeting is read, and the session
+  // starts with tls() true, so STARTTLS is never sent (`starttls` is then
+  // satisfied, whatever it says) and AUTH is allowed at once.
+  bool implicit_tls = false;
   // AUTH before TLS sends the credentials in the clear (RFC 4954 §4, §14);
   // off: send_auth() refuses it with encryption_required.
   bool allow_auth_without_tls = false;

@@ -84,6 +84,11 @@ struct server_options {
   bool dsn = false;                  // RFC 3461 (NOTIFY, ORCPT, RET, ENVID)
   bool enhancedstatuscodes = true;   // RFC 2034
   bool starttls = false;             // RFC 3207: offered until TLS is up
+  // RFC 8314 §3: TLS from the first octet (port 465). The driver does the
+  // handshake before the greeting; the session starts with tls() true, so
+  // STARTTLS is never offered (`starttls` is ignored) and AUTH is offered
+  // as after STARTTLS.
+  bool implicit_tls = false;
   bool limits = false;               // RFC 9422: advertise the limits below
   std::vector<std::string> auth_mechanisms;  // RFC 4954; empty = no AUTH
   // AUTH is offered and accepted before TLS only with this. Off: plaintext
