@@ -4,7 +4,8 @@ Prints its port on stdout once listening; each message it accepts is written
 byte-exact as received (after dot-unstuffing) to OUT_DIR/N.eml, with its
 envelope in OUT_DIR/N.json. Options: --tls CERT KEY (STARTTLS offered and
 required before MAIL), --auth USER PASSWORD (AUTH PLAIN/LOGIN, only after
-TLS: auth_require_tls), --lmtp (LMTP, RFC 2033).
+TLS: auth_require_tls), --lmtp (LMTP, RFC 2033), --implicit-tls CERT KEY
+(TLS from the first octet, RFC 8314 section 3; no STARTTLS).
 Runs under Debian's /usr/bin/python3 with python3-aiosmtpd.
 """
 import argparse
@@ -26,6 +27,7 @@ def main():
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--auth", nargs=2, metavar=("USER", "PASSWORD"))
     p.add_argument("--lmtp", action="store_true")
+    p.add_argument("--implicit-tls", nargs=2, metavar=("CERT", "KEY"))
     a = p.parse_args()
     os.makedirs(a.out_dir, exist_ok=True)
     count = [0]
@@ -39,7 +41,9 @@ def main():
             with open(base + ".json", "w") as f:
                 json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                            "mail_options": envelope.mail_options,
-                           "tls": session.ssl is not None,
+                           # After STARTTLS session.ssl; with implicit TLS the transport's.
+                           "tls": session.ssl is not None
+                           or server.transport.get_extra_info("ssl_object") is not None,
                            "auth": session.authenticated if hasattr(session, "authenticated") else None}, f)
             if a.lmtp:
                 return "\r\n".join("250 2.0.0 delivered to %s" % r for r in envelope.rcpt_tos)
@@ -57,6 +61,11 @@ def main():
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(a.tls[0], a.tls[1])
         kwargs.update(tls_context=ctx, require_starttls=True)
+    controller_kwargs = {}
+    if a.implicit_tls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.implicit_tls[0], a.implicit_tls[1])
+        controller_kwargs.update(ssl_context=ctx)
     if a.auth:
         kwargs.update(authenticator=authenticator, auth_require_tls=True)
     else:
@@ -72,7 +81,7 @@ def main():
 
     cls = LmtpController if a.lmtp else Controller
     controller = cls(Handler(), hostname="127.0.0.1", port=port, server_hostname="mx.aiosmtpd.interop.example",
-                     **kwargs)
+                     **controller_kwargs, **kwargs)
     controller.start()
     print(port, flush=True)
     try:
