@@ -1338,3 +1338,132 @@ TEST_CASE("server: implicit TLS (RFC 8314 3) starts with tls(), never offers STA
   CHECK(plain.output.find("250 STARTTLS\r\n") != std::string::npos);
   CHECK(plain.output.find("AUTH") == std::string::npos);
 }
+
+TEST_CASE("server: the budget of commands that start no mail, at N and N+1") {
+  server_options o;
+  o.max_non_transaction_commands = 5;
+  const std::string five = "EHLO c.example\r\nNOOP\r\nRSET\r\nVRFY bob\r\nHELP\r\nNOOP\r\n";
+  const auto at = run_every_way(five + "QUIT\r\n", o);
+  CHECK(reply_codes(at.output) == "220 250 250 250 252 214 250 221");
+  const auto over = run_every_way(five + "EXPN list\r\nQUIT\r\n", o);
+  CHECK(over.log.find("bad 421 too_many_commands [EXPN list\\r\\n]\n") != std::string::npos);
+  CHECK(reply_codes(over.output) == "220 250 250 250 252 214 250 421");
+  CHECK(over.output.find("421 4.7.0 localhost Too many commands without mail, closing\r\n") != std::string::npos);
+  CHECK(over.closed);
+  // Mail commands do not count; 0 is no limit.
+  const auto mail = run_every_way(
+      "EHLO c.example\r\nNOOP\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nNOOP\r\nNOOP\r\nNOOP\r\nRSET\r\nQUIT\r\n", o);
+  CHECK(reply_codes(mail.output) == "220 250 250 250 250 250 250 250 250 221");
+  o.max_non_transaction_commands = 0;
+  std::string many = "EHLO c.example\r\n";
+  for (int i = 0; i < 200; ++i) many += "NOOP\r\n";
+  CHECK(run_every_way(many + "QUIT\r\n", o).log.find("too_many_commands") == std::string::npos);
+}
+
+namespace {
+
+using fake_clock = std::chrono::steady_clock;
+fake_clock::time_point at_second(int s) { return fake_clock::time_point(std::chrono::seconds(s)); }
+
+// A session greeted, with `input` received and its events answered.
+void feed_server(server& s, std::string_view input) {
+  if (!input.empty()) REQUIRE(!s.receive(input));
+  for (;;) {
+    const auto e = s.next_event();
+    if (std::holds_alternative<server_event::need_data>(e) || std::holds_alternative<server_event::paused>(e)) return;
+    if (const auto* c = std::get_if<server_event::command>(&e)) {
+      if (std::holds_alternative<cmd::ehlo>(c->value))
+        REQUIRE(!s.send_ehlo_reply());
+      else if (c->suggested.code)  // (BDAT is answered at its chunk's end)
+        REQUIRE(!s.send(c->suggested));
+    } else if (const auto* r = suggested_reply(e)) {
+      REQUIRE(!s.send(*r));
+    }
+  }
+}
+
+std::string output_of(server& s) {
+  const auto out = s.pending_output();
+  return std::string(out.data(), out.size());
+}
+
+}  // namespace
+
+TEST_CASE("server: the whole-session time limit with a fake clock, at N and N+1") {
+  server_options o;
+  o.max_session_time = std::chrono::seconds(60);
+  server s(o);
+  CHECK_FALSE(s.next_deadline());  // no time reported yet
+  REQUIRE(!s.send(220, "mx ESMTP"));
+  CHECK(!s.on_time(at_second(1000)));
+  REQUIRE(s.next_deadline());
+  CHECK(*s.next_deadline() == at_second(1060));
+  feed_server(s, "EHLO c.example\r\n");
+  CHECK(!s.on_time(at_second(1059)));  // N-1 s in: still open
+  CHECK_FALSE(s.closed());
+  CHECK(s.on_time(at_second(1060)) == make_error_code(errc::session_too_long));  // N
+  CHECK(s.closed());
+  CHECK(output_of(s).ends_with("421 4.4.2 localhost Session time limit reached, closing\r\n"));
+  CHECK_FALSE(s.next_deadline());
+  CHECK(!s.on_time(at_second(2000)));  // closed: nothing more
+  // Off by default.
+  server off{server_options{}};
+  CHECK(!off.on_time(at_second(0)));
+  CHECK(!off.on_time(at_second(100000)));
+  CHECK_FALSE(off.next_deadline());
+}
+
+TEST_CASE("server: the minimum transfer rate during DATA and BDAT with a fake clock, at N and N+1") {
+  server_options o;
+  o.chunking = true;
+  o.min_data_rate = {100, std::chrono::seconds(10)};
+  const std::string open = "EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n";
+  for (const bool bdat : {false, true}) {
+    INFO((bdat ? "BDAT" : "DATA"));
+    for (const std::size_t sent : {std::size_t{99}, std::size_t{100}}) {
+      INFO(sent << " octets in the window");
+      server s(o);
+      REQUIRE(!s.send(220, "mx ESMTP"));
+      feed_server(s, open);
+      // Commands are not a transfer: no rate window.
+      CHECK(!s.on_time(at_second(0)));
+      CHECK_FALSE(s.next_deadline());
+      feed_server(s, bdat ? "BDAT 1000 LAST\r\n" : "DATA\r\n");
+      CHECK(s.state() == (bdat ? server_state::chunk : server_state::data));
+      CHECK(!s.on_time(at_second(6)));  // the first report in the body starts the window
+      REQUIRE(s.next_deadline());
+      CHECK(*s.next_deadline() == at_second(16));
+      feed_server(s, std::string(sent, 'x'));
+      CHECK(!s.on_time(at_second(15)));
+      const auto ec = s.on_time(at_second(16));
+      if (sent == 99) {
+        CHECK(ec == make_error_code(errc::transfer_too_slow));
+        CHECK(s.closed());
+        CHECK(output_of(s).ends_with("421 4.4.2 localhost Transfer too slow, closing\r\n"));
+      } else {
+        CHECK(!ec);
+        CHECK_FALSE(s.closed());
+        CHECK(*s.next_deadline() == at_second(26));  // the next window
+        CHECK(s.on_time(at_second(26)) == make_error_code(errc::transfer_too_slow));  // nothing in it
+      }
+    }
+  }
+}
+
+TEST_CASE("server: the rate stops while the session waits for the application") {
+  server_options o;
+  o.min_data_rate = {100, std::chrono::seconds(10)};
+  server s(o);
+  REQUIRE(!s.send(220, "mx ESMTP"));
+  feed_server(s, "EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+  CHECK(!s.on_time(at_second(0)));
+  REQUIRE(!s.receive(std::string(200, 'x') + "\r\n.\r\n"));
+  // The message ended; its reply is owed: no rate runs.
+  for (;;) {
+    const auto e = s.next_event();
+    if (std::holds_alternative<server_event::message_end>(e)) break;
+  }
+  CHECK(!s.on_time(at_second(100)));
+  CHECK_FALSE(s.next_deadline());
+  CHECK_FALSE(s.closed());
+}

@@ -88,6 +88,9 @@ constexpr entry entries[] = {
     {"bad_proxy_address", "an address or port in the PROXY header that is not one"},
     {"bad_proxy_tlv", "a PROXY v2 TLV that overruns, repeats or has the wrong size"},
     {"proxy_checksum_mismatch", "the PROXY v2 CRC32C does not match the header"},
+    {"session_too_long", "the session lasted longer than its limit"},
+    {"transfer_too_slow", "the message arrived slower than the minimum transfer rate"},
+    {"too_many_commands", "too many commands that start no mail transaction (NOOP, RSET, VRFY, EXPN, HELP)"},
 };
 
 // The table follows the enum: the last code of each group sits where its
@@ -103,7 +106,8 @@ static_assert(at(errc::session_closed, "session_closed"));
 static_assert(at(errc::starttls_unavailable, "starttls_unavailable"));
 static_assert(at(errc::shutting_down, "shutting_down"));
 static_assert(at(errc::proxy_checksum_mismatch, "proxy_checksum_mismatch"));
-static_assert(std::size(entries) == static_cast<std::size_t>(errc::proxy_checksum_mismatch) + 1);
+static_assert(at(errc::too_many_commands, "too_many_commands"));
+static_assert(std::size(entries) == static_cast<std::size_t>(errc::too_many_commands) + 1);
 
 class category final : public std::error_category {
  public:

@@ -220,7 +220,7 @@ server_event_t server::refuse(const command_error& e, std::string_view line, con
   pipelined_next_ = false;
   // §4.5.3.1.10: a 452 for too many recipients is flow control; only the
   // overshoot past max_recipient_overshoot counts as an error.
-  const bool counted = e.code == errc::shutting_down ? false
+  const bool counted = e.code == errc::shutting_down || e.code == errc::too_many_commands ? false
                        : e.code != errc::too_many_recipients ||
                              (options_.max_recipient_overshoot && ++overshoot_ > options_.max_recipient_overshoot);
   if (counted && options_.max_bad_commands && ++bad_commands_ > options_.max_bad_commands)
@@ -336,6 +336,17 @@ server_event_t server::command_event(std::string_view line) {
     e.reply = 421;
     e.enhanced = enhanced_status{4, 3, 2};
     suggestion_.assign(options_.hostname).append(" ").append(shutting_down_text);
+    return refuse(e, line, suggest(e.reply, e.enhanced, suggestion_));
+  }
+  const bool no_mail = std::holds_alternative<cmd::noop>(*parsed) || std::holds_alternative<cmd::rset>(*parsed) ||
+                       std::holds_alternative<cmd::vrfy>(*parsed) || std::holds_alternative<cmd::expn>(*parsed) ||
+                       std::holds_alternative<cmd::help>(*parsed);
+  if (options_.max_non_transaction_commands && no_mail && ++junk_commands_ > options_.max_non_transaction_commands) {
+    // Commands that start no mail, past their budget: 421 closes.
+    e.code = errc::too_many_commands;
+    e.reply = 421;
+    e.enhanced = enhanced_status{4, 7, 0};
+    suggestion_.assign(options_.hostname).append(" Too many commands without mail, closing");
     return refuse(e, line, suggest(e.reply, e.enhanced, suggestion_));
   }
   if (const auto refusal = check_state(*parsed, e)) {
@@ -972,6 +983,48 @@ void server::close_with_421(const enhanced_status& status, std::string_view why)
 
 // §4.5.3.2: the server may close after its timeout, with 421.
 void server::on_timeout() { close_with_421({4, 4, 2}, "Timeout waiting for the client, closing"); }
+
+std::error_code server::on_time(std::chrono::steady_clock::time_point now) {
+  if (!started_) started_ = now;
+  if (closed_) return {};
+  const auto& limit = options_.max_session_time;
+  if (limit.count() > 0 && now - *started_ >= limit) {
+    close_with_421({4, 4, 2}, "Session time limit reached, closing");
+    return errc::session_too_long;
+  }
+  // The rate runs while message octets are read and the session wants them
+  // (not while it waits for the application or the output).
+  const auto& rate = options_.min_data_rate;
+  const bool transferring = (mode_ == mode::data || mode_ == mode::bdat) && wants_read();
+  if (rate.octets == 0 || rate.interval.count() <= 0 || !transferring) {
+    rate_since_.reset();
+    return {};
+  }
+  if (!rate_since_) {
+    rate_since_ = now;
+    rate_octets_ = in_.received();
+    return {};
+  }
+  if (now - *rate_since_ < rate.interval) return {};
+  if (in_.received() - rate_octets_ < rate.octets) {
+    close_with_421({4, 4, 2}, "Transfer too slow, closing");
+    return errc::transfer_too_slow;
+  }
+  rate_since_ = now;  // the next window
+  rate_octets_ = in_.received();
+  return {};
+}
+
+std::optional<std::chrono::steady_clock::time_point> server::next_deadline() const noexcept {
+  if (closed_) return std::nullopt;
+  std::optional<std::chrono::steady_clock::time_point> at;
+  if (started_ && options_.max_session_time.count() > 0) at = *started_ + options_.max_session_time;
+  if (rate_since_) {
+    const auto end = *rate_since_ + options_.min_data_rate.interval;
+    if (!at || end < *at) at = end;
+  }
+  return at;
+}
 
 // RFC 3463 X.3.2: system not accepting network messages.
 void server::shutdown() { close_with_421({4, 3, 2}, shutting_down_text); }

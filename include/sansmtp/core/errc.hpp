@@ -97,6 +97,10 @@ enum class errc {
   bad_proxy_address,          // an address or port that is not one (v1 text, v2 family/length)
   bad_proxy_tlv,              // a v2 TLV that overruns, repeats, or has the wrong size
   proxy_checksum_mismatch,    // PP2_TYPE_CRC32C does not match the header
+  // Abuse limits of the server session (server_options; time reported with on_time()).
+  session_too_long,    // max_session_time passed
+  transfer_too_slow,   // fewer than min_data_rate.octets in an interval of DATA or BDAT
+  too_many_commands,   // over max_non_transaction_commands (NOOP, RSET, VRFY, EXPN, HELP)
 };
 
 // The application's mistake, not the peer's: a call the session's state

@@ -132,6 +132,25 @@ struct server_options {
   // RFC 5321 §4.5.3.2.7: "at least 5 minutes" waiting for the next command.
   // It also bounds the wait for the PROXY header.
   std::chrono::seconds command_timeout{300};
+  // Abuse limits (0 = off). The session reads no clock: the driver reports
+  // the time with on_time(), and arms a timer for next_deadline().
+  // A whole session, from the first on_time(): past it, 421 4.4.2 and
+  // closed (RFC 5321 §4.5.3.2 bounds each wait, not a session; a client
+  // that keeps every wait just under its timeout would hold a connection
+  // for ever).
+  std::chrono::seconds max_session_time{0};
+  // During DATA and a BDAT chunk: at least `octets` in every `interval`
+  // (both set to be on), or 421 4.4.2 and closed: a sender dripping one
+  // octet a minute is cut off long before the 10-minute DATA block timeout
+  // of §4.5.3.2.6 would. Postfix's smtpd_min_data_rate is the same idea.
+  struct data_rate {
+    std::uint64_t octets = 0;
+    std::chrono::seconds interval{0};
+  } min_data_rate;
+  // NOOP, RSET, VRFY, EXPN and HELP in one session (they start no mail):
+  // the next one is refused as bad_command{too_many_commands} suggesting
+  // 421 4.7.0, which closes. Postfix's smtpd_junk_command_limit is 100.
+  std::size_t max_non_transaction_commands = 0;
   // The PROXY protocol (HAProxy's proxy-protocol.txt): the connection comes
   // from a load balancer that puts a v1 or v2 header before the first SMTP
   // octet. Set, the session reads that header first (state proxy_header):
@@ -368,6 +387,16 @@ class server : public detail::session_core {
   std::uint64_t timeout_epoch() const noexcept { return in_.consumed() - skipped_ + timeout_epoch_; }
   // The timer expired: queues 421 4.4.2 and closes.
   void on_timeout();
+  // The abuse limits' clock (server_options::max_session_time,
+  // min_data_rate): the driver reports the time before each read and when
+  // next_deadline() passes; any steady source will do (a test's fake one).
+  // The first call starts the session's time. A limit that ran out queues
+  // "421 4.4.2 <hostname> ..." and closes, and its errc is returned
+  // (session_too_long, transfer_too_slow); empty otherwise.
+  [[nodiscard]] std::error_code on_time(std::chrono::steady_clock::time_point now);
+  // The earliest time a running limit can run out (call on_time() then, if
+  // nothing else came); nullopt when none runs.
+  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> next_deadline() const noexcept;
   // RFC 5321 §3.8: the server is going down. Queues an unsolicited
   // "421 4.3.2 <hostname> Service shutting down, closing the channel" after
   // whatever output is pending, whatever reply is owed, and closes; the
@@ -473,7 +502,10 @@ class server : public detail::session_core {
   bool fatal_ = false, draining_ = false;
   bool in_transaction_ = false, bdat_used_ = false, binarymime_ = false, smtputf8_txn_ = false;
   bool pipelined_next_ = false;
-  std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0, overshoot_ = 0;
+  std::size_t recipients_ = 0, transactions_ = 0, bad_commands_ = 0, overshoot_ = 0, junk_commands_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> started_;     // the first on_time()
+  std::optional<std::chrono::steady_clock::time_point> rate_since_;  // the rate window's start
+  std::uint64_t rate_octets_ = 0;  // octets received when the window started
   std::optional<server_event::transaction_reset::reason> reset_pending_;
   std::uint64_t timeout_epoch_ = 0;  // replies sent, handshakes done (timeout_epoch())
   std::uint64_t skipped_ = 0;        // octets of over-long lines dropped (they restart no timeout)
