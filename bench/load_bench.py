@@ -204,8 +204,9 @@ class SansmtpServe(Server):
 
     def start(self):
         store = ["--maildir", self.box] if self.box else ["--sink"]
+        # --max-per-ip 0: every load session comes from 127.0.0.1.
         self.proc = subprocess.Popen([self.binary, "serve", "--listen", "127.0.0.1:0", "--hostname",
-                                      "mx.load.example"] + store, stdout=subprocess.PIPE, text=True,
+                                      "mx.load.example", "--max-per-ip", "0"] + store, stdout=subprocess.PIPE, text=True,
                                      preexec_fn=self.joining())
         line = self.proc.stdout.readline()
         m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)

@@ -49,13 +49,14 @@ sansmtp::server_options session_options(const connection_owner& owner) {
 }  // namespace
 
 server_connection::server_connection(std::shared_ptr<connection_owner> owner, asio::ip::tcp::socket socket,
-                                     std::unique_ptr<server_handler> handler)
+                                     std::unique_ptr<server_handler> handler, refusal why)
     : owner_(std::move(owner)),
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       session_(session_options(*owner_)),
       handler_(std::move(handler)),
-      buffer_(new char[std::max<std::size_t>(owner_->options().read_size, 1)]) {
+      buffer_(new char[std::max<std::size_t>(owner_->options().read_size, 1)]),
+      refusal_(why) {
   if (handler_) handler_->connection_ = this;
 }
 
@@ -88,9 +89,13 @@ void server_connection::start(std::uint64_t id) {
   id_ = id;
   if (session_.tls() && !handler_) return close_now();  // a plaintext 421 would be noise to a TLS client
   if (session_.tls()) return start_handshake();  // RFC 8314 §3: TLS first, then the greeting
-  if (!handler_) {  // over max_sessions: RFC 5321 §3.1 allows a 421 greeting
-    const std::string text =
-        "4.3.2 " + owner_->options().session.hostname + " Too many sessions, try again later";
+  if (!handler_) {  // over a limit: RFC 5321 §3.1 allows a 421 greeting
+    const auto& host = owner_->options().session.hostname;
+    const std::string text = refusal_ == refusal::max_sessions
+                                 ? "4.3.2 " + host + " Too many sessions, try again later"
+                             : refusal_ == refusal::connection_rate
+                                 ? "4.7.0 " + host + " Too many connections from your address, slow down"
+                                 : "4.7.0 " + host + " Too many sessions from your address, try again later";
     if (session_.send(421, text)) return close_now();
     return advance();
   }
@@ -151,7 +156,10 @@ void server_connection::advance() {
   if (session_.closed() || forced_) return finish();
   if (deferred_) return;  // the handler answers later (resume())
   if (paused_ == server_event::paused::reason::tls_handshake) return start_handshake();
-  if (session_.wants_read()) return start_read();
+  if (session_.wants_read()) {
+    if (report_time()) return advance();  // a limit ran out: its 421 goes out
+    return start_read();
+  }
   answer_stall();
 }
 
@@ -297,9 +305,25 @@ void server_connection::arm_read_timer() {
       read_wait_ = read_wait{epoch, after, std::chrono::steady_clock::now() + after};
     }
   }
-  if (!read_wait_) return arm_timer(std::chrono::seconds::zero());
-  deadline_ = read_wait_->deadline;
+  // The earlier of the command timeout and the session's limits.
+  const auto limit = session_.next_deadline();
+  if (!read_wait_ && !limit) return arm_timer(std::chrono::seconds::zero());
+  deadline_ = read_wait_ ? read_wait_->deadline : *limit;
+  if (limit && *limit < *deadline_) deadline_ = *limit;
   if (!timer_waiting_ || timer_.expiry() > *deadline_) wait_for_deadline();
+}
+
+// The session's limits (max_session_time, min_data_rate) get the time
+// before each read and when their deadline passes. True when one ran out
+// (the session queued its 421 4.4.2 and closed).
+bool server_connection::report_time() {
+  const auto ec = session_.on_time(std::chrono::steady_clock::now());
+  if (!ec) return false;
+  set_reason(close_reason::limit);
+  const bool slow = ec == make_error_code(errc::transfer_too_slow);
+  driver_replied(421, "4.4.2 " + owner_->options().session.hostname +
+                          (slow ? " Transfer too slow, closing" : " Session time limit reached, closing"));
+  return true;
 }
 
 void server_connection::on_read(const std::error_code& ec, std::size_t n) {
@@ -491,6 +515,12 @@ void server_connection::on_timer() {
   switch (op_) {
     case op::reading: {
       if (forced_) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (const auto limit = session_.next_deadline(); limit && now >= *limit) {
+        std::error_code ignored;
+        if (report_time()) return socket_.cancel(ignored);  // on_read writes the 421
+      }
+      if (!read_wait_ || now < read_wait_->deadline) return arm_read_timer();  // not the command timeout yet
       set_reason(close_reason::timeout);
       if (!session_.closed()) {
         const bool greeted = session_.state() != server_state::proxy_header;  // (no SMTP before the PROXY header)
@@ -541,6 +571,8 @@ std::string_view close_reason_name(close_reason why) noexcept {
       return "shutdown";
     case close_reason::handler_failed:
       return "handler_failed";
+    case close_reason::limit:
+      return "limit";
   }
   return "unknown";
 }

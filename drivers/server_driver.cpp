@@ -10,6 +10,7 @@
 
 #include <exception>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -34,6 +35,10 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
     if (id == 0) return;
     std::lock_guard lock(mutex);
     live.erase(id);
+    if (const auto a = address_of.find(id); a != address_of.end()) {
+      if (const auto n = per_address.find(a->second); n != per_address.end() && --n->second == 0) per_address.erase(n);
+      address_of.erase(a);
+    }
     if (draining && live.empty()) report_drained();
   }
 
@@ -80,9 +85,22 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
       return accept();
     }
     bool refuse = false;
+    refusal why = refusal::max_sessions;
+    const auto address = client_address(socket);
     {
       std::lock_guard lock(mutex);
-      refuse = opts.max_sessions != 0 && live.size() >= opts.max_sessions;
+      const bool fast = over_rate(address);
+      if (opts.max_sessions != 0 && live.size() >= opts.max_sessions) {
+        refuse = true;
+      } else if (const auto n = per_address.find(address); opts.max_sessions_per_address != 0 &&
+                                                            n != per_address.end() &&
+                                                            n->second >= opts.max_sessions_per_address) {
+        refuse = true;
+        why = refusal::max_per_address;
+      } else if (fast) {
+        refuse = true;
+        why = refusal::connection_rate;
+      }
     }
     std::unique_ptr<server_handler> handler;
     if (!refuse) {
@@ -92,17 +110,52 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
       }
       refuse = !handler;
     }
-    auto connection = std::make_shared<server_connection>(shared_from_this(), std::move(socket), std::move(handler));
+    auto connection =
+        std::make_shared<server_connection>(shared_from_this(), std::move(socket), std::move(handler), why);
     std::uint64_t id = 0;
     if (!refuse) {
       std::lock_guard lock(mutex);
       id = next_id++;
       live.emplace(id, connection);
+      ++per_address[address];
+      address_of.emplace(id, address);
     } else if (opts.on_refused) {
-      opts.on_refused(peer, refusal::max_sessions);
+      opts.on_refused(peer, why);
     }
     asio::post(connection->executor(), [connection, id] { connection->start(id); });
     accept();
+  }
+
+  // The peer's address as counted per address: an IPv4-mapped IPv6
+  // address as its IPv4 address.
+  static std::string client_address(const asio::ip::tcp::socket& socket) {
+    std::error_code ec;
+    auto a = socket.remote_endpoint(ec).address();
+    if (ec) return {};
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+    return a.to_string();
+  }
+
+  // Under `mutex`. Counts this connection from `address` and says whether
+  // it is over max_connection_rate (the connections of the last interval,
+  // this one included). Old times are dropped as they are met, and every
+  // address once the table is large, so the table holds only the addresses
+  // of the last interval.
+  bool over_rate(const std::string& address) {
+    const auto& rate = opts.max_connection_rate;
+    if (rate.connections == 0 || rate.interval.count() <= 0) return false;
+    const auto now = std::chrono::steady_clock::now();
+    const auto expired = [&](std::vector<std::chrono::steady_clock::time_point>& times) {
+      std::erase_if(times, [&](const auto& t) { return now - t >= rate.interval; });
+      return times.empty();
+    };
+    if (recent.size() > 4096) {
+      for (auto it = recent.begin(); it != recent.end();) it = expired(it->second) ? recent.erase(it) : std::next(it);
+    }
+    auto& times = recent[address];
+    expired(times);
+    times.push_back(now);
+    return times.size() > rate.connections;
   }
 
   bool trusted_proxy(const asio::ip::tcp::socket& socket) const {
@@ -162,6 +215,9 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
   asio::steady_timer retry_timer;
   mutable std::mutex mutex;  // guards what follows: connections release from their own strands
   std::unordered_map<std::uint64_t, std::weak_ptr<server_connection>> live;
+  std::unordered_map<std::string, std::size_t> per_address;      // live sessions per client address
+  std::unordered_map<std::uint64_t, std::string> address_of;     // ... and each one's address
+  std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> recent;  // connection times
   std::uint64_t next_id = 1;
   bool draining = false;
   bool drained = false;
@@ -220,6 +276,10 @@ std::string_view refusal_name(refusal why) noexcept {
       return "max_sessions";
     case refusal::untrusted_proxy:
       return "untrusted_proxy";
+    case refusal::max_per_address:
+      return "max_per_address";
+    case refusal::connection_rate:
+      return "connection_rate";
   }
   return "unknown";
 }

@@ -20,6 +20,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <istream>
@@ -585,4 +586,89 @@ TEST_CASE("server driver: a PROXY header that never comes times out in silence")
   CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::timeout});
   std::lock_guard lock(d.seen.mutex);
   CHECK(d.seen.driver_replies.empty());
+}
+
+TEST_CASE("server driver: sessions per client address, at N and N+1, greeted 421 4.7.0") {
+  drivers::server_driver_options o;
+  o.max_sessions_per_address = 2;
+  running_driver d(o);
+  client a(d.port), b(d.port);
+  CHECK(a.reply().rfind("220 ", 0) == 0);
+  CHECK(b.reply().rfind("220 ", 0) == 0);
+  client c(d.port);  // the third from 127.0.0.1
+  CHECK(c.reply().rfind("421 4.7.0 mx.test Too many sessions from your address", 0) == 0);
+  CHECK(c.at_eof());
+  a.send("QUIT\r\n");
+  CHECK(a.reply().rfind("221", 0) == 0);
+  CHECK(a.at_eof());
+  d.seen.wait_closes(1);
+  client e(d.port);  // a place is free again
+  CHECK(e.reply().rfind("220 ", 0) == 0);
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.refusals == std::vector{drivers::refusal::max_per_address});
+}
+
+TEST_CASE("server driver: the connection rate per client address, at N and N+1") {
+  drivers::server_driver_options o;
+  o.max_connection_rate = {3, std::chrono::seconds(60)};
+  running_driver d(o);
+  for (int i = 0; i < 3; ++i) {
+    client c(d.port);
+    CHECK(c.reply().rfind("220 ", 0) == 0);
+    c.send("QUIT\r\n");
+    c.reply();
+    CHECK(c.at_eof());
+  }
+  client fourth(d.port);
+  CHECK(fourth.reply().rfind("421 4.7.0 mx.test Too many connections from your address", 0) == 0);
+  CHECK(fourth.at_eof());
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.refusals == std::vector{drivers::refusal::connection_rate});
+  CHECK(drivers::refusal_name(drivers::refusal::connection_rate) == "connection_rate");
+}
+
+TEST_CASE("server driver: a sender at 1 octet per second is cut off by the minimum rate within its window") {
+  drivers::server_driver_options o;
+  o.session.min_data_rate = {20, std::chrono::seconds(2)};
+  running_driver d(o);
+  client c(d.port);
+  c.reply();
+  c.send("EHLO c.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+  c.reply();
+  c.reply();
+  c.reply();
+  CHECK(c.reply() == "354 Go ahead\r\n");
+  const auto start = std::chrono::steady_clock::now();
+  std::string got;
+  for (int i = 0; i < 10 && got.empty(); ++i) {
+    c.send("x");
+    c.socket.non_blocking(true);
+    std::error_code ec;
+    std::array<char, 256> buf{};
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const auto n = c.socket.read_some(asio::buffer(buf), ec);
+    if (!ec) got.assign(buf.data(), n);
+    c.socket.non_blocking(false);
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(got == "421 4.4.2 mx.test Transfer too slow, closing\r\n");
+  CHECK(took >= std::chrono::seconds(2));
+  CHECK(took < std::chrono::seconds(5));  // the first window, not the 10-minute DATA timeout
+  CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::limit});
+  std::lock_guard lock(d.seen.mutex);
+  CHECK(d.seen.driver_replies == std::vector<std::string>{"421 4.4.2 mx.test Transfer too slow, closing"});
+}
+
+TEST_CASE("server driver: the whole-session limit closes an idle but timely session") {
+  drivers::server_driver_options o;
+  o.session.max_session_time = std::chrono::seconds(1);
+  running_driver d(o);
+  client c(d.port);
+  c.reply();
+  c.send("NOOP\r\n");
+  CHECK(c.reply() == "250 2.0.0 Ok\r\n");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(c.reply() == "421 4.4.2 mx.test Session time limit reached, closing\r\n");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  CHECK(d.seen.wait_closes(1) == std::vector{drivers::close_reason::limit});
 }

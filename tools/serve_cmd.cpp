@@ -6,7 +6,8 @@
 //                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
 //                  [--auth-threads N] [--auth-fail-delay-ms MS] [--auth-fail-delay-max-ms MS]
 //                  [--auth-max-failures N] [--auth-failure-window SECONDS]
-//                  [--proxy-from CIDR[,CIDR...]]
+//                  [--proxy-from CIDR[,CIDR...]] [--max-per-ip N] [--rate N/s|N/m|N/h]
+//   limits: [--max-session-time SECONDS] [--min-data-rate OCTETS/SECONDS] [--max-non-mail-commands N]
 //
 // An accept-all SMTP server (serve_app.hpp) on stdin/stdout (inetd style)
 // or on a TCP socket (the Asio driver in drivers/). Each accepted message is
@@ -76,6 +77,31 @@ bool printable_word(std::string_view text) {
   return true;
 }
 
+// "N/UNIT" with UNIT one of `units` (its seconds), or "N/SECONDS" when
+// `units` is empty; N and the seconds at least 1.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_per(
+    std::string_view text, std::initializer_list<std::pair<std::string_view, std::uint64_t>> units) {
+  const auto slash = text.find('/');
+  if (slash == text.npos) return std::nullopt;
+  const auto number = [](std::string_view digits) -> std::optional<std::uint64_t> {
+    std::uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size() || v == 0) return std::nullopt;
+    return v;
+  };
+  const auto n = number(text.substr(0, slash));
+  if (!n) return std::nullopt;
+  const auto per = text.substr(slash + 1);
+  if (units.size() == 0) {
+    const auto seconds = number(per);
+    if (!seconds) return std::nullopt;
+    return std::pair{*n, *seconds};
+  }
+  for (const auto& [unit, seconds] : units)
+    if (per == unit) return std::pair{*n, seconds};
+  return std::nullopt;
+}
+
 int usage(std::string_view message) {
   fmt::print(stderr, "sansmtp serve: {}\nRun 'sansmtp serve --help' for the options.\n", message);
   return exit_usage;
@@ -97,6 +123,8 @@ int run_serve(args argv) {
   // --timeout: RFC 5321 §4.5.3.2.7, "at least 5 minutes" for the next
   // command; lower it only for tests or when overloaded.
   std::size_t max_size = 0, max_sessions = 100, threads = 1, grace = 10, timeout = 300, max_line = 1000;
+  std::size_t max_per_ip = 50, max_session_time = 0, max_junk = 100;
+  std::string rate_text, min_rate_text;
   const auth_guard_options guard_defaults;
   std::size_t auth_threads = guard_defaults.threads,
               fail_delay = static_cast<std::size_t>(guard_defaults.fail_delay.count()),
@@ -130,6 +158,21 @@ int run_serve(args argv) {
   app.add_option("--auth-users", users_file, "AUTH PLAIN/LOGIN (after STARTTLS) for the users in FILE "
                                              "(lines from 'sansmtp passwd'); MAIL then needs AUTH");
   add_count(app, "--max-sessions", max_sessions, "Concurrent sessions; more get 421 4.3.2 and are closed (0 = no limit)");
+  // Abuse limits. Postfix's defaults where it has one: 50 sessions per
+  // client (smtpd_client_connection_count_limit), 100 junk commands
+  // (smtpd_junk_command_limit); the others are off unless asked for.
+  add_count(app, "--max-per-ip", max_per_ip,
+            "Concurrent sessions from one client address; more get 421 4.7.0 (0 = no limit)")
+      ->capture_default_str();
+  app.add_option("--rate", rate_text,
+                 "New connections from one client address, N/s, N/m or N/h; more get 421 4.7.0 (0 = no limit)");
+  add_count(app, "--max-session-time", max_session_time,
+            "Seconds a whole session may last before 421 4.4.2 (0 = no limit)");
+  app.add_option("--min-data-rate", min_rate_text,
+                 "OCTETS/SECONDS: during DATA or BDAT at least OCTETS in every SECONDS, or 421 4.4.2 (0 = no limit)");
+  add_count(app, "--max-non-mail-commands", max_junk,
+            "NOOP, RSET, VRFY, EXPN and HELP per session; the next gets 421 4.7.0 (0 = no limit)")
+      ->capture_default_str();
   add_count(app, "--timeout", timeout,
             "Seconds to wait for the client's next command or data before 421 4.4.2 and closing "
             "(1-86400; RFC 5321 section 4.5.3.2.7 asks for at least 300)");
@@ -184,7 +227,7 @@ int run_serve(args argv) {
     for (const auto* option : {"--tls-cert", "--tls-key", "--tls-key-password-file", "--tls-self-signed", "--auth-users",
                                "--max-sessions", "--threads", "--grace", "--auth-threads", "--auth-fail-delay-ms",
                                "--auth-fail-delay-max-ms", "--auth-max-failures", "--auth-failure-window",
-                               "--proxy-from", "--implicit-tls"})
+                               "--proxy-from", "--implicit-tls", "--max-per-ip", "--rate"})
       if (app.count(option) > 0) return usage(fmt::format("{} needs --listen", option));
   }
   if (tls_cert.empty() != tls_key.empty()) return usage("--tls-cert and --tls-key go together");
@@ -210,6 +253,21 @@ int run_serve(args argv) {
     return usage("--auth-fail-delay-ms and --auth-fail-delay-max-ms must be from 0 to 600000");
   if (failure_window < 1 || failure_window > 86400) return usage("--auth-failure-window must be from 1 to 86400 seconds");
   if (timeout < 1 || timeout > 86400) return usage("--timeout must be from 1 to 86400 seconds");
+  drivers::server_driver_options::connection_rate connection_rate;
+  if (!rate_text.empty() && rate_text != "0") {
+    const auto r = parse_per(rate_text, {{"s", 1}, {"m", 60}, {"h", 3600}});
+    if (!r) return usage(fmt::format("--rate '{}' is not N/s, N/m or N/h (10/s, 100/m)", escape_for_display(rate_text)));
+    connection_rate = {static_cast<std::size_t>(r->first), std::chrono::seconds(r->second)};
+  }
+  server_options::data_rate data_rate;
+  if (!min_rate_text.empty() && min_rate_text != "0") {
+    const auto r = parse_per(min_rate_text, {});
+    if (!r || r->second > 3600)
+      return usage(fmt::format("--min-data-rate '{}' is not OCTETS/SECONDS (1000/30; SECONDS 1-3600)",
+                               escape_for_display(min_rate_text)));
+    data_rate = {r->first, std::chrono::seconds(r->second)};
+  }
+  if (max_session_time > 7 * 86400) return usage("--max-session-time must be from 0 to 604800 seconds");
   if (!proxy_from.empty() && proxy_protocol.empty()) return usage("--proxy-from needs --proxy-protocol");
   std::vector<drivers::ip_network> trusted;
   if (!proxy_from.empty()) {
@@ -237,6 +295,9 @@ int run_serve(args argv) {
   o.after_starttls = injection == "discard" ? starttls_injection::discard : starttls_injection::reject;
   o.command_timeout = std::chrono::seconds(timeout);
   o.implicit_tls = implicit_tls;
+  o.max_session_time = std::chrono::seconds(max_session_time);
+  o.min_data_rate = data_rate;
+  o.max_non_transaction_commands = max_junk;
   if (!proxy_protocol.empty()) {
     o.proxy_protocol = proxy_reader_options{};
     o.proxy_protocol->accept = proxy_protocol == "v1"   ? proxy_accept::v1
@@ -296,6 +357,8 @@ int run_serve(args argv) {
   settings.driver.session = o;
   settings.driver.max_sessions = max_sessions;
   settings.driver.proxy_from = std::move(trusted);
+  settings.driver.max_sessions_per_address = max_per_ip;
+  settings.driver.max_connection_rate = connection_rate;
   settings.tls = tls_context ? &*tls_context : nullptr;
   return run_listen(config, std::move(settings));
 }

@@ -36,10 +36,10 @@ class connection_owner {
 
 class server_connection : public std::enable_shared_from_this<server_connection> {
  public:
-  // `handler` null: the connection is refused (over max_sessions) with
-  // 421 4.3.2 as its greeting.
+  // `handler` null: the connection is refused (`why`) with a 421 as its
+  // greeting: 4.3.2 over max_sessions, 4.7.0 over a per-address limit.
   server_connection(std::shared_ptr<connection_owner> owner, asio::ip::tcp::socket socket,
-                    std::unique_ptr<server_handler> handler);
+                    std::unique_ptr<server_handler> handler, refusal why = refusal::max_sessions);
 
   // The connection's strand: every member below runs on it.
   asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -78,6 +78,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void close_now();
   void arm_timer(std::chrono::steady_clock::duration after);
   void arm_read_timer();
+  bool report_time();
   void wait_for_deadline();
   void on_timer();
   void set_reason(close_reason why) noexcept;
@@ -103,6 +104,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   std::unique_ptr<server_handler> handler_;
   std::unique_ptr<char[]> buffer_;
   std::uint64_t id_ = 0;
+  refusal refusal_ = refusal::max_sessions;  // with no handler: why the connection is refused
   op op_ = op::none;
   std::optional<server_event::paused::reason> paused_;  // where the last pump() stopped
   bool forced_ = false, finishing_ = false, closed_ = false;

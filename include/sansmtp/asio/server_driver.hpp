@@ -76,6 +76,7 @@ enum class close_reason : std::uint8_t {
   starttls_injection,  // plaintext after STARTTLS under the reject policy (CVE-2011-0411)
   shutdown,            // the grace period of a shutdown ran out: 421 4.3.2 (RFC 5321 §3.8)
   handler_failed,      // the handler threw, or left an event unanswered (the peer got 421 4.3.0)
+  limit,               // a session limit ran out (max_session_time, min_data_rate): 421 4.4.2 sent
 };
 [[nodiscard]] std::string_view close_reason_name(close_reason why) noexcept;
 
@@ -83,8 +84,11 @@ enum class close_reason : std::uint8_t {
 enum class refusal : std::uint8_t {
   max_sessions,     // over max_sessions: greeted with 421 4.3.2 and closed
   untrusted_proxy,  // PROXY protocol on, and the peer is not in proxy_from: closed unread and ungreeted
+  max_per_address,  // over max_sessions_per_address: greeted with 421 4.7.0 and closed
+  connection_rate,  // over max_connection_rate: greeted with 421 4.7.0 and closed
 };
-[[nodiscard]] std::string_view refusal_name(refusal why) noexcept;  // "max_sessions", "untrusted_proxy"
+// "max_sessions", "untrusted_proxy", "max_per_address", "connection_rate"
+[[nodiscard]] std::string_view refusal_name(refusal why) noexcept;
 
 class server_connection;
 
@@ -192,6 +196,19 @@ struct server_driver_options {
   // Concurrent sessions; a connection beyond them is greeted with
   // 421 4.3.2 and closed (RFC 5321 §3.1, §3.8). 0 = no limit.
   std::size_t max_sessions = 0;
+  // Against one client taking every session: concurrent sessions from one
+  // address (an IPv4-mapped IPv6 address counts as its IPv4 address), and
+  // new connections from one address per interval (every connection
+  // counts, refused ones included). Beyond either, the connection is
+  // greeted with 421 4.7.0 before any other work and closed. 0 = no limit.
+  // Postfix's smtpd_client_connection_count_limit (50) and
+  // smtpd_client_connection_rate_limit (per anvil_rate_time_unit) are the
+  // same pair.
+  std::size_t max_sessions_per_address = 0;
+  struct connection_rate {
+    std::size_t connections = 0;
+    std::chrono::seconds interval{1};
+  } max_connection_rate;
   // A write that makes no progress for this long ends the connection (the
   // peer stopped reading; RFC 5321 §4.5.3.2 sets no figure for the
   // server). 0 = no limit.
