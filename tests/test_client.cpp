@@ -1381,3 +1381,50 @@ TEST_CASE("client: state() through a transaction, the body, AUTH and STARTTLS") 
     CHECK(after("221 bye\r\n") == "closed");
   }
 }
+
+TEST_CASE("client: MAILMAX counts the session's transactions across submissions (RFC 9422)") {
+  // Feeds `bytes` and pulls events until the client waits; whether a
+  // submission ended among them.
+  const auto feed = [](client& c, std::string_view bytes) {
+    if (!bytes.empty()) REQUIRE(!c.receive(bytes));
+    bool submitted = false;
+    for (;;) {
+      const auto e = c.next_event();
+      submitted = submitted || std::holds_alternative<client_event::submitted>(e);
+      if (std::holds_alternative<client_event::need_data>(e) || std::holds_alternative<client_event::paused>(e))
+        return submitted;
+    }
+  };
+  for (const std::size_t mailmax : {std::size_t{1}, std::size_t{2}}) {
+    INFO("MAILMAX=" << mailmax);
+    client c(test::options_for("mail.acme-corp.com"));
+    feed(c, "220 mx\r\n");
+    REQUIRE(!c.send_hello());
+    c.consume_output(c.pending_output_size());
+    feed(c, "250-mx\r\n250-PIPELINING\r\n250 LIMITS MAILMAX=" + std::to_string(mailmax) + "\r\n");
+    envelope env;
+    env.reverse_path = "a@example.org";
+    env.recipients = {{"b@example.net"}};
+    std::size_t done = 0;
+    for (int message = 0; message < 3; ++message) {
+      memory_source body("Subject: x\r\n\r\nhi\r\n");
+      const auto ec = c.submit(env, body);
+      if (done == mailmax) {  // N done: the next would be N+1
+        CHECK(ec == make_error_code(errc::too_many_transactions));
+        CHECK(c.pending_output().empty());
+        break;
+      }
+      REQUIRE(!ec);
+      bool submitted = feed(c, "");
+      c.consume_output(c.pending_output_size());
+      submitted = feed(c, "250 ok\r\n250 ok\r\n354 go\r\n") || submitted;
+      c.consume_output(c.pending_output_size());
+      submitted = feed(c, "") || submitted;
+      c.consume_output(c.pending_output_size());
+      submitted = feed(c, "250 queued\r\n") || submitted;
+      REQUIRE(submitted);
+      ++done;
+    }
+    CHECK(done == mailmax);
+  }
+}

@@ -1,10 +1,11 @@
 // sansmtp send --server HOST[:PORT] --from ADDR --to ADDR... [--ehlo NAME]
 //              [--starttls required|opportunistic|off | --implicit-tls] [--tls-ca FILE | --tls-no-verify]
 //              [--auth-user U --auth-password-file F] [--bdat] [--lmtp] [--json]
-//              [--spool-memory BYTES] < MESSAGE
+//              [--spool-memory BYTES] [--repeat N] [FILE... | < MESSAGE]
 //
-// Submits one message, streamed from stdin (a pipe spooled first, see
-// fd_source.hpp), over the Asio client driver
+// Submits the messages (each FILE, or stdin; a pipe spooled first, see
+// fd_source.hpp) over one connection of the Asio client driver (a new one
+// when the server closes it between messages)
 // (include/sansmtp/asio/client_driver.hpp), and says what became of each recipient; on a
 // failure, what it means (sansmtp::diagnose), above all when a refusal at
 // MAIL or RCPT is about the EHLO name.
@@ -30,8 +31,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <fstream>
 #include <iterator>
 
@@ -64,6 +69,8 @@ struct send_args {
   std::optional<std::string> ehlo;
   bool tls_no_verify = false, bdat = false, lmtp = false, json = false, allow_failing_ehlo = false,
        implicit_tls = false;
+  std::vector<std::string> files;  // the messages, in order; none: stdin
+  std::size_t repeat = 1;          // --repeat: each message this many times
   std::size_t spool_memory = 1024 * 1024;  // --spool-memory: a piped message held in memory up to this
 };
 
@@ -80,13 +87,98 @@ struct found_diagnosis {
   std::string explanation;
 };
 
+// One message of the run (a FILE, or stdin; --repeat makes several of
+// each) and what became of it.
+struct message_job {
+  std::string name;             // the file as given, "-" for stdin
+  fd_source* source = nullptr;  // shared by the repeats of one input
+  std::vector<recipient_result> results;
+  bool submitted = false;
+  std::optional<send_error> error;
+  std::optional<found_diagnosis> diagnosis;
+  std::size_t connection = 0;  // which connection (from 1) carried it
+  unsigned attempts = 0;       // connections it was tried on
+
+  void reset_outcome() {
+    results.clear();
+    submitted = false;
+    error.reset();
+    diagnosis.reset();
+  }
+
+  int exit_status() const {
+    if (!submitted) return exit_fail;
+    std::size_t delivered = 0;
+    for (const auto& r : results) delivered += r.delivered();
+    if (delivered == results.size() && delivered > 0) return exit_pass;
+    return delivered ? exit_warn : exit_fail;
+  }
+};
+
+int deciding_code(const recipient_result& r) {
+  return r.rcpt_code / 100 == 2 && r.delivery_code ? r.delivery_code : r.rcpt_code;
+}
+
+// The lines a message's outcome prints (the one-message form is the
+// command's historical output).
+void print_job(const send_args& args, const message_job& job) {
+  for (std::size_t i = 0; i < args.to.size(); ++i) {
+    if (!job.submitted) {
+      fmt::print("not sent:  {}\n", escape_for_display(args.to[i]));
+      continue;
+    }
+    const auto& r = job.results[i];
+    const auto code = deciding_code(r);
+    fmt::print("{} {}: {} {}{}\n", r.delivered() ? "delivered:" : "refused:  ", escape_for_display(r.address), code,
+               escape_for_display(r.text),
+               r.delivered() ? "" : r.rcpt_code / 100 == 2 ? " (after the message data)" : " (at RCPT TO)");
+  }
+  if (job.diagnosis)
+    fmt::print("diagnosis: {}: {}\n", failure_kind_name(job.diagnosis->kind), escape_for_display(job.diagnosis->explanation));
+  if (job.error) fmt::print(stderr, "sansmtp send: {}: {}\n", job.error->step, escape_for_display(job.error->message));
+}
+
+json job_json(const send_args& args, const message_job& job, std::string_view ehlo_name) {
+  json j;
+  j["ok"] = job.exit_status() == exit_pass;
+  j["ehlo_name"] = ehlo_name;
+  auto& rcpts = j["recipients"] = json::array();
+  for (std::size_t i = 0; i < args.to.size(); ++i) {
+    json o;
+    if (!job.submitted) {
+      o = {{"address", args.to[i]}, {"code", nullptr}, {"enhanced", nullptr}, {"text", nullptr}};
+    } else {
+      const auto& r = job.results[i];
+      const auto code = deciding_code(r);
+      const auto split = split_enhanced(code, r.text);
+      o = {{"address", r.address},
+           {"code", code ? json(code) : json(nullptr)},
+           {"enhanced", split.enhanced ? json(*split.enhanced) : json(nullptr)},
+           {"text", split.text}};
+    }
+    rcpts.push_back(std::move(o));
+  }
+  j["error"] = job.error ? json{{"step", job.error->step},
+                                {"message", job.error->message},
+                                {"code", job.error->code ? json(*job.error->code) : json(nullptr)}}
+                         : json(nullptr);
+  j["diagnosis"] = job.diagnosis ? json{{"kind", failure_kind_name(job.diagnosis->kind)},
+                                        {"after", answered_command_text(job.diagnosis->after)},
+                                        {"explanation", job.diagnosis->explanation}}
+                                 : json(nullptr);
+  return j;
+}
+
+// One connection: the opening, then the messages from `next` on, one
+// transaction each (the client session sends RSET after a failed one), until
+// none is left or the session ends.
 class send_app final : public drivers::client_handler {
  public:
-  send_app(const send_args& a, std::string password, const std::vector<envelope_recipient>& rcpts, fd_source& source)
-      : args_(a), password_(std::move(password)), progress_(a.json), source_(source) {
+  send_app(const send_args& a, const std::string& password, const std::vector<envelope_recipient>& rcpts,
+           std::vector<message_job>& jobs, std::size_t& next, std::size_t connection)
+      : args_(a), password_(password), progress_(a.json), jobs_(jobs), next_(next), connection_(connection) {
     env_.reverse_path = a.from;
     env_.recipients = rcpts;
-    env_.size = source.file_size();
     env_.prefer_bdat = a.bdat;
   }
 
@@ -111,8 +203,13 @@ class send_app final : public drivers::client_handler {
     } else if (const auto* c = std::get_if<client_event::peer_closed>(&event)) {
       record_error({"session", describe(*c), std::nullopt});
     } else if (const auto* s = std::get_if<client_event::submitted>(&event)) {
-      results_.assign(s->recipients.begin(), s->recipients.end());
-      submitted_ = true;
+      if (current_) {
+        current_->results.assign(s->recipients.begin(), s->recipients.end());
+        current_->submitted = true;
+        current_ = nullptr;
+        ++next_;
+        ++submitted_here_;
+      }
     }
   }
 
@@ -123,96 +220,75 @@ class send_app final : public drivers::client_handler {
       start_auth(driver);
       return;
     }
-    if (submit_started_) return;  // done: the driver QUITs
-    submit_started_ = true;
+    if (current_) return;
     const auto& caps = session.capabilities();
-    if (args_.bdat && !(caps && caps->has(extension::chunking))) {
-      record_error({"submit", "--bdat: the server does not offer CHUNKING (RFC 3030)", std::nullopt});
-      return;
+    // The next message, one transaction each; nothing left: the driver QUITs.
+    while (next_ < jobs_.size()) {
+      auto& job = jobs_[next_];
+      job.reset_outcome();
+      job.connection = connection_;
+      ++job.attempts;
+      if (args_.bdat && !(caps && caps->has(extension::chunking))) {
+        job.error = send_error{"submit", "--bdat: the server does not offer CHUNKING (RFC 3030)", std::nullopt};
+        ++next_;
+        continue;
+      }
+      if (jobs_.size() > 1) progress_.line("message {} of {}: {}", next_ + 1, jobs_.size(), escape_for_display(job.name));
+      // RFC 6152: 8-bit octets go as BODY=8BITMIME, and only to a server that
+      // offers it. submit() reads the message ahead for them (the source
+      // rewinds: a file, or a pipe spooled by run_send); --repeat reads it again.
+      auto& source = *job.source;
+      if (!source.rewind()) {
+        job.error = send_error{"source", "the message cannot be read again", std::nullopt};
+        ++next_;
+        continue;
+      }
+      env_.size = source.file_size();
+      source.on_error = [&driver](int err) {
+        driver.abort({drivers::driver_step::source, std::error_code(err, std::generic_category()),
+                      std::string("reading the message failed: ") + std::strerror(err) +
+                          "; the connection was closed before the end of the data, so nothing is delivered"});
+      };
+      rcpt_shown_ = 0;
+      const auto ec = session.submit(env_, source);
+      if (!ec) {
+        current_ = &job;
+        return;
+      }
+      // RFC 9422 MAILMAX: this connection has had its transactions; the
+      // next message goes on a new one.
+      if (ec == errc::too_many_transactions && submitted_here_ > 0) {
+        --job.attempts;
+        mailmax_reached_ = true;
+        return;
+      }
+      job.error = send_error{"submit", submit_refusal(ec, caps), std::nullopt};
+      ++next_;
     }
-    // RFC 6152: 8-bit octets go as BODY=8BITMIME, and only to a server that
-    // offers it. submit() reads the message ahead for them (the source
-    // rewinds: a file, or a pipe spooled by run_send).
-    source_.on_error = [&driver](int err) {
-      driver.abort({drivers::driver_step::source, std::error_code(err, std::generic_category()),
-                    std::string("reading the message from stdin failed: ") + std::strerror(err) +
-                        "; the connection was closed before the end of the data, so nothing is delivered"});
-    };
-    if (const auto ec = session.submit(env_, source_)) record_error({"submit", submit_refusal(ec, caps), std::nullopt});
   }
 
   // The message could not be read (spooled) before connecting.
-  void input_failed(std::string message) { record_error({"source", std::move(message), std::nullopt}); }
-
-  int exit_status() const {
-    if (!submitted_) return exit_fail;
-    std::size_t delivered = 0;
-    for (const auto& r : results_) delivered += r.delivered();
-    if (delivered == results_.size() && delivered > 0) return exit_pass;
-    return delivered ? exit_warn : exit_fail;
+  static void input_failed(message_job& job, std::string message) {
+    job.error = send_error{"source", std::move(message), std::nullopt};
   }
 
-  void print(std::string_view ehlo_name) const {
-    if (args_.json) {
-      fmt::print("{}\n", dump_line(to_json(ehlo_name)));
-      return;
-    }
-    for (std::size_t i = 0; i < args_.to.size(); ++i) {
-      if (!submitted_) {
-        fmt::print("not sent:  {}\n", escape_for_display(args_.to[i]));
-        continue;
-      }
-      const auto& r = results_[i];
-      const auto code = deciding_code(r);
-      fmt::print("{} {}: {} {}{}\n", r.delivered() ? "delivered:" : "refused:  ", escape_for_display(r.address),
-                 code, escape_for_display(r.text),
-                 r.delivered() ? "" : r.rcpt_code / 100 == 2 ? " (after the message data)" : " (at RCPT TO)");
-    }
-    if (diagnosis_)
-      fmt::print("diagnosis: {}: {}\n", failure_kind_name(diagnosis_->kind), escape_for_display(diagnosis_->explanation));
-    if (error_) fmt::print(stderr, "sansmtp send: {}: {}\n", error_->step, escape_for_display(error_->message));
-  }
+  // After the connection: messages it delivered, whether it stopped at the
+  // server's MAILMAX, and what ended it early (for the messages it did not
+  // reach).
+  std::size_t submitted_here() const noexcept { return submitted_here_; }
+  bool mailmax_reached() const noexcept { return mailmax_reached_; }
+  const std::optional<send_error>& connection_error() const noexcept { return conn_error_; }
+  const std::optional<found_diagnosis>& connection_diagnosis() const noexcept { return conn_diagnosis_; }
 
  private:
-  static int deciding_code(const recipient_result& r) {
-    return r.rcpt_code / 100 == 2 && r.delivery_code ? r.delivery_code : r.rcpt_code;
-  }
-
-  json to_json(std::string_view ehlo_name) const {
-    json j;
-    j["ok"] = exit_status() == exit_pass;
-    j["ehlo_name"] = ehlo_name;
-    auto& rcpts = j["recipients"] = json::array();
-    for (std::size_t i = 0; i < args_.to.size(); ++i) {
-      json o;
-      if (!submitted_) {
-        o = {{"address", args_.to[i]}, {"code", nullptr}, {"enhanced", nullptr}, {"text", nullptr}};
-      } else {
-        const auto& r = results_[i];
-        const auto code = deciding_code(r);
-        const auto split = split_enhanced(code, r.text);
-        o = {{"address", r.address},
-             {"code", code ? json(code) : json(nullptr)},
-             {"enhanced", split.enhanced ? json(*split.enhanced) : json(nullptr)},
-             {"text", split.text}};
-      }
-      rcpts.push_back(std::move(o));
-    }
-    j["error"] = error_ ? json{{"step", error_->step},
-                               {"message", error_->message},
-                               {"code", error_->code ? json(*error_->code) : json(nullptr)}}
-                        : json(nullptr);
-    j["diagnosis"] = diagnosis_ ? json{{"kind", failure_kind_name(diagnosis_->kind)},
-                                       {"after", answered_command_text(diagnosis_->after)},
-                                       {"explanation", diagnosis_->explanation}}
-                                : json(nullptr);
-    return j;
-  }
-
+  // A failure during a message belongs to it; one outside (connecting, the
+  // opening, after the last message) to the connection.
   void record_error(send_error e) {
-    // After the submission's results, a failing QUIT or close changes nothing.
-    if (submitted_ || error_) return;
-    error_ = std::move(e);
+    if (current_) {
+      if (!current_->error) current_->error = std::move(e);
+      return;
+    }
+    if (!conn_error_ && next_ < jobs_.size()) conn_error_ = std::move(e);
   }
 
   void on_reply(drivers::client_driver& driver, const client_event::reply& r) {
@@ -222,8 +298,9 @@ class send_app final : public drivers::client_handler {
     // An EHLO answered 500/502 and retried as HELO (RFC 5321 §4.1.4) is not a failure.
     if (failure.kind != failure_kind::none && !r.fell_back_to_helo) {
       // The first refusal explains the rest; one about the EHLO name explains most.
-      if (!diagnosis_ || (failure.kind == failure_kind::helo_rejected && diagnosis_->kind != failure_kind::helo_rejected))
-        diagnosis_ = found_diagnosis{failure.kind, what, failure.explanation};
+      auto& diagnosis = current_ ? current_->diagnosis : conn_diagnosis_;
+      if (!diagnosis || (failure.kind == failure_kind::helo_rejected && diagnosis->kind != failure_kind::helo_rejected))
+        diagnosis = found_diagnosis{failure.kind, what, failure.explanation};
     }
     const bool outside_submission = what == answered_command::greeting || what == answered_command::ehlo ||
                                     what == answered_command::helo || what == answered_command::starttls ||
@@ -349,17 +426,20 @@ class send_app final : public drivers::client_handler {
   }
 
   const send_args& args_;
-  std::string password_;
+  const std::string& password_;
   progress progress_;
-  fd_source& source_;
+  std::vector<message_job>& jobs_;
+  std::size_t& next_;  // the next message to send (shared by the connections)
+  std::size_t connection_;
+  message_job* current_ = nullptr;  // the message under way
   envelope env_;
-  std::vector<recipient_result> results_;
-  bool submitted_ = false, submit_started_ = false, auth_started_ = false;
+  bool auth_started_ = false, mailmax_reached_ = false;
+  std::size_t submitted_here_ = 0;
   std::string auth_mechanism_;
   int challenges_ = 0;
   std::size_t rcpt_shown_ = 0;
-  std::optional<send_error> error_;
-  std::optional<found_diagnosis> diagnosis_;
+  std::optional<send_error> conn_error_;
+  std::optional<found_diagnosis> conn_diagnosis_;
 };
 
 int usage(std::string_view why) {
@@ -379,7 +459,9 @@ int run_send(args argv) {
   std::vector<std::string> words(argv.begin(), argv.end());
   std::string why;
   if (!take_ehlo_option(words, a.ehlo, why)) return usage(why);
-  CLI::App app{"Submit one message read from stdin and say what became of each recipient", "sansmtp send"};
+  CLI::App app{"Submit messages (FILE..., or one from stdin) over one connection and say what became of each "
+               "recipient",
+               "sansmtp send"};
   app.add_option("--server", a.server,
                  "HOST[:PORT] (port 25 by default; [IPv6]:PORT), or smtps://HOST[:PORT] for --implicit-tls (port 465)")
       ->required();
@@ -415,7 +497,12 @@ int run_send(args argv) {
       ->check(CLI::IsMember({"v1", "v2"}));
   app.add_option("--proxy-source", proxy_source,
                  "With --proxy-protocol: the client address and port to claim, ADDR:PORT (default: this connection's)");
-  app.add_flag("--json", a.json, "One JSON object: ok, ehlo_name, recipients, error, diagnosis");
+  app.add_flag("--json", a.json,
+               "One JSON object: ok, ehlo_name, recipients, error, diagnosis (several messages: one per line, with "
+               "message, index and connection)");
+  add_count(app, "--repeat", a.repeat, "Send each message this many times, over the same connection (1-100000)");
+  app.add_option("files", a.files,
+                 "The messages (FILE...; '-' is stdin, the default): all over one connection, one result each");
   app.footer(
       "Exit status: 0 every recipient accepted the message, 1 some did, 2 none did (or the session failed), 64 "
       "usage error.");
@@ -499,22 +586,95 @@ int run_send(args argv) {
     o.session.ehlo_name = *chosen.name;
   }
 
-  fd_source source(STDIN_FILENO);
-  const auto spool_error = source.spool(a.spool_memory);
-  send_app app_handler(a, std::move(password), rcpts, source);
-  if (spool_error) {
-    // Reported as a read error in the middle of the data is (exit 2, step
-    // "source"), but before connecting: nothing was sent.
-    app_handler.input_failed(*spool_error + "; nothing was sent");
-    app_handler.print(o.session.ehlo_name);
-    return app_handler.exit_status();
+  // The messages: each FILE (or stdin), --repeat times each, in order.
+  if (a.repeat < 1 || a.repeat > 100000) return usage("--repeat must be from 1 to 100000");
+  std::vector<std::string> inputs = a.files.empty() ? std::vector<std::string>{"-"} : a.files;
+  if (std::count(inputs.begin(), inputs.end(), "-") > 1) return usage("stdin ('-') can be given once");
+  std::vector<std::unique_ptr<fd_source>> sources;
+  std::vector<int> fds;
+  struct close_fds {
+    std::vector<int>& fds;
+    ~close_fds() {
+      for (const int fd : fds) ::close(fd);
+    }
+  } closer{fds};
+  std::vector<message_job> jobs;
+  for (const auto& name : inputs) {
+    int fd = STDIN_FILENO;
+    if (name != "-") {
+      fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return usage(fmt::format("cannot open {}: {}", escape_for_display(name), std::strerror(errno)));
+      fds.push_back(fd);
+    }
+    sources.push_back(std::make_unique<fd_source>(fd));
+    std::optional<std::string> spool_error = sources.back()->spool(a.spool_memory);
+    for (std::size_t i = 0; i < a.repeat; ++i) {
+      message_job job;
+      job.name = name;
+      job.source = sources.back().get();
+      // Reported as a read error in the middle of the data is (exit 2, step
+      // "source"), but before connecting: nothing was sent.
+      if (spool_error) send_app::input_failed(job, *spool_error + "; nothing was sent");
+      jobs.push_back(std::move(job));
+    }
   }
-  asio::io_context io;
-  drivers::client_driver driver(io, o, app_handler);
-  driver.start();
-  io.run();
-  app_handler.print(o.session.ehlo_name);
-  return app_handler.exit_status();
+
+  // One connection for as many messages as it takes; a new one when the
+  // server closed it (an idle timeout, a 421, its LIMITS MAILMAX) after it
+  // had taken at least one. A message cut off by the close is tried once
+  // more on the next connection.
+  std::size_t next = 0;
+  while (next < jobs.size() && jobs[next].error && jobs[next].error->step == "source") ++next;
+  std::size_t connections = 0;
+  while (next < jobs.size()) {
+    ++connections;
+    send_app app_handler(a, password, rcpts, jobs, next, connections);
+    asio::io_context io;
+    drivers::client_driver driver(io, o, app_handler);
+    driver.start();
+    io.run();
+    if (next >= jobs.size()) break;
+    auto& stopped = jobs[next];
+    const bool progressed = app_handler.submitted_here() > 0;
+    if (stopped.attempts > 0 && !stopped.submitted && !app_handler.mailmax_reached()) {
+      // Cut off under way: once more on a new connection, then given up.
+      if (stopped.attempts < 2 && progressed) continue;
+      ++next;
+      if (progressed) continue;
+    }
+    if (progressed || app_handler.mailmax_reached()) continue;
+    // The connection took no message: what stopped it stops the rest.
+    for (; next < jobs.size(); ++next) {
+      auto& job = jobs[next];
+      if (job.error) continue;
+      job.error = app_handler.connection_error();
+      if (!job.error) job.error = send_error{"session", "the connection ended before the message was sent", std::nullopt};
+      job.diagnosis = app_handler.connection_diagnosis();
+    }
+  }
+  // Each message's outcome: as before for one; for several, numbered, and
+  // one JSON object per line with the message and its connection.
+  int status = jobs.front().exit_status();
+  for (const auto& job : jobs)
+    if (job.exit_status() != status) status = exit_warn;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const auto& job = jobs[i];
+    if (a.json) {
+      auto j = job_json(a, job, o.session.ehlo_name);
+      if (jobs.size() > 1) {
+        j["message"] = job.name;
+        j["index"] = i + 1;
+        j["connection"] = job.connection ? json(job.connection) : json(nullptr);
+      }
+      fmt::print("{}\n", dump_line(j));
+    } else {
+      if (jobs.size() > 1)
+        fmt::print("message {} ({}), {}:\n", i + 1, escape_for_display(job.name),
+                   job.connection ? fmt::format("connection {}", job.connection) : std::string("not sent"));
+      print_job(a, job);
+    }
+  }
+  return status;
 }
 
 }  // namespace sansmtp::cli

@@ -123,7 +123,8 @@ int run_serve(args argv) {
   // --timeout: RFC 5321 §4.5.3.2.7, "at least 5 minutes" for the next
   // command; lower it only for tests or when overloaded.
   std::size_t max_size = 0, max_sessions = 100, threads = 1, grace = 10, timeout = 300, max_line = 1000;
-  std::size_t max_per_ip = 50, max_session_time = 0, max_junk = 100;
+  std::size_t max_per_ip = 50, max_session_time = 0, max_junk = 100, max_transactions = 0;
+  bool hide_limits = false;
   std::string rate_text, min_rate_text;
   const auth_guard_options guard_defaults;
   std::size_t auth_threads = guard_defaults.threads,
@@ -170,6 +171,11 @@ int run_serve(args argv) {
             "Seconds a whole session may last before 421 4.4.2 (0 = no limit)");
   app.add_option("--min-data-rate", min_rate_text,
                  "OCTETS/SECONDS: during DATA or BDAT at least OCTETS in every SECONDS, or 421 4.4.2 (0 = no limit)");
+  add_count(app, "--max-transactions", max_transactions,
+            "Messages per session (RFC 9422 MAILMAX, advertised with LIMITS); the next MAIL gets 421 4.5.3 "
+            "(0 = no limit)");
+  app.add_flag("--hide-limits", hide_limits,
+               "Do not advertise LIMITS (RFC 9422) with --max-transactions: a client then learns it from the 421");
   add_count(app, "--max-non-mail-commands", max_junk,
             "NOOP, RSET, VRFY, EXPN and HELP per session; the next gets 421 4.7.0 (0 = no limit)")
       ->capture_default_str();
@@ -298,6 +304,10 @@ int run_serve(args argv) {
   o.max_session_time = std::chrono::seconds(max_session_time);
   o.min_data_rate = data_rate;
   o.max_non_transaction_commands = max_junk;
+  o.max_transactions = max_transactions;
+  // RFC 9422: with a transaction limit, LIMITS MAILMAX (and RCPTMAX: the
+  // 100 of RFC 5321 §4.5.3.1.8) unless hidden.
+  o.limits = max_transactions != 0 && !hide_limits;
   if (!proxy_protocol.empty()) {
     o.proxy_protocol = proxy_reader_options{};
     o.proxy_protocol->accept = proxy_protocol == "v1"   ? proxy_accept::v1

@@ -555,7 +555,9 @@ std::error_code client::submit(const envelope& env, message_source& source) {
   }
   sub.batch_ends.push_back(sub.rcpts.size());
   const std::size_t batches = sub.batch_ends.size();
-  if (batches > 1 && (!source.rewind() || (limits && limits->mailmax && *limits->mailmax < batches)))
+  // RFC 9422 MAILMAX: the transactions of the whole session, this
+  // submission's batches with those already begun.
+  if ((batches > 1 && !source.rewind()) || (limits && limits->mailmax && *limits->mailmax < transactions_ + batches))
     return errc::too_many_transactions;
   if (submission_reported_) retired_ = std::move(sub_);  // its results live until the next next_event()
   submission_reported_ = false;
@@ -928,6 +930,7 @@ std::error_code client::write(const command& c, answered_command what, bool grou
   opts.smtputf8 = std::holds_alternative<cmd::rcpt>(c) ? utf8 && smtputf8_txn_ : utf8;
   if (const auto e = out_.append_with([&](std::string& o) { return serialize(c, o, opts); })) return e.error_code();
   expect(what, group_end);
+  if (std::holds_alternative<cmd::mail>(c)) ++transactions_;  // RFC 9422 MAILMAX counts them per session
   return {};
 }
 

@@ -489,7 +489,9 @@ class client : public detail::session_core {
   // (invalid_state), no recipients (missing_argument), an address or
   // parameter the builders refuse (their errc), an extension not offered
   // (not_offered), SIZE over the limit (message_too_large), a split the
-  // source or MAILMAX cannot take (too_many_transactions), a bare CR or LF
+  // source cannot take, or that would take the session past MAILMAX with
+  // the transactions it already began (too_many_transactions: send the
+  // rest on a new connection), a bare CR or LF
   // that options.data refuses (bare_cr, bare_lf: a source that can rewind
   // is read ahead for it; one that cannot ends the session with a
   // fatal_error when the octet comes, as SMTP cannot abort the data).
@@ -643,6 +645,7 @@ class client : public detail::session_core {
   bool tls_settle_ = false;            // tls_established() was called: settle() starts the buffer over
   bool report_submission_ = false;  // a submission ended: next_event() reports it
   bool submission_reported_ = false;  // ... and forgets it on the call after
+  std::size_t transactions_ = 0;      // MAIL commands written in this session (RFC 9422 MAILMAX)
   bool mail_sent_ = false, rcpt_sent_ = false, bdat_sent_ = false, smtputf8_txn_ = false;
   std::size_t lmtp_replies_ = 0;  // recipients accepted in this transaction (LMTP end-of-data replies)
   bool lmtp_end_pending_ = false;
