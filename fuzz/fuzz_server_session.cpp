@@ -66,6 +66,15 @@ server_options options_from(std::uint8_t bits) {
     o.auth_mechanisms = {"PLAIN", "LOGIN"};
     o.allow_auth_without_tls = true;
     o.smtputf8 = true;
+    // The extensions whose MAIL parameters the session checks against what
+    // it advertised (RFC 8689 over TLS only, 6710, 2852, 4865).
+    o.requiretls = true;
+    o.mt_priority = true;
+    o.mt_priority_profile = "MIXER";
+    o.deliverby = 120;
+    o.futurerelease = true;
+    o.futurerelease_max_interval = 3600;
+    o.futurerelease_max_datetime = "2026-12-15T00:00:00Z";
   }
   return o;
 }

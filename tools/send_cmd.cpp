@@ -2,6 +2,7 @@
 //              [--starttls required|opportunistic|off | --implicit-tls] [--tls-ca FILE | --tls-no-verify]
 //              [--auth-user U --auth-password-file F] [--bdat] [--lmtp] [--json]
 //              [--spool-memory BYTES] [--repeat N] [FILE... | < MESSAGE]
+//              [--requiretls] [--mt-priority N] [--by SECONDS,R|N[T]] [--holdfor SECONDS | --holduntil DATETIME]
 //
 // Submits the messages (each FILE, or stdin; a pipe spooled first, see
 // fd_source.hpp) over one connection of the Asio client driver (a new one
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <fstream>
@@ -72,6 +74,13 @@ struct send_args {
   std::vector<std::string> files;  // the messages, in order; none: stdin
   std::size_t repeat = 1;          // --repeat: each message this many times
   std::size_t spool_memory = 1024 * 1024;  // --spool-memory: a piped message held in memory up to this
+  // MAIL parameters of extensions the server must offer (RFC 8689, 6710,
+  // 2852, 4865): never dropped when it does not, the message is not sent.
+  bool requiretls = false;
+  std::optional<int> mt_priority;
+  std::optional<deliver_by> by;
+  std::optional<std::uint32_t> holdfor;
+  std::optional<std::string> holduntil;
 };
 
 // What went wrong outside the per-recipient results.
@@ -180,6 +189,11 @@ class send_app final : public drivers::client_handler {
     env_.reverse_path = a.from;
     env_.recipients = rcpts;
     env_.prefer_bdat = a.bdat;
+    env_.requiretls = a.requiretls;
+    env_.mt_priority = a.mt_priority;
+    env_.by = a.by;
+    env_.holdfor = a.holdfor;
+    env_.holduntil = a.holduntil;
   }
 
   void on_connected(const asio::ip::tcp::endpoint& peer) override {
@@ -410,6 +424,18 @@ class send_app final : public drivers::client_handler {
                          *env_.size, *caps->size);
     if (ec == errc::encryption_required) return "TLS is required and the session is not encrypted: not sent";
     if (ec == errc::not_offered) {
+      // RFC 8689 section 4.1: a REQUIRETLS the server does not offer is not
+      // dropped; nor are the other requests asked for by name.
+      const auto missing = [&](extension e) { return !(caps && caps->has(e)); };
+      if (env_.requiretls && missing(extension::requiretls))
+        return "--requiretls: the server does not offer REQUIRETLS (RFC 8689; offered only over TLS): not sent";
+      if (env_.mt_priority && missing(extension::mt_priority))
+        return "--mt-priority: the server does not offer MT-PRIORITY (RFC 6710): not sent";
+      if (env_.by && missing(extension::deliverby))
+        return "--by: the server does not offer DELIVERBY (RFC 2852): not sent";
+      if ((env_.holdfor || env_.holduntil) && missing(extension::futurerelease))
+        return fmt::format("--{}: the server does not offer FUTURERELEASE (RFC 4865): not sent",
+                           env_.holdfor ? "holdfor" : "holduntil");
       const auto non_ascii = [](std::string_view a) {
         return std::any_of(a.begin(), a.end(), [](char c) { return static_cast<unsigned char>(c) > 127; });
       };
@@ -418,6 +444,17 @@ class send_app final : public drivers::client_handler {
       if (utf8 && !(caps && caps->has(extension::smtputf8)))
         return "an address is not ASCII and the server does not offer SMTPUTF8 (RFC 6531): not sent";
       return "the message has octets over 127 and the server does not offer 8BITMIME (RFC 6152): not sent";
+    }
+    if (ec == errc::value_out_of_range && caps) {
+      if (env_.by && caps->deliverby_min)
+        return fmt::format("--by: below the server's DELIVERBY minimum of {} seconds for mode R (RFC 2852): not sent",
+                           *caps->deliverby_min);
+      if (env_.holdfor && caps->futurerelease_max_interval)
+        return fmt::format("--holdfor: longer than the server's FUTURERELEASE maximum of {} seconds (RFC 4865): not sent",
+                           *caps->futurerelease_max_interval);
+      if (env_.holduntil)
+        return fmt::format("--holduntil: later than the server's FUTURERELEASE maximum {} (RFC 4865): not sent",
+                           escape_for_display(caps->futurerelease_max_datetime));
     }
     if (ec == errc::too_many_transactions)
       return "the server's LIMITS (RFC 9422) need the recipients split over more transactions than its MAILMAX "
@@ -441,6 +478,31 @@ class send_app final : public drivers::client_handler {
   std::optional<send_error> conn_error_;
   std::optional<found_diagnosis> conn_diagnosis_;
 };
+
+// --by SECONDS,R|N[T] (RFC 2852 section 4: by-time ";" by-mode [by-trace];
+// a comma on the command line, where ";" would need quoting).
+std::optional<deliver_by> parse_by(std::string_view text) {
+  const auto comma = text.find(',');
+  if (comma == text.npos) return std::nullopt;
+  auto digits = text.substr(0, comma);
+  auto mode = text.substr(comma + 1);
+  const bool negative = !digits.empty() && digits.front() == '-';
+  if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
+  std::int64_t seconds = 0;
+  const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+  if (digits.empty() || digits.size() > 9 || ec != std::errc() || p != digits.data() + digits.size())
+    return std::nullopt;
+  deliver_by by;
+  by.seconds = negative ? -seconds : seconds;
+  if (mode.empty() || mode.size() > 2) return std::nullopt;
+  const auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; };
+  by.mode = upper(mode[0]);
+  if (by.mode != 'R' && by.mode != 'N') return std::nullopt;
+  if (mode.size() == 2 && upper(mode[1]) != 'T') return std::nullopt;
+  by.trace = mode.size() == 2;
+  if (by.mode == 'R' && by.seconds <= 0) return std::nullopt;  // §4: R needs a by-time above 0
+  return by;
+}
 
 int usage(std::string_view why) {
   fmt::print(stderr, "sansmtp send: {}\n(see: sansmtp send --help)\n", why);
@@ -497,6 +559,21 @@ int run_send(args argv) {
       ->check(CLI::IsMember({"v1", "v2"}));
   app.add_option("--proxy-source", proxy_source,
                  "With --proxy-protocol: the client address and port to claim, ADDR:PORT (default: this connection's)");
+  std::string by;
+  app.add_flag("--requiretls", a.requiretls,
+               "MAIL ... REQUIRETLS (RFC 8689): the message must travel over verified TLS all the way; not sent "
+               "when the server does not offer it");
+  app.add_option("--mt-priority", a.mt_priority, "MAIL ... MT-PRIORITY=N (RFC 6710), N from -9 to 9")
+      ->check(CLI::Range(-9, 9));
+  app.add_option("--by", by,
+                 "MAIL ... BY= (RFC 2852): SECONDS,R (return the message if not delivered in time) or SECONDS,N "
+                 "(notify), T added to either for trace (120,R; 300,NT)");
+  auto* holdfor = app.add_option("--holdfor", a.holdfor, "MAIL ... HOLDFOR=SECONDS (RFC 4865): release it that much later")
+                      ->check(CLI::Range(0, 999999999));
+  auto* holduntil = app.add_option("--holduntil", a.holduntil,
+                                   "MAIL ... HOLDUNTIL=DATETIME (RFC 4865): release it then (RFC 3339, "
+                                   "2026-12-15T00:00:00Z)");
+  holdfor->excludes(holduntil);
   app.add_flag("--json", a.json,
                "One JSON object: ok, ehlo_name, recipients, error, diagnosis (several messages: one per line, with "
                "message, index and connection)");
@@ -525,6 +602,17 @@ int run_send(args argv) {
     const auto p = read_password(a.auth_password_file, why);
     if (!p) return usage(why);
     password = *p;
+  }
+  if (app.count("--by") > 0 && !(a.by = parse_by(by)))
+    return usage("--by " + escape_for_display(by) +
+                 ": not SECONDS,R or SECONDS,N (T may follow; seconds from -999999999 to 999999999, above 0 with R: "
+                 "RFC 2852 section 4)");
+  if (a.holduntil) {
+    esmtp_param_writer hold;
+    hold.add("HOLDUNTIL", *a.holduntil);
+    if (hold.error() || !make_mail("", hold))
+      return usage("--holduntil " + escape_for_display(*a.holduntil) +
+                   ": not an RFC 3339 date-time (2026-12-15T00:00:00Z; RFC 4865)");
   }
   // The addresses, checked as the commands will carry them.
   command_options any_utf8;

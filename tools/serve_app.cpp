@@ -161,6 +161,17 @@ void serve_session::on_command(server& session, const server_event::command& c) 
     if (const auto* e = std::get_if<cmd::ehlo>(&v)) entry["name"] = std::string(e->host.text);
     if (const auto* h = std::get_if<cmd::helo>(&v)) entry["name"] = std::string(h->host.text);
     if (const auto* l = std::get_if<cmd::lhlo>(&v)) entry["name"] = std::string(l->host.text);
+    if (const auto* m = std::get_if<cmd::mail>(&v)) {
+      // The MAIL parameters of the extensions `serve` can offer, as the
+      // session typed them (only offered ones get here).
+      const auto& p = m->params;
+      if (p.requiretls) entry["requiretls"] = true;  // RFC 8689
+      if (p.mt_priority) entry["mt_priority"] = *p.mt_priority;  // RFC 6710
+      if (p.by)  // RFC 2852
+        entry["by"] = json{{"seconds", p.by->seconds}, {"mode", std::string(1, p.by->mode)}, {"trace", p.by->trace}};
+      if (p.holdfor) entry["holdfor"] = *p.holdfor;  // RFC 4865
+      if (p.holduntil) entry["holduntil"] = std::string(*p.holduntil);
+    }
     return entry;
   });
   if (std::holds_alternative<cmd::ehlo>(v) || std::holds_alternative<cmd::lhlo>(v)) {

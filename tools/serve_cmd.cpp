@@ -6,8 +6,11 @@
 //                  [--auth-users FILE] [--max-sessions N] [--threads N] [--grace SECONDS]
 //                  [--auth-threads N] [--auth-fail-delay-ms MS] [--auth-fail-delay-max-ms MS]
 //                  [--auth-max-failures N] [--auth-failure-window SECONDS]
-//                  [--proxy-from CIDR[,CIDR...]] [--max-per-ip N] [--rate N/s|N/m|N/h]
-//   limits: [--max-session-time SECONDS] [--min-data-rate OCTETS/SECONDS] [--max-non-mail-commands N]
+//                  [--proxy-from CIDR[,CIDR...]] [--max-per-ip N] [--rate N/s|N/m|N/h] [--requiretls]
+//   either:        [--max-session-time SECONDS] [--min-data-rate OCTETS/SECONDS] [--max-non-mail-commands N]
+//                  [--max-transactions N [--hide-limits]]
+//                  [--mt-priority none|PROFILE] [--deliverby MIN-SECONDS]
+//                  [--futurerelease MAX-SECONDS,MAX-DATETIME]
 //
 // An accept-all SMTP server (serve_app.hpp) on stdin/stdout (inetd style)
 // or on a TCP socket (the Asio driver in drivers/). Each accepted message is
@@ -31,6 +34,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -100,6 +104,31 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_per(
   for (const auto& [unit, seconds] : units)
     if (per == unit) return std::pair{*n, seconds};
   return std::nullopt;
+}
+
+// 1*9DIGIT seconds (RFC 2852 min-by-time, RFC 4865 max-future-release-interval).
+std::optional<std::uint32_t> parse_seconds(std::string_view text) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  std::uint32_t value = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// An esmtp-keyword (RFC 5321 §4.1.2): (ALPHA / DIGIT) *(ALPHA / DIGIT / "-").
+bool is_esmtp_keyword(std::string_view text) {
+  const auto alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (text.empty() || !alnum(text.front())) return false;
+  return std::all_of(text.begin(), text.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+// An RFC 3339 date-time, as the session reads HOLDUNTIL (RFC 4865, erratum
+// 2040): the command builder checks a MAIL carrying it.
+bool is_date_time(std::string_view text) {
+  if (text.empty()) return false;
+  esmtp_param_writer params;
+  params.add("HOLDUNTIL", text);
+  return !params.error() && static_cast<bool>(make_mail("", params));
 }
 
 int usage(std::string_view message) {
@@ -210,6 +239,22 @@ int run_serve(args argv) {
   app.add_option("--proxy-from", proxy_from,
                  "With --proxy-protocol: the proxies trusted to send it (CIDR[,CIDR...]); other peers are "
                  "closed at once (default: 127.0.0.0/8,::1)");
+  // The extensions whose MAIL parameters the session parses (RFC 8689,
+  // 6710, 2852, 4865): off unless asked for.
+  bool requiretls = false;
+  std::string mt_priority, deliverby, futurerelease;
+  app.add_flag("--requiretls", requiretls,
+               "Offer REQUIRETLS (RFC 8689) over TLS (--implicit-tls, or after STARTTLS); MAIL ... REQUIRETLS "
+               "in the clear gets 530 5.7.10");
+  app.add_option("--mt-priority", mt_priority,
+                 "Offer MT-PRIORITY (RFC 6710): 'none' for no priority profile, or the profile to advertise "
+                 "(MIXER, STANAG4406, NSEP, or another esmtp-keyword)");
+  app.add_option("--deliverby", deliverby,
+                 "Offer DELIVERBY (RFC 2852) with this min-by-time in seconds (0 = none advertised); a BY= "
+                 "with mode R below it gets 501 5.5.4");
+  app.add_option("--futurerelease", futurerelease,
+                 "Offer FUTURERELEASE (RFC 4865): MAX-SECONDS,MAX-DATETIME (604800,2026-12-15T00:00:00Z); "
+                 "HOLDFOR above MAX-SECONDS or HOLDUNTIL after MAX-DATETIME gets 501 5.5.4");
   if (const auto status = parse_cli11(app, argv)) return *status;
 
   if (stdio == !listen.empty()) return usage("give exactly one of --stdio and --listen ADDRESS:PORT");
@@ -284,6 +329,27 @@ int run_serve(args argv) {
                                escape_for_display(proxy_from)));
     trusted = *parsed;
   }
+  if (requiretls && !tls)
+    return usage("--requiretls needs TLS (--tls-cert/--tls-key or --tls-self-signed): REQUIRETLS is offered only over it");
+  if (app.count("--mt-priority") > 0 && mt_priority != "none" && !is_esmtp_keyword(mt_priority))
+    return usage(fmt::format("--mt-priority '{}' is neither 'none' nor a profile name (an esmtp-keyword, "
+                             "RFC 6710 section 3: MIXER, STANAG4406, NSEP)",
+                             escape_for_display(mt_priority)));
+  std::optional<std::uint32_t> min_by_time;
+  if (app.count("--deliverby") > 0 && !(min_by_time = parse_seconds(deliverby)))
+    return usage(fmt::format("--deliverby '{}' is not a number of seconds from 0 to 999999999 (RFC 2852 min-by-time)",
+                             escape_for_display(deliverby)));
+  std::optional<std::uint32_t> max_interval;
+  std::string max_datetime;
+  if (app.count("--futurerelease") > 0) {
+    const auto comma = futurerelease.find(',');
+    if (comma != futurerelease.npos) max_datetime = futurerelease.substr(comma + 1);
+    max_interval = parse_seconds(std::string_view(futurerelease).substr(0, comma));
+    if (!max_interval || comma == futurerelease.npos || !is_date_time(max_datetime))
+      return usage(fmt::format("--futurerelease '{}' is not MAX-SECONDS,MAX-DATETIME: seconds from 0 to 999999999 and "
+                               "an RFC 3339 date-time (604800,2026-12-15T00:00:00Z; RFC 4865 section 3 advertises both)",
+                               escape_for_display(futurerelease)));
+  }
   std::optional<asio::ip::tcp::endpoint> at;
   if (!listen.empty() && !(at = parse_listen(listen)))
     return usage(fmt::format("--listen '{}' is not ADDRESS:PORT (127.0.0.1:2525, [::1]:2525)",
@@ -308,6 +374,17 @@ int run_serve(args argv) {
   // RFC 9422: with a transaction limit, LIMITS MAILMAX (and RCPTMAX: the
   // 100 of RFC 5321 §4.5.3.1.8) unless hidden.
   o.limits = max_transactions != 0 && !hide_limits;
+  o.requiretls = requiretls;
+  if (app.count("--mt-priority") > 0) {
+    o.mt_priority = true;
+    if (mt_priority != "none") o.mt_priority_profile = mt_priority;
+  }
+  o.deliverby = min_by_time;
+  if (max_interval) {
+    o.futurerelease = true;
+    o.futurerelease_max_interval = *max_interval;
+    o.futurerelease_max_datetime = max_datetime;
+  }
   if (!proxy_protocol.empty()) {
     o.proxy_protocol = proxy_reader_options{};
     o.proxy_protocol->accept = proxy_protocol == "v1"   ? proxy_accept::v1

@@ -8,6 +8,7 @@
 #include <sansmtp/core/base64.hpp>
 
 #include "ascii.hpp"
+#include "date_time.hpp"
 #include "sequence_table.hpp"
 
 #include <algorithm>
@@ -493,10 +494,32 @@ std::error_code client::submit(const envelope& env, message_source& source) {
       if (ahead->bare && refuses_bare) return ahead->bare->error_code();
     }
   }
+  // The values of the typed extension fields, by their RFCs' grammars.
+  if (env.mt_priority && (*env.mt_priority < -9 || *env.mt_priority > 9)) return errc::value_out_of_range;  // RFC 6710 §3
+  if (env.by && (env.by->seconds < -999999999 || env.by->seconds > 999999999 ||            // RFC 2852 §4: [+-]1*9DIGIT
+                 (env.by->mode != 'N' && env.by->mode != 'R') || (env.by->mode == 'R' && env.by->seconds <= 0)))
+    return errc::value_out_of_range;
+  if (env.holdfor && env.holduntil) return errc::duplicate_parameter;  // RFC 4865 §3: one hold-param
+  if (env.holdfor && *env.holdfor > 999999999) return errc::value_out_of_range;  // 1*9DIGIT
+  const auto hold_until = env.holduntil ? detail::date_time_instant_of(*env.holduntil) : std::nullopt;
+  if (env.holduntil && !hold_until) return errc::bad_parameter_value;
   if ((utf8 && !offered(extension::smtputf8)) || (eight_bit && !offered(extension::eightbitmime)) ||
       (env.requiretls && !offered(extension::requiretls)) ||
-      (env.binary && !(offered(extension::binarymime) && offered(extension::chunking))))
+      (env.binary && !(offered(extension::binarymime) && offered(extension::chunking))) ||
+      (env.mt_priority && !offered(extension::mt_priority)) || (env.by && !offered(extension::deliverby)) ||
+      ((env.holdfor || env.holduntil) && !offered(extension::futurerelease)))
     return errc::not_offered;
+  // Within what the EHLO line advertised: RFC 2852 §4's min-by-time for
+  // by-mode R, RFC 4865 §3's maximum interval and date-time.
+  if (env.by && env.by->mode == 'R' && caps->deliverby_min &&
+      static_cast<std::uint64_t>(env.by->seconds) < *caps->deliverby_min)
+    return errc::value_out_of_range;
+  if (env.holdfor && caps->futurerelease_max_interval && *env.holdfor > *caps->futurerelease_max_interval)
+    return errc::value_out_of_range;
+  if (hold_until) {
+    const auto latest = detail::date_time_instant_of(caps->futurerelease_max_datetime);
+    if (latest && detail::compare_instants(*hold_until, *latest) > 0) return errc::value_out_of_range;
+  }
   // RFC 1870 §6: over the advertised limit, refused before MAIL.
   if (env.size && caps && caps->size && *env.size > *caps->size) return errc::message_too_large;
   esmtp_param_writer params;
@@ -507,6 +530,15 @@ std::error_code client::submit(const envelope& env, message_source& source) {
     params.body(body_type::eight_bit_mime);
   if (utf8) params.add("SMTPUTF8");
   if (env.requiretls) params.add("REQUIRETLS");
+  if (env.by) {
+    std::string by = std::to_string(env.by->seconds);
+    by.append(";").append(1, env.by->mode);
+    if (env.by->trace) by.append("T");
+    params.add("BY", by);
+  }
+  if (env.mt_priority) params.add("MT-PRIORITY", std::to_string(*env.mt_priority));
+  if (env.holdfor) params.add("HOLDFOR", std::to_string(*env.holdfor));
+  if (env.holduntil) params.add("HOLDUNTIL", *env.holduntil);
   for (const auto& p : esmtp_param_range(env.mail_params.text()))
     p.has_value ? params.add(p.keyword, p.value) : params.add(p.keyword);
   if (env.mail_params.error()) return env.mail_params.error()->error_code();

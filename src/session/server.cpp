@@ -7,6 +7,7 @@
 #include <sansmtp/session/server.hpp>
 
 #include "command_internal.hpp"
+#include "date_time.hpp"
 #include "server_transitions.hpp"
 
 #include <algorithm>
@@ -77,6 +78,18 @@ constexpr canned encryption_required_reply =
 constexpr canned bare_line_end_reply =
     make_canned(550, "5.6.0 Message refused: bare CR or LF, or a line too long (RFC 5321 2.3.8, 4.5.3.1.6)");
 constexpr canned auth_refused_reply = make_canned(535, "5.7.8 Authentication credentials invalid");
+// RFC 8689 §4: REQUIRETLS only over TLS. The RFC names no reply for a
+// REQUIRETLS sent in the clear; this is RFC 3207 §4's 530 ("Must issue a
+// STARTTLS command first") with RFC 5248's X.7.10 ("Encryption needed").
+constexpr canned requiretls_needs_tls = make_canned(530, "5.7.10 REQUIRETLS needs a TLS session: STARTTLS first");
+// A parameter value outside what this server advertised: RFC 5321 §4.2.3's
+// 501 "Syntax error in parameters or arguments" with RFC 3463's X.5.4
+// "Invalid command arguments".
+// RFC 2852 §4: by-mode R with a by-time below the advertised min-by-time.
+constexpr canned by_below_minimum = make_canned(501, "5.5.4 BY time below this server's minimum (DELIVERBY)");
+// RFC 4865 §3: beyond max-future-release-interval or -date-time.
+constexpr canned holdfor_too_long = make_canned(501, "5.5.4 HOLDFOR beyond the maximum release interval (FUTURERELEASE)");
+constexpr canned holduntil_too_late = make_canned(501, "5.5.4 HOLDUNTIL beyond the latest release date-time (FUTURERELEASE)");
 // RFC 5321 §3.8, after the host name: shutdown()'s 421 and drain()'s suggestion.
 constexpr std::string_view shutting_down_text = "Service shutting down, closing the channel";
 
@@ -498,8 +511,24 @@ const canned* server::check_state(const sansmtp::command& c, command_error& e) c
     return refuse_with(errc::bad_sequence, bad_sequence_reply);
   if (const auto* m = std::get_if<cmd::mail>(&c)) {
     const auto& p = m->params;
+    // RFC 8689 §4: configured but not offered now, because TLS is not up.
+    if (p.requiretls && options_.requiretls && !tls_)
+      return refuse_with(errc::encryption_required, requiretls_needs_tls);
     if (const auto needed = extensions_needed(p); needed && (needed & ~offered_extensions()))
       return refuse_with(errc::not_offered, not_offered_param);
+    // Offered (the check above), within what the EHLO line advertised.
+    if (p.by && p.by->mode == 'R' && options_.deliverby && p.by->seconds < *options_.deliverby)
+      return refuse_with(errc::value_out_of_range, by_below_minimum);
+    if (options_.futurerelease) {
+      if (p.holdfor && *p.holdfor > options_.futurerelease_max_interval)
+        return refuse_with(errc::value_out_of_range, holdfor_too_long);
+      if (p.holduntil) {
+        const auto when = detail::date_time_instant_of(*p.holduntil);
+        const auto latest = detail::date_time_instant_of(options_.futurerelease_max_datetime);
+        if (!when || !latest || detail::compare_instants(*when, *latest) > 0)
+          return refuse_with(errc::value_out_of_range, holduntil_too_late);
+      }
+    }
     // RFC 1870 §6.1: larger than the fixed maximum.
     if (options_.max_message_size && p.size && *p.size > options_.max_message_size)
       return refuse_with(errc::message_too_large, message_too_large_reply);
@@ -537,7 +566,9 @@ constexpr std::uint32_t bit(extension e) noexcept { return std::uint32_t{1} << s
 constexpr extension ehlo_order[] = {extension::pipelining, extension::size,     extension::eightbitmime,
                                     extension::smtputf8,   extension::chunking, extension::binarymime,
                                     extension::dsn,        extension::enhancedstatuscodes,
-                                    extension::starttls,   extension::auth,     extension::limits};
+                                    extension::starttls,   extension::auth,     extension::limits,
+                                    extension::requiretls, extension::deliverby, extension::mt_priority,
+                                    extension::futurerelease};
 
 }  // namespace
 
@@ -558,6 +589,10 @@ std::uint32_t server::offered_now() const noexcept {
   if (!options_.auth_mechanisms.empty() && !authenticated_ && (tls_ || options_.allow_auth_without_tls))
     offered |= bit(extension::auth);
   if (options_.limits && (options_.max_recipients || options_.max_transactions)) offered |= bit(extension::limits);  // RFC 9422 §4
+  if (options_.requiretls && tls_) offered |= bit(extension::requiretls);  // RFC 8689 §4: only over TLS
+  if (options_.deliverby) offered |= bit(extension::deliverby);            // RFC 2852
+  if (options_.mt_priority) offered |= bit(extension::mt_priority);        // RFC 6710
+  if (options_.futurerelease) offered |= bit(extension::futurerelease);    // RFC 4865
   return offered;
 }
 
@@ -818,6 +853,15 @@ reply server::hello_reply(std::string_view greeting, bool esmtp, std::vector<std
         if (options_.max_recipients) line.append(" RCPTMAX=").append(std::to_string(options_.max_recipients));
         if (options_.max_transactions) line.append(" MAILMAX=").append(std::to_string(options_.max_transactions));
       }
+      if (e == extension::deliverby && *options_.deliverby)  // RFC 2852 §4: [ SP min-by-time ]
+        line.append(" ").append(std::to_string(*options_.deliverby));
+      if (e == extension::mt_priority && !options_.mt_priority_profile.empty())  // RFC 6710 §3: [ SP priority-profile ]
+        line.append(" ").append(options_.mt_priority_profile);
+      if (e == extension::futurerelease)  // RFC 4865 §3: SP interval SP date-time
+        line.append(" ")
+            .append(std::to_string(options_.futurerelease_max_interval))
+            .append(" ")
+            .append(options_.futurerelease_max_datetime);
     }
   }
   views.assign(lines.begin(), lines.end());

@@ -51,4 +51,43 @@ std::optional<std::size_t> date_time_error(std::string_view v) noexcept {
   return std::nullopt;
 }
 
+std::optional<date_time_instant> date_time_instant_of(std::string_view v) noexcept {
+  if (date_time_error(v)) return std::nullopt;
+  const auto num = [&](std::size_t i, std::size_t n) {
+    std::int64_t value = 0;
+    for (std::size_t k = i; k < i + n; ++k) value = value * 10 + (v[k] - '0');
+    return value;
+  };
+  // Days from -0400-03-01 (400 years early, so that every year counted is
+  // positive and the divisions round down): the year counted from March, so
+  // that the leap day is the last day of its year.
+  std::int64_t year = num(0, 4) + 400;
+  const std::int64_t month = num(5, 2), day = num(8, 2);
+  if (month <= 2) --year;
+  const std::int64_t march_month = (month + 9) % 12;  // March 0 .. February 11
+  const std::int64_t days = year * 365 + year / 4 - year / 100 + year / 400 + (153 * march_month + 2) / 5 + day - 1;
+  date_time_instant t;
+  t.seconds = days * 86400 + num(11, 2) * 3600 + num(14, 2) * 60 + num(17, 2);
+  std::size_t i = 19;
+  if (v[i] == '.') {
+    const auto start = ++i;
+    while (i < v.size() && ascii::is_digit(v[i])) ++i;
+    auto fraction = v.substr(start, i - start);
+    while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+    t.fraction = fraction;
+  }
+  if (v[i] == '+' || v[i] == '-') {
+    const std::int64_t offset = num(i + 1, 2) * 3600 + num(i + 4, 2) * 60;
+    t.seconds += v[i] == '+' ? -offset : offset;
+  }
+  return t;
+}
+
+int compare_instants(const date_time_instant& a, const date_time_instant& b) noexcept {
+  if (a.seconds != b.seconds) return a.seconds < b.seconds ? -1 : 1;
+  // Decimal fractions without trailing zeros order as their digit strings.
+  const int c = a.fraction.compare(b.fraction);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
 }  // namespace sansmtp::detail

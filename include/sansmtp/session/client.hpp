@@ -120,7 +120,27 @@ struct envelope {
   // eight_bit (and is refused before MAIL when 8BITMIME is not offered).
   // A source that cannot rewind is sent as eight_bit says.
   bool detect_8bit = true;
-  bool requiretls = false;  // REQUIRETLS (RFC 8689); refused unless offered
+  // REQUIRETLS (RFC 8689); refused unless offered (never silently dropped:
+  // §4.1), and a server offers it only over TLS.
+  bool requiretls = false;
+  // The extensions below go as MAIL parameters only when the server offers
+  // them, and are refused before MAIL otherwise (not_offered), as
+  // REQUIRETLS is: a request the server would not honour is not dropped.
+  // A value outside its RFC's range, or outside what the server's EHLO line
+  // advertised, is value_out_of_range (bad_parameter_value for a HOLDUNTIL
+  // that is not a date-time), also before MAIL.
+  // MT-PRIORITY= (RFC 6710 §3): -9 .. 9; needs MT-PRIORITY.
+  std::optional<int> mt_priority;
+  // BY= (RFC 2852 §4): by-time -999999999 .. 999999999 seconds, by-mode 'N'
+  // or 'R' (R: a by-time above 0 and not below the advertised min-by-time),
+  // trace; needs DELIVERBY.
+  std::optional<deliver_by> by;
+  // HOLDFOR= seconds (at most 999999999) or HOLDUNTIL= an RFC 3339
+  // date-time (RFC 4865 §3), not both (duplicate_parameter); needs
+  // FUTURERELEASE, and at most its max-future-release-interval (HOLDFOR) or
+  // its max-future-release-date-time (HOLDUNTIL).
+  std::optional<std::uint32_t> holdfor;
+  std::optional<std::string> holduntil;
   // BODY=BINARYMIME (RFC 3030 §3): the message goes as is, in BDAT chunks;
   // refused unless BINARYMIME and CHUNKING are offered.
   bool binary = false;

@@ -90,6 +90,37 @@ struct server_options {
   // as after STARTTLS.
   bool implicit_tls = false;
   bool limits = false;               // RFC 9422: advertise the limits below
+  // RFC 8689 §4: REQUIRETLS, offered only over TLS (after STARTTLS, or with
+  // implicit_tls). MAIL ... REQUIRETLS without TLS is refused 530 5.7.10
+  // (RFC 3207 §4's 530, RFC 5248's X.7.10 "Encryption needed"); with the
+  // option off it is 555 5.5.4, as every parameter not offered. The MAIL
+  // command event says it was asked for (params.requiretls): the
+  // application then relays the message only over verified TLS (§4.2).
+  bool requiretls = false;
+  // RFC 6710 §3: MT-PRIORITY, with the priority-profile the EHLO line
+  // names ("MIXER", "STANAG4406", "NSEP"; an esmtp-keyword, §9.2), or ""
+  // for none ("MT-PRIORITY" alone). MAIL MT-PRIORITY=-9..9 is accepted only
+  // when offered; the value is params.mt_priority.
+  bool mt_priority = false;
+  std::string mt_priority_profile;
+  // RFC 2852 §4: DELIVERBY, offered when set, with its min-by-time in
+  // seconds (0: none given, "DELIVERBY" alone; at most 999999999). A BY=
+  // with by-mode R and a by-time below the minimum is refused 501 5.5.4;
+  // by-mode N is not (the message is delivered, a DSN tells when late).
+  // The value is params.by.
+  std::optional<std::uint32_t> deliverby;
+  // RFC 4865 §3: FUTURERELEASE, advertised as "FUTURERELEASE" SP
+  // max-future-release-interval SP max-future-release-date-time: the
+  // longest hold in seconds (at most 999999999) and the latest release, an
+  // RFC 3339 date-time ("2026-12-15T00:00:00Z", erratum 2040). A HOLDFOR
+  // above the interval, or a HOLDUNTIL after the date-time (every HOLDUNTIL
+  // when that is not a date-time), is refused 501 5.5.4. The session reads
+  // no clock: a HOLDUNTIL already past or more than the interval from now,
+  // and a HOLDFOR that ends after the date-time, are the application's to
+  // judge (params.holdfor, params.holduntil).
+  bool futurerelease = false;
+  std::uint32_t futurerelease_max_interval = 0;
+  std::string futurerelease_max_datetime;
   std::vector<std::string> auth_mechanisms;  // RFC 4954; empty = no AUTH
   // AUTH is offered and accepted before TLS only with this. Off: plaintext
   // passwords on an unencrypted connection (RFC 4954 §4: 538 5.7.11).
