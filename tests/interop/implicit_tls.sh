@@ -28,15 +28,6 @@ trap 'stop_all_serves; net_cleanup' EXIT
 printf 'Subject: over implicit TLS\n\nhello\n.dot line\n' >"$work/m.eml"
 # swaks ends --data with CRLF "." CRLF itself: its copy has no final line end.
 printf 'Subject: over implicit TLS\n\nhello\n.dot line' >"$work/m-swaks.eml"
-# events_check LABEL FILE PYTHON-CONDITION: over the --events lines as `ev`.
-events_check() {
-  local label=$1 file=$2 cond=$3
-  if $PY -I - "$file" "$cond" <<'EOF'; then pass "$label"; else fail "$label"; cat "$file"; fi
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)
-EOF
-}
 # Every session of the log began with its handshake: its `tls` line comes
 # before its `connect` line.
 tls_first='[e for e in ev if e["event"] == "connect"] and all(

@@ -24,14 +24,6 @@ net_setup
 source "$HERE/serve_tcp_lib.sh"
 trap 'stop_all_serves; net_cleanup' EXIT
 
-events_check() {
-  local label=$1 file=$2 cond=$3
-  if $PY -I - "$file" "$cond" <<'EOF'; then pass "$label"; else fail "$label"; cat "$file"; fi
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)
-EOF
-}
 # client CHECK PORT: the Python client below; prints what it saw, exit 0 when as expected.
 client() {
   $PY -I - "$@" <<'EOF'

@@ -30,15 +30,6 @@ source "$HERE/serve_tcp_lib.sh"
 trap 'stop_all_serves; net_cleanup' EXIT
 
 printf 'Subject: through a proxy\n\nhello\n' >"$work/m.eml"
-# events_check LABEL FILE PYTHON-CONDITION: over the --events lines as `ev`.
-events_check() {
-  local label=$1 file=$2 cond=$3
-  if $PY -I - "$file" "$cond" <<'EOF'; then pass "$label"; else fail "$label"; cat "$file"; fi
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)
-EOF
-}
 # client_port: a free port for swaks's end, so the log's port can be checked.
 client_port() { $PY -I -c 'import socket; s=socket.socket(); s.bind(("127.0.0.2", 0)); print(s.getsockname()[1])'; }
 

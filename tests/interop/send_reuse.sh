@@ -20,14 +20,6 @@ trap 'stop_all_serves; net_cleanup' EXIT
 for m in a b c; do printf 'Subject: message %s\n\nbody of %s\n.dot line\n' "$m" "$m" >"$work/$m.eml"; done
 SEND=("$SANSMTP" send --from alice@example.org --to bob@example.net --ehlo client.interop.example --allow-failing-ehlo)
 
-events_check() {
-  local label=$1 file=$2 cond=$3
-  if $PY -I - "$file" "$cond" <<'EOF'; then pass "$label"; else fail "$label"; cat "$file"; fi
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)
-EOF
-}
 # delivered_files BOX: the Maildir's messages, each compared with the file it came from.
 delivered_same() {
   local label=$1 box=$2 f m want n=0

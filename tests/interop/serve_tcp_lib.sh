@@ -68,3 +68,15 @@ expect_delivered() {
   if [[ -n $(ls -A "$box/tmp") ]]; then fail "$label: files left in tmp/"; return; fi
   echo "ok: $label ($count byte-identical)"
 }
+
+# events_check LABEL FILE PYTHON-CONDITION: the condition over the --events
+# (or --json) lines of FILE, parsed into the list `ev`; pass or fail
+# (net_common.sh) with LABEL, and the file shown on failure.
+events_check() {
+  local label=$1 file=$2 cond=$3
+  if $PY -I - "$file" "$cond" <<'EOF'; then pass "$label"; else fail "$label"; cat "$file"; fi
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)
+EOF
+}
