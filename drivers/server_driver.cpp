@@ -10,6 +10,7 @@
 
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -78,7 +79,8 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
     }
     // proxy-protocol.txt section 5: a PROXY header is read only from a
     // trusted proxy; anyone else is closed before a byte is read or written.
-    if (opts.session.proxy_protocol && !trusted_proxy(socket)) {
+    const auto address = client_address(socket);
+    if (opts.session.proxy_protocol && !trusted_proxy(address)) {
       if (opts.on_refused) opts.on_refused(peer, refusal::untrusted_proxy);
       std::error_code ignored;
       socket.close(ignored);
@@ -86,13 +88,13 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
     }
     bool refuse = false;
     refusal why = refusal::max_sessions;
-    const auto address = client_address(socket);
+    const auto key = address ? address->to_string() : std::string();
     {
       std::lock_guard lock(mutex);
-      const bool fast = over_rate(address);
+      const bool fast = over_rate(key);
       if (opts.max_sessions != 0 && live.size() >= opts.max_sessions) {
         refuse = true;
-      } else if (const auto n = per_address.find(address); opts.max_sessions_per_address != 0 &&
+      } else if (const auto n = per_address.find(key); opts.max_sessions_per_address != 0 &&
                                                             n != per_address.end() &&
                                                             n->second >= opts.max_sessions_per_address) {
         refuse = true;
@@ -117,8 +119,8 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
       std::lock_guard lock(mutex);
       id = next_id++;
       live.emplace(id, connection);
-      ++per_address[address];
-      address_of.emplace(id, address);
+      ++per_address[key];
+      address_of.emplace(id, key);
     } else if (opts.on_refused) {
       opts.on_refused(peer, why);
     }
@@ -126,14 +128,15 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
     accept();
   }
 
-  // The peer's address as counted per address: an IPv4-mapped IPv6
-  // address as its IPv4 address.
-  static std::string client_address(const asio::ip::tcp::socket& socket) {
+  // The peer's address, an IPv4-mapped IPv6 address as its IPv4 address
+  // (what the per-address counts and the proxy trust list go by); nullopt
+  // when the socket cannot say.
+  static std::optional<asio::ip::address> client_address(const asio::ip::tcp::socket& socket) {
     std::error_code ec;
     auto a = socket.remote_endpoint(ec).address();
-    if (ec) return {};
+    if (ec) return std::nullopt;
     if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-    return a.to_string();
+    return a;
   }
 
   // Under `mutex`. Counts this connection from `address` and says whether
@@ -158,16 +161,9 @@ struct server_driver::state final : connection_owner, std::enable_shared_from_th
     return times.size() > rate.connections;
   }
 
-  bool trusted_proxy(const asio::ip::tcp::socket& socket) const {
-    std::error_code ec;
-    const auto remote = socket.remote_endpoint(ec);
-    if (ec) return false;
-    if (opts.proxy_from.empty()) {
-      const auto a = remote.address();
-      return a.is_loopback() || (a.is_v6() && a.to_v6().is_v4_mapped() &&
-                                 asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback());
-    }
-    return contains_address(opts.proxy_from, remote.address());
+  bool trusted_proxy(const std::optional<asio::ip::address>& a) const {
+    if (!a) return false;
+    return opts.proxy_from.empty() ? a->is_loopback() : contains_address(opts.proxy_from, *a);
   }
 
   // On the strand.

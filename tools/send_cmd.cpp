@@ -723,14 +723,13 @@ int run_send(args argv) {
     io.run();
     if (next >= jobs.size()) break;
     auto& stopped = jobs[next];
+    // (MAILMAX is reached only after a message: it is progress too.)
     const bool progressed = app_handler.submitted_here() > 0;
-    if (stopped.attempts > 0 && !stopped.submitted && !app_handler.mailmax_reached()) {
-      // Cut off under way: once more on a new connection, then given up.
-      if (stopped.attempts < 2 && progressed) continue;
+    // Cut off under way: once more on a new connection, then given up.
+    if (stopped.attempts > 0 && !stopped.submitted && !app_handler.mailmax_reached() &&
+        (stopped.attempts >= 2 || !progressed))
       ++next;
-      if (progressed) continue;
-    }
-    if (progressed || app_handler.mailmax_reached()) continue;
+    if (progressed) continue;
     // The connection took no message: what stopped it stops the rest.
     for (; next < jobs.size(); ++next) {
       auto& job = jobs[next];

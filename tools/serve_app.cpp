@@ -25,13 +25,6 @@ constexpr std::string_view login_password_challenge = "UGFzc3dvcmQ6";
 // Failed AUTH attempts before the session is closed (against guessing).
 constexpr unsigned max_auth_failures = 3;
 
-// "203.0.113.5:4242", "[2001:db8::5]:4242", a UNIX path as it is.
-std::string endpoint_text(const std::string& address, std::uint16_t port) {
-  if (address.find('/') != std::string::npos) return address;
-  return address.find(':') != std::string::npos ? fmt::format("[{}]:{}", address, port)
-                                                 : fmt::format("{}:{}", address, port);
-}
-
 // A PROXY TLV's octets for JSON (they need not be UTF-8).
 std::string hex_text(std::string_view octets) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -44,6 +37,12 @@ std::string hex_text(std::string_view octets) {
 }
 
 }  // namespace
+
+std::string endpoint_text(std::string_view address, std::uint16_t port) {
+  if (address.find('/') != std::string_view::npos) return std::string(address);
+  return address.find(':') != std::string_view::npos ? fmt::format("[{}]:{}", address, port)
+                                                      : fmt::format("{}:{}", address, port);
+}
 
 serve_session::serve_session(const serve_config& config, std::uint64_t id, std::string peer, std::string address)
     : config_(config), id_(id), peer_(std::move(peer)), address_(std::move(address)) {

@@ -21,9 +21,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sansmtp::cli {
+
+// An endpoint as the events log and the console write it:
+// "203.0.113.5:4242", "[2001:db8::5]:4242"; a UNIX path (a PROXY header's)
+// as it is.
+[[nodiscard]] std::string endpoint_text(std::string_view address, std::uint16_t port);
 
 struct serve_config {
   std::string hostname;

@@ -20,14 +20,12 @@ namespace sansmtp::cli {
 namespace {
 
 std::string format_endpoint(const asio::ip::address& address, std::uint16_t port) {
-  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), port)
-                         : fmt::format("{}:{}", address.to_string(), port);
+  return endpoint_text(address.to_string(), port);
 }
 
+// Empty when the peer's address could not be read.
 std::string format_peer(const drivers::peer_info& peer) {
-  std::error_code ec;
-  const auto address = asio::ip::make_address(peer.address, ec);
-  return ec ? peer.address : format_endpoint(address, peer.port);
+  return peer.address.empty() ? std::string() : endpoint_text(peer.address, peer.port);
 }
 
 }  // namespace
