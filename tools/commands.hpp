@@ -20,7 +20,7 @@ int run_data(args a);
 int run_parse(args a);  // parse_cmd.cpp: dispatches on its first argument
 int run_serve(args a);   // serve_cmd.cpp: serve --stdio | --listen
 int run_passwd(args a);  // passwd_cmd.cpp: a line for serve --auth-users
-int run_send(args a);    // send_cmd.cpp: submit one message over the Asio driver
+int run_send(args a);    // send_cmd.cpp: submit messages over one connection of the Asio driver
 int run_probe(args a);   // probe_cmd.cpp: what a server thinks of the EHLO name
 
 // Colour only when stdout is a terminal and NO_COLOR is unset.

@@ -36,7 +36,7 @@ constexpr subcommand subcommands[] = {
     {"data", "DATA transparency: decode after a 354, or encode a message", run_data},
     {"parse", "parse protocol text from stdin: commands, replies, EHLO replies", run_parse},
     {"serve", "an accept-all SMTP server (stdin/stdout or TCP) delivering to a Maildir", run_serve},
-    {"send", "submit one message and explain what became of it", run_send},
+    {"send", "submit messages over one connection and explain what became of each", run_send},
     {"probe", "what a server says to an EHLO name, before mail bounces", run_probe},
     {"passwd", "print a line for serve --auth-users from a password on stdin", run_passwd},
 };
