@@ -78,8 +78,12 @@ std::string describe(const test::joined_result& r) {
 // The work budget: at most this many ns of CPU time per input octet, past
 // a shared fixed part (fuzz/work_budget.hpp; calibration in fuzz/README.md).
 // (Loose: at max_len it includes the super-linear output_queue::runs() cost
-// fuzz/README.md reports; about 10000 once that is fixed.)
-static constexpr sansmtp::fuzz::work_budget budget{"fuzz_session_pair", 15000};
+// fuzz/README.md reports; about 10000 once that is fixed.) 20000 since
+// the sessions' per-command checks grew (issue 25): a 769-octet input of
+// the CI fuzz smoke took 32-34 ms of ASan CPU time against 31.5 ms at
+// 15000, the same every run (linear, not an outlier); to be recalibrated
+// with fuzz/calibrate_budget.py.
+static constexpr sansmtp::fuzz::work_budget budget{"fuzz_session_pair", 20000};
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const sansmtp::fuzz::input_scope scope(data, size, budget);
